@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// No package dependencies: the request path uses only the Swift standard
+// library, Glibc and libfcgi (a system library), which keeps CGI start-up cheap.
+let package = Package(
+    name: "pixelgate",
+    products: [
+        .executable(name: "pixelgate", targets: ["pixelgate"]),
+    ],
+    targets: [
+        // libfcgi, through pkg-config `fcgi`. Only PixelServer imports it.
+        .systemLibrary(
+            name: "CFastCGI",
+            pkgConfig: "fcgi",
+            providers: [.apt(["libfcgi-dev"])]
+        ),
+        // Pure: query string → event → answer. No I/O, no clock, no C.
+        .target(name: "PixelCore"),
+        // The spool: the only module that writes files.
+        .target(name: "PixelSpool", dependencies: ["PixelCore"]),
+        // CGI and FastCGI transports: the only importer of CFastCGI.
+        .target(name: "PixelServer", dependencies: ["PixelCore", "PixelSpool", "CFastCGI"]),
+        .executableTarget(name: "pixelgate", dependencies: ["PixelCore", "PixelSpool", "PixelServer"]),
+        .executableTarget(
+            name: "pixelgate-bench",
+            dependencies: ["PixelCore", "PixelSpool"],
+            path: "bench/Sources/pixelgate-bench"
+        ),
+        .testTarget(name: "PixelCoreTests", dependencies: ["PixelCore"]),
+        .testTarget(name: "PixelSpoolTests", dependencies: ["PixelCore", "PixelSpool"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["PixelCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
