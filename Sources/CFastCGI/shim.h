@@ -45,4 +45,10 @@ static inline pid_t pixelgate_fork(void) {
     return fork();
 }
 
+/* The process environment; Swift 6 refuses the `environ` global itself. */
+extern char **environ;
+static inline char **pixelgate_environment(void) {
+    return environ;
+}
+
 #endif

@@ -1,0 +1,301 @@
+/// Where accepted events go.
+public enum SinkKind: String, Sendable, CaseIterable {
+    case spool
+    case forward
+}
+
+/// How a hit is answered (SPEC §4, "Response formats").
+public enum ResponseFormat: String, Sendable, CaseIterable {
+    /// `200 OK` / error text, as in the Pixel API document.
+    case text
+    /// A 1×1 GIF on success; errors as text.
+    case gif
+    /// A 1×1 GIF for every GET, rejected or not (rejections are still recorded).
+    case gifAlways = "gif-always"
+}
+
+/// When the spool calls `fdatasync` after appending.
+public enum FsyncPolicy: Sendable, Equatable, CustomStringConvertible {
+    /// Leave flushing to the kernel (an OS crash may lose its last seconds).
+    case never
+    /// After every event: nothing answered 200 is lost even to power loss.
+    case always
+    /// At most once per interval across all writers of a spool.
+    case interval(millis: Int64)
+
+    public var description: String {
+        switch self {
+        case .never: return "never"
+        case .always: return "always"
+        case .interval(let ms): return ms % 1000 == 0 ? "\(ms / 1000)s" : "\(ms)ms"
+        }
+    }
+}
+
+/// How the spool seals, syncs and caps its files.
+public struct SpoolSettings: Sendable, Equatable {
+    /// The active file is sealed once it reaches this size (default 8 MiB).
+    public var sealBytes: Int = 8 * 1024 * 1024
+    /// …or once it is this old, in seconds (default 60).
+    public var sealSeconds: Int = 60
+    public var fsync: FsyncPolicy = .never
+    /// Total size kept of rejected hits; past it new ones are only logged
+    /// (default 64 MiB), so no client can fill the disk through them.
+    public var rejectedMaxBytes: Int = 64 * 1024 * 1024
+
+    public init() {}
+}
+
+/// A setting that could not be used, named for the log and `pixelgate check`.
+public struct ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
+    public var setting: String
+    public var message: String
+    /// Fatal problems make every hit answer 500; others are only warnings.
+    public var isFatal: Bool
+
+    public init(setting: String, message: String, isFatal: Bool) {
+        self.setting = setting
+        self.message = message
+        self.isFatal = isFatal
+    }
+
+    public var description: String { "\(setting): \(message)" }
+}
+
+/// Every setting pixelgate reads, resolved from the environment and an
+/// optional `NAME=value` file (the environment wins).
+public struct PixelConfiguration: Sendable, Equatable {
+    public static let defaultSpoolDirectory = "/var/tmp/pixelgate"
+
+    public var spoolDirectory = PixelConfiguration.defaultSpoolDirectory
+    public var sink: SinkKind = .spool
+    public var dataPlaneURL: String?
+    /// Empty accepts any write key.
+    public var writeKeys: Set<String> = []
+    public var response: ResponseFormat = .text
+    public var trustedProxies: [IPNetwork] = []
+    public var limits = PixelLimits()
+    public var spool = SpoolSettings()
+    /// Where the settings came from, for `pixelgate check`.
+    public var sources: [String: String] = [:]
+
+    public init() {}
+
+    /// The names this version understands.
+    public static let settingNames = [
+        "PIXELGATE_SPOOL_DIR", "PIXELGATE_SINK", "PIXELGATE_DATA_PLANE_URL", "PIXELGATE_WRITE_KEYS",
+        "PIXELGATE_RESPONSE", "PIXELGATE_TRUSTED_PROXIES", "PIXELGATE_MAX_QUERY_BYTES", "PIXELGATE_MAX_PAIRS",
+        "PIXELGATE_MAX_KEY_BYTES", "PIXELGATE_MAX_DEPTH", "PIXELGATE_MAX_ARRAY_INDEX", "PIXELGATE_SEAL_BYTES",
+        "PIXELGATE_SEAL_SECONDS", "PIXELGATE_FSYNC", "PIXELGATE_REJECTED_MAX_BYTES",
+    ]
+
+    /// Resolves the configuration. `fileText` is the content of the file named
+    /// by `PIXELGATE_CONFIG`, read by the caller. Never fails: problems are
+    /// returned, and fatal ones make the handler answer 500.
+    public static func resolve(environment: [String: String], fileText: String? = nil, fileName: String? = nil)
+        -> (PixelConfiguration, [ConfigurationProblem])
+    {
+        var problems: [ConfigurationProblem] = []
+        var merged: [String: (value: String, source: String)] = [:]
+        if let fileText {
+            let source = fileName ?? "config file"
+            for entry in ConfigFile.parse(fileText) {
+                switch entry {
+                case .setting(let name, let value, _):
+                    merged[name] = (value, source)
+                case .malformed(let line):
+                    problems.append(.init(setting: "\(source):\(line)", message: "not a NAME=value line", isFatal: true))
+                }
+            }
+        }
+        for (name, value) in environment where name.hasPrefix("PIXELGATE_") && name != "PIXELGATE_CONFIG" {
+            merged[name] = (value, "environment")
+        }
+        for name in merged.keys.sorted() where !settingNames.contains(name) {
+            problems.append(.init(setting: name, message: "unknown setting (ignored)", isFatal: false))
+        }
+
+        var config = PixelConfiguration()
+        func take(_ name: String, _ apply: (String) -> String?) {
+            guard let entry = merged[name] else { return }
+            config.sources[name] = entry.source
+            if let error = apply(entry.value) {
+                problems.append(.init(setting: name, message: error, isFatal: true))
+            }
+        }
+        take("PIXELGATE_SPOOL_DIR") { v in
+            guard v.hasPrefix("/") else { return "must be an absolute path, got '\(v)'" }
+            config.spoolDirectory = v
+            return nil
+        }
+        take("PIXELGATE_SINK") { v in
+            guard let kind = SinkKind(rawValue: v.lowercased()) else { return "must be spool or forward, got '\(v)'" }
+            config.sink = kind
+            return nil
+        }
+        take("PIXELGATE_DATA_PLANE_URL") { v in
+            if v.isEmpty { return nil }
+            guard v.hasPrefix("http://") || v.hasPrefix("https://") else { return "must be an http:// or https:// URL, got '\(v)'" }
+            config.dataPlaneURL = v
+            return nil
+        }
+        take("PIXELGATE_WRITE_KEYS") { v in
+            config.writeKeys = Set(v.split(separator: ",").map { String($0.trimmingSpaces()) }.filter { !$0.isEmpty })
+            return nil
+        }
+        take("PIXELGATE_RESPONSE") { v in
+            guard let format = ResponseFormat(rawValue: v.lowercased()) else { return "must be text, gif or gif-always, got '\(v)'" }
+            config.response = format
+            return nil
+        }
+        take("PIXELGATE_TRUSTED_PROXIES") { v in
+            var networks: [IPNetwork] = []
+            for item in v.split(separator: ",").map({ String($0.trimmingSpaces()) }) where !item.isEmpty {
+                guard let network = IPNetwork(item) else { return "'\(item)' is not an address or CIDR range" }
+                networks.append(network)
+            }
+            config.trustedProxies = networks
+            return nil
+        }
+        func count(_ name: String, min: Int, max: Int, _ set: (Int) -> Void) {
+            take(name) { v in
+                guard let n = parseSize(v), n >= min, n <= max else { return "must be a whole number from \(min) to \(max), got '\(v)'" }
+                set(n)
+                return nil
+            }
+        }
+        count("PIXELGATE_MAX_QUERY_BYTES", min: 64, max: 1 << 20) { config.limits.maxQueryBytes = $0 }
+        count("PIXELGATE_MAX_PAIRS", min: 1, max: 10_000) { config.limits.maxPairs = $0 }
+        count("PIXELGATE_MAX_KEY_BYTES", min: 8, max: 4096) { config.limits.maxKeyBytes = $0 }
+        count("PIXELGATE_MAX_DEPTH", min: 1, max: 64) { config.limits.maxDepth = $0 }
+        count("PIXELGATE_MAX_ARRAY_INDEX", min: 0, max: 10_000) { config.limits.maxArrayIndex = $0 }
+        count("PIXELGATE_SEAL_BYTES", min: 4096, max: 1 << 30) { config.spool.sealBytes = $0 }
+        count("PIXELGATE_REJECTED_MAX_BYTES", min: 0, max: 1 << 40) { config.spool.rejectedMaxBytes = $0 }
+        take("PIXELGATE_SEAL_SECONDS") { v in
+            guard let ms = parseDurationMillis(v, defaultUnit: 1000), ms >= 1000, ms <= 86_400_000 else {
+                return "must be a duration from 1s to 24h, got '\(v)'"
+            }
+            config.spool.sealSeconds = Int(ms / 1000)
+            return nil
+        }
+        take("PIXELGATE_FSYNC") { v in
+            switch v.lowercased() {
+            case "never": config.spool.fsync = .never
+            case "always": config.spool.fsync = .always
+            default:
+                guard let ms = parseDurationMillis(v, defaultUnit: nil), ms > 0, ms <= 3_600_000 else {
+                    return "must be never, always or an interval such as 1s or 250ms, got '\(v)'"
+                }
+                config.spool.fsync = .interval(millis: ms)
+            }
+            return nil
+        }
+        if config.sink == .forward {
+            problems.append(.init(setting: "PIXELGATE_SINK", message: "forward is not available in this version; use spool", isFatal: true))
+        }
+        return (config, problems)
+    }
+
+    /// The effective settings as `NAME=value` pairs, for `pixelgate check`.
+    public var effectiveSettings: [(name: String, value: String)] {
+        [
+            ("PIXELGATE_SPOOL_DIR", spoolDirectory),
+            ("PIXELGATE_SINK", sink.rawValue),
+            ("PIXELGATE_DATA_PLANE_URL", dataPlaneURL ?? ""),
+            ("PIXELGATE_WRITE_KEYS", writeKeys.isEmpty ? "" : "(\(writeKeys.count) keys)"),
+            ("PIXELGATE_RESPONSE", response.rawValue),
+            ("PIXELGATE_TRUSTED_PROXIES", trustedProxies.map(\.description).joined(separator: ",")),
+            ("PIXELGATE_MAX_QUERY_BYTES", "\(limits.maxQueryBytes)"),
+            ("PIXELGATE_MAX_PAIRS", "\(limits.maxPairs)"),
+            ("PIXELGATE_MAX_KEY_BYTES", "\(limits.maxKeyBytes)"),
+            ("PIXELGATE_MAX_DEPTH", "\(limits.maxDepth)"),
+            ("PIXELGATE_MAX_ARRAY_INDEX", "\(limits.maxArrayIndex)"),
+            ("PIXELGATE_SEAL_BYTES", "\(spool.sealBytes)"),
+            ("PIXELGATE_SEAL_SECONDS", "\(spool.sealSeconds)"),
+            ("PIXELGATE_FSYNC", spool.fsync.description),
+            ("PIXELGATE_REJECTED_MAX_BYTES", "\(spool.rejectedMaxBytes)"),
+        ]
+    }
+}
+
+extension IPNetwork: CustomStringConvertible {
+    public var description: String {
+        if address.isIPv4 {
+            return address.bytes[12...].map(String.init).joined(separator: ".") + "/\(prefixBits - 96)"
+        }
+        var groups: [String] = []
+        for i in stride(from: 0, to: 16, by: 2) {
+            groups.append(String(UInt16(address.bytes[i]) << 8 | UInt16(address.bytes[i + 1]), radix: 16))
+        }
+        return groups.joined(separator: ":") + "/\(prefixBits)"
+    }
+}
+
+/// `4096`, `64k`, `8M`, `1G` (binary multiples) → bytes.
+func parseSize(_ text: String) -> Int? {
+    var digits = Substring(text.trimmingCharacters())
+    var multiplier = 1
+    switch digits.last?.lowercased() {
+    case "k": multiplier = 1 << 10
+    case "m": multiplier = 1 << 20
+    case "g": multiplier = 1 << 30
+    default: break
+    }
+    if multiplier != 1 { digits = digits.dropLast() }
+    guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(digits),
+          n <= Int.max / multiplier else { return nil }
+    return n * multiplier
+}
+
+/// `250ms`, `2s`, `5m`, `1h` → milliseconds; a bare number uses `defaultUnit`
+/// (milliseconds per unit), or is refused when that is nil.
+func parseDurationMillis(_ text: String, defaultUnit: Int64?) -> Int64? {
+    let t = text.trimmingCharacters().lowercased()
+    let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
+    var number = Substring(t)
+    var unit = defaultUnit
+    for (suffix, ms) in units where t.hasSuffix(suffix) {
+        number = t.dropLast(suffix.count)
+        unit = ms
+        break
+    }
+    guard let unit, !number.isEmpty, number.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int64(number),
+          n <= Int64.max / unit else { return nil }
+    return n * unit
+}
+
+extension String {
+    func trimmingCharacters() -> String { String(Substring(self).trimmingSpaces()) }
+}
+
+/// The optional settings file: `NAME=value` lines, as for systemd's
+/// `EnvironmentFile=`. Blank lines and `#` comments are skipped, an
+/// `export ` prefix is allowed, and one pair of quotes around a value is removed.
+public enum ConfigFile {
+    public enum Entry: Equatable {
+        case setting(name: String, value: String, line: Int)
+        case malformed(line: Int)
+    }
+
+    public static func parse(_ text: String) -> [Entry] {
+        var entries: [Entry] = []
+        for (i, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var line = rawLine.trimmingSpaces()
+            if line.hasSuffix("\r") { line = line.dropLast() }
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            if line.hasPrefix("export ") { line = line.dropFirst(7).trimmingSpaces() }
+            guard let eq = line.firstIndex(of: "=") else { entries.append(.malformed(line: i + 1)); continue }
+            let name = line[..<eq].trimmingSpaces()
+            var value = line[line.index(after: eq)...].trimmingSpaces()
+            guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+                entries.append(.malformed(line: i + 1))
+                continue
+            }
+            if value.count >= 2, let f = value.first, f == "\"" || f == "'", value.last == f {
+                value = value.dropFirst().dropLast()
+            }
+            entries.append(.setting(name: String(name), value: String(value), line: i + 1))
+        }
+        return entries
+    }
+}

@@ -1,0 +1,78 @@
+/// Formats instants as RudderStack does: `2026-11-27T13:26:12.345Z`.
+public enum ISO8601 {
+    /// The UTC time of `millis` (since the Unix epoch) with milliseconds.
+    public static func format(millis: Int64) -> String {
+        let ms = Int(((millis % 1000) + 1000) % 1000)
+        let totalSeconds = (millis - Int64(ms)) / 1000
+        var days = totalSeconds / 86_400
+        var secondsOfDay = totalSeconds % 86_400
+        if secondsOfDay < 0 { secondsOfDay += 86_400; days -= 1 }
+        let (y, m, d) = civilDate(daysSinceEpoch: days)
+        var out = [UInt8]()
+        out.reserveCapacity(24)
+        appendDigits(&out, Int(y), 4); out.append(UInt8(ascii: "-"))
+        appendDigits(&out, m, 2); out.append(UInt8(ascii: "-"))
+        appendDigits(&out, d, 2); out.append(UInt8(ascii: "T"))
+        appendDigits(&out, Int(secondsOfDay / 3600), 2); out.append(UInt8(ascii: ":"))
+        appendDigits(&out, Int(secondsOfDay % 3600 / 60), 2); out.append(UInt8(ascii: ":"))
+        appendDigits(&out, Int(secondsOfDay % 60), 2); out.append(UInt8(ascii: "."))
+        appendDigits(&out, ms, 3); out.append(UInt8(ascii: "Z"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A compact form for file names: `20261127T132612.345Z`.
+    public static func compact(millis: Int64) -> String {
+        var s = format(millis: millis)
+        s.removeAll { $0 == "-" || $0 == ":" }
+        return s
+    }
+
+    static func appendDigits(_ out: inout [UInt8], _ value: Int, _ width: Int) {
+        var digits = [UInt8](repeating: UInt8(ascii: "0"), count: width)
+        var v = value
+        var i = width - 1
+        while i >= 0 {
+            digits[i] = UInt8(ascii: "0") + UInt8(v % 10)
+            v /= 10
+            i -= 1
+        }
+        out.append(contentsOf: digits)
+    }
+
+    /// Gregorian year, month and day of a day count from 1970-01-01, by the
+    /// era-based method (400-year cycles of 146,097 days).
+    static func civilDate(daysSinceEpoch: Int64) -> (Int64, Int, Int) {
+        let z = daysSinceEpoch + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = Int(dayOfYear - (153 * mp + 2) / 5 + 1)
+        let month = Int(mp < 10 ? mp + 3 : mp - 9)
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        return (year, month, day)
+    }
+}
+
+/// Random (version 4) UUIDs in lowercase text form.
+public enum UUIDText {
+    /// The UUID made of these 128 random bits, with the version and variant
+    /// bits set as RFC 9562 requires.
+    public static func v4(_ high: UInt64, _ low: UInt64) -> String {
+        let h = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
+        let l = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        var out = [UInt8]()
+        out.reserveCapacity(36)
+        let hex = JSONValue.hexDigits
+        for (i, shift) in stride(from: 60, through: 0, by: -4).enumerated() {
+            if i == 8 || i == 12 { out.append(UInt8(ascii: "-")) }
+            out.append(hex[Int((h >> UInt64(shift)) & 0xF)])
+        }
+        for (i, shift) in stride(from: 60, through: 0, by: -4).enumerated() {
+            if i == 0 || i == 4 { out.append(UInt8(ascii: "-")) }
+            out.append(hex[Int((l >> UInt64(shift)) & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

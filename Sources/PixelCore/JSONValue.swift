@@ -1,0 +1,60 @@
+/// A JSON value whose objects keep their members in insertion order.
+///
+/// Events are built from query pairs applied in order; keeping that order
+/// makes the output a function of the query alone and easy to read.
+public indirect enum JSONValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case string(String)
+    case array([JSONValue])
+    case object(JSONObject)
+
+    /// The string, when this value is one.
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    /// The object, when this value is one.
+    public var objectValue: JSONObject? {
+        if case .object(let o) = self { return o }
+        return nil
+    }
+}
+
+/// A JSON object with members in insertion order.
+///
+/// Lookup is linear: objects built from a query hold at most a few hundred
+/// members (`PixelLimits.maxPairs`), where a scan beats hashing.
+public struct JSONObject: Sendable, Equatable {
+    public struct Member: Sendable, Equatable {
+        public var key: String
+        public var value: JSONValue
+    }
+
+    public internal(set) var members: [Member] = []
+
+    public init() {}
+
+    public init(_ pairs: KeyValuePairs<String, JSONValue>) {
+        for (k, v) in pairs { self[k] = v }
+    }
+
+    func index(of key: String) -> Int? {
+        members.firstIndex { $0.key == key }
+    }
+
+    public subscript(key: String) -> JSONValue? {
+        get { index(of: key).map { members[$0].value } }
+        set {
+            if let i = index(of: key) {
+                if let newValue { members[i].value = newValue } else { members.remove(at: i) }
+            } else if let newValue {
+                members.append(Member(key: key, value: newValue))
+            }
+        }
+    }
+
+    public var isEmpty: Bool { members.isEmpty }
+    public var count: Int { members.count }
+}

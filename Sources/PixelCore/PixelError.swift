@@ -1,0 +1,90 @@
+/// Why a hit was refused, with the offending name where there is one.
+///
+/// `status` and `message` are the whole client-facing answer; the mapping
+/// from error to HTTP status lives here and nowhere else.
+public enum PixelError: Error, Sendable, Equatable {
+    case queryTooLong(limit: Int)
+    case invalidPercentEncoding(parameter: String)
+    case invalidPercentEncodingInName(rawName: String)
+    case invalidUTF8(parameter: String)
+    case invalidUTF8InName(rawName: String)
+    case controlCharacterInName(parameter: String)
+    case emptySegment(parameter: String)
+    case nameTooLong(prefix: String, limit: Int)
+    case tooManyPairs(limit: Int)
+    case tooDeep(parameter: String, limit: Int)
+    case arrayIndexOverLimit(parameter: String, index: String, limit: Int)
+    case missingWriteKey
+    case invalidWriteKey
+    case missingAnonymousId
+    case missingEvent
+
+    public var status: Int {
+        switch self {
+        case .queryTooLong: return 414
+        default: return 400
+        }
+    }
+
+    /// The text/plain body the client gets: what is wrong and where.
+    public var message: String {
+        switch self {
+        case .queryTooLong: return "query string too long"
+        case .invalidPercentEncoding(let p): return "invalid percent-encoding in parameter '\(p)'"
+        case .invalidPercentEncodingInName(let raw): return "invalid percent-encoding in parameter name '\(raw)'"
+        case .invalidUTF8(let p): return "invalid UTF-8 in parameter '\(p)'"
+        case .invalidUTF8InName(let raw): return "invalid UTF-8 in parameter name '\(raw)'"
+        case .controlCharacterInName(let p): return "control character in parameter name '\(p)'"
+        case .emptySegment(let p): return "empty path segment in parameter name '\(p)'"
+        case .nameTooLong(let prefix, let limit): return "parameter name longer than \(limit) bytes: '\(prefix)'"
+        case .tooManyPairs(let limit): return "more than \(limit) parameters"
+        case .tooDeep(let p, let limit): return "parameter name '\(p)' has more than \(limit) segments"
+        case .arrayIndexOverLimit(let p, let index, let limit):
+            return "array index \(index) over the limit \(limit) in parameter '\(p)'"
+        case .missingWriteKey: return "missing required parameter: writeKey"
+        case .invalidWriteKey: return "invalid write key"
+        case .missingAnonymousId: return "missing required parameter: anonymousId"
+        case .missingEvent: return "missing required parameter: event"
+        }
+    }
+
+    /// A short stable name for logs and the rejected record.
+    public var code: String {
+        switch self {
+        case .queryTooLong: return "query_too_long"
+        case .invalidPercentEncoding, .invalidPercentEncodingInName: return "invalid_percent_encoding"
+        case .invalidUTF8, .invalidUTF8InName: return "invalid_utf8"
+        case .controlCharacterInName: return "control_character_in_name"
+        case .emptySegment: return "empty_segment"
+        case .nameTooLong: return "name_too_long"
+        case .tooManyPairs: return "too_many_pairs"
+        case .tooDeep: return "too_deep"
+        case .arrayIndexOverLimit: return "array_index_over_limit"
+        case .missingWriteKey: return "missing_write_key"
+        case .invalidWriteKey: return "invalid_write_key"
+        case .missingAnonymousId: return "missing_anonymous_id"
+        case .missingEvent: return "missing_event"
+        }
+    }
+}
+
+/// Makes client-supplied bytes safe to quote in a one-line message: control
+/// characters become `?`, and anything past `limit` bytes is cut at a
+/// character boundary and marked with `…`.
+func quotable<S: Sequence>(_ bytes: S, limit: Int = 64) -> String where S.Element == UInt8 {
+    var out: [UInt8] = []
+    var truncated = false
+    for b in bytes {
+        if out.count >= limit { truncated = true; break }
+        out.append(b < 0x20 || b == 0x7F ? UInt8(ascii: "?") : b)
+    }
+    if truncated {
+        // Do not leave half a UTF-8 sequence at the cut.
+        while let last = out.last, last & 0xC0 == 0x80 { out.removeLast() }
+        if let last = out.last, last >= 0xC0 { out.removeLast() }
+    }
+    // Invalid UTF-8 (raw names) is repaired here, for display only.
+    var s = String(decoding: out, as: UTF8.self)
+    if truncated { s += "…" }
+    return s
+}

@@ -1,0 +1,96 @@
+/// What the transport should do with a hit: the answer, and a log line.
+public struct HandlerOutcome: Sendable, Equatable {
+    public enum Level: String, Sendable {
+        case info, warn, error
+    }
+
+    public var response: PixelResponse
+    public var logLevel: Level?
+    public var logMessage: String?
+}
+
+/// Routes a hit, validates it, builds the event, hands it to the sink and
+/// chooses the answer (SPEC §1, §4). Pure apart from the sink it is given;
+/// time and ids are passed in.
+public struct PixelHandler: Sendable {
+    public var configuration: PixelConfiguration
+    /// Fatal configuration problems: while there are any, every hit on a
+    /// pixel route answers 500 and the problems go to the log.
+    public var fatalProblems: [ConfigurationProblem]
+
+    public init(configuration: PixelConfiguration, problems: [ConfigurationProblem] = []) {
+        self.configuration = configuration
+        self.fatalProblems = problems.filter(\.isFatal)
+    }
+
+    static let retryAfterSeconds = "10"
+
+    public func handle(_ request: PixelRequest, sink: EventSink, nowMillis: Int64, newMessageId: () -> String) -> HandlerOutcome {
+        guard let type = request.route else {
+            return HandlerOutcome(response: .text(404, "not found"))
+        }
+        let method = request.method ?? "GET"
+        let isHead = method == "HEAD"
+        guard method == "GET" || isHead else {
+            var response = PixelResponse.text(405, "method not allowed", extraHeaders: [.init(name: "Allow", value: "GET, HEAD")])
+            response.sendsBody = true
+            return HandlerOutcome(response: response)
+        }
+        if !fatalProblems.isEmpty {
+            var response = PixelResponse.text(500, "server misconfigured")
+            response.sendsBody = !isHead
+            return HandlerOutcome(response: response, logLevel: .error,
+                                  logMessage: "server misconfigured: " + fatalProblems.map(\.description).joined(separator: "; "))
+        }
+
+        let clientIP = ClientAddress.resolve(remoteAddr: request.remoteAddr ?? "", forwardedFor: request.forwardedFor,
+                                             trusted: configuration.trustedProxies)
+        let query = request.query
+        let built: Result<PixelEvent, PixelError> = query.withUnsafeBufferPointer { buffer in
+            Result { () throws(PixelError) -> PixelEvent in
+                let pairs = try QueryString.parse(buffer, limits: configuration.limits)
+                let facts = HitFacts(receivedAtMillis: nowMillis, messageId: newMessageId(),
+                                     userAgent: request.userAgent, clientIP: clientIP)
+                return try PixelEvent.build(type: type, pairs: pairs, facts: facts, limits: configuration.limits,
+                                            allowedWriteKeys: configuration.writeKeys)
+            }
+        }
+
+        var outcome: HandlerOutcome
+        switch built {
+        case .failure(let error):
+            outcome = refused(error, type: type, query: query, clientIP: clientIP, isHead: isHead, sink: sink, nowMillis: nowMillis)
+        case .success(let event):
+            outcome = HandlerOutcome(response: success())
+            if !isHead {
+                do {
+                    try sink.store(event, line: event.recordLine)
+                } catch {
+                    outcome = HandlerOutcome(
+                        response: .text(503, "event not stored, try again later",
+                                        extraHeaders: [.init(name: "Retry-After", value: PixelHandler.retryAfterSeconds)]),
+                        logLevel: .error, logMessage: "event not stored: \(error.detail)")
+                }
+            }
+        }
+        outcome.response.sendsBody = !isHead
+        return outcome
+    }
+
+    func success() -> PixelResponse {
+        configuration.response == .text ? .text(200, "OK") : .gif()
+    }
+
+    func refused(_ error: PixelError, type: EventType, query: [UInt8], clientIP: String, isHead: Bool,
+                 sink: EventSink, nowMillis: Int64) -> HandlerOutcome {
+        var message = "refused \(type.rawValue) hit: \(error.status) \(error.message) (ip=\(clientIP))"
+        // HEAD probes (link scanners) are answered like GET but leave no trace.
+        if !isHead {
+            let hit = RejectedHit(receivedAtMillis: nowMillis, status: error.status, reason: error.message, code: error.code,
+                                  route: type.rawValue, clientIP: clientIP, query: query)
+            if let note = sink.recordRejected(hit) { message += "; \(note)" }
+        }
+        let response: PixelResponse = configuration.response == .gifAlways ? .gif() : .text(error.status, error.message)
+        return HandlerOutcome(response: response, logLevel: isHead ? nil : .warn, logMessage: isHead ? nil : message)
+    }
+}

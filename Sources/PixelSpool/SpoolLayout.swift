@@ -1,0 +1,38 @@
+/// The names inside a spool directory.
+///
+/// Accepted events live in `*.ndjson` files at the top level: the active
+/// file every writer appends to, and sealed files that no writer touches
+/// again. Refused hits live in `rejected/*.ndjson`. Everything else (the
+/// lock, the sync stamp) has a name that does not end in `.ndjson`.
+public struct SpoolLayout: Sendable {
+    public let directory: String
+
+    public init(directory: String) {
+        self.directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+    }
+
+    /// The file all writers append to until it is sealed.
+    public var activeFile: String { directory + "/" + SpoolLayout.activeName }
+    /// Taken (flock) around every append and every seal. Its mtime is the
+    /// moment the active file was created, which is how age-based sealing
+    /// knows the active file's age (Linux has no portable birth time).
+    public var lockFile: String { directory + "/.lock" }
+    /// Its mtime is the last fdatasync under the interval fsync policy.
+    public var syncStampFile: String { directory + "/.synced" }
+    public var rejectedDirectory: String { directory + "/rejected" }
+    public var rejectedFile: String { rejectedDirectory + "/hits.ndjson" }
+
+    public static let activeName = "current.ndjson"
+    public static let sealedPrefix = "sealed-"
+    public static let suffix = ".ndjson"
+
+    /// A sealed file's name: sortable by seal time, unique across processes.
+    public static func sealedName(millis: Int64, pid: Int32, random: UInt32) -> String {
+        let r = String(random, radix: 16)
+        return "\(sealedPrefix)\(PixelCoreBridge.compactTime(millis))-\(pid)-\(String(repeating: "0", count: 8 - r.count))\(r)\(suffix)"
+    }
+
+    public static func isSealed(_ name: String) -> Bool {
+        name.hasPrefix(sealedPrefix) && name.hasSuffix(suffix)
+    }
+}

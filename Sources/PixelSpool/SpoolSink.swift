@@ -1,0 +1,38 @@
+import PixelCore
+
+/// The default sink: each accepted event becomes one line in the spool.
+public final class SpoolSink: EventSink {
+    public let writer: SpoolWriter
+    private let log: (HandlerOutcome.Level, String) -> Void
+
+    /// - Parameter log: receives what the spool did besides appending
+    ///   (sealing, cutting a torn line left by a killed writer).
+    public init(writer: SpoolWriter, log: @escaping (HandlerOutcome.Level, String) -> Void) {
+        self.writer = writer
+        self.log = log
+    }
+
+    public func store(_ event: PixelEvent, line: [UInt8]) throws(SinkError) {
+        let report: AppendReport
+        do {
+            report = try writer.append(line)
+        } catch {
+            throw SinkError(error.description)
+        }
+        if report.repairedBytes > 0 {
+            log(.warn, "cut \(report.repairedBytes) bytes of a torn last line from \(writer.layout.activeFile) (a writer died mid-write; that hit was never answered 200)")
+        }
+        if let sealed = report.sealedAs {
+            log(.info, "sealed \(writer.layout.activeFile) as \(sealed)")
+        }
+    }
+
+    public func recordRejected(_ hit: RejectedHit) -> String? {
+        do {
+            if try writer.appendRejected(hit.recordLine) { return nil }
+            return "not kept in rejected/: its size cap (\(writer.settings.rejectedMaxBytes) bytes) is reached"
+        } catch {
+            return "not kept in rejected/: \(error)"
+        }
+    }
+}

@@ -1,0 +1,216 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PixelCore
+
+enum PixelCoreBridge {
+    static func compactTime(_ millis: Int64) -> String { ISO8601.compact(millis: millis) }
+}
+
+/// What an append did besides appending, for the log.
+public struct AppendReport: Sendable, Equatable {
+    /// Bytes of a torn last line (a writer killed mid-write) cut off first.
+    public var repairedBytes = 0
+    /// The name the active file was sealed under, if this append sealed it.
+    public var sealedAs: String?
+}
+
+/// Appends lines to a spool directory shared by any number of processes.
+///
+/// Every append runs under an exclusive `flock` on the spool's lock file:
+/// check that our descriptor is still the active file (a sealer may have
+/// renamed it), cut a torn tail left by a killed writer, write the line in
+/// one `write(2)`, and undo a short write. So no line is ever torn, merged
+/// or lost while the call returns normally, and a throw means nothing of the
+/// line remains. One instance serves one process, one request at a time.
+public final class SpoolWriter {
+    public let layout: SpoolLayout
+    public let settings: SpoolSettings
+    private var lockFD: Int32 = -1
+    private var activeFD: Int32 = -1
+    private var activeIdentity: (dev: UInt, ino: UInt) = (0, 0)
+    private var rejectedFD: Int32 = -1
+    private var generator = SystemRandomNumberGenerator()
+
+    public init(directory: String, settings: SpoolSettings = SpoolSettings()) {
+        self.layout = SpoolLayout(directory: directory)
+        self.settings = settings
+    }
+
+    deinit {
+        Sys.close(activeFD)
+        Sys.close(rejectedFD)
+        Sys.close(lockFD)
+    }
+
+    /// Appends one complete line (ending in `\n`) to the active file.
+    @discardableResult
+    public func append(_ line: [UInt8]) throws(SpoolError) -> AppendReport {
+        precondition(line.last == 0x0A, "a spool line ends with a newline")
+        var report = AppendReport()
+        let fd = try withLock { () throws(SpoolError) -> Int32 in
+            let fd = try openActive()
+            var size = Int(try Sys.fstat(fd, layout.activeFile).st_size)
+            if size > 0 {
+                let kept = try lastCompleteLineEnd(fd, size: size, path: layout.activeFile)
+                if kept < size {
+                    try Sys.ftruncate(fd, kept, layout.activeFile)
+                    report.repairedBytes = size - kept
+                    size = kept
+                }
+            }
+            let written: Int
+            do throws(SpoolError) {
+                written = try Sys.writeOnce(fd, line, layout.activeFile)
+            } catch {
+                try? Sys.ftruncate(fd, size, layout.activeFile)
+                throw error
+            }
+            if written != line.count {
+                // Disk full or over a file size limit: take the partial line back.
+                let err = SpoolError("write (short: \(written) of \(line.count) bytes)", layout.activeFile, errno: ENOSPC)
+                try? Sys.ftruncate(fd, size, layout.activeFile)
+                throw err
+            }
+            let tooOld = try activeAgeMillis() >= Int64(settings.sealSeconds) * 1000
+            if size + written >= settings.sealBytes || tooOld {
+                report.sealedAs = try sealActive()
+            }
+            if settings.fsync != .never, case .interval = settings.fsync {
+                try syncIfDue(fd)
+            }
+            return fd
+        }
+        if settings.fsync == .always {
+            // Outside the lock: other writers need not queue behind the disk.
+            try Sys.fdatasync(fd, layout.activeFile)
+        }
+        return report
+    }
+
+    /// Seals the active file if it is non-empty and older than the seal
+    /// age (or `force`). For the drain and `pixelgate check`; safe while
+    /// writers append, since it takes the same lock.
+    @discardableResult
+    public func sealIfDue(force: Bool = false) throws(SpoolError) -> String? {
+        try withLock { () throws(SpoolError) -> String? in
+            guard let st = try Sys.statIfExists(layout.activeFile), st.st_size > 0 else { return nil }
+            let tooOld = try activeAgeMillis() >= Int64(settings.sealSeconds) * 1000
+            guard force || tooOld else { return nil }
+            return try sealActive()
+        }
+    }
+
+    /// Appends a refused hit to `rejected/hits.ndjson`, unless that would
+    /// pass the cap; returns false when the hit was not kept for that reason.
+    public func appendRejected(_ line: [UInt8]) throws(SpoolError) -> Bool {
+        try withLock { () throws(SpoolError) -> Bool in
+            if rejectedFD < 0 {
+                try Sys.mkdir(layout.rejectedDirectory)
+                rejectedFD = try Sys.open(layout.rejectedFile, O_WRONLY | O_APPEND | O_CREAT)
+            }
+            let size = Int(try Sys.fstat(rejectedFD, layout.rejectedFile).st_size)
+            guard size + line.count <= settings.rejectedMaxBytes else { return false }
+            let written = try Sys.writeOnce(rejectedFD, line, layout.rejectedFile)
+            if written != line.count {
+                try? Sys.ftruncate(rejectedFD, size, layout.rejectedFile)
+                throw SpoolError("write (short)", layout.rejectedFile, errno: ENOSPC)
+            }
+            return true
+        }
+    }
+
+    // MARK: - Under the lock
+
+    private func withLock<T>(_ body: () throws(SpoolError) -> T) throws(SpoolError) -> T {
+        if lockFD < 0 {
+            do throws(SpoolError) {
+                lockFD = try Sys.open(layout.lockFile, O_RDWR | O_CREAT)
+            } catch where error.errno == ENOENT {
+                // First use: create the spool directory, then try again.
+                try Sys.mkdirs(layout.directory)
+                lockFD = try Sys.open(layout.lockFile, O_RDWR | O_CREAT)
+            }
+        }
+        try Sys.flock(lockFD, LOCK_EX, layout.lockFile)
+        defer { try? Sys.flock(lockFD, LOCK_UN, layout.lockFile) }
+        return try body()
+    }
+
+    /// Our descriptor for the active file, reopened when the file it refers
+    /// to was sealed (renamed) or removed by another process.
+    private func openActive() throws(SpoolError) -> Int32 {
+        if activeFD >= 0 {
+            if let st = try Sys.statIfExists(layout.activeFile),
+               UInt(st.st_dev) == activeIdentity.dev, UInt(st.st_ino) == activeIdentity.ino {
+                return activeFD
+            }
+            Sys.close(activeFD)
+            activeFD = -1
+        }
+        var created = true
+        var fd: Int32
+        do throws(SpoolError) {
+            fd = try Sys.open(layout.activeFile, O_WRONLY | O_APPEND | O_CREAT | O_EXCL)
+        } catch where error.errno == EEXIST {
+            created = false
+            fd = try Sys.open(layout.activeFile, O_WRONLY | O_APPEND)
+        }
+        if created {
+            // Stamp the birth of this active file for age-based sealing.
+            try Sys.touch(lockFD, layout.lockFile)
+            if settings.fsync != .never { try Sys.syncDirectory(layout.directory) }
+        }
+        let st = try Sys.fstat(fd, layout.activeFile)
+        activeFD = fd
+        activeIdentity = (UInt(st.st_dev), UInt(st.st_ino))
+        return fd
+    }
+
+    private func activeAgeMillis() throws(SpoolError) -> Int64 {
+        let st = try Sys.fstat(lockFD, layout.lockFile)
+        return Sys.nowMillis() - Sys.millis(st.st_mtim)
+    }
+
+    private func sealActive() throws(SpoolError) -> String {
+        let name = SpoolLayout.sealedName(millis: Sys.nowMillis(), pid: getpid(), random: generator.next())
+        try Sys.rename(layout.activeFile, layout.directory + "/" + name)
+        if settings.fsync != .never { try Sys.syncDirectory(layout.directory) }
+        Sys.close(activeFD)
+        activeFD = -1
+        return name
+    }
+
+    private func syncIfDue(_ fd: Int32) throws(SpoolError) {
+        guard case .interval(let interval) = settings.fsync else { return }
+        let stampFD = try Sys.open(layout.syncStampFile, O_RDWR | O_CREAT)
+        defer { Sys.close(stampFD) }
+        let st = try Sys.fstat(stampFD, layout.syncStampFile)
+        if Sys.nowMillis() - Sys.millis(st.st_mtim) >= interval || st.st_size == 0 {
+            try Sys.fdatasync(fd, layout.activeFile)
+            if st.st_size == 0 { _ = try Sys.writeOnce(stampFD, [0x0A], layout.syncStampFile) }
+            try Sys.touch(stampFD, layout.syncStampFile)
+        }
+    }
+}
+
+/// The length of `fd`'s content up to and including its last newline: what
+/// remains after cutting a torn last line. Reads backwards in chunks.
+func lastCompleteLineEnd(_ fd: Int32, size: Int, path: String) throws(SpoolError) -> Int {
+    var last: UInt8 = 0
+    let n = try withUnsafeMutableBytes(of: &last) { (buf) throws(SpoolError) -> Int in
+        try Sys.pread(fd, buf, at: size - 1, path)
+    }
+    if n == 1 && last == 0x0A { return size }
+    let chunk = 65_536
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 1)
+    defer { buffer.deallocate() }
+    var end = size
+    while end > 0 {
+        let start = max(0, end - chunk)
+        let got = try Sys.pread(fd, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<(end - start)]), at: start, path)
+        if let i = buffer[0..<got].lastIndex(of: 0x0A) { return start + i + 1 }
+        end = start
+    }
+    return 0
+}

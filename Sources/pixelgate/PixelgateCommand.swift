@@ -1,0 +1,165 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PixelCore
+import PixelServer
+import PixelSpool
+
+enum PixelgateCommand {
+    static let version = "0.1.0"
+
+    static let usage = """
+    pixelgate \(version): the RudderStack Pixel API (GET /pixel/v1/page, /pixel/v1/track)
+    as one CGI/FastCGI executable.
+
+    Usage:
+      pixelgate                  as CGI (started by a web server), or as a FastCGI
+                                 responder when stdin is a listening socket
+                                 (mod_fcgid, spawn-fcgi, systemd socket activation)
+      pixelgate serve --listen ADDRESS [--workers N] [--backlog N] [--socket-mode MODE]
+                                 a FastCGI daemon for nginx fastcgi_pass or Apache
+                                 mod_proxy_fcgi; ADDRESS is HOST:PORT or /path/to.sock
+      pixelgate check            validate the configuration and the spool, print the
+                                 effective settings; exits 1 when something is wrong
+      pixelgate --help | --version
+
+    Settings come from PIXELGATE_* environment variables and the NAME=value file
+    named by PIXELGATE_CONFIG (the environment wins). See README.md.
+
+    """
+
+    static func run(_ arguments: [String]) -> Int32 {
+        // A CGI request may carry argv (an "ISINDEX" query without '='):
+        // when a web server started us, the arguments are not ours.
+        if ConfigurationLoader.variable("GATEWAY_INTERFACE") != nil || arguments.isEmpty {
+            return runResponder()
+        }
+        switch arguments[0] {
+        case "serve": return serve(Array(arguments.dropFirst()))
+        case "check": return check()
+        case "--help", "-h", "help":
+            printOut(usage)
+            return 0
+        case "--version", "version":
+            printOut("pixelgate \(version)\n")
+            return 0
+        default:
+            printError("pixelgate: unknown command '\(arguments[0])'\n\n" + usage)
+            return 2
+        }
+    }
+
+    static func makeResponder(logger: Logger) -> Responder {
+        let (configuration, problems) = ConfigurationLoader.load()
+        let writer = SpoolWriter(directory: configuration.spoolDirectory, settings: configuration.spool)
+        let sink = SpoolSink(writer: writer, log: { logger.log($0, $1) })
+        return Responder(handler: PixelHandler(configuration: configuration, problems: problems), sink: sink, logger: logger)
+    }
+
+    static func logProblems(_ logger: Logger) {
+        for problem in ConfigurationLoader.load().1 {
+            logger.log(problem.isFatal ? .error : .warn, "configuration: \(problem)")
+        }
+    }
+
+    /// No command: CGI or FastCGI-on-stdin, as `FCGX_IsCGI()` tells.
+    static func runResponder() -> Int32 {
+        let logger = Logger()
+        if FastCGITransport.isCGI() {
+            if ConfigurationLoader.variable("REQUEST_METHOD") == nil && isatty(0) != 0 {
+                printError(usage)
+                return 2
+            }
+            CGITransport.serveOne(makeResponder(logger: logger))
+            return 0
+        }
+        FastCGITransport.installStopHandler()
+        logProblems(logger)
+        FastCGITransport.serve(listenFD: 0, responder: makeResponder(logger: logger))
+        return 0
+    }
+
+    static func serve(_ arguments: [String]) -> Int32 {
+        var listen: String?
+        var workers = 2
+        var backlog: Int32 = 1024
+        var socketMode: mode_t = 0o660
+        var i = 0
+        func value() -> String? {
+            i += 1
+            return i < arguments.count ? arguments[i] : nil
+        }
+        while i < arguments.count {
+            let arg = arguments[i]
+            switch arg {
+            case "--listen": listen = value()
+            case "--workers":
+                guard let v = value(), let n = Int(v), n >= 1, n <= 256 else { return usageError("--workers takes a number from 1 to 256") }
+                workers = n
+            case "--backlog":
+                guard let v = value(), let n = Int32(v), n >= 1 else { return usageError("--backlog takes a positive number") }
+                backlog = n
+            case "--socket-mode":
+                guard let v = value(), let n = mode_t(v, radix: 8), n <= 0o777 else { return usageError("--socket-mode takes an octal mode such as 0660") }
+                socketMode = n
+            default:
+                return usageError("unknown option '\(arg)'")
+            }
+            i += 1
+        }
+        guard let listen, !listen.isEmpty else { return usageError("serve needs --listen HOST:PORT or --listen /path/to.sock") }
+        let logger = Logger()
+        logProblems(logger)
+        let supervisor = Supervisor(listen: listen, workers: workers, backlog: backlog, socketMode: socketMode, logger: logger)
+        return supervisor.run { fd in
+            // Each worker opens its own spool descriptors: flock locks belong
+            // to an open file, so sharing one across fork would not exclude.
+            FastCGITransport.serve(listenFD: fd, responder: makeResponder(logger: logger))
+        }
+    }
+
+    static func check() -> Int32 {
+        let (configuration, problems) = ConfigurationLoader.load()
+        var ok = true
+        var out = "pixelgate \(version) configuration\n"
+        if let file = ConfigurationLoader.variable("PIXELGATE_CONFIG") { out += "  config file: \(file)\n" }
+        for (name, value) in configuration.effectiveSettings {
+            let source = configuration.sources[name] ?? "default"
+            out += "  \(name)=\(value)    (\(source))\n"
+        }
+        for problem in problems {
+            out += "\(problem.isFatal ? "error" : "warning"): \(problem)\n"
+            if problem.isFatal { ok = false }
+        }
+        let layout = SpoolLayout(directory: configuration.spoolDirectory)
+        do {
+            try SpoolStatus.probeWritable(layout)
+            let status = try SpoolStatus.inspect(layout)
+            out += "spool \(layout.directory): writable; active \(status.activeBytes) bytes, \(status.sealedFiles) sealed files (\(status.sealedBytes) bytes), rejected \(status.rejectedBytes) bytes\n"
+        } catch {
+            out += "error: spool \(layout.directory) is not usable: \(error)\n"
+            ok = false
+        }
+        out += ok ? "ok\n" : "not ok: requests would be answered 500 or 503\n"
+        printOut(out)
+        return ok ? 0 : 1
+    }
+
+    static func usageError(_ message: String) -> Int32 {
+        printError("pixelgate: \(message)\n")
+        return 2
+    }
+
+    static func printOut(_ text: String) { writeAll(1, text) }
+    static func printError(_ text: String) { writeAll(2, text) }
+
+    static func writeAll(_ fd: Int32, _ text: String) {
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { return }
+            offset += n
+        }
+    }
+}
