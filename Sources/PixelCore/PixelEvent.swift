@@ -83,7 +83,7 @@ public struct PixelEvent: Sendable, Equatable {
         let now = ISO8601.format(millis: facts.receivedAtMillis)
         setIfAbsent(&event, ["channel"], .string("web"), limits: limits)
         if let ua = facts.userAgent { setIfAbsent(&event, ["context", "userAgent"], .string(ua), limits: limits) }
-        setIfAbsent(&event, ["context", "ip"], .string(facts.clientIP), limits: limits)
+        if !facts.clientIP.isEmpty { setIfAbsent(&event, ["context", "ip"], .string(facts.clientIP), limits: limits) }
         setIfAbsent(&event, ["integrations"], .object(JSONObject(["All": .bool(true)])), limits: limits)
         setIfAbsent(&event, ["messageId"], .string(facts.messageId), limits: limits)
         setIfAbsent(&event, ["originalTimestamp"], .string(now), limits: limits)

@@ -45,7 +45,7 @@ public struct SpoolStatus: Sendable, Equatable {
         try Sys.unlink(probe)
         if try Sys.statIfExists(layout.activeFile) != nil {
             // Another user may own the active file: can we append to it?
-            Sys.close(try Sys.open(layout.activeFile, O_WRONLY | O_APPEND))
+            Sys.close(try Sys.open(layout.activeFile, O_RDWR | O_APPEND))
         }
     }
 }

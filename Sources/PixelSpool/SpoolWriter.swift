@@ -151,10 +151,10 @@ public final class SpoolWriter {
         var created = true
         var fd: Int32
         do throws(SpoolError) {
-            fd = try Sys.open(layout.activeFile, O_WRONLY | O_APPEND | O_CREAT | O_EXCL)
+            fd = try Sys.open(layout.activeFile, O_RDWR | O_APPEND | O_CREAT | O_EXCL)
         } catch where error.errno == EEXIST {
             created = false
-            fd = try Sys.open(layout.activeFile, O_WRONLY | O_APPEND)
+            fd = try Sys.open(layout.activeFile, O_RDWR | O_APPEND)
         }
         if created {
             // Stamp the birth of this active file for age-based sealing.
