@@ -1,0 +1,90 @@
+import Testing
+@testable import PixelCore
+
+@Suite("Configuration (SPEC §8)")
+struct ConfigurationTests {
+    @Test func defaultsNeedNoSetUp() {
+        let (config, problems) = PixelConfiguration.resolve(environment: [:])
+        #expect(problems.isEmpty)
+        #expect(config.spoolDirectory == "/var/tmp/pixelgate")
+        #expect(config.sink == .spool)
+        #expect(config.response == .text)
+        #expect(config.writeKeys.isEmpty)
+        #expect(config.trustedProxies.isEmpty)
+        #expect(config.limits == .default)
+        #expect(config.spool.fsync == .never)
+    }
+
+    @Test func readsEveryNamedSetting() {
+        let (config, problems) = PixelConfiguration.resolve(environment: [
+            "PIXELGATE_SPOOL_DIR": "/srv/spool",
+            "PIXELGATE_WRITE_KEYS": " k1, k2 ,,",
+            "PIXELGATE_RESPONSE": "gif-always",
+            "PIXELGATE_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8",
+            "PIXELGATE_DATA_PLANE_URL": "https://dp.example.com",
+            "PIXELGATE_MAX_QUERY_BYTES": "8k",
+            "PIXELGATE_MAX_PAIRS": "100",
+            "PIXELGATE_SEAL_BYTES": "1M",
+            "PIXELGATE_SEAL_SECONDS": "2m",
+            "PIXELGATE_FSYNC": "250ms",
+            "PIXELGATE_REJECTED_MAX_BYTES": "0",
+        ])
+        #expect(problems.isEmpty)
+        #expect(config.spoolDirectory == "/srv/spool")
+        #expect(config.writeKeys == ["k1", "k2"])
+        #expect(config.response == .gifAlways)
+        #expect(config.trustedProxies.count == 2)
+        #expect(config.dataPlaneURL == "https://dp.example.com")
+        #expect(config.limits.maxQueryBytes == 8192)
+        #expect(config.limits.maxPairs == 100)
+        #expect(config.spool.sealBytes == 1 << 20)
+        #expect(config.spool.sealSeconds == 120)
+        #expect(config.spool.fsync == .interval(millis: 250))
+        #expect(config.spool.rejectedMaxBytes == 0)
+    }
+
+    @Test(arguments: [
+        ("PIXELGATE_SPOOL_DIR", "relative/dir"),
+        ("PIXELGATE_SINK", "kafka"),
+        ("PIXELGATE_RESPONSE", "png"),
+        ("PIXELGATE_TRUSTED_PROXIES", "10.0.0.0/99"),
+        ("PIXELGATE_MAX_PAIRS", "lots"),
+        ("PIXELGATE_FSYNC", "sometimes"),
+        ("PIXELGATE_SEAL_SECONDS", "0"),
+        ("PIXELGATE_DATA_PLANE_URL", "ftp://x"),
+    ])
+    func badValuesAreNamedAndFatal(_ setting: (String, String)) {
+        let (_, problems) = PixelConfiguration.resolve(environment: [setting.0: setting.1])
+        #expect(problems.count == 1)
+        #expect(problems.first?.setting == setting.0)
+        #expect(problems.first?.isFatal == true)
+        #expect(problems.first?.message.contains(setting.1) == true)
+    }
+
+    @Test func unknownNamesOnlyWarn() {
+        let (_, problems) = PixelConfiguration.resolve(environment: ["PIXELGATE_RESPONCE": "gif", "HOME": "/root"])
+        #expect(problems == [ConfigurationProblem(setting: "PIXELGATE_RESPONCE", message: "unknown setting (ignored)", isFatal: false)])
+    }
+
+    @Test func fileIsReadAndEnvironmentWins() {
+        let file = """
+        # pixelgate settings
+        export PIXELGATE_RESPONSE=gif
+        PIXELGATE_SPOOL_DIR = "/srv/from-file"
+        PIXELGATE_WRITE_KEYS='a,b'
+
+        """
+        let (config, problems) = PixelConfiguration.resolve(environment: ["PIXELGATE_SPOOL_DIR": "/srv/env"], fileText: file, fileName: "/etc/pixelgate.conf")
+        #expect(problems.isEmpty)
+        #expect(config.response == .gif)
+        #expect(config.spoolDirectory == "/srv/env")
+        #expect(config.writeKeys == ["a", "b"])
+        #expect(config.sources["PIXELGATE_RESPONSE"] == "/etc/pixelgate.conf")
+        #expect(config.sources["PIXELGATE_SPOOL_DIR"] == "environment")
+    }
+
+    @Test func malformedFileLinesAreNamed() {
+        let (_, problems) = PixelConfiguration.resolve(environment: [:], fileText: "PIXELGATE_RESPONSE=gif\njust words\n", fileName: "/etc/p.conf")
+        #expect(problems == [ConfigurationProblem(setting: "/etc/p.conf:2", message: "not a NAME=value line", isFatal: true)])
+    }
+}
