@@ -29,6 +29,11 @@ public struct PixelEvent: Sendable, Equatable {
     public var writeKey: String
     public var event: JSONObject
 
+    public init(writeKey: String, event: JSONObject) {
+        self.writeKey = writeKey
+        self.event = event
+    }
+
     /// The page properties the seed asks for in `properties` or `context.page`.
     static let mirroredPageFields = ["path", "url", "referrer", "title"]
 

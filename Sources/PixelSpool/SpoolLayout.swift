@@ -26,10 +26,15 @@ public struct SpoolLayout: Sendable {
     public static let sealedPrefix = "sealed-"
     public static let suffix = ".ndjson"
 
-    /// A sealed file's name: sortable by seal time, unique across processes.
-    public static func sealedName(millis: Int64, pid: Int32, random: UInt32) -> String {
+    /// A sealed file's name: sorts by seal time (to the nanosecond, since
+    /// seals are serialized by the lock), unique across processes.
+    public static func sealedName(nanos: Int64, pid: Int32, random: UInt32) -> String {
+        let millis = nanos / 1_000_000
+        var time = PixelCoreBridge.compactTime(millis)
+        let subMillis = String(nanos % 1_000_000)
+        time.insert(contentsOf: String(repeating: "0", count: 6 - subMillis.count) + subMillis, at: time.index(before: time.endIndex))
         let r = String(random, radix: 16)
-        return "\(sealedPrefix)\(PixelCoreBridge.compactTime(millis))-\(pid)-\(String(repeating: "0", count: 8 - r.count))\(r)\(suffix)"
+        return "\(sealedPrefix)\(time)-\(pid)-\(String(repeating: "0", count: 8 - r.count))\(r)\(suffix)"
     }
 
     public static func isSealed(_ name: String) -> Bool {

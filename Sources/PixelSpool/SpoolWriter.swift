@@ -72,15 +72,17 @@ public final class SpoolWriter {
                 try? Sys.ftruncate(fd, size, layout.activeFile)
                 throw err
             }
+            if case .interval = settings.fsync { try syncIfDue(fd) }
             let tooOld = try activeAgeMillis() >= Int64(settings.sealSeconds) * 1000
             if size + written >= settings.sealBytes || tooOld {
                 report.sealedAs = try sealActive()
-            }
-            if settings.fsync != .never, case .interval = settings.fsync {
-                try syncIfDue(fd)
+                activeFD = -1  // closed below, after the sync
             }
             return fd
         }
+        // A sealed file's descriptor is no longer ours to write, but it is
+        // still the file to sync: close it only after that.
+        defer { if report.sealedAs != nil { Sys.close(fd) } }
         if settings.fsync == .always {
             // Outside the lock: other writers need not queue behind the disk.
             try Sys.fdatasync(fd, layout.activeFile)
@@ -95,6 +97,8 @@ public final class SpoolWriter {
     public func sealIfDue(force: Bool = false) throws(SpoolError) -> String? {
         try withLock { () throws(SpoolError) -> String? in
             guard let st = try Sys.statIfExists(layout.activeFile), st.st_size > 0 else { return nil }
+            // Our own descriptor would go on pointing at the sealed file.
+            if activeFD >= 0 { Sys.close(activeFD); activeFD = -1 }
             let tooOld = try activeAgeMillis() >= Int64(settings.sealSeconds) * 1000
             guard force || tooOld else { return nil }
             return try sealActive()
@@ -172,12 +176,12 @@ public final class SpoolWriter {
         return Sys.nowMillis() - Sys.millis(st.st_mtim)
     }
 
+    /// Renames the active file to a sealed name; callers deal with their
+    /// descriptor for it (`append` closes it only after syncing).
     private func sealActive() throws(SpoolError) -> String {
-        let name = SpoolLayout.sealedName(millis: Sys.nowMillis(), pid: getpid(), random: generator.next())
+        let name = SpoolLayout.sealedName(nanos: Sys.nowNanos(), pid: getpid(), random: generator.next())
         try Sys.rename(layout.activeFile, layout.directory + "/" + name)
         if settings.fsync != .never { try Sys.syncDirectory(layout.directory) }
-        Sys.close(activeFD)
-        activeFD = -1
         return name
     }
 

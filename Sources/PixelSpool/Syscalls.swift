@@ -160,6 +160,13 @@ enum Sys {
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 
+    /// Wall-clock time in nanoseconds since the Unix epoch.
+    static func nowNanos() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
     static func millis(_ ts: timespec) -> Int64 {
         Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
