@@ -18,8 +18,10 @@ static void pixelgate_on_stop_signal(int signo) {
 
 /* Installs the SIGTERM/SIGINT handler without SA_RESTART, so a blocking
    accept() or waitpid() returns EINTR and the loop can look at the flag
-   (the way fcgiwrap stops). SIGPIPE is ignored: a client that went away
-   must not kill the worker. Returns 0 or -1 with errno set. */
+   (the way fcgiwrap stops), and unblocks both: a parent may have started
+   us with them blocked, and then SIGTERM would never arrive. SIGPIPE is
+   ignored: a client that went away must not kill the worker.
+   Returns 0 or -1 with errno set. */
 static inline int pixelgate_install_stop_handler(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -28,6 +30,11 @@ static inline int pixelgate_install_stop_handler(void) {
     sa.sa_flags = 0;
     if (sigaction(SIGTERM, &sa, NULL) != 0) return -1;
     if (sigaction(SIGINT, &sa, NULL) != 0) return -1;
+    sigset_t stops;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGINT);
+    if (sigprocmask(SIG_UNBLOCK, &stops, NULL) != 0) return -1;
     struct sigaction ign;
     memset(&ign, 0, sizeof ign);
     ign.sa_handler = SIG_IGN;

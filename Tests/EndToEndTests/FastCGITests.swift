@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("pixelgate as a FastCGI responder")
+struct FastCGITests {
+    @Test func serveOnAUnixSocketWithTwoWorkers() throws {
+        let scratch = Scratch()
+        let server = try ServeProcess(listen: scratch.path + "/pg.sock", workers: 2, environment: ["PIXELGATE_SPOOL_DIR": scratch.spool])
+        #expect(server.workerPIDs.count == 2)
+        let client = server.client
+        for i in 0..<20 {
+            let r = try client.get("/pixel/v1/track?writeKey=wk&anonymousId=a\(i)&event=Click")
+            #expect(r.status == 200)
+            #expect(r.body == "OK")
+        }
+        let bad = try client.get("/pixel/v1/track?writeKey=wk&anonymousId=a")
+        #expect(bad.status == 400)
+        #expect(bad.body == "missing required parameter: event")
+        #expect(try client.get("/nope").status == 404)
+        #expect(try client.get("/pixel/v1/page", method: "DELETE").text.contains("Allow: GET, HEAD\r\n"))
+        let (status, log) = server.stop()
+        #expect(status == 0)
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/pg.sock"))
+        #expect(log.contains("listening on \(scratch.path)/pg.sock with 2 worker(s)"))
+        #expect(log.contains("info: stopped"))
+        let ids = Set(try scratch.spoolLines.map { try jsonObject($0)["event"].flatMap { ($0 as? [String: Any])?["anonymousId"] as? String } })
+        #expect(ids == Set((0..<20).map { "a\($0)" }))
+    }
+
+    @Test func serveOnTCP() throws {
+        let scratch = Scratch()
+        let server = try ServeProcess(listen: "127.0.0.1:\(freePort())", workers: 1, environment: ["PIXELGATE_SPOOL_DIR": scratch.spool])
+        let r = try server.client.get("/pixel/v1/page?writeKey=wk&anonymousId=a&name=Home")
+        #expect(r.status == 200)
+        #expect(server.stop().status == 0)
+        #expect(scratch.spoolLines.count == 1)
+    }
+
+    @Test func aKilledWorkerIsReplacedAndServiceGoesOn() throws {
+        let scratch = Scratch()
+        let server = try ServeProcess(listen: scratch.path + "/pg.sock", workers: 2, environment: ["PIXELGATE_SPOOL_DIR": scratch.spool])
+        let before = server.workerPIDs
+        #expect(before.count == 2)
+        kill(before[0], SIGKILL)
+        #expect(waitUntil { let now = server.workerPIDs; return now.count == 2 && !now.contains(before[0]) })
+        for i in 0..<10 {
+            #expect(try server.client.get("/pixel/v1/page?writeKey=wk&anonymousId=a\(i)").status == 200)
+        }
+        let (status, log) = server.stop()
+        #expect(status == 0)
+        #expect(log.contains("worker \(before[0]) exited"))
+        #expect(scratch.spoolLines.count == 10)
+    }
+
+    @Test func socketOnStdinThroughSpawnFcgiAndCgiFcgi() throws {
+        // mod_fcgid, spawn-fcgi and systemd socket activation hand the
+        // listening socket over as stdin; FCGX_IsCGI() must see FastCGI.
+        let scratch = Scratch()
+        let socketPath = scratch.path + "/stdin.sock"
+        // -n: spawn-fcgi opens the socket and execs pixelgate in place, so
+        // the process we hold is the responder itself.
+        let responder = Process()
+        responder.executableURL = URL(fileURLWithPath: "/usr/bin/spawn-fcgi")
+        responder.arguments = ["-n", "-s", socketPath, "--", pixelgateBinary]
+        responder.environment = ["PIXELGATE_SPOOL_DIR": scratch.spool]
+        responder.standardOutput = FileHandle.nullDevice
+        responder.standardError = FileHandle.nullDevice
+        responder.standardInput = FileHandle.nullDevice
+        try responder.run()
+        defer { if responder.isRunning { kill(responder.processIdentifier, SIGKILL) } }
+        #expect(waitUntil { FileManager.default.fileExists(atPath: socketPath) })
+
+        // cgi-fcgi (libfcgi's own client) as a second, independent client.
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/usr/bin/cgi-fcgi")
+        client.arguments = ["-bind", "-connect", socketPath]
+        client.environment = ["REQUEST_METHOD": "GET", "REQUEST_URI": "/pixel/v1/track?writeKey=wk&anonymousId=a&event=Open",
+                              "QUERY_STRING": "writeKey=wk&anonymousId=a&event=Open", "REMOTE_ADDR": "192.0.2.1"]
+        let out = Pipe()
+        client.standardOutput = out
+        client.standardInput = FileHandle.nullDevice
+        try client.run()
+        let answer = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        client.waitUntilExit()
+        #expect(answer.hasPrefix("Status: 200 OK\r\n"))
+        #expect(answer.hasSuffix("\r\n\r\nOK"))
+        #expect(try FastCGIClient(address: .unix(socketPath)).get("/pixel/v1/page?writeKey=wk&anonymousId=b").status == 200)
+
+        // SIGTERM ends the responder cleanly.
+        kill(responder.processIdentifier, SIGTERM)
+        #expect(waitUntil { !responder.isRunning })
+        #expect(responder.terminationStatus == 0)
+        let lines = scratch.spoolLines
+        #expect(lines.count == 2)
+        #expect(try lines.map { try jsonObject($0)["event"].flatMap { ($0 as? [String: Any])?["request_ip"] as? String } }.contains("192.0.2.1"))
+    }
+
+    @Test func aWorkerDoesNotGrowOverManyRequests() throws {
+        let scratch = Scratch()
+        let server = try ServeProcess(listen: scratch.path + "/pg.sock", workers: 1, environment: ["PIXELGATE_SPOOL_DIR": scratch.spool])
+        let worker = try #require(server.workerPIDs.first)
+        func rssKiB() -> Int {
+            let status = (try? String(contentsOfFile: "/proc/\(worker)/status", encoding: .utf8)) ?? ""
+            let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
+        }
+        let client = server.client
+        for i in 0..<2_000 { _ = try client.get("/pixel/v1/track?writeKey=wk&anonymousId=a\(i)&event=e&properties.p=\(i)") }
+        let warm = rssKiB()
+        for i in 0..<10_000 { _ = try client.get("/pixel/v1/track?writeKey=wk&anonymousId=a\(i)&event=e&properties.p=\(i)") }
+        let after = rssKiB()
+        #expect(warm > 0)
+        // Steady state: no per-request growth (a leak of even 100 bytes per
+        // request would add ~1 MiB here).
+        #expect(after - warm < 512, "RSS went from \(warm) KiB to \(after) KiB over 10,000 requests")
+        #expect(server.stop().status == 0)
+        #expect(scratch.spoolLines.count == 12_000)
+    }
+}
