@@ -12,11 +12,9 @@ public enum FastCGITransport {
     public static func isCGI() -> Bool { FCGX_IsCGI() != 0 }
 
     /// Installs the SIGTERM/SIGINT handler (no SA_RESTART) and ignores SIGPIPE.
-    public static func installStopHandler() {
-        _ = pixelgate_install_stop_handler()
-    }
+    public static func installStopHandler() { StopSignal.install() }
 
-    public static var stopRequested: Bool { pixelgate_stop_was_requested() != 0 }
+    public static var stopRequested: Bool { StopSignal.requested }
 
     /// Serves requests arriving on `listenFD` (0 when the web server handed
     /// us the socket on stdin). Returns after SIGTERM, once the request in

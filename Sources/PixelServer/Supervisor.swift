@@ -73,14 +73,18 @@ public struct Supervisor {
         for pid in children.keys { kill(pid, SIGTERM) }
         // Workers finish the request in hand; one blocked in accept() may
         // miss the signal's window, so after a grace period it is killed.
-        let deadline = Clock.nowMillis() + 10_000
+        var deadline = Clock.nowMillis() + 10_000
         while !children.isEmpty {
             var status: Int32 = 0
             let pid = waitpid(-1, &status, WNOHANG)
             if pid > 0 { children[pid] = nil; continue }
             if pid < 0 && errno == ECHILD { break }
             if Clock.nowMillis() > deadline {
-                for pid in children.keys { kill(pid, SIGKILL) }
+                for pid in children.keys {
+                    logger.log(.error, "worker \(pid) did not stop within 10 s of SIGTERM; killed")
+                    kill(pid, SIGKILL)
+                }
+                deadline = Int64.max
             }
             sleepMillis(20)
         }

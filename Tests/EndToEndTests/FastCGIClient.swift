@@ -140,7 +140,8 @@ final class ServeProcess {
     }
 
     /// Sends SIGTERM and waits; returns the exit status and what was logged.
-    /// A server still running after 20 s is killed and reported as -1.
+    /// A server still running after 20 s is killed and reported as -1; one
+    /// whose workers had to be killed is reported as -2.
     func stop() -> (status: Int32, log: String) {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
         if !waitUntil(seconds: 20, { !process.isRunning }) {
@@ -152,6 +153,8 @@ final class ServeProcess {
         }
         process.waitUntilExit()
         let log = String(decoding: stderrPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        // A worker the supervisor had to SIGKILL ignored SIGTERM: a failure.
+        if log.contains("did not stop within") { return (-2, log) }
         return (process.terminationStatus, log)
     }
 

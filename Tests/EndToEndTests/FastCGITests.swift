@@ -26,6 +26,7 @@ struct FastCGITests {
         #expect(!FileManager.default.fileExists(atPath: scratch.path + "/pg.sock"))
         #expect(log.contains("listening on \(scratch.path)/pg.sock with 2 worker(s)"))
         #expect(log.contains("info: stopped"))
+        #expect(!log.contains("did not stop"))
         let ids = Set(try scratch.spoolLines.map { try jsonObject($0)["event"].flatMap { ($0 as? [String: Any])?["anonymousId"] as? String } })
         #expect(ids == Set((0..<20).map { "a\($0)" }))
     }
@@ -52,6 +53,7 @@ struct FastCGITests {
         let (status, log) = server.stop()
         #expect(status == 0)
         #expect(log.contains("worker \(before[0]) exited"))
+        #expect(!log.contains("did not stop"))
         #expect(scratch.spoolLines.count == 10)
     }
 
