@@ -1,1 +1,72 @@
-print("todo")
+// Micro-benchmarks of pixelgate's in-process parts, printed as Markdown.
+//
+//   swift run -c release pixelgate-bench [spool-directory]
+//
+// Each figure is the median of several rounds; rounds run back to back in
+// one process so the ratios compare like with like on a noisy machine.
+#if canImport(Glibc)
+import Glibc
+#endif
+import PixelCore
+import PixelSpool
+
+func monotonicNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// Median nanoseconds per operation over `rounds` rounds of `count` operations.
+func measure(rounds: Int, count: Int, _ body: (Int) throws -> Void) rethrows -> Double {
+    var perOp: [Double] = []
+    for _ in 0..<rounds {
+        let start = monotonicNanos()
+        for i in 0..<count { try body(i) }
+        perOp.append(Double(monotonicNanos() - start) / Double(count))
+    }
+    perOp.sort()
+    return perOp[perOp.count / 2]
+}
+
+func format(_ nanos: Double) -> String {
+    nanos >= 1_000_000 ? String(format3(nanos / 1_000_000)) + " ms" : nanos >= 1000 ? format3(nanos / 1000) + " µs" : format3(nanos) + " ns"
+}
+
+func format3(_ x: Double) -> String {
+    let scaled = (x * 100).rounded() / 100
+    return String(scaled)
+}
+
+// The seed's AMP sample page URL, placeholders filled in.
+let ampPage = "writeKey=2AbCwk&context.library.name=Rudderstack%20AMP%20SDK&context.library.version=1.0.0&context.platform=AMP&anonymousId=amp-3f2a9c&context.locale=en-US&context.userAgent=Mozilla%2F5.0%20(iPhone%3B%20CPU%20iPhone%20OS%2017_0)&context.page.path=%2Fblog%2Fpost&context.page.url=https%3A%2F%2Fexample.com%2Fblog%2Fpost&context.page.referrer=https%3A%2F%2Fnews.example%2F&context.page.title=Hello%20World&context.screen.width=390&context.screen.height=844&properties.path=%2Fblog%2Fpost&properties.url=https%3A%2F%2Fexample.com%2Fblog%2Fpost&properties.referrer=https%3A%2F%2Fnews.example%2F&properties.title=Hello%20World&name=Blog%20Post"
+
+let directory = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "/var/tmp/pixelgate-bench-\(getpid())"
+let query = Array(ampPage.utf8)
+let facts = HitFacts(receivedAtMillis: 1_795_785_972_345, messageId: "6f1c2a8e-3b4d-4e5f-9a0b-1c2d3e4f5a6b", userAgent: "Mozilla/5.0", clientIP: "203.0.113.7")
+
+var sink: [UInt8] = []
+let core = measure(rounds: 7, count: 20_000) { _ in
+    let line = query.withUnsafeBufferPointer { buffer -> [UInt8] in
+        let pairs = try! QueryString.parse(buffer)
+        return try! PixelEvent.build(type: .page, pairs: pairs, facts: facts).recordLine
+    }
+    sink = line
+}
+let line = sink
+
+print("| what | median per event | events/s | vs. fsync never |")
+print("|---|---|---|---|")
+print("| core: parse + map + encode the AMP sample page URL (\(query.count) B query → \(line.count) B line) | \(format(core)) | \(Int(1e9 / core)) | — |")
+
+var never = 0.0
+for (name, policy, count) in [("never", FsyncPolicy.never, 20_000), ("1s", .interval(millis: 1000), 20_000), ("always", .always, 1_000)] {
+    var settings = SpoolSettings()
+    settings.fsync = policy
+    let dir = directory + "/" + name
+    let writer = SpoolWriter(directory: dir, settings: settings)
+    let t = try measure(rounds: 5, count: count) { _ in try writer.append(line) }
+    if policy == .never { never = t }
+    print("| spool append, fsync \(name) (\(count) lines a round) | \(format(t)) | \(Int(1e9 / t)) | \(policy == .never ? "1×" : format3(t / never) + "×") |")
+    _ = system("rm -rf '\(dir)'")
+}
+_ = system("rm -rf '\(directory)'")
