@@ -7,11 +7,20 @@
    copied into every object file that inlines it, and a release build then
    reads a copy the writer never touched. */
 #include <unistd.h>
+#include <signal.h>
+#include <sys/prctl.h>
 
 /* Swift marks fork() unavailable; the pre-forking supervisor needs it
    before any thread exists. */
 static inline pid_t pixelgate_fork(void) {
     return fork();
+}
+
+/* Asks the kernel to send SIGTERM to this process when its parent dies,
+   so workers never outlive a supervisor that was killed outright.
+   prctl() is variadic, which Swift cannot call. */
+static inline int pixelgate_terminate_with_parent(void) {
+    return prctl(PR_SET_PDEATHSIG, SIGTERM);
 }
 
 /* The process environment; Swift 6 refuses the `environ` global itself. */

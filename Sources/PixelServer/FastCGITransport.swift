@@ -63,4 +63,7 @@ public enum FastCGITransport {
     }
 
     public static func fork() -> pid_t { pixelgate_fork() }
+
+    /// In a worker: be sent SIGTERM when the supervisor dies.
+    public static func terminateWithParent() { _ = pixelgate_terminate_with_parent() }
 }

@@ -44,6 +44,9 @@ public struct Supervisor {
         func spawn() -> Bool {
             let pid = FastCGITransport.fork()
             if pid == 0 {
+                FastCGITransport.terminateWithParent()
+                // The supervisor may have died between fork and prctl.
+                if getppid() == 1 { exit(0) }
                 worker(fd)
                 exit(0)
             }

@@ -113,25 +113,22 @@ struct FastCGIClient {
 
 /// `pixelgate serve` running for one test; stopped with SIGTERM.
 final class ServeProcess {
-    let process = Process()
-    let stderrPipe = Pipe()
+    let child: ChildProcess
     let listen: String
+    let logPath: String
 
-    init(listen: String, workers: Int, environment: [String: String]) throws {
+    init(listen: String, workers: Int, environment: [String: String], socketMode: String? = nil) throws {
         self.listen = listen
-        process.executableURL = URL(fileURLWithPath: pixelgateBinary)
-        process.arguments = ["serve", "--listen", listen, "--workers", String(workers)]
-        process.environment = environment
-        process.standardError = stderrPipe
-        process.standardOutput = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        logPath = NSTemporaryDirectory() + "pixelgate-serve-\(UUID().uuidString.prefix(8)).log"
+        child = try ChildProcess(pixelgateBinary, ["serve", "--listen", listen, "--workers", String(workers)] + (socketMode.map { ["--socket-mode", $0] } ?? []),
+                                 environment: environment, log: logPath)
         let client = self.client
         guard waitUntil({ (try? client.connect()).map { close($0); return true } ?? false }) else {
-            process.terminate()
-            throw TestFailure("pixelgate serve did not start listening on \(listen)")
+            throw TestFailure("pixelgate serve did not start listening on \(listen): \(log)")
         }
     }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     var client: FastCGIClient {
         if listen.hasPrefix("/") { return FastCGIClient(address: .unix(listen)) }
@@ -141,31 +138,19 @@ final class ServeProcess {
 
     /// Sends SIGTERM and waits; returns the exit status and what was logged.
     /// A server still running after 20 s is killed and reported as -1; one
-    /// whose workers had to be killed is reported as -2.
+    /// whose workers the supervisor had to kill is reported as -2.
     func stop() -> (status: Int32, log: String) {
-        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-        if !waitUntil(seconds: 20, { !process.isRunning }) {
-            let workers = workerPIDs
-            kill(process.processIdentifier, SIGKILL)
+        let workers = child.children
+        guard child.stop(grace: 20) else {
             workers.forEach { kill($0, SIGKILL) }
-            process.waitUntilExit()
-            return (-1, "did not stop on SIGTERM")
+            return (-1, log + "\n(did not stop on SIGTERM)")
         }
-        process.waitUntilExit()
-        let log = String(decoding: stderrPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        // A worker the supervisor had to SIGKILL ignored SIGTERM: a failure.
-        if log.contains("did not stop within") { return (-2, log) }
-        return (process.terminationStatus, log)
-    }
-
-    deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        let text = log
+        try? FileManager.default.removeItem(atPath: logPath)
+        if text.contains("did not stop within") { return (-2, text) }
+        return (child.exitCode ?? -3, text)
     }
 
     /// PIDs of the worker processes (children of the supervisor).
-    var workerPIDs: [Int32] {
-        let path = "/proc/\(process.processIdentifier)/task/\(process.processIdentifier)/children"
-        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        return text.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-    }
+    var workerPIDs: [Int32] { child.children }
 }

@@ -64,15 +64,8 @@ struct FastCGITests {
         let socketPath = scratch.path + "/stdin.sock"
         // -n: spawn-fcgi opens the socket and execs pixelgate in place, so
         // the process we hold is the responder itself.
-        let responder = Process()
-        responder.executableURL = URL(fileURLWithPath: "/usr/bin/spawn-fcgi")
-        responder.arguments = ["-n", "-s", socketPath, "--", pixelgateBinary]
-        responder.environment = ["PIXELGATE_SPOOL_DIR": scratch.spool]
-        responder.standardOutput = FileHandle.nullDevice
-        responder.standardError = FileHandle.nullDevice
-        responder.standardInput = FileHandle.nullDevice
-        try responder.run()
-        defer { if responder.isRunning { kill(responder.processIdentifier, SIGKILL) } }
+        let responder = try ChildProcess("/usr/bin/spawn-fcgi", ["-n", "-s", socketPath, "--", pixelgateBinary],
+                                         environment: ["PIXELGATE_SPOOL_DIR": scratch.spool], log: scratch.path + "/spawn.log")
         #expect(waitUntil { FileManager.default.fileExists(atPath: socketPath) })
 
         // cgi-fcgi (libfcgi's own client) as a second, independent client.
@@ -92,9 +85,8 @@ struct FastCGITests {
         #expect(try FastCGIClient(address: .unix(socketPath)).get("/pixel/v1/page?writeKey=wk&anonymousId=b").status == 200)
 
         // SIGTERM ends the responder cleanly.
-        kill(responder.processIdentifier, SIGTERM)
-        #expect(waitUntil { !responder.isRunning })
-        #expect(responder.terminationStatus == 0)
+        #expect(responder.stop())
+        #expect(responder.exitCode == 0)
         let lines = scratch.spoolLines
         #expect(lines.count == 2)
         #expect(try lines.map { try jsonObject($0)["event"].flatMap { ($0 as? [String: Any])?["request_ip"] as? String } }.contains("192.0.2.1"))

@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+/// Real Apache with the shipped snippets (only their placeholders set).
+@Suite("Behind Apache")
+struct ApacheTests {
+    /// The binary copied where the snippets' placeholder directory points,
+    /// as a deployment would install it.
+    func installBinary(_ scratch: Scratch) throws -> String {
+        let dir = scratch.path + "/lib"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: pixelgateBinary, toPath: dir + "/pixelgate")
+        return dir
+    }
+
+    @Test func modCgid() throws {
+        let scratch = Scratch()
+        let spool = try worldWritableSpool(scratch)
+        let port = freePort()
+        let snippet = try shippedConfig("apache-conf/pixelgate-cgi.conf", [("/usr/local/lib/pixelgate", try installBinary(scratch)), ("/var/spool/pixelgate", spool)])
+        let apache = try startApache(snippet: snippet, port: port, in: scratch.path + "/apache")
+        try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool)
+        // Any prefix reaches it too.
+        #expect(try httpRequest("http://127.0.0.1:\(port)/collect/pixel/v1/page?writeKey=wk&anonymousId=x").status == 200)
+        apache.stop()
+    }
+
+    @Test func modFcgid() throws {
+        let scratch = Scratch()
+        let spool = try worldWritableSpool(scratch)
+        let port = freePort()
+        let snippet = try shippedConfig("apache-conf/pixelgate-fcgid.conf", [("/usr/local/lib/pixelgate", try installBinary(scratch)), ("/var/spool/pixelgate", spool)])
+        let apache = try startApache(snippet: snippet, port: port, in: scratch.path + "/apache")
+        try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool)
+        // mod_fcgid keeps the processes: many hits, few processes started.
+        for i in 0..<50 {
+            #expect(try httpRequest("http://127.0.0.1:\(port)/pixel/v1/page?writeKey=wk&anonymousId=v\(i)").status == 200)
+        }
+        apache.stop()
+        #expect(scratch.spoolLines.count == 52)
+    }
+
+    @Test func modProxyFcgiOverTCP() throws {
+        let scratch = Scratch()
+        let spool = try worldWritableSpool(scratch)
+        let backend = freePort(), port = freePort()
+        let serve = try ServeProcess(listen: "127.0.0.1:\(backend)", workers: 2, environment: ["PIXELGATE_SPOOL_DIR": spool])
+        let snippet = try shippedConfig("apache-conf/pixelgate-proxy-fcgi.conf", [("fcgi://127.0.0.1:9000/", "fcgi://127.0.0.1:\(backend)/")])
+        let apache = try startApache(snippet: snippet, port: port, in: scratch.path + "/apache")
+        try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool)
+        apache.stop()
+        #expect(serve.stop().status == 0)
+    }
+
+    @Test func modProxyFcgiOverUnixSocket() throws {
+        let scratch = Scratch()
+        let spool = try worldWritableSpool(scratch)
+        let port = freePort()
+        let socketPath = scratch.path + "/pixelgate.sock"
+        let serve = try ServeProcess(listen: socketPath, workers: 2, environment: ["PIXELGATE_SPOOL_DIR": spool], socketMode: "0666")
+        let snippet = try shippedConfig("apache-conf/pixelgate-proxy-fcgi.conf", [("fcgi://127.0.0.1:9000/", "unix:\(socketPath)|fcgi://localhost/")])
+        let apache = try startApache(snippet: snippet, port: port, in: scratch.path + "/apache")
+        try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool)
+        apache.stop()
+        #expect(serve.stop().status == 0)
+    }
+
+    @Test func sharedHostingWithOnlyHtaccess() throws {
+        let scratch = Scratch()
+        let spool = try worldWritableSpool(scratch)
+        let port = freePort()
+        let www = scratch.path + "/www"
+        try FileManager.default.createDirectory(atPath: www, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: pixelgateBinary, toPath: www + "/pixelgate.cgi")
+        try shippedConfig("apache-conf/shared-hosting/.htaccess", [("/home/USER/pixelgate-spool", spool)])
+            .write(toFile: www + "/.htaccess", atomically: true, encoding: .utf8)
+        // The server config grants what shared hosts grant, and nothing for pixelgate.
+        let apache = try startApache(snippet: "# nothing: the site has only its .htaccess\n", port: port, in: scratch.path + "/apache",
+                                     documentRoot: www, allowOverride: "FileInfo Options=ExecCGI,SymLinksIfOwnerMatch")
+        try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool)
+        apache.stop()
+    }
+}
