@@ -69,7 +69,7 @@ func waitForPort(_ port: Int) -> Bool {
 }
 
 /// Real nginx on 127.0.0.1 with one shipped server block, in a scratch dir.
-func startNginx(serverBlock: String, port: Int, in dir: String) throws -> Daemon {
+func startNginx(serverBlock: String, port: Int, in dir: String, extraServer: String = "") throws -> Daemon {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     try FileManager.default.copyItem(atPath: "/etc/nginx/fastcgi_params", toPath: dir + "/fastcgi_params")
     try serverBlock.write(toFile: dir + "/server.conf", atomically: true, encoding: .utf8)
@@ -87,6 +87,7 @@ func startNginx(serverBlock: String, port: Int, in dir: String) throws -> Daemon
         proxy_temp_path \(dir)/proxy;
         types { text/html html; }
         include \(dir)/server.conf;
+        \(extraServer)
     }
     """
     try main.write(toFile: dir + "/nginx.conf", atomically: true, encoding: .utf8)
