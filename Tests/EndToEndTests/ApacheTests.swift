@@ -13,6 +13,17 @@ struct ApacheTests {
         return dir
     }
 
+    /// A hit just under the configuration's limit reaches pixelgate whole;
+    /// one over 16 KiB gets a 414 (pixelgate's own where it reaches pixelgate).
+    func expectLongHits(_ port: Int, accepted: Int, pixelgateAnswers414: Bool) throws {
+        let base = "http://127.0.0.1:\(port)/pixel/v1/page?writeKey=wk&anonymousId=long&p="
+        let ok = try httpRequest(base + String(repeating: "x", count: accepted))
+        #expect(ok.status == 200, "a \(accepted)-byte value: \(ok.status) \(ok.text.prefix(200))")
+        let long = try httpRequest(base + String(repeating: "x", count: 17_000))
+        #expect(long.status == 414)
+        if pixelgateAnswers414 { #expect(long.text == "query string too long") }
+    }
+
     @Test func modCgid() throws {
         let scratch = Scratch()
         let spool = try worldWritableSpool(scratch)
@@ -20,6 +31,7 @@ struct ApacheTests {
         let snippet = try shippedConfig("apache-conf/pixelgate-cgi.conf", [("/usr/local/lib/pixelgate", try installBinary(scratch)), ("/var/spool/pixelgate", spool)])
         let apache = try startApache(snippet: snippet, port: port, in: scratch.path + "/apache")
         try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool)
+        try expectLongHits(port, accepted: 8_000, pixelgateAnswers414: false)
         // Any prefix reaches it too.
         #expect(try httpRequest("http://127.0.0.1:\(port)/collect/pixel/v1/page?writeKey=wk&anonymousId=x").status == 200)
         apache.stop()
@@ -32,12 +44,13 @@ struct ApacheTests {
         let snippet = try shippedConfig("apache-conf/pixelgate-fcgid.conf", [("/usr/local/lib/pixelgate", try installBinary(scratch)), ("/var/spool/pixelgate", spool)])
         let apache = try startApache(snippet: snippet, port: port, in: scratch.path + "/apache")
         try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool)
+        try expectLongHits(port, accepted: 16_000, pixelgateAnswers414: true)
         // mod_fcgid keeps the processes: many hits, few processes started.
         for i in 0..<50 {
             #expect(try httpRequest("http://127.0.0.1:\(port)/pixel/v1/page?writeKey=wk&anonymousId=v\(i)").status == 200)
         }
         apache.stop()
-        #expect(scratch.spoolLines.count == 52)
+        #expect(scratch.spoolLines.count == 53)
     }
 
     @Test func modProxyFcgiOverTCP() throws {
@@ -48,6 +61,7 @@ struct ApacheTests {
         let snippet = try shippedConfig("apache-conf/pixelgate-proxy-fcgi.conf", [("fcgi://127.0.0.1:9000/", "fcgi://127.0.0.1:\(backend)/")])
         let apache = try startApache(snippet: snippet, port: port, in: scratch.path + "/apache")
         try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool)
+        try expectLongHits(port, accepted: 16_000, pixelgateAnswers414: false)
         apache.stop()
         #expect(serve.stop().status == 0)
     }
