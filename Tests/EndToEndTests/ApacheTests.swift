@@ -9,7 +9,7 @@ struct ApacheTests {
     func installBinary(_ scratch: Scratch) throws -> String {
         let dir = scratch.path + "/lib"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: pixelgateBinary, toPath: dir + "/pixelgate")
+        try copyExecutable(pixelgateBinary, to: dir + "/pixelgate")
         return dir
     }
 
@@ -30,10 +30,21 @@ struct ApacheTests {
         let port = freePort()
         let snippet = try shippedConfig("apache-conf/pixelgate-cgi.conf", [("/usr/local/lib/pixelgate", try installBinary(scratch)), ("/var/spool/pixelgate", spool)])
         let apache = try startApache(snippet: snippet, port: port, in: scratch.path + "/apache")
-        try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool)
+        try explainingFailures(log: scratch.path + "/apache/error.log") { try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool) }
         try expectLongHits(port, accepted: 8_000, pixelgateAnswers414: false)
         // Any prefix reaches it too.
         #expect(try httpRequest("http://127.0.0.1:\(port)/collect/pixel/v1/page?writeKey=wk&anonymousId=x").status == 200)
+        apache.stop()
+    }
+
+    @Test func modCgiWithPrefork() throws {
+        let scratch = Scratch()
+        let spool = try worldWritableSpool(scratch)
+        let port = freePort()
+        let snippet = try shippedConfig("apache-conf/pixelgate-cgi.conf", [("/usr/local/lib/pixelgate", try installBinary(scratch)), ("/var/spool/pixelgate", spool)])
+        let apache = try startApache(snippet: snippet, port: port, in: scratch.path + "/apache", preforkWithModCGI: true)
+        try explainingFailures(log: scratch.path + "/apache/error.log") { try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool) }
+        try expectLongHits(port, accepted: 8_000, pixelgateAnswers414: false)
         apache.stop()
     }
 
@@ -43,7 +54,7 @@ struct ApacheTests {
         let port = freePort()
         let snippet = try shippedConfig("apache-conf/pixelgate-fcgid.conf", [("/usr/local/lib/pixelgate", try installBinary(scratch)), ("/var/spool/pixelgate", spool)])
         let apache = try startApache(snippet: snippet, port: port, in: scratch.path + "/apache")
-        try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool)
+        try explainingFailures(log: scratch.path + "/apache/error.log") { try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool) }
         try expectLongHits(port, accepted: 16_000, pixelgateAnswers414: true)
         // mod_fcgid keeps the processes: many hits, few processes started.
         for i in 0..<50 {
@@ -60,7 +71,7 @@ struct ApacheTests {
         let serve = try ServeProcess(listen: "127.0.0.1:\(backend)", workers: 2, environment: ["PIXELGATE_SPOOL_DIR": spool])
         let snippet = try shippedConfig("apache-conf/pixelgate-proxy-fcgi.conf", [("fcgi://127.0.0.1:9000/", "fcgi://127.0.0.1:\(backend)/")])
         let apache = try startApache(snippet: snippet, port: port, in: scratch.path + "/apache")
-        try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool)
+        try explainingFailures(log: scratch.path + "/apache/error.log") { try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool) }
         try expectLongHits(port, accepted: 16_000, pixelgateAnswers414: false)
         apache.stop()
         #expect(serve.stop().status == 0)
@@ -74,7 +85,7 @@ struct ApacheTests {
         let serve = try ServeProcess(listen: socketPath, workers: 2, environment: ["PIXELGATE_SPOOL_DIR": spool], socketMode: "0666")
         let snippet = try shippedConfig("apache-conf/pixelgate-proxy-fcgi.conf", [("fcgi://127.0.0.1:9000/", "unix:\(socketPath)|fcgi://localhost/")])
         let apache = try startApache(snippet: snippet, port: port, in: scratch.path + "/apache")
-        try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool)
+        try explainingFailures(log: scratch.path + "/apache/error.log") { try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool) }
         apache.stop()
         #expect(serve.stop().status == 0)
     }
@@ -85,13 +96,13 @@ struct ApacheTests {
         let port = freePort()
         let www = scratch.path + "/www"
         try FileManager.default.createDirectory(atPath: www, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: pixelgateBinary, toPath: www + "/pixelgate.cgi")
+        try copyExecutable(pixelgateBinary, to: www + "/pixelgate.cgi")
         try shippedConfig("apache-conf/shared-hosting/.htaccess", [("/home/USER/pixelgate-spool", spool)])
             .write(toFile: www + "/.htaccess", atomically: true, encoding: .utf8)
         // The server config grants what shared hosts grant, and nothing for pixelgate.
         let apache = try startApache(snippet: "# nothing: the site has only its .htaccess\n", port: port, in: scratch.path + "/apache",
                                      documentRoot: www, allowOverride: "FileInfo Options=ExecCGI,SymLinksIfOwnerMatch")
-        try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool)
+        try explainingFailures(log: scratch.path + "/apache/error.log") { try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool) }
         apache.stop()
     }
 }

@@ -99,11 +99,14 @@ func startNginx(serverBlock: String, port: Int, in dir: String, extraServer: Str
 /// Real Apache (Debian's apache2, event MPM) on 127.0.0.1 with one shipped
 /// snippet inside a virtual host. `directoryExtra` opens a document root
 /// with the given AllowOverride, for the shared-hosting case.
-func startApache(snippet: String, port: Int, in dir: String, documentRoot: String? = nil, allowOverride: String = "None") throws -> Daemon {
+func startApache(snippet: String, port: Int, in dir: String, documentRoot: String? = nil, allowOverride: String = "None",
+                 preforkWithModCGI: Bool = false) throws -> Daemon {
     try FileManager.default.createDirectory(atPath: dir + "/fcgid", withIntermediateDirectories: true)
     try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: dir + "/fcgid")
     try snippet.write(toFile: dir + "/snippet.conf", atomically: true, encoding: .utf8)
-    let modules = ["mpm_event", "authz_core", "alias", "cgid", "env", "headers", "mime", "rewrite", "fcgid", "proxy", "proxy_fcgi", "dir"]
+    // Debian's two CGI set-ups: mod_cgid with a threaded MPM, mod_cgi with prefork.
+    let cgi = preforkWithModCGI ? ["mpm_prefork", "cgi"] : ["mpm_event", "cgid"]
+    let modules = cgi + ["authz_core", "alias", "env", "headers", "mime", "rewrite", "fcgid", "proxy", "proxy_fcgi", "dir"]
     let docRoot = documentRoot ?? dir
     let conf = """
     # Test harness only: the shipped snippet is included as it is.
@@ -117,7 +120,7 @@ func startApache(snippet: String, port: Int, in dir: String, documentRoot: Strin
     \(modules.map { "LoadModule \($0)_module /usr/lib/apache2/modules/mod_\($0).so" }.joined(separator: "\n"))
     User www-data
     Group www-data
-    ScriptSock \(dir)/cgid.sock
+    \(preforkWithModCGI ? "" : "ScriptSock \(dir)/cgid.sock")
     FcgidIPCDir \(dir)/fcgid
     FcgidProcessTableFile \(dir)/fcgid/table
     TypesConfig /etc/mime.types
@@ -214,6 +217,29 @@ func exerciseDeployment(base: String, spool: String, expectIP: String = "127.0.0
     guard types == ["page", "track"] else { throw TestFailure("types \(types)") }
     let rejected = (try? String(contentsOfFile: spool + "/rejected/hits.ndjson", encoding: .utf8))?.split(separator: "\n").count ?? 0
     guard rejected == 2 else { throw TestFailure("expected 2 rejected hits, found \(rejected)") }
+}
+
+/// Copies an executable with /bin/cp. FileManager's copy keeps the new file
+/// open for writing in this process, and a server spawned meanwhile by a
+/// parallel test inherits that descriptor: exec of the copy then fails with
+/// ETXTBSY ("Text file busy").
+func copyExecutable(_ source: String, to destination: String) throws {
+    let cp = Process()
+    cp.executableURL = URL(fileURLWithPath: "/bin/cp")
+    cp.arguments = [source, destination]
+    try cp.run()
+    cp.waitUntilExit()
+    guard cp.terminationStatus == 0 else { throw TestFailure("cp \(source) \(destination) failed") }
+}
+
+/// Runs `body`; a failure carries the last lines of the server's error log.
+func explainingFailures(log path: String, _ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch {
+        let log = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        throw TestFailure("\(error)\n--- \(path):\n" + log.split(separator: "\n").suffix(8).joined(separator: "\n"))
+    }
 }
 
 /// A spool directory every server user can write (Apache runs CGI as www-data).
