@@ -2,7 +2,7 @@
 import PackageDescription
 
 // No package dependencies: the request path uses only the Swift standard
-// library, Glibc and libfcgi (a system library), which keeps CGI start-up cheap.
+// library, Glibc, libfcgi and (to forward) libcurl, which keeps CGI start-up cheap.
 let package = Package(
     name: "pixelgate",
     products: [
@@ -15,10 +15,15 @@ let package = Package(
             pkgConfig: "fcgi",
             providers: [.apt(["libfcgi-dev"])]
         ),
+        // libcurl's header only: the library is dlopen()ed by the code that
+        // forwards or drains, so CGI hits in spool mode never load it.
+        // Only PixelSpool imports it.
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Pure: query string → event → answer. No I/O, no clock, no C.
         .target(name: "PixelCore"),
-        // The spool: the only module that writes files.
-        .target(name: "PixelSpool", dependencies: ["PixelCore"]),
+        // The spool, forwarding and the drain: the only module that writes
+        // files or talks HTTP.
+        .target(name: "PixelSpool", dependencies: ["PixelCore", "CCurl"]),
         // CGI and FastCGI transports: the only importer of CFastCGI.
         .target(name: "PixelServer", dependencies: ["PixelCore", "PixelSpool", "CFastCGI"]),
         .executableTarget(name: "pixelgate", dependencies: ["PixelCore", "PixelSpool", "PixelServer"]),

@@ -76,6 +76,10 @@ public struct PixelConfiguration: Sendable, Equatable {
     public var trustedProxies: [IPNetwork] = []
     public var limits = PixelLimits()
     public var spool = SpoolSettings()
+    /// How long forwarding waits for the data plane before spooling instead.
+    public var forwardTimeoutMillis = 2000
+    /// Largest batch body the drain sends (the data plane takes up to 4,000 KB).
+    public var batchBytes = 512 * 1024
     /// Where the settings came from, for `pixelgate check`.
     public var sources: [String: String] = [:]
 
@@ -86,7 +90,8 @@ public struct PixelConfiguration: Sendable, Equatable {
         "PIXELGATE_SPOOL_DIR", "PIXELGATE_SINK", "PIXELGATE_DATA_PLANE_URL", "PIXELGATE_WRITE_KEYS",
         "PIXELGATE_RESPONSE", "PIXELGATE_TRUSTED_PROXIES", "PIXELGATE_MAX_QUERY_BYTES", "PIXELGATE_MAX_PAIRS",
         "PIXELGATE_MAX_KEY_BYTES", "PIXELGATE_MAX_DEPTH", "PIXELGATE_MAX_ARRAY_INDEX", "PIXELGATE_SEAL_BYTES",
-        "PIXELGATE_SEAL_SECONDS", "PIXELGATE_FSYNC", "PIXELGATE_REJECTED_MAX_BYTES",
+        "PIXELGATE_SEAL_SECONDS", "PIXELGATE_FSYNC", "PIXELGATE_REJECTED_MAX_BYTES", "PIXELGATE_FORWARD_TIMEOUT",
+        "PIXELGATE_BATCH_BYTES",
     ]
 
     /// Resolves the configuration. `fileText` is the content of the file named
@@ -190,8 +195,16 @@ public struct PixelConfiguration: Sendable, Equatable {
             }
             return nil
         }
-        if config.sink == .forward {
-            problems.append(.init(setting: "PIXELGATE_SINK", message: "forward is not available in this version; use spool", isFatal: true))
+        take("PIXELGATE_FORWARD_TIMEOUT") { v in
+            guard let ms = parseDurationMillis(v, defaultUnit: 1000), ms >= 50, ms <= 60_000 else {
+                return "must be a duration from 50ms to 60s, got '\(v)'"
+            }
+            config.forwardTimeoutMillis = Int(ms)
+            return nil
+        }
+        count("PIXELGATE_BATCH_BYTES", min: 1024, max: 3_800_000) { config.batchBytes = $0 }
+        if config.sink == .forward && config.dataPlaneURL == nil {
+            problems.append(.init(setting: "PIXELGATE_SINK", message: "forward needs PIXELGATE_DATA_PLANE_URL", isFatal: true))
         }
         return (config, problems)
     }
@@ -214,6 +227,8 @@ public struct PixelConfiguration: Sendable, Equatable {
             ("PIXELGATE_SEAL_SECONDS", "\(spool.sealSeconds)"),
             ("PIXELGATE_FSYNC", spool.fsync.description),
             ("PIXELGATE_REJECTED_MAX_BYTES", "\(spool.rejectedMaxBytes)"),
+            ("PIXELGATE_FORWARD_TIMEOUT", "\(forwardTimeoutMillis)ms"),
+            ("PIXELGATE_BATCH_BYTES", "\(batchBytes)"),
         ]
     }
 }

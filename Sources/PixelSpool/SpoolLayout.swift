@@ -20,7 +20,16 @@ public struct SpoolLayout: Sendable {
     /// Its mtime is the last fdatasync under the interval fsync policy.
     public var syncStampFile: String { directory + "/.synced" }
     public var rejectedDirectory: String { directory + "/rejected" }
-    public var rejectedFile: String { rejectedDirectory + "/hits.ndjson" }
+    public var rejectedFile: String { rejectedDirectory + "/" + SpoolLayout.rejectedHitsName }
+    /// Refused hits (SPEC §7).
+    public static let rejectedHitsName = "hits.ndjson"
+    /// Events the data plane refused, with its answer.
+    public static let rejectedUpstreamName = "upstream.ndjson"
+    /// Lines the drain could not read as events (a writer killed mid-line).
+    public static let setAsideName = "unreadable.ndjson"
+
+    /// The drain's progress through a sealed file: the offset delivered up to.
+    public static func progressName(of sealed: String) -> String { "." + sealed + ".progress" }
 
     public static let activeName = "current.ndjson"
     public static let sealedPrefix = "sealed-"

@@ -29,7 +29,6 @@ public final class SpoolWriter {
     private var lockFD: Int32 = -1
     private var activeFD: Int32 = -1
     private var activeIdentity: (dev: UInt, ino: UInt) = (0, 0)
-    private var rejectedFD: Int32 = -1
     private var generator = SystemRandomNumberGenerator()
 
     public init(directory: String, settings: SpoolSettings = SpoolSettings()) {
@@ -39,7 +38,6 @@ public final class SpoolWriter {
 
     deinit {
         Sys.close(activeFD)
-        Sys.close(rejectedFD)
         Sys.close(lockFD)
     }
 
@@ -105,20 +103,25 @@ public final class SpoolWriter {
         }
     }
 
-    /// Appends a refused hit to `rejected/hits.ndjson`, unless that would
-    /// pass the cap; returns false when the hit was not kept for that reason.
-    public func appendRejected(_ line: [UInt8]) throws(SpoolError) -> Bool {
+    /// Appends a record to a file in `rejected/` (refused hits by default),
+    /// unless the area would pass its cap; returns false when the record was
+    /// not kept for that reason.
+    public func appendRejected(_ line: [UInt8], file: String = SpoolLayout.rejectedHitsName) throws(SpoolError) -> Bool {
         try withLock { () throws(SpoolError) -> Bool in
-            if rejectedFD < 0 {
-                try Sys.mkdir(layout.rejectedDirectory)
-                rejectedFD = try Sys.open(layout.rejectedFile, O_WRONLY | O_APPEND | O_CREAT)
+            try Sys.mkdir(layout.rejectedDirectory)
+            let path = layout.rejectedDirectory + "/" + file
+            let fd = try Sys.open(path, O_WRONLY | O_APPEND | O_CREAT)
+            defer { Sys.close(fd) }
+            var total = 0
+            for name in try Sys.listDirectory(layout.rejectedDirectory) where name.hasSuffix(SpoolLayout.suffix) {
+                total += Int(try Sys.statIfExists(layout.rejectedDirectory + "/" + name)?.st_size ?? 0)
             }
-            let size = Int(try Sys.fstat(rejectedFD, layout.rejectedFile).st_size)
-            guard size + line.count <= settings.rejectedMaxBytes else { return false }
-            let written = try Sys.writeOnce(rejectedFD, line, layout.rejectedFile)
+            guard total + line.count <= settings.rejectedMaxBytes else { return false }
+            let size = Int(try Sys.fstat(fd, path).st_size)
+            let written = try Sys.writeOnce(fd, line, path)
             if written != line.count {
-                try? Sys.ftruncate(rejectedFD, size, layout.rejectedFile)
-                throw SpoolError("write (short)", layout.rejectedFile, errno: ENOSPC)
+                try? Sys.ftruncate(fd, size, path)
+                throw SpoolError("write (short)", path, errno: ENOSPC)
             }
             return true
         }

@@ -50,6 +50,15 @@ enum Sys {
         }
     }
 
+    /// A non-blocking exclusive `flock(2)`: false when another holds it.
+    static func tryLock(_ fd: Int32, _ path: String) throws(SpoolError) -> Bool {
+        while cFlock(fd, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EWOULDBLOCK { return false }
+            if errno != EINTR { throw fail("flock", path) }
+        }
+        return true
+    }
+
     /// The corresponding C function is `fstat(2)`.
     static func fstat(_ fd: Int32, _ path: String) throws(SpoolError) -> stat {
         var st = stat()

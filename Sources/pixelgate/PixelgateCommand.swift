@@ -19,6 +19,11 @@ enum PixelgateCommand {
       pixelgate serve --listen ADDRESS [--workers N] [--backlog N] [--socket-mode MODE]
                                  a FastCGI daemon for nginx fastcgi_pass or Apache
                                  mod_proxy_fcgi; ADDRESS is HOST:PORT or /path/to.sock
+      pixelgate drain --once [--max-seconds N]
+                                 seal the active spool file and deliver every sealed
+                                 file to PIXELGATE_DATA_PLANE_URL; exit 0 when all was
+                                 delivered or rejected, 1 when the data plane stayed
+                                 unavailable (nothing is lost; run it again)
       pixelgate check            validate the configuration and the spool, print the
                                  effective settings; exits 1 when something is wrong
       pixelgate --help | --version
@@ -37,6 +42,7 @@ enum PixelgateCommand {
         switch arguments[0] {
         case "serve": return serve(Array(arguments.dropFirst()))
         case "check": return check()
+        case "drain": return drain(Array(arguments.dropFirst()))
         case "--help", "-h", "help":
             printOut(usage)
             return 0
@@ -52,8 +58,64 @@ enum PixelgateCommand {
     static func makeResponder(logger: Logger) -> Responder {
         let (configuration, problems) = ConfigurationLoader.load()
         let writer = SpoolWriter(directory: configuration.spoolDirectory, settings: configuration.spool)
-        let sink = SpoolSink(writer: writer, log: { logger.log($0, $1) })
+        let spool = SpoolSink(writer: writer, log: { logger.log($0, $1) })
+        var sink: EventSink = spool
+        if configuration.sink == .forward, let url = configuration.dataPlaneURL {
+            do {
+                let client = try DataPlaneClient(dataPlaneURL: url, timeoutMillis: configuration.forwardTimeoutMillis)
+                sink = ForwardSink(client: client, spool: spool, log: { logger.log($0, $1) })
+            } catch {
+                // Still nothing lost: events go to the spool for the drain.
+                logger.log(.error, "forwarding unavailable, spooling instead: \(error.detail)")
+            }
+        }
         return Responder(handler: PixelHandler(configuration: configuration, problems: problems), sink: sink, logger: logger)
+    }
+
+    static func drain(_ arguments: [String]) -> Int32 {
+        var settings = DrainSettings()
+        var once = false
+        var i = 0
+        while i < arguments.count {
+            switch arguments[i] {
+            case "--once": once = true
+            case "--max-seconds":
+                i += 1
+                guard i < arguments.count, let n = Int64(arguments[i]), n >= 0 else { return usageError("--max-seconds takes a number of seconds") }
+                settings.giveUpAfterMillis = n * 1000
+            default: return usageError("unknown drain option '\(arguments[i])'")
+            }
+            i += 1
+        }
+        guard once else { return usageError("drain needs --once (run it from cron or pixelgate-drain.timer)") }
+        let logger = Logger()
+        let (configuration, problems) = ConfigurationLoader.load()
+        if let fatal = problems.first(where: \.isFatal) {
+            logger.log(.error, "configuration: \(fatal)")
+            return 2
+        }
+        guard let url = configuration.dataPlaneURL else {
+            logger.log(.error, "drain needs PIXELGATE_DATA_PLANE_URL")
+            return 2
+        }
+        let client: DataPlaneClient
+        do {
+            client = try DataPlaneClient(dataPlaneURL: url, timeoutMillis: 10_000)
+        } catch {
+            logger.log(.error, "drain: \(error.detail)")
+            return 2
+        }
+        settings.maxBatchBytes = configuration.batchBytes
+        let writer = SpoolWriter(directory: configuration.spoolDirectory, settings: configuration.spool)
+        let drain = SpoolDrain(writer: writer, client: client, settings: settings, log: { logger.log($0, $1) })
+        let report = drain.runOnce()
+        let summary = "drained \(report.files) file(s): \(report.delivered) events delivered in \(report.batches) batch(es) (\(report.deliveredBytes) bytes), \(report.rejected) rejected, \(report.setAside) unreadable set aside"
+        if let unfinished = report.unfinished {
+            logger.log(.error, summary + "; stopped: \(unfinished)")
+            return 1
+        }
+        logger.log(.info, summary)
+        return 0
     }
 
     static func logProblems(_ logger: Logger) {

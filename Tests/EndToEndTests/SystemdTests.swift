@@ -63,6 +63,19 @@ struct SystemdTests {
         #expect(scratch.spoolLines.count == 1)
     }
 
+    @Test func drainServiceDeliversTheSpool() throws {
+        let scratch = Scratch()
+        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp")
+        try receiver.start()
+        let (argv, env) = command(of: try render("pixelgate-drain.service", in: scratch.path, extra: [("https://dataplane.example.com", receiver.url)]))
+        #expect(Array(argv.dropFirst()) == ["drain", "--once"])
+        let hit = try runPixelgate(environment: cgiEnvironment("/pixel/v1/page?writeKey=wk&anonymousId=timer", spool: env["PIXELGATE_SPOOL_DIR"] ?? ""))
+        #expect(hit.stdoutText.hasSuffix("OK"))
+        let drain = try runPixelgate(Array(argv.dropFirst()), environment: env)
+        #expect(drain.status == 0, "\(drain.stderr)")
+        #expect(try receiver.received().map { $0.event["anonymousId"] as? String } == ["timer"])
+    }
+
     @Test func serveServiceAnswersOnItsAddress() throws {
         let scratch = Scratch()
         let port = freePort()

@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CCurl
+import PixelCore
+
+/// What the data plane made of one batch.
+public enum DeliveryResult: Sendable, Equatable {
+    case delivered
+    /// Worth trying again: a network error, a timeout, 408, 429 or 5xx.
+    case retry(reason: String, retryAfterSeconds: Int?)
+    /// Refused for good (other 4xx): the status and the start of the answer.
+    case rejected(status: Int, answer: String)
+}
+
+/// POSTs batches to a RudderStack data plane's `/v1/batch` with libcurl.
+///
+/// One client per process; its libcurl handle keeps the connection open
+/// between batches.
+public final class DataPlaneClient {
+    public let batchURL: String
+    public let timeoutMillis: Int
+    private var api = pixelgate_curl_api()
+    private let curl: UnsafeMutableRawPointer
+
+    /// Loads libcurl (at most once per process is enough: create one client).
+    /// Throws when libcurl cannot be loaded.
+    public init(dataPlaneURL: String, timeoutMillis: Int) throws(SinkError) {
+        var error: UnsafePointer<CChar>? = nil
+        guard pixelgate_curl_load(&api, &error) == 0 else {
+            throw SinkError("cannot load libcurl.so.4: \(error.map { String(cString: $0) } ?? "unknown error")")
+        }
+        guard let handle = api.easy_init() else { throw SinkError("curl_easy_init failed") }
+        curl = handle
+        batchURL = (dataPlaneURL.hasSuffix("/") ? String(dataPlaneURL.dropLast()) : dataPlaneURL) + "/v1/batch"
+        self.timeoutMillis = timeoutMillis
+    }
+
+    deinit { api.easy_cleanup(curl) }
+
+    /// `{"batch":[…]}` from already-encoded event objects.
+    public static func batchBody(_ events: [ArraySlice<UInt8>]) -> [UInt8] {
+        var body = Array(#"{"batch":["#.utf8)
+        body.reserveCapacity(events.reduce(16) { $0 + $1.count + 1 })
+        for (i, event) in events.enumerated() {
+            if i > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: event)
+        }
+        body.append(contentsOf: "]}".utf8)
+        return body
+    }
+
+    public func send(writeKey: String, body: [UInt8]) -> DeliveryResult {
+        var headers: UnsafeMutablePointer<curl_slist>? = nil
+        for line in ["Content-Type: application/json", "Authorization: Basic " + Base64.encode(Array((writeKey + ":").utf8)), "Expect:"] {
+            headers = api.slist_append(headers, line)
+        }
+        defer { api.slist_free_all(headers) }
+        var status = 0, retryAfter = 0
+        let capacity = 2048
+        let answerBytes = UnsafeMutablePointer<CChar>.allocate(capacity: capacity)
+        defer { answerBytes.deallocate() }
+        var answer = pixelgate_answer(data: answerBytes, capacity: capacity, length: 0)
+        let code = body.withUnsafeBytes { raw in
+            pixelgate_curl_post(&api, curl, batchURL, headers, raw.baseAddress, raw.count, timeoutMillis, &status, &retryAfter, &answer)
+        }
+        let text = String(decoding: UnsafeRawBufferPointer(start: answerBytes, count: answer.length), as: UTF8.self)
+        if code != 0 {
+            return .retry(reason: api.easy_strerror(CURLcode(UInt32(code))).map { String(cString: $0) } ?? "curl error \(code)", retryAfterSeconds: nil)
+        }
+        switch status {
+        case 200..<300: return .delivered
+        case 408, 429, 500...599:
+            return .retry(reason: "HTTP \(status) \(text.prefix(200))", retryAfterSeconds: retryAfter >= 0 ? retryAfter : nil)
+        default: return .rejected(status: status, answer: String(text.prefix(1000)))
+        }
+    }
+}

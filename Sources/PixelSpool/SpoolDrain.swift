@@ -1,0 +1,226 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PixelCore
+
+/// How the drain batches and retries.
+public struct DrainSettings: Sendable {
+    /// Largest batch body. The data plane refuses bodies over 4,000 KB; 512 KiB
+    /// keeps a batch well under that, and a retry cheap.
+    public var maxBatchBytes = 512 * 1024
+    /// First retry delay; doubles per attempt up to `retryCapMillis`, with jitter.
+    public var retryBaseMillis = 500
+    public var retryCapMillis = 30_000
+    /// `--once` gives up (exit 1, nothing lost) when this much time has passed.
+    public var giveUpAfterMillis: Int64 = 300_000
+
+    public init() {}
+}
+
+/// What one drain pass did.
+public struct DrainReport: Sendable, Equatable {
+    public var files = 0
+    public var batches = 0
+    public var delivered = 0
+    public var deliveredBytes = 0
+    public var rejected = 0
+    public var setAside = 0
+    /// Set when the pass stopped before the spool was empty (data plane down
+    /// past the deadline); the files stay, with their progress.
+    public var unfinished: String?
+}
+
+/// Ships sealed spool files to the data plane, file by file, in batches of
+/// consecutive lines with the same write key.
+///
+/// A file is taken under an exclusive non-blocking `flock`, so two drains
+/// never send the same file; a crashed drain's lock goes with it. Progress
+/// (the offset delivered up to) is saved after every batch beside the file,
+/// so a restarted drain resends at most the batch that was in flight. A file
+/// is removed only when every line in it is delivered, rejected or set aside.
+public final class SpoolDrain {
+    let writer: SpoolWriter
+    let client: DataPlaneClient
+    let settings: DrainSettings
+    let log: (HandlerOutcome.Level, String) -> Void
+    private var generator = SystemRandomNumberGenerator()
+    var layout: SpoolLayout { writer.layout }
+
+    public init(writer: SpoolWriter, client: DataPlaneClient, settings: DrainSettings, log: @escaping (HandlerOutcome.Level, String) -> Void) {
+        self.writer = writer
+        self.client = client
+        self.settings = settings
+        self.log = log
+    }
+
+    /// Seals the active file and delivers every sealed file there is.
+    public func runOnce() -> DrainReport {
+        var report = DrainReport()
+        let deadline = Sys.nowMillis() + settings.giveUpAfterMillis
+        do {
+            try writer.sealIfDue(force: true)
+            let names = try Sys.listDirectory(layout.directory).filter(SpoolLayout.isSealed).sorted()
+            for name in names {
+                try drainFile(name, deadline: deadline, report: &report)
+                if report.unfinished != nil { break }
+            }
+        } catch {
+            report.unfinished = "\(error)"
+        }
+        return report
+    }
+
+    func drainFile(_ name: String, deadline: Int64, report: inout DrainReport) throws(SpoolError) {
+        let path = layout.directory + "/" + name
+        let progressPath = layout.directory + "/" + SpoolLayout.progressName(of: name)
+        let fd: Int32
+        do throws(SpoolError) {
+            fd = try Sys.open(path, O_RDONLY)
+        } catch where error.errno == ENOENT {
+            return  // another drain finished it
+        }
+        defer { Sys.close(fd) }
+        guard try Sys.tryLock(fd, path) else { return }  // another drain has it
+        // It may have been finished and removed between our open and lock.
+        guard let current = try Sys.statIfExists(path), current.st_ino == (try Sys.fstat(fd, path)).st_ino else { return }
+        report.files += 1
+        let content = try readAll(fd, path: path)
+        var offset = min(readProgress(progressPath), content.count)
+
+        while offset < content.count {
+            guard let newline = content[offset...].firstIndex(of: 0x0A) else {
+                // A torn last line: a writer was killed in mid-write.
+                setAside(content[offset...], reason: "incomplete last line", report: &report)
+                offset = content.count
+                break
+            }
+            guard let first = SpoolLine.parse(content[offset..<newline]) else {
+                setAside(content[offset..<newline], reason: "not a spool record", report: &report)
+                offset = newline + 1
+                try saveProgress(offset, progressPath)
+                continue
+            }
+            // A batch: consecutive readable lines with this write key.
+            var events: [ArraySlice<UInt8>] = [content[first.eventRange]]
+            var lines: [Range<Int>] = [offset..<newline]
+            var size = first.eventRange.count
+            var end = newline + 1
+            while end < content.count, let next = content[end...].firstIndex(of: 0x0A),
+                  let line = SpoolLine.parse(content[end..<next]), line.writeKey == first.writeKey,
+                  size + line.eventRange.count + 32 <= settings.maxBatchBytes {
+                events.append(content[line.eventRange])
+                lines.append(end..<next)
+                size += line.eventRange.count + 1
+                end = next + 1
+            }
+            let body = DataPlaneClient.batchBody(events)
+            switch deliver(writeKey: first.writeKey, body: body, deadline: deadline) {
+            case .delivered:
+                report.batches += 1
+                report.delivered += events.count
+                report.deliveredBytes += body.count
+            case .rejected(let status, let answer):
+                report.batches += 1
+                report.rejected += events.count
+                log(.warn, "data plane refused a batch of \(events.count) (HTTP \(status)): \(answer.prefix(200)); kept in rejected/\(SpoolLayout.rejectedUpstreamName)")
+                for range in lines { keepRejected(content[range], status: status, answer: answer) }
+            case .retry(let reason, _):
+                try saveProgress(offset, progressPath)
+                report.unfinished = "data plane unavailable: \(reason)"
+                return
+            }
+            offset = end
+            try saveProgress(offset, progressPath)
+        }
+        try Sys.unlink(path)
+        try Sys.unlink(progressPath)
+    }
+
+    /// Sends one batch, retrying what is worth retrying until the deadline.
+    func deliver(writeKey: String, body: [UInt8], deadline: Int64) -> DeliveryResult {
+        var attempt = 0
+        while true {
+            let result = client.send(writeKey: writeKey, body: body)
+            guard case .retry(let reason, let retryAfter) = result else { return result }
+            let backoff = min(settings.retryCapMillis, settings.retryBaseMillis << min(attempt, 16))
+            // Full jitter over the upper half: drains on many hosts spread out.
+            var delay = backoff / 2 + Int(generator.next(upperBound: UInt64(backoff / 2 + 1)))
+            if let retryAfter { delay = max(delay, min(retryAfter, 300) * 1000) }
+            if Sys.nowMillis() + Int64(delay) > deadline { return result }
+            log(.warn, "data plane: \(reason); retrying in \(delay) ms")
+            sleepMillis(delay)
+            attempt += 1
+        }
+    }
+
+    func keepRejected(_ line: ArraySlice<UInt8>, status: Int, answer: String) {
+        var record = JSONObject()
+        record["rejectedAt"] = .string(ISO8601.format(millis: Sys.nowMillis()))
+        record["status"] = .string(String(status))
+        record["answer"] = .string(answer)
+        record["line"] = .string(String(decoding: line, as: UTF8.self))
+        var bytes = JSONValue.object(record).jsonBytes
+        bytes.append(0x0A)
+        if (try? writer.appendRejected(bytes, file: SpoolLayout.rejectedUpstreamName)) != true {
+            log(.error, "a refused event could not be kept in rejected/ (cap or write error)")
+        }
+    }
+
+    func setAside(_ bytes: ArraySlice<UInt8>, reason: String, report: inout DrainReport) {
+        report.setAside += 1
+        var record = JSONObject()
+        record["setAsideAt"] = .string(ISO8601.format(millis: Sys.nowMillis()))
+        record["reason"] = .string(reason)
+        record["bytes"] = .string(String(decoding: bytes.prefix(64 * 1024), as: UTF8.self))
+        var line = JSONValue.object(record).jsonBytes
+        line.append(0x0A)
+        _ = try? writer.appendRejected(line, file: SpoolLayout.setAsideName)
+        log(.warn, "set aside \(bytes.count) unreadable bytes (\(reason)) in rejected/\(SpoolLayout.setAsideName)")
+    }
+
+    func readAll(_ fd: Int32, path: String) throws(SpoolError) -> [UInt8] {
+        let size = Int(try Sys.fstat(fd, path).st_size)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 1)
+        defer { buffer.deallocate() }
+        var got = 0
+        while got < size {
+            let n = try Sys.pread(fd, UnsafeMutableRawBufferPointer(rebasing: buffer[got..<size]), at: got, path)
+            if n == 0 { break }
+            got += n
+        }
+        return Array(buffer[0..<got])
+    }
+
+    func readProgress(_ path: String) -> Int {
+        guard let fd = try? Sys.open(path, O_RDONLY) else { return 0 }
+        defer { Sys.close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return 0 }
+        return Int(String(decoding: buffer[0..<n], as: UTF8.self).trimmingSpaces()) ?? 0
+    }
+
+    /// Written to a temporary name and renamed, so it is never half there.
+    func saveProgress(_ offset: Int, _ path: String) throws(SpoolError) {
+        let temporary = path + ".tmp"
+        let fd = try Sys.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        _ = try Sys.writeOnce(fd, Array("\(offset)\n".utf8), temporary)
+        Sys.close(fd)
+        try Sys.rename(temporary, path)
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while let c = s.first, c == " " || c == "\n" { s.removeFirst() }
+        while let c = s.last, c == " " || c == "\n" { s.removeLast() }
+        return String(s)
+    }
+}
+
+func sleepMillis(_ ms: Int) {
+    var request = timespec(tv_sec: ms / 1000, tv_nsec: (ms % 1000) * 1_000_000)
+    var remaining = timespec()
+    while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+}

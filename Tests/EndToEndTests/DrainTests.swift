@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+
+@Suite("Forwarding and the drain (SPEC §6)")
+struct DrainTests {
+    /// Hits through `pixelgate serve`, answered 200 each; returns their anonymousIds.
+    @discardableResult
+    func hit(_ count: Int, scratch: Scratch, environment: [String: String], writeKey: String = "wk", prefix: String = "v") throws -> [String] {
+        var env = environment
+        env["PIXELGATE_SPOOL_DIR"] = scratch.spool
+        let serve = try ServeProcess(listen: scratch.path + "/hit-\(UUID().uuidString.prefix(6)).sock", workers: 2, environment: env)
+        var ids: [String] = []
+        for i in 0..<count {
+            let id = "\(prefix)\(i)"
+            let r = try serve.client.get("/pixel/v1/track?writeKey=\(writeKey)&anonymousId=\(id)&event=Open&properties.n=\(i)")
+            guard r.status == 200 else { throw TestFailure("hit \(i): \(r.status ?? -1) \(r.body)") }
+            ids.append(id)
+        }
+        guard serve.stop().status == 0 else { throw TestFailure("serve did not stop cleanly") }
+        return ids
+    }
+
+    func drain(_ scratch: Scratch, url: String, maxSeconds: Int = 60, extra: [String: String] = [:]) throws -> ProcessResult {
+        var env = ["PIXELGATE_SPOOL_DIR": scratch.spool, "PIXELGATE_DATA_PLANE_URL": url]
+        for (k, v) in extra { env[k] = v }
+        return try runPixelgate(["drain", "--once", "--max-seconds", String(maxSeconds)], environment: env)
+    }
+
+    /// Accepted-event files left in the spool.
+    func spoolFiles(_ scratch: Scratch) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: scratch.spool)) ?? []).filter { $0.hasSuffix(".ndjson") }
+    }
+
+    @Test func forwardModeDeliversEachHitAtOnce() throws {
+        let scratch = Scratch()
+        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp")
+        try receiver.start()
+        let ids = try hit(5, scratch: scratch, environment: ["PIXELGATE_SINK": "forward", "PIXELGATE_DATA_PLANE_URL": receiver.url])
+        let got = try receiver.received()
+        #expect(got.map { $0.event["anonymousId"] as? String ?? "" }.sorted() == ids.sorted())
+        #expect(got.allSatisfy { $0.writeKey == "wk" && $0.event["type"] as? String == "track" })
+        #expect(scratch.spoolLines.isEmpty)
+    }
+
+    @Test func forwardModeSpoolsWhileTheDataPlaneIsDownAndTheDrainDeliversLater() throws {
+        let scratch = Scratch()
+        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp")  // not started: connections refused
+        let ids = try hit(10, scratch: scratch, environment: ["PIXELGATE_SINK": "forward", "PIXELGATE_DATA_PLANE_URL": receiver.url])
+        #expect(scratch.spoolLines.count == 10)
+        let down = try drain(scratch, url: receiver.url, maxSeconds: 1)
+        #expect(down.status == 1)
+        #expect(down.stderr.contains("data plane unavailable"))
+        #expect(scratch.spoolLines.count == 10)
+
+        try receiver.start()
+        let up = try drain(scratch, url: receiver.url)
+        #expect(up.status == 0, "\(up.stderr)")
+        #expect(up.stderr.contains("10 events delivered"))
+        let got = try receiver.received()
+        #expect(got.map { $0.event["anonymousId"] as? String ?? "" }.sorted() == ids.sorted())
+        #expect(Set(got.map { $0.event["messageId"] as? String ?? "" }).count == 10)
+        #expect(spoolFiles(scratch).isEmpty)
+    }
+
+    @Test func drainRetriesFailuresAndHonoursRetryAfter() throws {
+        let scratch = Scratch()
+        let ids = try hit(30, scratch: scratch, environment: [:])
+        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp")
+        try receiver.start()
+        try receiver.inject(["500", "drop", "429 1", "503"])
+        let result = try drain(scratch, url: receiver.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(receiver.pendingFaults == 0)
+        #expect(result.stderr.contains("HTTP 429"))
+        #expect(try receiver.received().map { $0.event["anonymousId"] as? String ?? "" }.sorted() == ids.sorted())
+        #expect(spoolFiles(scratch).isEmpty)
+    }
+
+    @Test func refusedBatchesGoToRejectedWithTheAnswer() throws {
+        let scratch = Scratch()
+        try hit(3, scratch: scratch, environment: [:], writeKey: "wk", prefix: "good")
+        try hit(2, scratch: scratch, environment: [:], writeKey: "revoked", prefix: "bad")
+        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp", keys: ["wk"])
+        try receiver.start()
+        let result = try drain(scratch, url: receiver.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try receiver.received().count == 3)
+        let rejected = try String(contentsOfFile: scratch.spool + "/rejected/upstream.ndjson", encoding: .utf8).split(separator: "\n")
+        #expect(rejected.count == 2)
+        let record = try jsonObject(String(rejected[0]))
+        #expect(record["status"] as? String == "401")
+        #expect(record["answer"] as? String == "Invalid write key")
+        #expect((record["line"] as? String)?.contains(#""writeKey":"revoked""#) == true)
+        #expect(spoolFiles(scratch).isEmpty)
+    }
+
+    @Test func unreadableLinesAreSetAsideNeverSent() throws {
+        let scratch = Scratch()
+        try hit(2, scratch: scratch, environment: [:])
+        // A writer killed mid-line, sealed before anyone repaired it.
+        let current = scratch.spool + "/current.ndjson"
+        let handle = try #require(FileHandle(forWritingAtPath: current))
+        handle.seekToEndOfFile()
+        handle.write(Data("garbage that is not a record\n".utf8))
+        handle.write(Data(#"{"writeKey":"wk","event":{"type":"track","anonymousId":"torn","ev"#.utf8))
+        try handle.close()
+        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp")
+        try receiver.start()
+        let result = try drain(scratch, url: receiver.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        let got = try receiver.received()
+        #expect(got.count == 2)
+        #expect(!got.contains { $0.event["anonymousId"] as? String == "torn" })
+        let setAside = try String(contentsOfFile: scratch.spool + "/rejected/unreadable.ndjson", encoding: .utf8).split(separator: "\n")
+        #expect(setAside.count == 2)
+        #expect(spoolFiles(scratch).isEmpty)
+    }
+
+    @Test func twoDrainsAtOnceNeverSendAFileTwice() throws {
+        let scratch = Scratch()
+        let ids = try hit(600, scratch: scratch, environment: ["PIXELGATE_SEAL_BYTES": "16k"])
+        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp")
+        try receiver.start()
+        let statuses = Counter()
+        let url = receiver.url
+        onThreads(2) { _ in
+            if let r = try? self.drain(scratch, url: url, extra: ["PIXELGATE_BATCH_BYTES": "8k"]), r.status == 0 { statuses.add() }
+        }
+        #expect(statuses.value == 2)
+        let got = try receiver.received()
+        #expect(got.count == 600)
+        #expect(Set(got.map { $0.event["messageId"] as? String ?? "" }).count == 600)
+        #expect(Set(got.map { $0.event["anonymousId"] as? String ?? "" }) == Set(ids))
+        #expect(spoolFiles(scratch).isEmpty)
+    }
+
+    @Test func aDrainKilledMidwayResumesWithoutLossAndFewDuplicates() throws {
+        let scratch = Scratch()
+        let ids = try hit(400, scratch: scratch, environment: ["PIXELGATE_SEAL_BYTES": "1M"])
+        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp")
+        try receiver.start()
+        // Five batches land, then the sixth hangs: the drain is killed with
+        // progress saved mid-file.
+        try receiver.inject(["ok", "ok", "ok", "ok", "ok", "slow 3"])
+        let env = ["PIXELGATE_SPOOL_DIR": scratch.spool, "PIXELGATE_DATA_PLANE_URL": receiver.url, "PIXELGATE_BATCH_BYTES": "4k"]
+        let first = try ChildProcess(pixelgateBinary, ["drain", "--once"], environment: env, log: scratch.path + "/drain1.log")
+        #expect(waitUntil { receiver.pendingFaults == 0 })
+        kill(first.pid, SIGKILL)
+        _ = first.stop()
+        let deliveredBeforeKill = try receiver.received().count
+        #expect(deliveredBeforeKill > 0 && deliveredBeforeKill < 400)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.spool).contains { $0.hasSuffix(".progress") })
+        let second = try drain(scratch, url: receiver.url, extra: ["PIXELGATE_BATCH_BYTES": "4k"])
+        #expect(second.status == 0, "\(second.stderr)")
+        let got = try receiver.received()
+        #expect(Set(got.map { $0.event["anonymousId"] as? String ?? "" }) == Set(ids))
+        // Nothing delivered before the kill was sent again (the batch in
+        // flight was refused by the slow answer, so it is not a duplicate).
+        #expect(got.count == 400)
+        #expect(Set(got.map { $0.event["messageId"] as? String ?? "" }).count == 400)
+        #expect(spoolFiles(scratch).isEmpty)
+    }
+}
