@@ -13,6 +13,9 @@ public struct DrainSettings: Sendable {
     public var retryCapMillis = 30_000
     /// `--once` gives up (exit 1, nothing lost) when this much time has passed.
     public var giveUpAfterMillis: Int64 = 300_000
+    /// Asked between batches and during back-off: true ends the pass early
+    /// (SIGTERM in `drain --follow`), with progress saved.
+    public var shouldStop: @Sendable () -> Bool = { false }
 
     public init() {}
 }
@@ -53,16 +56,24 @@ public final class SpoolDrain {
         self.log = log
     }
 
-    /// Seals the active file and delivers every sealed file there is.
-    public func runOnce() -> DrainReport {
+    /// Seals the active file (when `forceSeal`, else only once it is due by
+    /// age) and delivers every sealed file there is.
+    public func runOnce(forceSeal: Bool = true) -> DrainReport {
         var report = DrainReport()
         let deadline = Sys.nowMillis() + settings.giveUpAfterMillis
         do {
-            try writer.sealIfDue(force: true)
-            let names = try Sys.listDirectory(layout.directory).filter(SpoolLayout.isSealed).sorted()
+            try writer.sealIfDue(force: forceSeal)
+            let entries = try Sys.listDirectory(layout.directory)
+            let names = entries.filter(SpoolLayout.isSealed).sorted()
+            // Progress of a file already removed (a drain killed between the
+            // two unlinks) is no longer anyone's.
+            for entry in entries where entry.hasSuffix(".progress") && entry.hasPrefix(".") {
+                let sealed = String(entry.dropFirst().dropLast(".progress".count))
+                if !names.contains(sealed) { try? Sys.unlink(layout.directory + "/" + entry) }
+            }
             for name in names {
                 try drainFile(name, deadline: deadline, report: &report)
-                if report.unfinished != nil { break }
+                if report.unfinished != nil || settings.shouldStop() { break }
             }
         } catch {
             report.unfinished = "\(error)"
@@ -131,6 +142,10 @@ public final class SpoolDrain {
             }
             offset = end
             try saveProgress(offset, progressPath)
+            if settings.shouldStop() && offset < content.count {
+                report.unfinished = "stopped"
+                return
+            }
         }
         try Sys.unlink(path)
         try Sys.unlink(progressPath)
@@ -148,7 +163,14 @@ public final class SpoolDrain {
             if let retryAfter { delay = max(delay, min(retryAfter, 300) * 1000) }
             if Sys.nowMillis() + Int64(delay) > deadline { return result }
             log(.warn, "data plane: \(reason); retrying in \(delay) ms")
-            sleepMillis(delay)
+            // In steps, so that a stop request is not kept waiting.
+            var waited = 0
+            while waited < delay {
+                if settings.shouldStop() { return result }
+                let step = min(100, delay - waited)
+                sleepMillis(step)
+                waited += step
+            }
             attempt += 1
         }
     }

@@ -75,10 +75,17 @@ enum PixelgateCommand {
     static func drain(_ arguments: [String]) -> Int32 {
         var settings = DrainSettings()
         var once = false
+        var follow = false
+        var intervalSeconds = 5
         var i = 0
         while i < arguments.count {
             switch arguments[i] {
             case "--once": once = true
+            case "--follow": follow = true
+            case "--interval":
+                i += 1
+                guard i < arguments.count, let n = Int(arguments[i]), n >= 1, n <= 3600 else { return usageError("--interval takes seconds, 1 to 3600") }
+                intervalSeconds = n
             case "--max-seconds":
                 i += 1
                 guard i < arguments.count, let n = Int64(arguments[i]), n >= 0 else { return usageError("--max-seconds takes a number of seconds") }
@@ -87,7 +94,7 @@ enum PixelgateCommand {
             }
             i += 1
         }
-        guard once else { return usageError("drain needs --once (run it from cron or pixelgate-drain.timer)") }
+        guard once != follow else { return usageError("drain needs --once (for cron or a timer) or --follow (as a service)") }
         let logger = Logger()
         let (configuration, problems) = ConfigurationLoader.load()
         if let fatal = problems.first(where: \.isFatal) {
@@ -107,14 +114,37 @@ enum PixelgateCommand {
         }
         settings.maxBatchBytes = configuration.batchBytes
         let writer = SpoolWriter(directory: configuration.spoolDirectory, settings: configuration.spool)
-        let drain = SpoolDrain(writer: writer, client: client, settings: settings, log: { logger.log($0, $1) })
-        let report = drain.runOnce()
-        let summary = "drained \(report.files) file(s): \(report.delivered) events delivered in \(report.batches) batch(es) (\(report.deliveredBytes) bytes), \(report.rejected) rejected, \(report.setAside) unreadable set aside"
-        if let unfinished = report.unfinished {
-            logger.log(.error, summary + "; stopped: \(unfinished)")
-            return 1
+        func summary(_ report: DrainReport) -> String {
+            "drained \(report.files) file(s): \(report.delivered) events delivered in \(report.batches) batch(es) (\(report.deliveredBytes) bytes), \(report.rejected) rejected, \(report.setAside) unreadable set aside"
         }
-        logger.log(.info, summary)
+        if once {
+            let report = SpoolDrain(writer: writer, client: client, settings: settings, log: { logger.log($0, $1) }).runOnce()
+            if let unfinished = report.unfinished {
+                logger.log(.error, summary(report) + "; stopped: \(unfinished)")
+                return 1
+            }
+            logger.log(.info, summary(report))
+            return 0
+        }
+        // --follow: a pass every interval, each sealing what is due by age,
+        // until SIGTERM; a pass that meets a down data plane just ends early.
+        FastCGITransport.installStopHandler()
+        settings.shouldStop = { FastCGITransport.stopRequested }
+        settings.giveUpAfterMillis = Int64(intervalSeconds) * 1000 * 6
+        let drain = SpoolDrain(writer: writer, client: client, settings: settings, log: { logger.log($0, $1) })
+        logger.log(.info, "draining \(configuration.spoolDirectory) to \(url) every \(intervalSeconds) s")
+        while !FastCGITransport.stopRequested {
+            let report = drain.runOnce(forceSeal: false)
+            if report.delivered + report.rejected + report.setAside > 0 || report.unfinished != nil {
+                logger.log(report.unfinished == nil ? .info : .warn, summary(report) + (report.unfinished.map { "; stopped: \($0)" } ?? ""))
+            }
+            var waited = 0
+            while waited < intervalSeconds * 10 && !FastCGITransport.stopRequested {
+                usleep(100_000)
+                waited += 1
+            }
+        }
+        logger.log(.info, "drain stopped")
         return 0
     }
 
