@@ -38,8 +38,11 @@ def next_fault(path):
             return None
         if not lines:
             return None
-        with open(path, "w") as f:
+        # Replaced whole, never truncated in place: a test polling this file
+        # must not see it empty while faults remain.
+        with open(path + ".tmp", "w") as f:
             f.write("".join(l + "\n" for l in lines[1:]))
+        os.replace(path + ".tmp", path)
         return lines[0].split()
 
 
