@@ -40,9 +40,24 @@ func format3(_ x: Double) -> String {
 // The seed's AMP sample page URL, placeholders filled in.
 let ampPage = "writeKey=2AbCwk&context.library.name=Rudderstack%20AMP%20SDK&context.library.version=1.0.0&context.platform=AMP&anonymousId=amp-3f2a9c&context.locale=en-US&context.userAgent=Mozilla%2F5.0%20(iPhone%3B%20CPU%20iPhone%20OS%2017_0)&context.page.path=%2Fblog%2Fpost&context.page.url=https%3A%2F%2Fexample.com%2Fblog%2Fpost&context.page.referrer=https%3A%2F%2Fnews.example%2F&context.page.title=Hello%20World&context.screen.width=390&context.screen.height=844&properties.path=%2Fblog%2Fpost&properties.url=https%3A%2F%2Fexample.com%2Fblog%2Fpost&properties.referrer=https%3A%2F%2Fnews.example%2F&properties.title=Hello%20World&name=Blog%20Post"
 
-let directory = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "/var/tmp/pixelgate-bench-\(getpid())"
 let query = Array(ampPage.utf8)
 let facts = HitFacts(receivedAtMillis: 1_795_785_972_345, messageId: "6f1c2a8e-3b4d-4e5f-9a0b-1c2d3e4f5a6b", userAgent: "Mozilla/5.0", clientIP: "203.0.113.7")
+
+// `pixelgate-bench fill DIR N`: N events of the AMP sample (each with its
+// own messageId) appended to the spool in DIR, for the drain benchmark.
+if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "fill", let n = Int(CommandLine.arguments[3]) {
+    let writer = SpoolWriter(directory: CommandLine.arguments[2])
+    var ids = SystemRandomNumberGenerator()
+    let pairs = try query.withUnsafeBufferPointer { try QueryString.parse($0) }
+    for _ in 0..<n {
+        var f = facts
+        f.messageId = UUIDText.v4(ids.next(), ids.next())
+        try writer.append(try PixelEvent.build(type: .page, pairs: pairs, facts: f).recordLine)
+    }
+    exit(0)
+}
+
+let directory = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "/var/tmp/pixelgate-bench-\(getpid())"
 
 var sink: [UInt8] = []
 let core = measure(rounds: 7, count: 20_000) { _ in
