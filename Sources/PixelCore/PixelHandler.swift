@@ -32,9 +32,7 @@ public struct PixelHandler: Sendable {
         let method = request.method ?? "GET"
         let isHead = method == "HEAD"
         guard method == "GET" || isHead else {
-            var response = PixelResponse.text(405, "method not allowed", extraHeaders: [.init(name: "Allow", value: "GET, HEAD")])
-            response.sendsBody = true
-            return HandlerOutcome(response: response)
+            return HandlerOutcome(response: .text(405, "method not allowed", extraHeaders: [.init(name: "Allow", value: "GET, HEAD")]))
         }
         if !fatalProblems.isEmpty {
             var response = PixelResponse.text(500, "server misconfigured")

@@ -1,4 +1,5 @@
 import PixelCore
+import PixelSpool
 
 /// One process's request-answering state: the handler, the sink it stores
 /// into, and the log. Shared by the CGI and FastCGI transports.
@@ -16,7 +17,7 @@ public final class Responder {
 
     /// Answers one request; returns the CGI output bytes.
     public func respond(to request: PixelRequest) -> [UInt8] {
-        let outcome = handler.handle(request, sink: sink, nowMillis: Clock.nowMillis(), newMessageId: { ids.next() })
+        let outcome = handler.handle(request, sink: sink, nowMillis: SystemClock.nowMillis(), newMessageId: { ids.next() })
         if let level = outcome.logLevel, let message = outcome.logMessage {
             logger.log(level, message)
         }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import PixelCore
+import PixelSpool
 
 /// `pixelgate serve`: opens the listening socket, pre-forks workers that
 /// share it, replaces any that die, and stops them all on SIGTERM.
@@ -54,7 +55,7 @@ public struct Supervisor {
                 logger.log(.error, "fork: \(String(cString: strerror(errno)))")
                 return false
             }
-            children[pid] = Clock.nowMillis()
+            children[pid] = SystemClock.nowMillis()
             return true
         }
         for _ in 0..<workers { _ = spawn() }
@@ -67,29 +68,29 @@ public struct Supervisor {
             if FastCGITransport.stopRequested { break }
             logger.log(.warn, "worker \(pid) exited (status \(status)); starting another")
             // A worker that dies at once, again and again, must not spin.
-            let now = Clock.nowMillis()
+            let now = SystemClock.nowMillis()
             recentDeaths = recentDeaths.filter { now - $0 < 10_000 } + [now]
-            if recentDeaths.count > workers * 5 { sleepMillis(1000) }
+            if recentDeaths.count > workers * 5 { SystemClock.sleep(millis: 1000) }
             _ = spawn()
         }
 
         for pid in children.keys { kill(pid, SIGTERM) }
         // Workers finish the request in hand; one blocked in accept() may
         // miss the signal's window, so after a grace period it is killed.
-        var deadline = Clock.nowMillis() + 10_000
+        var deadline = SystemClock.nowMillis() + 10_000
         while !children.isEmpty {
             var status: Int32 = 0
             let pid = waitpid(-1, &status, WNOHANG)
             if pid > 0 { children[pid] = nil; continue }
             if pid < 0 && errno == ECHILD { break }
-            if Clock.nowMillis() > deadline {
+            if SystemClock.nowMillis() > deadline {
                 for pid in children.keys {
                     logger.log(.error, "worker \(pid) did not stop within 10 s of SIGTERM; killed")
                     kill(pid, SIGKILL)
                 }
                 deadline = Int64.max
             }
-            sleepMillis(20)
+            SystemClock.sleep(millis: 20)
         }
         if isUnixSocket { unlink(listen) }
         logger.log(.info, "stopped")
@@ -100,10 +101,4 @@ public struct Supervisor {
     func normalizedTCP(_ address: String) -> String {
         address.hasPrefix("localhost:") ? "127.0.0.1" + address.dropFirst("localhost".count) : address
     }
-}
-
-func sleepMillis(_ ms: Int) {
-    var request = timespec(tv_sec: ms / 1000, tv_nsec: (ms % 1000) * 1_000_000)
-    var remaining = timespec()
-    while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
 }

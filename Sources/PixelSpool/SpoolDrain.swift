@@ -168,7 +168,7 @@ public final class SpoolDrain {
             while waited < delay {
                 if settings.shouldStop() { return result }
                 let step = min(100, delay - waited)
-                sleepMillis(step)
+                SystemClock.sleep(millis: step)
                 waited += step
             }
             attempt += 1
@@ -219,7 +219,7 @@ public final class SpoolDrain {
         var buffer = [UInt8](repeating: 0, count: 32)
         let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         guard n > 0 else { return 0 }
-        return Int(String(decoding: buffer[0..<n], as: UTF8.self).trimmingSpaces()) ?? 0
+        return Int(String(decoding: buffer[0..<n].prefix { $0 != 0x0A }, as: UTF8.self)) ?? 0
     }
 
     /// Written to a temporary name and renamed, so it is never half there.
@@ -232,17 +232,3 @@ public final class SpoolDrain {
     }
 }
 
-extension String {
-    func trimmingSpaces() -> String {
-        var s = Substring(self)
-        while let c = s.first, c == " " || c == "\n" { s.removeFirst() }
-        while let c = s.last, c == " " || c == "\n" { s.removeLast() }
-        return String(s)
-    }
-}
-
-func sleepMillis(_ ms: Int) {
-    var request = timespec(tv_sec: ms / 1000, tv_nsec: (ms % 1000) * 1_000_000)
-    var remaining = timespec()
-    while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
-}

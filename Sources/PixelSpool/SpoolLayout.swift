@@ -1,3 +1,5 @@
+import PixelCore
+
 /// The names inside a spool directory.
 ///
 /// Accepted events live in `*.ndjson` files at the top level: the active
@@ -39,7 +41,7 @@ public struct SpoolLayout: Sendable {
     /// seals are serialized by the lock), unique across processes.
     public static func sealedName(nanos: Int64, pid: Int32, random: UInt32) -> String {
         let millis = nanos / 1_000_000
-        var time = PixelCoreBridge.compactTime(millis)
+        var time = ISO8601.compact(millis: millis)
         let subMillis = String(nanos % 1_000_000)
         time.insert(contentsOf: String(repeating: "0", count: 6 - subMillis.count) + subMillis, at: time.index(before: time.endIndex))
         let r = String(random, radix: 16)

@@ -3,10 +3,6 @@ import Glibc
 #endif
 import PixelCore
 
-enum PixelCoreBridge {
-    static func compactTime(_ millis: Int64) -> String { ISO8601.compact(millis: millis) }
-}
-
 /// What an append did besides appending, for the log.
 public struct AppendReport: Sendable, Equatable {
     /// Bytes of a torn last line (a writer killed mid-write) cut off first.

@@ -162,12 +162,7 @@ enum Sys {
         return names
     }
 
-    /// Wall-clock time in milliseconds since the Unix epoch.
-    static func nowMillis() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-    }
+    static func nowMillis() -> Int64 { SystemClock.nowMillis() }
 
     /// Wall-clock time in nanoseconds since the Unix epoch.
     static func nowNanos() -> Int64 {
@@ -178,5 +173,23 @@ enum Sys {
 
     static func millis(_ ts: timespec) -> Int64 {
         Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}
+
+/// The wall clock and sleeping, for the modules that do I/O (the core is
+/// given the time instead).
+public enum SystemClock {
+    /// Wall-clock time in milliseconds since the Unix epoch.
+    public static func nowMillis() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    /// Sleeps `ms` milliseconds, resuming after signals.
+    public static func sleep(millis ms: Int) {
+        var request = timespec(tv_sec: ms / 1000, tv_nsec: (ms % 1000) * 1_000_000)
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
     }
 }

@@ -27,17 +27,10 @@ struct BrowserTests {
         conf = conf.replacingOccurrences(of: "    location ~ /pixel/v1/", with: "    location = /landing.html { root \(www); }\n\n    location ~ /pixel/v1/")
         let nginx = try startNginx(serverBlock: conf, port: port, in: scratch.path + "/nginx")
 
-        let chromium = Process()
-        chromium.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
-        chromium.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=\(scratch.path)/chromium",
-                              "--virtual-time-budget=10000", "--dump-dom", "http://127.0.0.1:\(port)/landing.html"]
-        let out = Pipe()
-        chromium.standardOutput = out
-        chromium.standardError = FileHandle.nullDevice
-        chromium.standardInput = FileHandle.nullDevice
-        try chromium.run()
-        let dom = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        chromium.waitUntilExit()
+        let dom = try runProcess("/usr/bin/chromium", [
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=\(scratch.path)/chromium",
+            "--virtual-time-budget=10000", "--dump-dom", "http://127.0.0.1:\(port)/landing.html",
+        ], environment: nil).stdoutText
         #expect(dom.contains(#"data-pixel="1x1""#), "DOM after load: \(dom)")
 
         nginx.stop()

@@ -43,22 +43,28 @@ struct ProcessResult {
     var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
 }
 
-/// Runs `pixelgate` with exactly `environment` (nothing inherited) and
-/// `arguments`; stdin is /dev/null.
-func runPixelgate(_ arguments: [String] = [], environment: [String: String]) throws -> ProcessResult {
+/// Runs `executable` to completion with exactly `environment` (nil: this
+/// process's own) and stdin on /dev/null. `mergeStderr` sends stderr to the
+/// same pipe as stdout; otherwise it is collected apart.
+func runProcess(_ executable: String, _ arguments: [String] = [], environment: [String: String]? = [:], mergeStderr: Bool = false) throws -> ProcessResult {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: pixelgateBinary)
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    process.environment = environment
+    if let environment { process.environment = environment }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
-    process.standardError = err
+    process.standardError = mergeStderr ? out : err
     process.standardInput = FileHandle.nullDevice
     try process.run()
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    let stderr = mergeStderr ? Data() : err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return ProcessResult(status: process.terminationStatus, stdout: Array(stdout), stderr: String(decoding: stderr, as: UTF8.self))
+}
+
+/// Runs `pixelgate` with exactly `environment` (nothing inherited).
+func runPixelgate(_ arguments: [String] = [], environment: [String: String]) throws -> ProcessResult {
+    try runProcess(pixelgateBinary, arguments, environment: environment)
 }
 
 /// The CGI environment a web server gives for `GET uri`.

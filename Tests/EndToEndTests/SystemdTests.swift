@@ -32,18 +32,10 @@ struct SystemdTests {
     @Test func everyUnitPassesSystemdAnalyzeVerifyWithoutWarnings() throws {
         let scratch = Scratch()
         for unit in SystemdTests.units { _ = try render(unit, in: scratch.path) }
-        let verify = Process()
-        verify.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
-        verify.arguments = ["verify", "--man=no"] + SystemdTests.units.map { scratch.path + "/" + $0 }
-        let out = Pipe()
-        verify.standardOutput = out
-        verify.standardError = out
-        verify.standardInput = FileHandle.nullDevice
-        try verify.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        verify.waitUntilExit()
-        #expect(verify.terminationStatus == 0)
-        #expect(text.isEmpty, "systemd-analyze verify said: \(text)")
+        let verify = try runProcess("/usr/bin/systemd-analyze", ["verify", "--man=no"] + SystemdTests.units.map { scratch.path + "/" + $0 },
+                                    environment: nil, mergeStderr: true)
+        #expect(verify.status == 0)
+        #expect(verify.stdoutText.isEmpty, "systemd-analyze verify said: \(verify.stdoutText)")
     }
 
     /// What systemd runs for the socket-activated unit, with its environment

@@ -153,20 +153,11 @@ struct HTTPResponse {
 
 /// One request with curl, a real HTTP client, as a user would send it.
 func httpRequest(_ url: String, method: String = "GET", headers: [String] = [], userAgent: String = "pixelgate-integration/1.0") throws -> HTTPResponse {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
     var args = ["-s", "-D", "-", "-o", "-", "-A", userAgent, "--max-time", "20"]
     if method == "HEAD" { args.append("-I") } else if method != "GET" { args += ["-X", method] }
     for h in headers { args += ["-H", h] }
     args.append(url)
-    process.arguments = args
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = FileHandle.nullDevice
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let data = Array(out.fileHandleForReading.readDataToEndOfFile())
-    process.waitUntilExit()
+    let data = try runProcess("/usr/bin/curl", args, environment: nil).stdout
     guard let split = data.firstRange(of: Array("\r\n\r\n".utf8)) else { throw TestFailure("no HTTP answer from \(url)") }
     let head = String(decoding: data[..<split.lowerBound], as: UTF8.self).split(separator: "\r\n")
     guard let statusLine = head.first, let status = Int(statusLine.split(separator: " ")[1]) else { throw TestFailure("bad status line") }
@@ -224,12 +215,7 @@ func exerciseDeployment(base: String, spool: String, expectIP: String = "127.0.0
 /// parallel test inherits that descriptor: exec of the copy then fails with
 /// ETXTBSY ("Text file busy").
 func copyExecutable(_ source: String, to destination: String) throws {
-    let cp = Process()
-    cp.executableURL = URL(fileURLWithPath: "/bin/cp")
-    cp.arguments = [source, destination]
-    try cp.run()
-    cp.waitUntilExit()
-    guard cp.terminationStatus == 0 else { throw TestFailure("cp \(source) \(destination) failed") }
+    guard try runProcess("/bin/cp", [source, destination]).status == 0 else { throw TestFailure("cp \(source) \(destination) failed") }
 }
 
 /// Runs `body`; a failure carries the last lines of the server's error log.
