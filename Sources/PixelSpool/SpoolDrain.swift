@@ -4,7 +4,7 @@ import Glibc
 import PixelCore
 
 /// How the drain batches and retries.
-public struct DrainSettings: Sendable {
+public struct DrainSettings {
     /// Largest batch body. The data plane refuses bodies over 4,000 KB; 512 KiB
     /// keeps a batch well under that, and a retry cheap.
     public var maxBatchBytes = 512 * 1024
@@ -16,6 +16,8 @@ public struct DrainSettings: Sendable {
     /// Asked between batches and during back-off: true ends the pass early
     /// (SIGTERM in `drain --follow`), with progress saved.
     public var shouldStop: @Sendable () -> Bool = { false }
+    /// Called after every batch with the pass so far (progress on a terminal).
+    public var onBatch: (DrainReport) -> Void = { _ in }
 
     public init() {}
 }
@@ -95,7 +97,7 @@ public final class SpoolDrain {
         // It may have been finished and removed between our open and lock.
         guard let current = try Sys.statIfExists(path), current.st_ino == (try Sys.fstat(fd, path)).st_ino else { return }
         report.files += 1
-        let content = try readAll(fd, path: path)
+        let content = try SpoolStatus.readFile(path)
         var offset = min(readProgress(progressPath), content.count)
 
         while offset < content.count {
@@ -142,6 +144,7 @@ public final class SpoolDrain {
             }
             offset = end
             try saveProgress(offset, progressPath)
+            settings.onBatch(report)
             if settings.shouldStop() && offset < content.count {
                 report.unfinished = "stopped"
                 return
@@ -200,26 +203,9 @@ public final class SpoolDrain {
         log(.warn, "set aside \(bytes.count) unreadable bytes (\(reason)) in rejected/\(SpoolLayout.setAsideName)")
     }
 
-    func readAll(_ fd: Int32, path: String) throws(SpoolError) -> [UInt8] {
-        let size = Int(try Sys.fstat(fd, path).st_size)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 1)
-        defer { buffer.deallocate() }
-        var got = 0
-        while got < size {
-            let n = try Sys.pread(fd, UnsafeMutableRawBufferPointer(rebasing: buffer[got..<size]), at: got, path)
-            if n == 0 { break }
-            got += n
-        }
-        return Array(buffer[0..<got])
-    }
-
     func readProgress(_ path: String) -> Int {
-        guard let fd = try? Sys.open(path, O_RDONLY) else { return 0 }
-        defer { Sys.close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 32)
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard n > 0 else { return 0 }
-        return Int(String(decoding: buffer[0..<n].prefix { $0 != 0x0A }, as: UTF8.self)) ?? 0
+        guard let bytes = try? SpoolStatus.readFile(path) else { return 0 }
+        return Int(String(decoding: bytes.prefix { $0 != 0x0A }, as: UTF8.self)) ?? 0
     }
 
     /// Written to a temporary name and renamed, so it is never half there.

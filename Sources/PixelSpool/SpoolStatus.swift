@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PixelCore
 
 /// What a spool directory holds, for `pixelgate check` (and later `stats`).
 public struct SpoolStatus: Sendable, Equatable {
@@ -28,6 +29,72 @@ public struct SpoolStatus: Sendable, Equatable {
             }
         }
         return status
+    }
+
+    /// What is waiting for the drain and what was refused, for `pixelgate stats`.
+    public struct Backlog: Sendable, Equatable {
+        public var files = 0
+        public var events = 0
+        public var bytes = 0
+        /// Age of the oldest waiting event, from its `receivedAt`.
+        public var oldestAgeSeconds: Int?
+        public var rejectedRecords = 0
+        public var rejectedBytes = 0
+    }
+
+    /// Counts the events not yet delivered: lines of sealed files past the
+    /// drain's saved progress, and of the active file.
+    public static func backlog(_ layout: SpoolLayout, nowMillis: Int64) throws(SpoolError) -> Backlog {
+        var backlog = Backlog()
+        guard try Sys.statIfExists(layout.directory) != nil else { return backlog }
+        let names = try Sys.listDirectory(layout.directory)
+        var oldest: Int64?
+        for name in names.filter({ SpoolLayout.isSealed($0) || $0 == SpoolLayout.activeName }).sorted() {
+            guard let content = try? readFile(layout.directory + "/" + name) else { continue }
+            var start = 0
+            if let progress = try? readFile(layout.directory + "/" + SpoolLayout.progressName(of: name)),
+               let offset = Int(String(decoding: progress.prefix { $0 != 0x0A }, as: UTF8.self)) {
+                start = min(offset, content.count)
+            }
+            let pending = content[start...]
+            let lines = pending.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            guard lines > 0 else { continue }
+            backlog.files += 1
+            backlog.events += lines
+            backlog.bytes += pending.count
+            let firstLine = pending.prefix { $0 != 0x0A }
+            if let at = receivedAt(firstLine) { oldest = min(oldest ?? at, at) }
+        }
+        backlog.oldestAgeSeconds = oldest.map { Int(max(0, nowMillis - $0) / 1000) }
+        if try Sys.statIfExists(layout.rejectedDirectory) != nil {
+            for name in try Sys.listDirectory(layout.rejectedDirectory) where name.hasSuffix(SpoolLayout.suffix) {
+                guard let content = try? readFile(layout.rejectedDirectory + "/" + name) else { continue }
+                backlog.rejectedRecords += content.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+                backlog.rejectedBytes += content.count
+            }
+        }
+        return backlog
+    }
+
+    static func receivedAt(_ line: ArraySlice<UInt8>) -> Int64? {
+        let key = Array(#""receivedAt":""#.utf8)
+        guard let start = line.firstRange(of: key)?.upperBound, line.count >= start - line.startIndex + 24 else { return nil }
+        return ISO8601.parse(Substring(String(decoding: line[start..<(start + 24)], as: UTF8.self)))
+    }
+
+    static func readFile(_ path: String) throws(SpoolError) -> [UInt8] {
+        let fd = try Sys.open(path, O_RDONLY)
+        defer { Sys.close(fd) }
+        let size = Int(try Sys.fstat(fd, path).st_size)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 1)
+        defer { buffer.deallocate() }
+        var got = 0
+        while got < size {
+            let n = try Sys.pread(fd, UnsafeMutableRawBufferPointer(rebasing: buffer[got..<size]), at: got, path)
+            if n == 0 { break }
+            got += n
+        }
+        return Array(buffer[0..<got])
     }
 
     /// Checks that this process can create the spool and append to it: makes

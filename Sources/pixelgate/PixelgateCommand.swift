@@ -19,11 +19,15 @@ enum PixelgateCommand {
       pixelgate serve --listen ADDRESS [--workers N] [--backlog N] [--socket-mode MODE]
                                  a FastCGI daemon for nginx fastcgi_pass or Apache
                                  mod_proxy_fcgi; ADDRESS is HOST:PORT or /path/to.sock
+      pixelgate drain --follow [--interval SECONDS]
+                                 the same as a service: a pass every interval until SIGTERM
       pixelgate drain --once [--max-seconds N]
                                  seal the active spool file and deliver every sealed
                                  file to PIXELGATE_DATA_PLANE_URL; exit 0 when all was
                                  delivered or rejected, 1 when the data plane stayed
                                  unavailable (nothing is lost; run it again)
+      pixelgate stats [--json]   the backlog waiting for the drain (files, events, bytes,
+                                 oldest age) and what rejected/ holds
       pixelgate check            validate the configuration and the spool, print the
                                  effective settings; exits 1 when something is wrong
       pixelgate --help | --version
@@ -43,6 +47,7 @@ enum PixelgateCommand {
         case "serve": return serve(Array(arguments.dropFirst()))
         case "check": return check()
         case "drain": return drain(Array(arguments.dropFirst()))
+        case "stats": return stats(Array(arguments.dropFirst()))
         case "--help", "-h", "help":
             printOut(usage)
             return 0
@@ -118,7 +123,14 @@ enum PixelgateCommand {
             "drained \(report.files) file(s): \(report.delivered) events delivered in \(report.batches) batch(es) (\(report.deliveredBytes) bytes), \(report.rejected) rejected, \(report.setAside) unreadable set aside"
         }
         if once {
+            if isatty(2) != 0, let backlog = try? SpoolStatus.backlog(writer.layout, nowMillis: SystemClock.nowMillis()) {
+                // On a terminal: how far through the backlog, after each batch.
+                settings.onBatch = { report in
+                    printError("\rdrain: \(report.delivered + report.rejected) of \(backlog.events) events, \(report.deliveredBytes / 1024) of \(backlog.bytes / 1024) KiB   ")
+                }
+            }
             let report = SpoolDrain(writer: writer, client: client, settings: settings, log: { logger.log($0, $1) }).runOnce()
+            if isatty(2) != 0 { printError("\n") }
             if let unfinished = report.unfinished {
                 logger.log(.error, summary(report) + "; stopped: \(unfinished)")
                 return 1

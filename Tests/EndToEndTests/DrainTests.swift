@@ -211,4 +211,40 @@ struct DrainTests {
         #expect(spoolFiles(scratch).isEmpty)
         #expect(!((try? FileManager.default.contentsOfDirectory(atPath: scratch.spool)) ?? []).contains { $0.hasSuffix(".progress") })
     }
+
+    @Test func statsShowsTheBacklogAndRejected() throws {
+        let scratch = Scratch()
+        try hit(5, scratch: scratch, environment: [:])
+        _ = try runPixelgate(environment: cgiEnvironment("/pixel/v1/track?writeKey=wk", spool: scratch.spool))
+        let before = try jsonObject(try runPixelgate(["stats", "--json"], environment: ["PIXELGATE_SPOOL_DIR": scratch.spool]).stdoutText)
+        let backlog = try #require(before["backlog"] as? [String: Any])
+        #expect(backlog["files"] as? Int == 1)
+        #expect(backlog["events"] as? Int == 5)
+        #expect((backlog["bytes"] as? Int ?? 0) > 5 * 300)
+        let age = try #require(backlog["oldestAgeSeconds"] as? Int)
+        #expect(age >= 0 && age < 600)
+        #expect((before["rejected"] as? [String: Any])?["records"] as? Int == 1)
+        let text = try runPixelgate(["stats"], environment: ["PIXELGATE_SPOOL_DIR": scratch.spool]).stdoutText
+        #expect(text.contains("backlog: 1 file(s), 5 events"))
+
+        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp")
+        try receiver.start()
+        #expect(try drain(scratch, url: receiver.url).status == 0)
+        let after = try jsonObject(try runPixelgate(["stats", "--json"], environment: ["PIXELGATE_SPOOL_DIR": scratch.spool]).stdoutText)
+        let empty = try #require(after["backlog"] as? [String: Any])
+        #expect(empty["events"] as? Int == 0)
+        #expect(empty["oldestAgeSeconds"] is NSNull)
+    }
+
+    @Test func drainShowsProgressOnATerminal() throws {
+        let scratch = Scratch()
+        try hit(7, scratch: scratch, environment: [:])
+        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp")
+        try receiver.start()
+        // script(1) gives the drain a pseudo-terminal, as a person's shell would.
+        let command = "PIXELGATE_SPOOL_DIR=\(scratch.spool) PIXELGATE_DATA_PLANE_URL=\(receiver.url) \(pixelgateBinary) drain --once"
+        let shown = try runProcess("/usr/bin/script", ["-qfec", command, "/dev/null"], environment: ["PATH": "/usr/bin:/bin", "TERM": "dumb"]).stdoutText
+        #expect(shown.contains("drain: 7 of 7 events"), "\(shown)")
+        #expect(shown.contains("7 events delivered"))
+    }
 }

@@ -206,6 +206,16 @@ struct FormatTests {
         #expect(ISO8601.format(millis: c.0) == c.1)
     }
 
+    @Test(arguments: [Int64(0), 951_782_400_000, 4_102_444_799_999, -1, fixedMillis, 1_709_164_800_123])
+    func iso8601ParsesWhatItFormats(_ millis: Int64) {
+        #expect(ISO8601.parse(Substring(ISO8601.format(millis: millis))) == millis)
+    }
+
+    @Test(arguments: ["", "2026-11-27T13:26:12.345", "2026-13-27T13:26:12.345Z", "2026-11-27 13:26:12.345Z", "2026-11-27T13:26:1x.345Z"])
+    func iso8601RefusesOtherText(_ text: String) {
+        #expect(ISO8601.parse(Substring(text)) == nil)
+    }
+
     @Test func uuidHasVersion4AndVariantBits() {
         #expect(UUIDText.v4(0, 0) == "00000000-0000-4000-8000-000000000000")
         #expect(UUIDText.v4(.max, .max) == "ffffffff-ffff-4fff-bfff-ffffffffffff")
