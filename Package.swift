@@ -19,11 +19,13 @@ let package = Package(
         // forwards or drains, so CGI hits in spool mode never load it.
         // Only PixelSpool imports it.
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // zlib's header only, likewise dlopen()ed, for gzip request bodies.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Pure: query string → event → answer. No I/O, no clock, no C.
         .target(name: "PixelCore"),
         // The spool, forwarding and the drain: the only module that writes
         // files or talks HTTP.
-        .target(name: "PixelSpool", dependencies: ["PixelCore", "CCurl"]),
+        .target(name: "PixelSpool", dependencies: ["PixelCore", "CCurl", "CZlib"]),
         // CGI and FastCGI transports: the only importer of CFastCGI.
         .target(name: "PixelServer", dependencies: ["PixelCore", "PixelSpool", "CFastCGI"]),
         .executableTarget(name: "pixelgate", dependencies: ["PixelCore", "PixelSpool", "PixelServer"]),

@@ -12,20 +12,22 @@ receiver=$!
 trap 'kill $receiver 2>/dev/null; rm -rf "$work"' EXIT
 sleep 0.5
 rates=()
-echo "| round | events | seconds | events/s |"
-echo "|---|---|---|---|"
+echo "| round | events | wall s | drain CPU s | events/s |"
+echo "|---|---|---|---|---|"
 for round in 1 2 3; do
   rm -rf "$work/spool" "$work/received.ndjson"
   .build/release/pixelgate-bench fill "$work/spool" "$n"
   start=$(date +%s.%N)
-  PIXELGATE_SPOOL_DIR="$work/spool" PIXELGATE_DATA_PLANE_URL="http://127.0.0.1:$port" .build/release/pixelgate drain --once 2>/dev/null
+  PIXELGATE_SPOOL_DIR="$work/spool" PIXELGATE_DATA_PLANE_URL="http://127.0.0.1:$port" \
+    /usr/bin/time -f "%U %S" -o "$work/cpu" .build/release/pixelgate drain --once 2>/dev/null
   end=$(date +%s.%N)
   got=$(wc -l < "$work/received.ndjson")
   [ "$got" -eq "$n" ] || { echo "received $got of $n" >&2; exit 1; }
   rate=$(python3 -c "print(int($n / ($end - $start)))")
   rates+=("$rate")
-  printf '| %s | %s | %.2f | %s |\n' "$round" "$n" "$(python3 -c "print($end - $start)")" "$rate"
+  cpu=$(awk '{print $1 + $2}' "$work/cpu")
+  printf '| %s | %s | %.2f | %.2f | %s |\n' "$round" "$n" "$(python3 -c "print($end - $start)")" "$cpu" "$rate"
 done
 median=$(printf '%s\n' "${rates[@]}" | sort -n | sed -n 2p)
 echo
-echo "Median: **$median events/s** (batches of \`PIXELGATE_BATCH_BYTES\`=512 KiB, one drain, receiver and drain sharing the 2 cores)."
+echo "Median: **$median events/s** (defaults: batches of 512 KiB, gzipped; one drain, receiver and drain sharing the 2 cores)."

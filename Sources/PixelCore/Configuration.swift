@@ -80,6 +80,8 @@ public struct PixelConfiguration: Sendable, Equatable {
     public var forwardTimeoutMillis = 2000
     /// Largest batch body the drain sends (the data plane takes up to 4,000 KB).
     public var batchBytes = 512 * 1024
+    /// Send bodies to the data plane gzipped (`Content-Encoding: gzip`).
+    public var gzip = true
     /// Where the settings came from, for `pixelgate check`.
     public var sources: [String: String] = [:]
 
@@ -91,7 +93,7 @@ public struct PixelConfiguration: Sendable, Equatable {
         "PIXELGATE_RESPONSE", "PIXELGATE_TRUSTED_PROXIES", "PIXELGATE_MAX_QUERY_BYTES", "PIXELGATE_MAX_PAIRS",
         "PIXELGATE_MAX_KEY_BYTES", "PIXELGATE_MAX_DEPTH", "PIXELGATE_MAX_ARRAY_INDEX", "PIXELGATE_SEAL_BYTES",
         "PIXELGATE_SEAL_SECONDS", "PIXELGATE_FSYNC", "PIXELGATE_REJECTED_MAX_BYTES", "PIXELGATE_FORWARD_TIMEOUT",
-        "PIXELGATE_BATCH_BYTES",
+        "PIXELGATE_BATCH_BYTES", "PIXELGATE_GZIP",
     ]
 
     /// Resolves the configuration. `fileText` is the content of the file named
@@ -203,6 +205,14 @@ public struct PixelConfiguration: Sendable, Equatable {
             return nil
         }
         count("PIXELGATE_BATCH_BYTES", min: 1024, max: 3_800_000) { config.batchBytes = $0 }
+        take("PIXELGATE_GZIP") { v in
+            switch v.lowercased() {
+            case "on", "true", "yes", "1": config.gzip = true
+            case "off", "false", "no", "0": config.gzip = false
+            default: return "must be on or off, got '\(v)'"
+            }
+            return nil
+        }
         if config.sink == .forward && config.dataPlaneURL == nil {
             problems.append(.init(setting: "PIXELGATE_SINK", message: "forward needs PIXELGATE_DATA_PLANE_URL", isFatal: true))
         }
@@ -229,6 +239,7 @@ public struct PixelConfiguration: Sendable, Equatable {
             ("PIXELGATE_REJECTED_MAX_BYTES", "\(spool.rejectedMaxBytes)"),
             ("PIXELGATE_FORWARD_TIMEOUT", "\(forwardTimeoutMillis)ms"),
             ("PIXELGATE_BATCH_BYTES", "\(batchBytes)"),
+            ("PIXELGATE_GZIP", gzip ? "on" : "off"),
         ]
     }
 }

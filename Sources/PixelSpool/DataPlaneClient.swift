@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CCurl
+import CZlib
 import PixelCore
 
 /// What the data plane made of one batch.
@@ -22,10 +23,17 @@ public final class DataPlaneClient {
     public let timeoutMillis: Int
     private var api = pixelgate_curl_api()
     private let curl: UnsafeMutableRawPointer
+    /// Set when bodies are sent gzipped (`Content-Encoding: gzip`).
+    private var zlib: pixelgate_zlib_api?
 
-    /// Loads libcurl (at most once per process is enough: create one client).
-    /// Throws when libcurl cannot be loaded.
-    public init(dataPlaneURL: String, timeoutMillis: Int) throws(SinkError) {
+    /// Loads libcurl (at most once per process is enough: create one client),
+    /// and zlib when `gzip`. Throws when libcurl cannot be loaded; without
+    /// zlib, bodies go uncompressed.
+    public init(dataPlaneURL: String, timeoutMillis: Int, gzip: Bool = false) throws(SinkError) {
+        if gzip {
+            var z = pixelgate_zlib_api()
+            if pixelgate_zlib_load(&z) == 0 { zlib = z }
+        }
         var error: UnsafePointer<CChar>? = nil
         guard pixelgate_curl_load(&api, &error) == 0 else {
             throw SinkError("cannot load libcurl.so.4: \(error.map { String(cString: $0) } ?? "unknown error")")
@@ -50,9 +58,27 @@ public final class DataPlaneClient {
         return body
     }
 
-    public func send(writeKey: String, body: [UInt8]) -> DeliveryResult {
+    /// Whether bodies go out gzipped.
+    public var compresses: Bool { zlib != nil }
+
+    /// The gzip of `body`, or nil when zlib is not in use or fails.
+    func gzipped(_ body: [UInt8]) -> [UInt8]? {
+        guard var z = zlib else { return nil }
+        var out = [UInt8](repeating: 0, count: body.count + body.count / 100 + 1024)
+        let n = out.withUnsafeMutableBytes { o in body.withUnsafeBytes { i in pixelgate_gzip(&z, i.baseAddress, i.count, o.baseAddress, o.count) } }
+        guard n > 0 else { return nil }
+        return Array(out[0..<n])
+    }
+
+    public func send(writeKey: String, body uncompressed: [UInt8]) -> DeliveryResult {
+        var lines = ["Content-Type: application/json", "Authorization: Basic " + Base64.encode(Array((writeKey + ":").utf8)), "Expect:"]
+        var body = uncompressed
+        if let compressed = gzipped(uncompressed) {
+            body = compressed
+            lines.append("Content-Encoding: gzip")
+        }
         var headers: UnsafeMutablePointer<curl_slist>? = nil
-        for line in ["Content-Type: application/json", "Authorization: Basic " + Base64.encode(Array((writeKey + ":").utf8)), "Expect:"] {
+        for line in lines {
             headers = api.slist_append(headers, line)
         }
         defer { api.slist_free_all(headers) }

@@ -67,7 +67,7 @@ enum PixelgateCommand {
         var sink: EventSink = spool
         if configuration.sink == .forward, let url = configuration.dataPlaneURL {
             do {
-                let client = try DataPlaneClient(dataPlaneURL: url, timeoutMillis: configuration.forwardTimeoutMillis)
+                let client = try DataPlaneClient(dataPlaneURL: url, timeoutMillis: configuration.forwardTimeoutMillis, gzip: configuration.gzip)
                 sink = ForwardSink(client: client, spool: spool, log: { logger.log($0, $1) })
             } catch {
                 // Still nothing lost: events go to the spool for the drain.
@@ -112,7 +112,7 @@ enum PixelgateCommand {
         }
         let client: DataPlaneClient
         do {
-            client = try DataPlaneClient(dataPlaneURL: url, timeoutMillis: 10_000)
+            client = try DataPlaneClient(dataPlaneURL: url, timeoutMillis: 10_000, gzip: configuration.gzip)
         } catch {
             logger.log(.error, "drain: \(error.detail)")
             return 2

@@ -7,7 +7,8 @@ Answers like the data plane: 401 for a missing or unknown write key (HTTP
 Basic, key as user, empty password), 413 for a body over 4,000 KB, 400 for
 JSON that does not parse, a batch that is not a list, or an element without
 "type" or without "anonymousId"/"userId"; gzip bodies are accepted. Each
-accepted event is appended to FILE as {"writeKey":…,"event":…}.
+accepted event is appended to FILE as {"writeKey":…,"event":…}, and each
+authorised request's Content-Encoding to FILE.encodings.
 
 Faults: FILE holds one fault per line; each request takes the first line
 (and removes it): "ok" (answer normally), "500", "503", "429 SECONDS" (with Retry-After),
@@ -97,7 +98,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(401, "Invalid write key")
         if length > MAX_BODY:
             return self.answer(413, "Request size exceeds max limit")
-        if self.headers.get("Content-Encoding", "") == "gzip":
+        encoding = self.headers.get("Content-Encoding", "identity")
+        with lock, open(self.server.events + ".encodings", "a") as f:
+            f.write(encoding + "\n")
+        if encoding == "gzip":
             try:
                 raw = gzip.decompress(raw)
             except Exception:

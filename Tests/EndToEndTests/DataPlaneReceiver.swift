@@ -37,6 +37,11 @@ final class DataPlaneReceiver {
         ((try? String(contentsOfFile: faultsFile, encoding: .utf8)) ?? "").split(separator: "\n").count
     }
 
+    /// The Content-Encoding of each authorised request, in order.
+    var encodings: [String] {
+        ((try? String(contentsOfFile: eventsFile + ".encodings", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
     /// Every event received, as (writeKey, event).
     func received() throws -> [(writeKey: String, event: [String: Any])] {
         let text = (try? String(contentsOfFile: eventsFile, encoding: .utf8)) ?? ""

@@ -247,4 +247,48 @@ struct DrainTests {
         #expect(shown.contains("drain: 7 of 7 events"), "\(shown)")
         #expect(shown.contains("7 events delivered"))
     }
+
+    @Test(arguments: [("on", "gzip"), ("off", "identity")])
+    func bodiesAreGzippedUnlessTurnedOff(_ setting: (String, String)) throws {
+        let scratch = Scratch()
+        let ids = try hit(300, scratch: scratch, environment: [:])
+        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp")
+        try receiver.start()
+        let result = try drain(scratch, url: receiver.url, extra: ["PIXELGATE_GZIP": setting.0, "PIXELGATE_BATCH_BYTES": "32k"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(receiver.encodings.count > 1)
+        #expect(receiver.encodings.allSatisfy { $0 == setting.1 }, "\(receiver.encodings)")
+        #expect(try receiver.received().map { $0.event["anonymousId"] as? String ?? "" }.sorted() == ids.sorted())
+    }
+
+    @Test func forwardingGivesUpAtItsTimeoutAndSpools() throws {
+        let scratch = Scratch()
+        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp")
+        try receiver.start()
+        try receiver.inject(["slow 3"])
+        var env = cgiEnvironment("/pixel/v1/page?writeKey=wk&anonymousId=late", spool: scratch.spool)
+        env["PIXELGATE_SINK"] = "forward"
+        env["PIXELGATE_DATA_PLANE_URL"] = receiver.url
+        env["PIXELGATE_FORWARD_TIMEOUT"] = "300ms"
+        let result = try runPixelgate(environment: env)
+        #expect(result.stdoutText.hasSuffix("\r\n\r\nOK"))
+        #expect(result.stderr.contains("event spooled for the drain"))
+        #expect(scratch.spoolLines.count == 1)
+    }
+
+    /// httpoxy: a CGI program gets the client's "Proxy:" header as HTTP_PROXY.
+    /// Forwarding must not send events through it.
+    @Test func forwardingIgnoresProxyVariablesFromTheRequest() throws {
+        let scratch = Scratch()
+        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp")
+        try receiver.start()
+        var env = cgiEnvironment("/pixel/v1/page?writeKey=wk&anonymousId=proxied", spool: scratch.spool)
+        env["PIXELGATE_SINK"] = "forward"
+        env["PIXELGATE_DATA_PLANE_URL"] = receiver.url
+        for name in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] { env[name] = "http://127.0.0.1:9" }
+        let result = try runPixelgate(environment: env)
+        #expect(result.stdoutText.hasSuffix("\r\n\r\nOK"))
+        #expect(try receiver.received().map { $0.event["anonymousId"] as? String } == ["proxied"])
+        #expect(scratch.spoolLines.isEmpty)
+    }
 }
