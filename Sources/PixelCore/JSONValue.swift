@@ -9,12 +9,6 @@ public indirect enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object(JSONObject)
 
-    /// The string, when this value is one.
-    public var stringValue: String? {
-        if case .string(let s) = self { return s }
-        return nil
-    }
-
     /// The object, when this value is one.
     public var objectValue: JSONObject? {
         if case .object(let o) = self { return o }
@@ -54,7 +48,4 @@ public struct JSONObject: Sendable, Equatable {
             }
         }
     }
-
-    public var isEmpty: Bool { members.isEmpty }
-    public var count: Int { members.count }
 }

@@ -33,12 +33,6 @@ public struct PixelRequest: Sendable, Equatable {
             userAgent: text("HTTP_USER_AGENT"), forwardedFor: text("HTTP_X_FORWARDED_FOR"))
     }
 
-    /// The CGI variables `init(cgiVariable:)` reads.
-    public static let cgiVariableNames = [
-        "REQUEST_METHOD", "REQUEST_URI", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "REMOTE_ADDR",
-        "HTTP_USER_AGENT", "HTTP_X_FORWARDED_FOR",
-    ]
-
     /// The path: `REQUEST_URI` up to `?`, else `SCRIPT_NAME` + `PATH_INFO`.
     public var path: Substring {
         if let uri = requestURI, !uri.isEmpty {

@@ -58,9 +58,6 @@ public final class DataPlaneClient {
         return body
     }
 
-    /// Whether bodies go out gzipped.
-    public var compresses: Bool { zlib != nil }
-
     /// The gzip of `body`, or nil when zlib is not in use or fails.
     func gzipped(_ body: [UInt8]) -> [UInt8]? {
         guard var z = zlib else { return nil }

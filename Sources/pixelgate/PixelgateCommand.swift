@@ -60,8 +60,8 @@ enum PixelgateCommand {
         }
     }
 
-    static func makeResponder(logger: Logger) -> Responder {
-        let (configuration, problems) = ConfigurationLoader.load()
+    /// A responder for one process, from settings read once per process.
+    static func makeResponder(_ configuration: PixelConfiguration, _ problems: [ConfigurationProblem], logger: Logger) -> Responder {
         let writer = SpoolWriter(directory: configuration.spoolDirectory, settings: configuration.spool)
         let spool = SpoolSink(writer: writer, log: { logger.log($0, $1) })
         var sink: EventSink = spool
@@ -160,10 +160,14 @@ enum PixelgateCommand {
         return 0
     }
 
-    static func logProblems(_ logger: Logger) {
-        for problem in ConfigurationLoader.load().1 {
+    /// Reads the settings and logs what is wrong with them, for processes
+    /// that serve many requests (a CGI process leaves that to the 500 path).
+    static func loadLoggingProblems(_ logger: Logger) -> (PixelConfiguration, [ConfigurationProblem]) {
+        let (configuration, problems) = ConfigurationLoader.load()
+        for problem in problems {
             logger.log(problem.isFatal ? .error : .warn, "configuration: \(problem)")
         }
+        return (configuration, problems)
     }
 
     /// No command: CGI or FastCGI-on-stdin, as `FCGX_IsCGI()` tells.
@@ -174,12 +178,13 @@ enum PixelgateCommand {
                 printError(usage)
                 return 2
             }
-            CGITransport.serveOne(makeResponder(logger: logger))
+            let (configuration, problems) = ConfigurationLoader.load()
+            CGITransport.serveOne(makeResponder(configuration, problems, logger: logger))
             return 0
         }
         FastCGITransport.installStopHandler()
-        logProblems(logger)
-        FastCGITransport.serve(listenFD: 0, responder: makeResponder(logger: logger))
+        let (configuration, problems) = loadLoggingProblems(logger)
+        FastCGITransport.serve(listenFD: 0, responder: makeResponder(configuration, problems, logger: logger))
         return 0
     }
 
@@ -213,12 +218,12 @@ enum PixelgateCommand {
         }
         guard let listen, !listen.isEmpty else { return usageError("serve needs --listen HOST:PORT or --listen /path/to.sock") }
         let logger = Logger()
-        logProblems(logger)
+        let (configuration, problems) = loadLoggingProblems(logger)
         let supervisor = Supervisor(listen: listen, workers: workers, backlog: backlog, socketMode: socketMode, logger: logger)
         return supervisor.run { fd in
             // Each worker opens its own spool descriptors: flock locks belong
             // to an open file, so sharing one across fork would not exclude.
-            FastCGITransport.serve(listenFD: fd, responder: makeResponder(logger: logger))
+            FastCGITransport.serve(listenFD: fd, responder: makeResponder(configuration, problems, logger: logger))
         }
     }
 
