@@ -52,7 +52,7 @@ public struct RejectedHit: Sendable, Equatable {
 /// nothing of the event is kept and the hit is answered 503. Implementations
 /// are used from one thread at a time (one request in hand per process).
 public protocol EventSink: AnyObject {
-    func store(_ event: PixelEvent, line: [UInt8]) throws(SinkError)
+    func store(_ event: PixelEvent) throws(SinkError)
     /// Keeps a refused hit where the sink keeps them; best effort, since the
     /// answer to a refused hit does not depend on it. Returns a note for the
     /// log when the hit could not be kept.
@@ -69,10 +69,10 @@ public final class InMemorySink: EventSink {
 
     public init() {}
 
-    public func store(_ event: PixelEvent, line: [UInt8]) throws(SinkError) {
+    public func store(_ event: PixelEvent) throws(SinkError) {
         if let failure { throw failure }
         events.append(event)
-        lines.append(line)
+        lines.append(event.recordLine)
     }
 
     public func recordRejected(_ hit: RejectedHit) -> String? {

@@ -2,14 +2,19 @@
 public enum ISO8601 {
     /// The UTC time of `millis` (since the Unix epoch) with milliseconds.
     public static func format(millis: Int64) -> String {
+        var out = [UInt8]()
+        write(millis: millis, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the 24 bytes of `format(millis:)` to `out`.
+    static func write(millis: Int64, into out: inout [UInt8]) {
         let ms = Int(((millis % 1000) + 1000) % 1000)
         let totalSeconds = (millis - Int64(ms)) / 1000
         var days = totalSeconds / 86_400
         var secondsOfDay = totalSeconds % 86_400
         if secondsOfDay < 0 { secondsOfDay += 86_400; days -= 1 }
         let (y, m, d) = civilDate(daysSinceEpoch: days)
-        var out = [UInt8]()
-        out.reserveCapacity(24)
         appendDigits(&out, Int(y), 4); out.append(UInt8(ascii: "-"))
         appendDigits(&out, m, 2); out.append(UInt8(ascii: "-"))
         appendDigits(&out, d, 2); out.append(UInt8(ascii: "T"))
@@ -17,7 +22,6 @@ public enum ISO8601 {
         appendDigits(&out, Int(secondsOfDay % 3600 / 60), 2); out.append(UInt8(ascii: ":"))
         appendDigits(&out, Int(secondsOfDay % 60), 2); out.append(UInt8(ascii: "."))
         appendDigits(&out, ms, 3); out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Milliseconds since the epoch of a `format(millis:)` string, or nil.
@@ -51,16 +55,17 @@ public enum ISO8601 {
         return s
     }
 
+    /// Appends `value` in exactly `width` decimal digits (leading zeros;
+    /// higher digits dropped).
     static func appendDigits(_ out: inout [UInt8], _ value: Int, _ width: Int) {
-        var digits = [UInt8](repeating: UInt8(ascii: "0"), count: width)
+        var divisor = 1
+        for _ in 1..<width { divisor *= 10 }
         var v = value
-        var i = width - 1
-        while i >= 0 {
-            digits[i] = UInt8(ascii: "0") + UInt8(v % 10)
-            v /= 10
-            i -= 1
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: v / divisor % 10))
+            v %= divisor
+            divisor /= 10
         }
-        out.append(contentsOf: digits)
     }
 
     /// Gregorian year, month and day of a day count from 1970-01-01, by the

@@ -23,130 +23,115 @@ public struct HitFacts: Sendable, Equatable {
     }
 }
 
-/// A RudderStack `page` or `track` event built from a pixel hit, with the
-/// write key that travels beside it.
+/// A RudderStack `page` or `track` event built from a pixel hit: its spool
+/// line `{"writeKey":…,"event":{…}}` and the write key beside it.
 public struct PixelEvent: Sendable, Equatable {
     public var writeKey: String
-    public var event: JSONObject
+    /// The spool line, newline included.
+    public var recordLine: [UInt8]
+    /// Where the event's JSON object lies in `recordLine`.
+    public var eventRange: Range<Int>
 
-    public init(writeKey: String, event: JSONObject) {
-        self.writeKey = writeKey
-        self.event = event
-    }
+    static let recordPrefix = Array(#"{"writeKey":"#.utf8)
+    static let recordMiddle = Array(#","event":"#.utf8)
 
-    /// The page properties the seed asks for in `properties` or `context.page`.
-    static let mirroredPageFields = ["path", "url", "referrer", "title"]
+    /// The event's JSON object.
+    public var eventJSON: ArraySlice<UInt8> { recordLine[eventRange] }
 
-    /// Builds the event for `type` from decoded pairs, checking in the order
-    /// of SPEC §4: names, then `writeKey` (present, then allowed), then
-    /// `anonymousId`, then `event` for track.
+    /// Builds the event for `type` from a raw query, checking in the order
+    /// of SPEC §4: the query's bytes and names, then `writeKey` (present,
+    /// then allowed), then `anonymousId`, then `event` for track.
+    ///
+    /// The query is decoded in place into one buffer and the event is built
+    /// as a flat tree of spans over it, then written once into the line; no
+    /// `String` is made per parameter.
     ///
     /// - Parameter allowedWriteKeys: empty accepts any write key.
     public static func build(
         type: EventType,
-        pairs: [QueryPair],
+        query: UnsafeBufferPointer<UInt8>,
         facts: HitFacts,
         limits: PixelLimits = .default,
         allowedWriteKeys: Set<String> = []
     ) throws(PixelError) -> PixelEvent {
-        var event = JSONObject()
-        event.members.reserveCapacity(16)
-        event["type"] = .string(type.rawValue)
-        var writeKey: String?
-        var seen = Set<String>(minimumCapacity: pairs.count)
-        for pair in pairs {
-            // A repeated name: the first value counts, as in RudderStack.
-            guard seen.insert(pair.name).inserted else { continue }
-            let path = try KeyPath(pair.name, limits: limits)
-            switch path.first {
-            case "writeKey":
-                if path.segments.count == 1 { writeKey = pair.value }
-                continue
-            case "type", "receivedAt", "request_ip":
-                continue  // Set by the server, whatever the query says.
-            default:
-                try event.set(path, to: .string(pair.value), parameter: pair.name, limits: limits)
-            }
-        }
-
-        guard let writeKey, !writeKey.isEmpty else { throw .missingWriteKey }
-        if !allowedWriteKeys.isEmpty && !allowedWriteKeys.contains(writeKey) { throw .invalidWriteKey }
-
-        guard case .string(let rawAnonymousId)? = event["anonymousId"] else { throw .missingAnonymousId }
-        let anonymousId = stripOneQuotePair(rawAnonymousId)
-        if anonymousId.isEmpty { throw .missingAnonymousId }
-        if anonymousId != rawAnonymousId { event["anonymousId"] = .string(anonymousId) }
-
-        switch type {
-        case .track:
-            guard case .string(let name)? = event["event"], !name.isEmpty else { throw .missingEvent }
-        case .page:
-            if case .string("")? = event["name"] { event["name"] = .string("Unknown Page") }
-            mirrorPageFields(&event, limits: limits)
-        }
-
-        let now = ISO8601.format(millis: facts.receivedAtMillis)
-        setIfAbsent(&event, ["channel"], .string("web"), limits: limits)
-        if let ua = facts.userAgent { setIfAbsent(&event, ["context", "userAgent"], .string(ua), limits: limits) }
-        if !facts.clientIP.isEmpty { setIfAbsent(&event, ["context", "ip"], .string(facts.clientIP), limits: limits) }
-        setIfAbsent(&event, ["integrations"], .object(JSONObject(["All": .bool(true)])), limits: limits)
-        setIfAbsent(&event, ["messageId"], .string(facts.messageId), limits: limits)
-        setIfAbsent(&event, ["originalTimestamp"], .string(now), limits: limits)
-        setIfAbsent(&event, ["sentAt"], .string(now), limits: limits)
-        event["receivedAt"] = .string(now)
-        event["request_ip"] = .string(facts.clientIP)
-        return PixelEvent(writeKey: writeKey, event: event)
+        var decoder = QueryDecoder(prefix: Word.bytes, spare: query.count + 160)
+        try decoder.decode(query, limits: limits)
+        var builder = EventBuilder(decoder: decoder, limits: limits)
+        return try builder.build(type: type, facts: facts, allowedWriteKeys: allowedWriteKeys)
     }
 
-    /// The spool line: `{"writeKey":…,"event":{…}}` and a newline.
-    public var recordLine: [UInt8] {
+    /// Convenience for tests and tools holding a `String`.
+    public static func build(
+        type: EventType, query: String, facts: HitFacts, limits: PixelLimits = .default, allowedWriteKeys: Set<String> = []
+    ) throws(PixelError) -> PixelEvent {
+        var query = query
+        let result = query.withUTF8 { buffer in
+            Result { () throws(PixelError) -> PixelEvent in
+                try build(type: type, query: buffer, facts: facts, limits: limits, allowedWriteKeys: allowedWriteKeys)
+            }
+        }
+        return try result.get()
+    }
+}
+
+/// The words the server reads or writes, kept at fixed spans at the start of
+/// every event buffer so they compare and encode like query bytes.
+enum Word: Int, CaseIterable {
+    case type, page, track, writeKey, receivedAt, requestIP, anonymousId, event, name, unknownPage, properties,
+         context, path, url, referrer, title, channel, web, userAgent, ip, integrations, all, messageId,
+         originalTimestamp, sentAt
+
+    var text: StaticString {
+        switch self {
+        case .type: return "type"
+        case .page: return "page"
+        case .track: return "track"
+        case .writeKey: return "writeKey"
+        case .receivedAt: return "receivedAt"
+        case .requestIP: return "request_ip"
+        case .anonymousId: return "anonymousId"
+        case .event: return "event"
+        case .name: return "name"
+        case .unknownPage: return "Unknown Page"
+        case .properties: return "properties"
+        case .context: return "context"
+        case .path: return "path"
+        case .url: return "url"
+        case .referrer: return "referrer"
+        case .title: return "title"
+        case .channel: return "channel"
+        case .web: return "web"
+        case .userAgent: return "userAgent"
+        case .ip: return "ip"
+        case .integrations: return "integrations"
+        case .all: return "All"
+        case .messageId: return "messageId"
+        case .originalTimestamp: return "originalTimestamp"
+        case .sentAt: return "sentAt"
+        }
+    }
+
+    static let bytes: [UInt8] = {
         var out: [UInt8] = []
-        out.reserveCapacity(1024)
-        out.append(contentsOf: PixelEvent.recordPrefix)
-        JSONValue.encodeString(writeKey, into: &out)
-        out.append(contentsOf: PixelEvent.recordMiddle)
-        event.encode(into: &out)
-        out.append(contentsOf: PixelEvent.recordSuffix)
+        for word in allCases { word.text.withUTF8Buffer { out.append(contentsOf: $0) } }
         return out
-    }
+    }()
 
-    static let recordPrefix = Array(#"{"writeKey":"#.utf8)
-    static let recordMiddle = Array(#","event":"#.utf8)
-    static let recordSuffix = Array("}\n".utf8)
-
-    /// `"abc"` → `abc`; anything else unchanged. Some templates quote ids.
-    static func stripOneQuotePair(_ s: String) -> String {
-        let u = s.utf8
-        guard u.count >= 2, u.first == UInt8(ascii: "\""), u.last == UInt8(ascii: "\"") else { return s }
-        return String(s.dropFirst().dropLast())
-    }
-
-    /// Copies each of path/url/referrer/title between `properties` and
-    /// `context.page` where it stands in one and not the other.
-    static func mirrorPageFields(_ event: inout JSONObject, limits: PixelLimits) {
-        let properties = event["properties"]?.objectValue
-        let page = event["context"]?.objectValue?["page"]?.objectValue
-        guard properties != nil || page != nil else { return }
-        for field in mirroredPageFields {
-            let inProperties = properties?[field]
-            let inPage = page?[field]
-            if inProperties == nil, let inPage {
-                setIfAbsent(&event, ["properties", field], inPage, limits: limits)
-            } else if inPage == nil, let inProperties {
-                setIfAbsent(&event, ["context", "page", field], inProperties, limits: limits)
-            }
+    static let spans: [ByteSpan] = {
+        var spans: [ByteSpan] = []
+        var offset = 0
+        for word in allCases {
+            spans.append(ByteSpan(start: offset, count: word.text.utf8CodeUnitCount))
+            offset += word.text.utf8CodeUnitCount
         }
-    }
+        return spans
+    }()
 
-    /// Sets `keys` to `value` unless a value already stands there.
-    static func setIfAbsent(_ event: inout JSONObject, _ keys: [String], _ value: JSONValue, limits: PixelLimits) {
-        var node: JSONValue? = .object(event)
-        for key in keys {
-            node = node?.objectValue?[key]
-            if node == nil { break }
-        }
-        if node != nil { return }
-        // Server keys are words, never indexes, so set() cannot throw here.
-        try? event.set(KeyPath(words: keys), to: value, parameter: keys.joined(separator: "."), limits: limits)
+    @inline(__always)
+    var span: ByteSpan { Word.spans[rawValue] }
+
+    /// A path of words, as segments (never array indexes).
+    static func path(_ words: Word...) -> [EventTree.Segment] {
+        words.map { EventTree.Segment(span: $0.span, index: EventTree.Segment.notIndex) }
     }
 }

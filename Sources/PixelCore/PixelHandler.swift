@@ -46,10 +46,9 @@ public struct PixelHandler: Sendable {
         let query = request.query
         let built: Result<PixelEvent, PixelError> = query.withUnsafeBufferPointer { buffer in
             Result { () throws(PixelError) -> PixelEvent in
-                let pairs = try QueryString.parse(buffer, limits: configuration.limits)
                 let facts = HitFacts(receivedAtMillis: nowMillis, messageId: newMessageId(),
                                      userAgent: request.userAgent, clientIP: clientIP)
-                return try PixelEvent.build(type: type, pairs: pairs, facts: facts, limits: configuration.limits,
+                return try PixelEvent.build(type: type, query: buffer, facts: facts, limits: configuration.limits,
                                             allowedWriteKeys: configuration.writeKeys)
             }
         }
@@ -62,7 +61,7 @@ public struct PixelHandler: Sendable {
             outcome = HandlerOutcome(response: success())
             if !isHead {
                 do {
-                    try sink.store(event, line: event.recordLine)
+                    try sink.store(event)
                 } catch {
                     outcome = HandlerOutcome(
                         response: .text(503, "event not stored, try again later",

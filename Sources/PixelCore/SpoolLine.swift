@@ -127,7 +127,7 @@ public enum JSONSyntax {
                     guard j + 5 < b.endIndex else { return nil }
                     var v: UInt32 = 0
                     for k in 2...5 {
-                        guard let h = QueryString.hexValue(b[j + k]) else { return nil }
+                        guard let h = QueryDecoder.hexValue(b[j + k]) else { return nil }
                         v = v << 4 | UInt32(h)
                     }
                     // Keys and values we write only escape control characters;

@@ -15,14 +15,15 @@ public final class ForwardSink: EventSink {
         self.log = log
     }
 
-    public func store(_ event: PixelEvent, line: [UInt8]) throws(SinkError) {
-        let body = DataPlaneClient.batchBody([JSONValue.object(event.event).jsonBytes[...]])
+    public func store(_ event: PixelEvent) throws(SinkError) {
+        let line = event.recordLine
+        let body = DataPlaneClient.batchBody([event.eventJSON])
         switch client.send(writeKey: event.writeKey, body: body) {
         case .delivered:
             return
         case .retry(let reason, _):
             log(.warn, "data plane unavailable (\(reason)); event spooled for the drain")
-            try spool.store(event, line: line)
+            try spool.store(event)
         case .rejected(let status, let answer):
             log(.warn, "data plane refused an event (HTTP \(status)): \(answer.prefix(200)); kept in rejected/\(SpoolLayout.rejectedUpstreamName)")
             var record = JSONObject()

@@ -12,10 +12,10 @@ public final class SpoolSink: EventSink {
         self.log = log
     }
 
-    public func store(_ event: PixelEvent, line: [UInt8]) throws(SinkError) {
+    public func store(_ event: PixelEvent) throws(SinkError) {
         let report: AppendReport
         do {
-            report = try writer.append(line)
+            report = try writer.append(event.recordLine)
         } catch {
             throw SinkError(error.description)
         }

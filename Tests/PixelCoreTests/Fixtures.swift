@@ -9,15 +9,13 @@ let fixedFacts = HitFacts(receivedAtMillis: fixedMillis, messageId: fixedMessage
 
 /// The event JSON for `query` on `type`, built with the fixed facts.
 func eventJSON(_ type: EventType, _ query: String, limits: PixelLimits = .default, facts: HitFacts = fixedFacts) throws -> String {
-    let pairs = try QueryString.parse(query, limits: limits)
-    return JSONValue.object(try PixelEvent.build(type: type, pairs: pairs, facts: facts, limits: limits).event).jsonString
+    try PixelEvent.build(type: type, query: query, facts: facts, limits: limits).eventText
 }
 
 /// The error `query` is refused with, or nil when it is accepted.
 func refusal(_ type: EventType, _ query: String, limits: PixelLimits = .default, allowed: Set<String> = []) -> PixelError? {
     do {
-        let pairs = try QueryString.parse(query, limits: limits)
-        _ = try PixelEvent.build(type: type, pairs: pairs, facts: fixedFacts, limits: limits, allowedWriteKeys: allowed)
+        _ = try PixelEvent.build(type: type, query: query, facts: fixedFacts, limits: limits, allowedWriteKeys: allowed)
         return nil
     } catch {
         return error
@@ -27,3 +25,8 @@ func refusal(_ type: EventType, _ query: String, limits: PixelLimits = .default,
 /// The server-added tail every event ends with under the fixed facts.
 let serverTail = #""channel":"web","context":{"userAgent":"Mozilla/5.0 (X11; Linux x86_64)","ip":"203.0.113.7"},"integrations":{"All":true},"messageId":"\#(fixedMessageId)","originalTimestamp":"\#(fixedTime)","sentAt":"\#(fixedTime)","receivedAt":"\#(fixedTime)","request_ip":"203.0.113.7""#
 let timesTail = #""integrations":{"All":true},"messageId":"\#(fixedMessageId)","originalTimestamp":"\#(fixedTime)","sentAt":"\#(fixedTime)","receivedAt":"\#(fixedTime)","request_ip":"203.0.113.7""#
+
+extension PixelEvent {
+    /// The event's JSON as text.
+    var eventText: String { String(decoding: eventJSON, as: UTF8.self) }
+}

@@ -54,7 +54,7 @@ struct PixelHandlerTests {
         let request = PixelRequest(method: "GET", scriptName: "/cgi-bin/pixelgate", pathInfo: "/pixel/v1/track",
                                    queryString: Array("writeKey=wk&anonymousId=a1&event=e".utf8), remoteAddr: "203.0.113.7")
         #expect(handle(request, sink: sink).response.status == 200)
-        #expect(sink.events.first?.event["type"] == .string("track"))
+        #expect(sink.events.first?.eventText.hasPrefix(#"{"type":"track","#) == true)
     }
 
     @Test func queryFallsBackToRequestURI() {
@@ -188,8 +188,8 @@ struct PixelHandlerTests {
         request.remoteAddr = "127.0.0.1"
         request.forwardedFor = "6.6.6.6, 198.51.100.20"
         _ = handle(request, config: config, sink: sink)
-        #expect(sink.events.first?.event["request_ip"] == .string("198.51.100.20"))
-        #expect(sink.events.first?.event["context"]?.objectValue?["ip"] == .string("198.51.100.20"))
+        #expect(sink.events.first?.eventText.hasSuffix(#""request_ip":"198.51.100.20"}"#) == true)
+        #expect(sink.events.first?.eventText.contains(#","ip":"198.51.100.20"},"#) == true)
     }
 }
 

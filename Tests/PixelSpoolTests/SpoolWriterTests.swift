@@ -154,10 +154,11 @@ struct SpoolWriterTests {
         try FileManager.default.createDirectory(atPath: spool.path + "/current.ndjson", withIntermediateDirectories: true)
         var logged: [String] = []
         let sink = SpoolSink(writer: SpoolWriter(directory: spool.path), log: { logged.append($1) })
-        let event = PixelEvent(writeKey: "k", event: JSONObject())
-        #expect(throws: SinkError.self) { try sink.store(event, line: line(1)) }
+        let event = try PixelEvent.build(type: .page, query: "writeKey=k&anonymousId=a",
+                                         facts: HitFacts(receivedAtMillis: 0, messageId: "m", userAgent: nil, clientIP: ""))
+        #expect(throws: SinkError.self) { try sink.store(event) }
         do throws(SinkError) {
-            try sink.store(event, line: line(1))
+            try sink.store(event)
         } catch {
             #expect(error.detail.contains("current.ndjson"))
             #expect(error.detail.contains("Is a directory"))

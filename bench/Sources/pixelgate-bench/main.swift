@@ -48,12 +48,22 @@ let facts = HitFacts(receivedAtMillis: 1_795_785_972_345, messageId: "6f1c2a8e-3
 if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "fill", let n = Int(CommandLine.arguments[3]) {
     let writer = SpoolWriter(directory: CommandLine.arguments[2])
     var ids = SystemRandomNumberGenerator()
-    let pairs = try query.withUnsafeBufferPointer { try QueryString.parse($0) }
     for _ in 0..<n {
         var f = facts
         f.messageId = UUIDText.v4(ids.next(), ids.next())
-        try writer.append(try PixelEvent.build(type: .page, pairs: pairs, facts: f).recordLine)
+        try writer.append(try PixelEvent.build(type: .page, query: ampPage, facts: f).recordLine)
     }
+    exit(0)
+}
+
+// `pixelgate-bench profile N`: only the core, N times, for a profiler
+// (`perf record`, `valgrind --tool=callgrind`).
+if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "profile", let n = Int(CommandLine.arguments[2]) {
+    var bytes = 0
+    for _ in 0..<n {
+        bytes += query.withUnsafeBufferPointer { try! PixelEvent.build(type: .page, query: $0, facts: facts).recordLine.count }
+    }
+    print(bytes / n, "bytes a line")
     exit(0)
 }
 
@@ -62,8 +72,7 @@ let directory = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "/v
 var sink: [UInt8] = []
 let core = measure(rounds: 7, count: 20_000) { _ in
     let line = query.withUnsafeBufferPointer { buffer -> [UInt8] in
-        let pairs = try! QueryString.parse(buffer)
-        return try! PixelEvent.build(type: .page, pairs: pairs, facts: facts).recordLine
+        try! PixelEvent.build(type: .page, query: buffer, facts: facts).recordLine
     }
     sink = line
 }

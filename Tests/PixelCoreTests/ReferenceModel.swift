@@ -1,10 +1,121 @@
+@testable import PixelCore
+
+// The first implementation of SPEC §3–§4, kept as a reference model: simple
+// `String` and `JSONValue` code that is easy to check by eye. The shipped
+// builder (`PixelEvent.build`, a flat tree over the decoded bytes) must
+// produce the same JSON and the same errors; `ReferenceModelTests` compares
+// them on the fixed cases and on generated queries.
+
+/// The reference mapper.
+enum ReferenceModel {
+    /// The page properties the seed asks for in `properties` or `context.page`.
+    static let mirroredPageFields = ["path", "url", "referrer", "title"]
+
+    /// Builds the event for `type` from decoded pairs, checking in the order
+    /// of SPEC §4: names, then `writeKey` (present, then allowed), then
+    /// `anonymousId`, then `event` for track.
+    ///
+    /// - Parameter allowedWriteKeys: empty accepts any write key.
+    public static func build(
+        type: EventType,
+        pairs: [QueryPair],
+        facts: HitFacts,
+        limits: PixelLimits = .default,
+        allowedWriteKeys: Set<String> = []
+    ) throws(PixelError) -> (writeKey: String, event: JSONObject) {
+        var event = JSONObject()
+        event.members.reserveCapacity(16)
+        event["type"] = .string(type.rawValue)
+        var writeKey: String?
+        var seen = Set<String>(minimumCapacity: pairs.count)
+        for pair in pairs {
+            // A repeated name: the first value counts, as in RudderStack.
+            guard seen.insert(pair.name).inserted else { continue }
+            let path = try KeyPath(pair.name, limits: limits)
+            switch path.first {
+            case "writeKey":
+                if path.segments.count == 1 { writeKey = pair.value }
+                continue
+            case "type", "receivedAt", "request_ip":
+                continue  // Set by the server, whatever the query says.
+            default:
+                try event.set(path, to: .string(pair.value), parameter: pair.name, limits: limits)
+            }
+        }
+
+        guard let writeKey, !writeKey.isEmpty else { throw .missingWriteKey }
+        if !allowedWriteKeys.isEmpty && !allowedWriteKeys.contains(writeKey) { throw .invalidWriteKey }
+
+        guard case .string(let rawAnonymousId)? = event["anonymousId"] else { throw .missingAnonymousId }
+        let anonymousId = stripOneQuotePair(rawAnonymousId)
+        if anonymousId.isEmpty { throw .missingAnonymousId }
+        if anonymousId != rawAnonymousId { event["anonymousId"] = .string(anonymousId) }
+
+        switch type {
+        case .track:
+            guard case .string(let name)? = event["event"], !name.isEmpty else { throw .missingEvent }
+        case .page:
+            if case .string("")? = event["name"] { event["name"] = .string("Unknown Page") }
+            mirrorPageFields(&event, limits: limits)
+        }
+
+        let now = ISO8601.format(millis: facts.receivedAtMillis)
+        setIfAbsent(&event, ["channel"], .string("web"), limits: limits)
+        if let ua = facts.userAgent { setIfAbsent(&event, ["context", "userAgent"], .string(ua), limits: limits) }
+        if !facts.clientIP.isEmpty { setIfAbsent(&event, ["context", "ip"], .string(facts.clientIP), limits: limits) }
+        setIfAbsent(&event, ["integrations"], .object(JSONObject(["All": .bool(true)])), limits: limits)
+        setIfAbsent(&event, ["messageId"], .string(facts.messageId), limits: limits)
+        setIfAbsent(&event, ["originalTimestamp"], .string(now), limits: limits)
+        setIfAbsent(&event, ["sentAt"], .string(now), limits: limits)
+        event["receivedAt"] = .string(now)
+        event["request_ip"] = .string(facts.clientIP)
+        return (writeKey, event)
+    }
+
+    /// `"abc"` → `abc`; anything else unchanged. Some templates quote ids.
+    static func stripOneQuotePair(_ s: String) -> String {
+        let u = s.utf8
+        guard u.count >= 2, u.first == UInt8(ascii: "\""), u.last == UInt8(ascii: "\"") else { return s }
+        return String(s.dropFirst().dropLast())
+    }
+
+    /// Copies each of path/url/referrer/title between `properties` and
+    /// `context.page` where it stands in one and not the other.
+    static func mirrorPageFields(_ event: inout JSONObject, limits: PixelLimits) {
+        let properties = event["properties"]?.objectValue
+        let page = event["context"]?.objectValue?["page"]?.objectValue
+        guard properties != nil || page != nil else { return }
+        for field in mirroredPageFields {
+            let inProperties = properties?[field]
+            let inPage = page?[field]
+            if inProperties == nil, let inPage {
+                setIfAbsent(&event, ["properties", field], inPage, limits: limits)
+            } else if inPage == nil, let inProperties {
+                setIfAbsent(&event, ["context", "page", field], inProperties, limits: limits)
+            }
+        }
+    }
+
+    /// Sets `keys` to `value` unless a value already stands there.
+    static func setIfAbsent(_ event: inout JSONObject, _ keys: [String], _ value: JSONValue, limits: PixelLimits) {
+        var node: JSONValue? = .object(event)
+        for key in keys {
+            node = node?.objectValue?[key]
+            if node == nil { break }
+        }
+        if node != nil { return }
+        // Server keys are words, never indexes, so set() cannot throw here.
+        try? event.set(KeyPath(words: keys), to: value, parameter: keys.joined(separator: "."), limits: limits)
+    }
+}
+
 /// One segment of a dotted parameter name.
-public struct PathSegment: Sendable, Equatable {
+struct PathSegment: Sendable, Equatable {
     /// The segment as an object key.
-    public var key: String
+    var key: String
     /// The segment as an array index, when it is digits only. Digit strings
     /// too long for an `Int` get `Int.max`, which no limit admits.
-    public var index: Int?
+    var index: Int?
 
     public init(_ key: String) {
         self.key = key
@@ -29,13 +140,13 @@ public struct PathSegment: Sendable, Equatable {
 }
 
 /// A parameter name split into segments: `context.page.url` → three.
-public struct KeyPath: Sendable, Equatable {
-    public var segments: [PathSegment]
+struct KeyPath: Sendable, Equatable {
+    var segments: [PathSegment]
 
     /// Splits `name` on `.`; `\.` is a literal dot and any other backslash
     /// stands for itself. An empty segment (`a..b`, `.a`, `a.`, or an empty
     /// name) or more than `limits.maxDepth` segments throws.
-    public init(_ name: String, limits: PixelLimits = .default) throws(PixelError) {
+    init(_ name: String, limits: PixelLimits = .default) throws(PixelError) {
         var segments: [PathSegment] = []
         var current: [UInt8] = []
         var sawEscape = false
@@ -70,7 +181,7 @@ public struct KeyPath: Sendable, Equatable {
         segments = words.map { PathSegment(key: $0, index: nil) }
     }
 
-    public var first: String { segments[0].key }
+    var first: String { segments[0].key }
 }
 
 extension JSONObject {

@@ -1,0 +1,353 @@
+/// The event being built: a JSON tree in one flat array of nodes whose keys
+/// and strings are spans of one byte buffer (the decoded query, plus the
+/// server's words and values).
+///
+/// Objects keep their members in insertion order (a linked list of
+/// children), so the output is a function of the query alone. Arrays keep
+/// their elements sorted by index and leave gaps out: the missing slots are
+/// written as `null` when encoding, so `a.255=x` costs one node, not 256.
+/// Nothing here allocates per node beyond the array's growth, and a node
+/// replaced by a later pair is simply left unreachable.
+struct EventTree {
+    enum Kind: UInt8 {
+        case string, object, array, null, trueValue
+    }
+
+    struct Node {
+        var kind: Kind
+        /// The member name, when the parent is an object.
+        var key: ByteSpan
+        /// The position, when the parent is an array.
+        var index: Int32
+        /// The text, for a string.
+        var value: ByteSpan
+        var firstChild: Int32 = -1
+        var lastChild: Int32 = -1
+        var next: Int32 = -1
+    }
+
+    /// One step of a path: bytes of the buffer and, when the segment is
+    /// digits only, its value (saturating, so no limit admits an overflow).
+    struct Segment {
+        var span: ByteSpan
+        var index: Int
+        static let notIndex = -1
+    }
+
+    static let root: Int32 = 0
+    static let noSpan = ByteSpan(start: 0, count: 0)
+
+    var bytes: [UInt8]
+    var nodes: [Node]
+
+    init(bytes: [UInt8], expectedNodes: Int) {
+        self.bytes = bytes
+        nodes = []
+        nodes.reserveCapacity(expectedNodes)
+        nodes.append(Node(kind: .object, key: EventTree.noSpan, index: 0, value: EventTree.noSpan))
+    }
+
+    // MARK: Lookup
+
+    @inline(__always)
+    func equal(_ a: ByteSpan, _ b: ByteSpan) -> Bool {
+        guard a.count == b.count else { return false }
+        if a.start == b.start { return true }
+        return bytes.withUnsafeBufferPointer { p in
+            var i = 0
+            let n = Int(a.count), x = Int(a.start), y = Int(b.start)
+            while i < n {
+                if p[x + i] != p[y + i] { return false }
+                i += 1
+            }
+            return true
+        }
+    }
+
+    /// The member `key` of object `parent`.
+    func member(_ parent: Int32, _ key: ByteSpan) -> Int32? {
+        var child = nodes[Int(parent)].firstChild
+        while child >= 0 {
+            if equal(nodes[Int(child)].key, key) { return child }
+            child = nodes[Int(child)].next
+        }
+        return nil
+    }
+
+    /// The node at `path` (object members only), if every step exists.
+    func lookup(_ path: [ByteSpan]) -> Int32? {
+        var node = EventTree.root
+        for key in path {
+            guard nodes[Int(node)].kind == .object, let found = member(node, key) else { return nil }
+            node = found
+        }
+        return node
+    }
+
+    func string(at node: Int32) -> ByteSpan? {
+        nodes[Int(node)].kind == .string ? nodes[Int(node)].value : nil
+    }
+
+    // MARK: Building
+
+    mutating func newNode(_ kind: Kind, key: ByteSpan = EventTree.noSpan, index: Int = 0, value: ByteSpan = EventTree.noSpan) -> Int32 {
+        nodes.append(Node(kind: kind, key: key, index: Int32(truncatingIfNeeded: index), value: value))
+        return Int32(truncatingIfNeeded: nodes.count - 1)
+    }
+
+    mutating func append(_ child: Int32, to parent: Int32) {
+        let last = nodes[Int(parent)].lastChild
+        if last >= 0 { nodes[Int(last)].next = child } else { nodes[Int(parent)].firstChild = child }
+        nodes[Int(parent)].lastChild = child
+    }
+
+    /// Turns `node` into an empty container of `kind`, dropping what it held.
+    mutating func reset(_ node: Int32, to kind: Kind) {
+        nodes[Int(node)].kind = kind
+        nodes[Int(node)].firstChild = -1
+        nodes[Int(node)].lastChild = -1
+    }
+
+    /// The element `index` of array `parent`, inserted in order if missing.
+    mutating func element(_ parent: Int32, _ index: Int) -> Int32 {
+        var previous: Int32 = -1
+        var child = nodes[Int(parent)].firstChild
+        while child >= 0 && Int(nodes[Int(child)].index) < index {
+            previous = child
+            child = nodes[Int(child)].next
+        }
+        if child >= 0 && Int(nodes[Int(child)].index) == index { return child }
+        let created = newNode(.null, index: index)
+        nodes[Int(created)].next = child
+        if previous >= 0 { nodes[Int(previous)].next = created } else { nodes[Int(parent)].firstChild = created }
+        if child < 0 { nodes[Int(parent)].lastChild = created }
+        return created
+    }
+
+    /// The node at `path`, creating containers on the way (SPEC §3).
+    ///
+    /// A digit segment under a missing (or replaced) parent makes that parent
+    /// an array; under an existing object it is a key. Where the path needs a
+    /// container and a string (or a container of the other kind) stands, it
+    /// is replaced. An index over `maxIndex` throws before that step changes
+    /// anything.
+    mutating func place(_ path: [Segment], maxIndex: Int) throws(IndexOverLimit) -> Int32 {
+        var node = EventTree.root
+        for segment in path {
+            switch nodes[Int(node)].kind {
+            case .object:
+                if let found = member(node, segment.span) {
+                    node = found
+                } else {
+                    let created = newNode(.null, key: segment.span)
+                    append(created, to: node)
+                    node = created
+                }
+            case .array where segment.index != Segment.notIndex:
+                if segment.index > maxIndex { throw IndexOverLimit(segment: segment) }
+                node = element(node, segment.index)
+            default:
+                let created: Int32
+                if segment.index != Segment.notIndex {
+                    if segment.index > maxIndex { throw IndexOverLimit(segment: segment) }
+                    reset(node, to: .array)
+                    created = newNode(.null, index: segment.index)
+                } else {
+                    reset(node, to: .object)
+                    created = newNode(.null, key: segment.span)
+                }
+                append(created, to: node)
+                node = created
+            }
+        }
+        return node
+    }
+
+    /// Server paths are words, never indexes, so placing them cannot fail.
+    mutating func place(words path: [Segment]) -> Int32 {
+        do {
+            return try place(path, maxIndex: 0)
+        } catch {
+            preconditionFailure("a path of words has no index")
+        }
+    }
+
+    mutating func setString(_ node: Int32, _ value: ByteSpan) {
+        reset(node, to: .string)
+        nodes[Int(node)].value = value
+    }
+
+    /// Makes `target` a deep copy of `source` (strings share their bytes).
+    mutating func copy(_ source: Int32, into target: Int32) {
+        let kind = nodes[Int(source)].kind
+        reset(target, to: kind)
+        nodes[Int(target)].value = nodes[Int(source)].value
+        var child = nodes[Int(source)].firstChild
+        while child >= 0 {
+            let created = newNode(.null, key: nodes[Int(child)].key, index: Int(nodes[Int(child)].index))
+            append(created, to: target)
+            copy(child, into: created)
+            child = nodes[Int(child)].next
+        }
+    }
+
+    // MARK: Encoding
+
+    /// An upper bound on the bytes `encode` writes for `node`: every text
+    /// byte may become a six-byte escape, and array gaps become `null,`.
+    func encodedBound(_ node: Int32) -> Int {
+        let n = nodes[Int(node)]
+        switch n.kind {
+        case .string: return 2 + 6 * Int(n.value.count)
+        case .null, .trueValue: return 4
+        case .object, .array:
+            var total = 2
+            var child = n.firstChild
+            while child >= 0 {
+                let c = nodes[Int(child)]
+                total += 1 + encodedBound(child) + (n.kind == .object ? 3 + 6 * Int(c.key.count) : 0)
+                child = c.next
+            }
+            if n.kind == .array, n.lastChild >= 0 { total += 5 * (Int(nodes[Int(n.lastChild)].index) + 1) }
+            return total
+        }
+    }
+
+    /// Writes `node` as compact JSON. Strings keep their UTF-8 bytes; only
+    /// `"`, `\` and control characters are escaped, so the output is valid
+    /// JSON on one line for any input. `out` holds `encodedBound(node)` bytes.
+    func encode(_ node: Int32, into out: inout RawWriter) {
+        bytes.withUnsafeBufferPointer { text in
+            nodes.withUnsafeBufferPointer { nodes in
+                EventTree.encode(node, nodes: nodes, text: text.baseAddress!, into: &out)
+            }
+        }
+    }
+
+    static func encode(_ node: Int32, nodes: UnsafeBufferPointer<Node>, text: UnsafePointer<UInt8>, into out: inout RawWriter) {
+        let n = nodes[Int(node)]
+        switch n.kind {
+        case .string:
+            out.jsonString(text + Int(n.value.start), Int(n.value.count))
+        case .null:
+            out.append("null")
+        case .trueValue:
+            out.append("true")
+        case .object:
+            out.byte(UInt8(ascii: "{"))
+            var child = n.firstChild
+            while child >= 0 {
+                if child != n.firstChild { out.byte(UInt8(ascii: ",")) }
+                let key = nodes[Int(child)].key
+                out.jsonString(text + Int(key.start), Int(key.count))
+                out.byte(UInt8(ascii: ":"))
+                encode(child, nodes: nodes, text: text, into: &out)
+                child = nodes[Int(child)].next
+            }
+            out.byte(UInt8(ascii: "}"))
+        case .array:
+            out.byte(UInt8(ascii: "["))
+            var expected: Int32 = 0
+            var child = n.firstChild
+            while child >= 0 {
+                while expected < nodes[Int(child)].index {
+                    if expected > 0 { out.byte(UInt8(ascii: ",")) }
+                    out.append("null")
+                    expected += 1
+                }
+                if expected > 0 { out.byte(UInt8(ascii: ",")) }
+                encode(child, nodes: nodes, text: text, into: &out)
+                expected += 1
+                child = nodes[Int(child)].next
+            }
+            out.byte(UInt8(ascii: "]"))
+        }
+    }
+}
+
+/// Writes into memory whose size the caller has bounded beforehand, so no
+/// write checks capacity.
+struct RawWriter {
+    let base: UnsafeMutablePointer<UInt8>
+    var count = 0
+
+    init(_ base: UnsafeMutablePointer<UInt8>) {
+        self.base = base
+    }
+
+    @inline(__always)
+    mutating func byte(_ b: UInt8) {
+        base[count] = b
+        count += 1
+    }
+
+    @inline(__always)
+    mutating func append(_ source: UnsafePointer<UInt8>, _ n: Int) {
+        (base + count).update(from: source, count: n)
+        count += n
+    }
+
+    @inline(__always)
+    mutating func append(_ text: StaticString) {
+        append(text.utf8Start, text.utf8CodeUnitCount)
+    }
+
+    mutating func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { append($0.baseAddress!, $0.count) }
+    }
+
+    static let hexDigits: StaticString = "0123456789abcdef"
+
+    /// Writes a JSON string literal of `n` bytes at `s`; at most `2 + 6n` bytes.
+    mutating func jsonString(_ s: UnsafePointer<UInt8>, _ n: Int) {
+        byte(UInt8(ascii: "\""))
+        var i = 0
+        // Eight bytes at a time: a block with no byte < 0x20, no `"` and no
+        // `\` (the usual case for URLs and names) is copied whole.
+        while i + 8 <= n {
+            let x = UnsafeRawPointer(s + i).loadUnaligned(as: UInt64.self)
+            let quote = x ^ 0x2222_2222_2222_2222
+            let backslash = x ^ 0x5C5C_5C5C_5C5C_5C5C
+            let special = ((x &- 0x2020_2020_2020_2020) & ~x)
+                | ((quote &- 0x0101_0101_0101_0101) & ~quote)
+                | ((backslash &- 0x0101_0101_0101_0101) & ~backslash)
+            if special & 0x8080_8080_8080_8080 == 0 {
+                UnsafeMutableRawPointer(base + count).storeBytes(of: x, as: UInt64.self)
+                count += 8
+            } else {
+                for k in 0..<8 { escapedByte(s[i + k]) }
+            }
+            i += 8
+        }
+        while i < n {
+            escapedByte(s[i])
+            i += 1
+        }
+        byte(UInt8(ascii: "\""))
+    }
+
+    @inline(__always)
+    mutating func escapedByte(_ b: UInt8) {
+        guard b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") else {
+            byte(b)
+            return
+        }
+        byte(UInt8(ascii: "\\"))
+        switch b {
+        case UInt8(ascii: "\""): byte(UInt8(ascii: "\""))
+        case UInt8(ascii: "\\"): byte(UInt8(ascii: "\\"))
+        case 0x0A: byte(UInt8(ascii: "n"))
+        case 0x0D: byte(UInt8(ascii: "r"))
+        case 0x09: byte(UInt8(ascii: "t"))
+        default:
+            append("u00")
+            byte(RawWriter.hexDigits.utf8Start[Int(b >> 4)])
+            byte(RawWriter.hexDigits.utf8Start[Int(b & 0xF)])
+        }
+    }
+}
+
+/// A digit segment over the array-index limit.
+struct IndexOverLimit: Error {
+    var segment: EventTree.Segment
+}
