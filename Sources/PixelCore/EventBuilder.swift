@@ -2,55 +2,74 @@
 /// (SPEC §3, §4), then writes the spool line once.
 struct EventBuilder {
     var tree: EventTree
-    let pairs: [PairSpans]
+    var pairs: [PairSpans] = []
     let limits: PixelLimits
     /// The segments of the name in hand; reused from pair to pair.
-    var segments: [EventTree.Segment] = []
+    let segments: UnsafeMutablePointer<EventTree.Segment>
+    var segmentCount = 0
 
-    init(decoder: QueryDecoder, limits: PixelLimits) {
-        tree = EventTree(bytes: decoder.bytes, expectedNodes: 2 * decoder.pairs.count + 24)
-        pairs = decoder.pairs
+    /// Copies `query` after the server's words and decodes it in place.
+    /// The text is sized for everything a build appends: unescaped name
+    /// segments (at most the query again) and the server's values.
+    init(query: UnsafeBufferPointer<UInt8>, facts: HitFacts, limits: PixelLimits) {
+        let capacity = Word.bytes.count + 2 * query.count + (facts.userAgent?.utf8.count ?? 0)
+            + facts.clientIP.utf8.count + facts.messageId.utf8.count + 24
+        tree = EventTree(textCapacity: capacity, expectedNodes: 64)
         self.limits = limits
-        segments.reserveCapacity(min(limits.maxDepth, 16))
+        segments = .allocate(capacity: max(limits.maxDepth, 1))
+        Word.bytes.withUnsafeBufferPointer { _ = tree.appendText($0) }
+    }
+
+    func deallocate() {
+        tree.deallocate()
+        segments.deallocate()
+    }
+
+    mutating func decode(_ query: UnsafeBufferPointer<UInt8>) throws(PixelError) {
+        if query.count > limits.maxQueryBytes { throw .queryTooLong(limit: limits.maxQueryBytes) }
+        let span = tree.appendText(query)
+        pairs.reserveCapacity(16)
+        try QueryDecoder.decode(tree.text, from: Int(span.start), to: tree.textCount, raw: query, limits: limits, into: &pairs)
     }
 
     /// The page properties the seed asks for in `properties` or `context.page`.
     static let mirroredPageFields: [Word] = [.path, .url, .referrer, .title]
 
     mutating func build(type: EventType, facts: HitFacts, allowedWriteKeys: Set<String>) throws(PixelError) -> PixelEvent {
-        tree.setString(tree.place(words: Word.path(.type)), type == .page ? Word.page.span : Word.track.span)
+        tree.setString(tree.place(words: ServerPath.type), type == .page ? Word.page.span : Word.track.span)
         var writeKey: ByteSpan?
         var seen = NameSet(capacity: pairs.count)
         for pair in pairs {
             // A repeated name: the first value counts, as in RudderStack.
-            guard seen.insert(pair.name, bytes: tree.bytes) else { continue }
+            guard seen.insert(pair.name, tree: tree) else { continue }
             try split(pair.name)
             let first = segments[0].span
             if tree.equal(first, Word.writeKey.span) {
-                if segments.count == 1 { writeKey = pair.value }
+                if segmentCount == 1 { writeKey = pair.value }
                 continue
             }
             if tree.equal(first, Word.type.span) || tree.equal(first, Word.receivedAt.span) || tree.equal(first, Word.requestIP.span) {
                 continue  // Set by the server, whatever the query says.
             }
             do {
-                tree.setString(try tree.place(segments, maxIndex: limits.maxArrayIndex), pair.value)
+                let path = UnsafeBufferPointer(start: segments, count: segmentCount)
+                tree.setString(try tree.place(path, maxIndex: limits.maxArrayIndex), pair.value)
             } catch {
-                throw .arrayIndexOverLimit(parameter: quotable(tree.bytes[pair.name.range]),
-                                           index: quotable(tree.bytes[error.segment.span.range], limit: 24),
+                throw .arrayIndexOverLimit(parameter: quotable(tree.textBytes(pair.name)),
+                                           index: quotable(tree.textBytes(error.segment.span), limit: 24),
                                            limit: limits.maxArrayIndex)
             }
         }
 
         guard let writeKey, writeKey.count > 0 else { throw .missingWriteKey }
-        let writeKeyText = String(decoding: tree.bytes[writeKey.range], as: UTF8.self)
+        let writeKeyText = String(decoding: tree.textBytes(writeKey), as: UTF8.self)
         if !allowedWriteKeys.isEmpty && !allowedWriteKeys.contains(writeKeyText) { throw .invalidWriteKey }
 
         guard let anonymousNode = tree.member(EventTree.root, Word.anonymousId.span),
               var anonymousId = tree.string(at: anonymousNode) else { throw .missingAnonymousId }
         // `"abc"` → `abc`: some templates quote ids.
-        if anonymousId.count >= 2, tree.bytes[Int(anonymousId.start)] == UInt8(ascii: "\""),
-           tree.bytes[Int(anonymousId.start + anonymousId.count - 1)] == UInt8(ascii: "\"") {
+        if anonymousId.count >= 2, tree.text[Int(anonymousId.start)] == UInt8(ascii: "\""),
+           tree.text[Int(anonymousId.start + anonymousId.count - 1)] == UInt8(ascii: "\"") {
             anonymousId = ByteSpan(start: Int(anonymousId.start) + 1, count: Int(anonymousId.count) - 2)
             tree.setString(anonymousNode, anonymousId)
         }
@@ -68,25 +87,26 @@ struct EventBuilder {
             mirrorPageFields()
         }
 
-        let now = appendText { ISO8601.write(millis: facts.receivedAtMillis, into: &$0) }
-        let ip = appendText { $0.append(contentsOf: facts.clientIP.utf8) }
-        setIfAbsent(Word.path(.channel), string: Word.web.span)
+        var stamp: [UInt8] = []
+        ISO8601.write(millis: facts.receivedAtMillis, into: &stamp)
+        let now = stamp.withUnsafeBufferPointer { tree.appendText($0) }
+        let ip = tree.appendText(facts.clientIP)
+        setIfAbsent(ServerPath.channel, string: Word.web.span)
         if let userAgent = facts.userAgent {
-            let span = appendText { $0.append(contentsOf: userAgent.utf8) }
-            setIfAbsent(Word.path(.context, .userAgent), string: span)
+            setIfAbsent(ServerPath.contextUserAgent, string: tree.appendText(userAgent))
         }
-        if ip.count > 0 { setIfAbsent(Word.path(.context, .ip), string: ip) }
-        let integrations = Word.path(.integrations)
-        if tree.lookup(integrations.map(\.span)) == nil {
+        if ip.count > 0 { setIfAbsent(ServerPath.contextIP, string: ip) }
+        let integrations = ServerPath.integrations
+        if tree.lookup(integrations) == nil {
             let node = tree.place(words: integrations)
             tree.reset(node, to: .object)
             tree.append(tree.newNode(.trueValue, key: Word.all.span), to: node)
         }
-        setIfAbsent(Word.path(.messageId), string: appendText { $0.append(contentsOf: facts.messageId.utf8) })
-        setIfAbsent(Word.path(.originalTimestamp), string: now)
-        setIfAbsent(Word.path(.sentAt), string: now)
-        tree.setString(tree.place(words: Word.path(.receivedAt)), now)
-        tree.setString(tree.place(words: Word.path(.requestIP)), ip)
+        setIfAbsent(ServerPath.messageId, string: tree.appendText(facts.messageId))
+        setIfAbsent(ServerPath.originalTimestamp, string: now)
+        setIfAbsent(ServerPath.sentAt, string: now)
+        tree.setString(tree.place(words: ServerPath.receivedAt), now)
+        tree.setString(tree.place(words: ServerPath.requestIP), ip)
         return line(writeKey: writeKey, writeKeyText: writeKeyText)
     }
 
@@ -94,12 +114,13 @@ struct EventBuilder {
     /// buffer sized by `encodedBound`.
     func line(writeKey: ByteSpan, writeKeyText: String) -> PixelEvent {
         let bound = PixelEvent.recordPrefix.count + 2 + 6 * Int(writeKey.count) + PixelEvent.recordMiddle.count
-            + tree.encodedBound(EventTree.root) + 2
+            + tree.encodedBound(EventTree.root) + 2 + 8
         var eventRange = 0..<0
         let line = [UInt8](unsafeUninitializedCapacity: bound) { buffer, initialized in
+            // 8 of the bound are slack for RawWriter's 8-byte stores.
             var out = RawWriter(buffer.baseAddress!)
             out.append(PixelEvent.recordPrefix)
-            tree.bytes.withUnsafeBufferPointer { out.jsonString($0.baseAddress! + Int(writeKey.start), Int(writeKey.count)) }
+            out.jsonString(tree.text + Int(writeKey.start), Int(writeKey.count))
             out.append(PixelEvent.recordMiddle)
             let start = out.count
             tree.encode(EventTree.root, into: &out)
@@ -114,40 +135,54 @@ struct EventBuilder {
     /// other backslash stands for itself. An empty segment (`a..b`, `.a`,
     /// `a.`, or an empty name) or more than `limits.maxDepth` segments throws.
     mutating func split(_ name: ByteSpan) throws(PixelError) {
-        segments.removeAll(keepingCapacity: true)
-        let start = Int(name.start), end = start + Int(name.count)
-        var hasEscape = false
-        var sawEmpty = false
-        var tooDeep = false
-        tree.bytes.withUnsafeBufferPointer { bytes in
-            var segmentStart = start
-            for i in start..<end {
-                if bytes[i] == UInt8(ascii: "\\") { hasEscape = true; return }
-                guard bytes[i] == UInt8(ascii: ".") else { continue }
-                if i == segmentStart { sawEmpty = true; return }
-                segments.append(EventBuilder.segment(bytes, segmentStart, i))
-                if segments.count >= limits.maxDepth { tooDeep = true; return }
-                segmentStart = i + 1
+        segmentCount = 0
+        let text = tree.text
+        let start = Int(name.start), end = start &+ Int(name.count)
+        var segmentStart = start
+        var i = start
+        while i < end {
+            // Eight bytes at a time past anything but `.` and `\\`; the text
+            // has slack, and bytes past the name are masked out.
+            var x = UnsafeRawPointer(text + i).loadUnaligned(as: UInt64.self)
+            if end &- i < 8 { x |= ~((1 << UInt64(8 &* (end &- i))) &- 1) }
+            let dot = x ^ 0x2E2E_2E2E_2E2E_2E2E
+            let backslash = x ^ 0x5C5C_5C5C_5C5C_5C5C
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            if (((dot &- ones) & ~dot) | ((backslash &- ones) & ~backslash)) & 0x8080_8080_8080_8080 == 0 {
+                i &+= 8
+                continue
             }
-            if segmentStart == end { sawEmpty = true; return }
-            segments.append(EventBuilder.segment(bytes, segmentStart, end))
+            let blockEnd = min(i &+ 8, end)
+            while i < blockEnd {
+                let b = text[i]
+                if b == UInt8(ascii: ".") {
+                    // An empty or excess segment: the careful path reports it.
+                    if i == segmentStart || segmentCount &+ 1 >= limits.maxDepth { return try splitEscaped(name) }
+                    segments[segmentCount] = EventBuilder.segment(text, segmentStart, i)
+                    segmentCount &+= 1
+                    segmentStart = i &+ 1
+                } else if b == UInt8(ascii: "\\") {
+                    return try splitEscaped(name)
+                }
+                i &+= 1
+            }
         }
-        if hasEscape { return try splitEscaped(name) }
-        if sawEmpty { throw .emptySegment(parameter: quotable(tree.bytes[name.range])) }
-        if tooDeep { throw .tooDeep(parameter: quotable(tree.bytes[name.range]), limit: limits.maxDepth) }
+        if segmentStart == end { return try splitEscaped(name) }
+        segments[segmentCount] = EventBuilder.segment(text, segmentStart, end)
+        segmentCount &+= 1
     }
 
-    /// `split` for names with a backslash: segments are unescaped into new
-    /// bytes at the end of the buffer. Rare, so plain.
+    /// `split` for names with a backslash, and the one place that reports
+    /// an empty or excess segment: segments are unescaped into new bytes at
+    /// the end of the text. Rare, so plain.
     mutating func splitEscaped(_ name: ByteSpan) throws(PixelError) {
-        segments.removeAll(keepingCapacity: true)
-        let raw = Array(tree.bytes[name.range])
+        segmentCount = 0
+        let raw = Array(tree.textBytes(name))
         var current: [UInt8] = []
         func finish() {
-            let start = tree.bytes.count
-            tree.bytes.append(contentsOf: current)
-            let segment = tree.bytes.withUnsafeBufferPointer { EventBuilder.segment($0, start, start + current.count) }
-            segments.append(segment)
+            let span = current.withUnsafeBufferPointer { tree.appendText($0) }
+            segments[segmentCount] = EventBuilder.segment(tree.text, Int(span.start), Int(span.start + span.count))
+            segmentCount += 1
             current.removeAll(keepingCapacity: true)
         }
         var i = 0
@@ -161,7 +196,7 @@ struct EventBuilder {
             if b == UInt8(ascii: ".") {
                 if current.isEmpty { throw .emptySegment(parameter: quotable(raw)) }
                 finish()
-                if segments.count >= limits.maxDepth { throw .tooDeep(parameter: quotable(raw), limit: limits.maxDepth) }
+                if segmentCount >= limits.maxDepth { throw .tooDeep(parameter: quotable(raw), limit: limits.maxDepth) }
             } else {
                 current.append(b)
             }
@@ -172,7 +207,12 @@ struct EventBuilder {
     }
 
     /// A segment, with its value when it is digits only.
-    static func segment(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> EventTree.Segment {
+    @inline(__always)
+    static func segment(_ bytes: UnsafeMutablePointer<UInt8>, _ start: Int, _ end: Int) -> EventTree.Segment {
+        let first = bytes[start]
+        guard first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9") else {
+            return EventTree.Segment(span: ByteSpan(start: start, count: end - start), index: EventTree.Segment.notIndex)
+        }
         var value = 0
         for i in start..<end {
             let b = bytes[i]
@@ -184,40 +224,51 @@ struct EventBuilder {
         return EventTree.Segment(span: ByteSpan(start: start, count: end - start), index: value)
     }
 
-    /// Appends bytes for a server value to the buffer and returns their span.
-    mutating func appendText(_ write: (inout [UInt8]) -> Void) -> ByteSpan {
-        let start = tree.bytes.count
-        write(&tree.bytes)
-        return ByteSpan(start: start, count: tree.bytes.count - start)
-    }
-
     /// Sets `path` to a string unless a value already stands there.
     mutating func setIfAbsent(_ path: [EventTree.Segment], string: ByteSpan) {
-        guard tree.lookup(path.map(\.span)) == nil else { return }
+        guard tree.lookup(path) == nil else { return }
         tree.setString(tree.place(words: path), string)
     }
 
     /// Copies each of path/url/referrer/title between `properties` and
     /// `context.page` where it stands in one and not the other.
     mutating func mirrorPageFields() {
-        let properties = tree.lookup([Word.properties.span]).flatMap { tree.nodes[Int($0)].kind == .object ? $0 : nil }
-        let page = tree.lookup([Word.context.span, Word.page.span]).flatMap { tree.nodes[Int($0)].kind == .object ? $0 : nil }
+        let properties = tree.lookup(ServerPath.properties).flatMap { tree.nodes[Int($0)].kind == .object ? $0 : nil }
+        let page = tree.lookup(ServerPath.contextPage).flatMap { tree.nodes[Int($0)].kind == .object ? $0 : nil }
         guard properties != nil || page != nil else { return }
-        for field in EventBuilder.mirroredPageFields {
+        for (i, field) in EventBuilder.mirroredPageFields.enumerated() {
             let inProperties = properties.flatMap { tree.member($0, field.span) }
             let inPage = page.flatMap { tree.member($0, field.span) }
             if inProperties == nil, let inPage {
-                copyIfAbsent(inPage, to: Word.path(.properties, field))
+                copyIfAbsent(inPage, to: ServerPath.propertiesField[i])
             } else if inPage == nil, let inProperties {
-                copyIfAbsent(inProperties, to: Word.path(.context, .page, field))
+                copyIfAbsent(inProperties, to: ServerPath.contextPageField[i])
             }
         }
     }
 
     mutating func copyIfAbsent(_ source: Int32, to path: [EventTree.Segment]) {
-        guard tree.lookup(path.map(\.span)) == nil else { return }
+        guard tree.lookup(path) == nil else { return }
         tree.copy(source, into: tree.place(words: path))
     }
+}
+
+/// The paths the server reads and writes, made once.
+enum ServerPath {
+    static let type = Word.path(.type)
+    static let channel = Word.path(.channel)
+    static let contextUserAgent = Word.path(.context, .userAgent)
+    static let contextIP = Word.path(.context, .ip)
+    static let integrations = Word.path(.integrations)
+    static let messageId = Word.path(.messageId)
+    static let originalTimestamp = Word.path(.originalTimestamp)
+    static let sentAt = Word.path(.sentAt)
+    static let receivedAt = Word.path(.receivedAt)
+    static let requestIP = Word.path(.requestIP)
+    static let properties = Word.path(.properties)
+    static let contextPage = Word.path(.context, .page)
+    static let propertiesField = EventBuilder.mirroredPageFields.map { Word.path(.properties, $0) }
+    static let contextPageField = EventBuilder.mirroredPageFields.map { Word.path(.context, .page, $0) }
 }
 
 /// The set of names seen so far, by their bytes: open addressing over pair
@@ -234,18 +285,16 @@ struct NameSet {
     }
 
     /// Adds `name`; false when an equal name was already there.
-    mutating func insert(_ name: ByteSpan, bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBufferPointer { text in
-            // FNV-1a.
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for b in UnsafeBufferPointer(rebasing: text[name.range]) { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
-            var slot = Int(truncatingIfNeeded: hash) & mask
-            while let other = slots[slot] {
-                if other.count == name.count && text[other.range].elementsEqual(text[name.range]) { return false }
-                slot = (slot + 1) & mask
-            }
-            slots[slot] = name
-            return true
+    mutating func insert(_ name: ByteSpan, tree: EventTree) -> Bool {
+        // FNV-1a.
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in tree.textBytes(name) { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while let other = slots[slot] {
+            if tree.equal(other, name) { return false }
+            slot = (slot + 1) & mask
         }
+        slots[slot] = name
+        return true
     }
 }

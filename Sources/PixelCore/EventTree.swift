@@ -6,8 +6,11 @@
 /// children), so the output is a function of the query alone. Arrays keep
 /// their elements sorted by index and leave gaps out: the missing slots are
 /// written as `null` when encoding, so `a.255=x` costs one node, not 256.
-/// Nothing here allocates per node beyond the array's growth, and a node
-/// replaced by a later pair is simply left unreachable.
+/// A node replaced by a later pair is simply left unreachable.
+///
+/// Both buffers are raw memory owned by this value for one build: the text
+/// buffer is sized up front and never grows, the node buffer doubles when
+/// full. The owner calls `deallocate()` once; copies must not outlive it.
 struct EventTree {
     enum Kind: UInt8 {
         case string, object, array, null, trueValue
@@ -36,15 +39,47 @@ struct EventTree {
 
     static let root: Int32 = 0
     static let noSpan = ByteSpan(start: 0, count: 0)
+    /// Spare bytes after the text, so 8-byte loads near its end stay inside.
+    static let slack = 16
 
-    var bytes: [UInt8]
-    var nodes: [Node]
+    let text: UnsafeMutablePointer<UInt8>
+    let textCapacity: Int
+    var textCount = 0
+    var nodes: UnsafeMutablePointer<Node>
+    var nodeCount = 0
+    var nodeCapacity: Int
 
-    init(bytes: [UInt8], expectedNodes: Int) {
-        self.bytes = bytes
-        nodes = []
-        nodes.reserveCapacity(expectedNodes)
-        nodes.append(Node(kind: .object, key: EventTree.noSpan, index: 0, value: EventTree.noSpan))
+    init(textCapacity: Int, expectedNodes: Int) {
+        self.textCapacity = textCapacity
+        text = .allocate(capacity: textCapacity + EventTree.slack)
+        text.initialize(repeating: 0, count: textCapacity + EventTree.slack)
+        nodeCapacity = max(expectedNodes, 16)
+        nodes = .allocate(capacity: nodeCapacity)
+        _ = newNode(.object)
+    }
+
+    func deallocate() {
+        text.deallocate()
+        nodes.deallocate()
+    }
+
+    /// Appends bytes to the text and returns their span. The caller sized
+    /// the text for everything it appends.
+    @inline(__always)
+    mutating func appendText(_ source: UnsafeBufferPointer<UInt8>) -> ByteSpan {
+        precondition(textCount + source.count <= textCapacity, "event text buffer sized too small")
+        if let base = source.baseAddress { (text + textCount).update(from: base, count: source.count) }
+        textCount += source.count
+        return ByteSpan(start: textCount - source.count, count: source.count)
+    }
+
+    mutating func appendText(_ string: String) -> ByteSpan {
+        var string = string
+        return string.withUTF8 { appendText($0) }
+    }
+
+    func textBytes(_ span: ByteSpan) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: text + Int(span.start), count: Int(span.count))
     }
 
     // MARK: Lookup
@@ -52,16 +87,7 @@ struct EventTree {
     @inline(__always)
     func equal(_ a: ByteSpan, _ b: ByteSpan) -> Bool {
         guard a.count == b.count else { return false }
-        if a.start == b.start { return true }
-        return bytes.withUnsafeBufferPointer { p in
-            var i = 0
-            let n = Int(a.count), x = Int(a.start), y = Int(b.start)
-            while i < n {
-                if p[x + i] != p[y + i] { return false }
-                i += 1
-            }
-            return true
-        }
+        return a.start == b.start || memoryEqual(text + Int(a.start), text + Int(b.start), Int(a.count))
     }
 
     /// The member `key` of object `parent`.
@@ -75,10 +101,10 @@ struct EventTree {
     }
 
     /// The node at `path` (object members only), if every step exists.
-    func lookup(_ path: [ByteSpan]) -> Int32? {
+    func lookup(_ path: [Segment]) -> Int32? {
         var node = EventTree.root
-        for key in path {
-            guard nodes[Int(node)].kind == .object, let found = member(node, key) else { return nil }
+        for segment in path {
+            guard nodes[Int(node)].kind == .object, let found = member(node, segment.span) else { return nil }
             node = found
         }
         return node
@@ -91,8 +117,16 @@ struct EventTree {
     // MARK: Building
 
     mutating func newNode(_ kind: Kind, key: ByteSpan = EventTree.noSpan, index: Int = 0, value: ByteSpan = EventTree.noSpan) -> Int32 {
-        nodes.append(Node(kind: kind, key: key, index: Int32(truncatingIfNeeded: index), value: value))
-        return Int32(truncatingIfNeeded: nodes.count - 1)
+        if nodeCount == nodeCapacity {
+            let grown = UnsafeMutablePointer<Node>.allocate(capacity: 2 * nodeCapacity)
+            grown.moveInitialize(from: nodes, count: nodeCount)
+            nodes.deallocate()
+            nodes = grown
+            nodeCapacity *= 2
+        }
+        (nodes + nodeCount).initialize(to: Node(kind: kind, key: key, index: Int32(truncatingIfNeeded: index), value: value))
+        nodeCount += 1
+        return Int32(truncatingIfNeeded: nodeCount - 1)
     }
 
     mutating func append(_ child: Int32, to parent: Int32) {
@@ -131,7 +165,7 @@ struct EventTree {
     /// container and a string (or a container of the other kind) stands, it
     /// is replaced. An index over `maxIndex` throws before that step changes
     /// anything.
-    mutating func place(_ path: [Segment], maxIndex: Int) throws(IndexOverLimit) -> Int32 {
+    mutating func place(_ path: UnsafeBufferPointer<Segment>, maxIndex: Int) throws(IndexOverLimit) -> Int32 {
         var node = EventTree.root
         for segment in path {
             switch nodes[Int(node)].kind {
@@ -166,7 +200,7 @@ struct EventTree {
     /// Server paths are words, never indexes, so placing them cannot fail.
     mutating func place(words path: [Segment]) -> Int32 {
         do {
-            return try place(path, maxIndex: 0)
+            return try path.withUnsafeBufferPointer { (path) throws(IndexOverLimit) in try place(path, maxIndex: 0) }
         } catch {
             preconditionFailure("a path of words has no index")
         }
@@ -217,14 +251,10 @@ struct EventTree {
     /// `"`, `\` and control characters are escaped, so the output is valid
     /// JSON on one line for any input. `out` holds `encodedBound(node)` bytes.
     func encode(_ node: Int32, into out: inout RawWriter) {
-        bytes.withUnsafeBufferPointer { text in
-            nodes.withUnsafeBufferPointer { nodes in
-                EventTree.encode(node, nodes: nodes, text: text.baseAddress!, into: &out)
-            }
-        }
+        EventTree.encode(node, nodes: nodes, text: text, into: &out)
     }
 
-    static func encode(_ node: Int32, nodes: UnsafeBufferPointer<Node>, text: UnsafePointer<UInt8>, into out: inout RawWriter) {
+    static func encode(_ node: Int32, nodes: UnsafeMutablePointer<Node>, text: UnsafeMutablePointer<UInt8>, into out: inout RawWriter) {
         let n = nodes[Int(node)]
         switch n.kind {
         case .string:
@@ -266,7 +296,8 @@ struct EventTree {
 }
 
 /// Writes into memory whose size the caller has bounded beforehand, so no
-/// write checks capacity.
+/// write checks capacity. The memory needs 8 bytes of slack past the bound:
+/// short strings are stored eight bytes at a time.
 struct RawWriter {
     let base: UnsafeMutablePointer<UInt8>
     var count = 0
@@ -306,12 +337,7 @@ struct RawWriter {
         // `\` (the usual case for URLs and names) is copied whole.
         while i + 8 <= n {
             let x = UnsafeRawPointer(s + i).loadUnaligned(as: UInt64.self)
-            let quote = x ^ 0x2222_2222_2222_2222
-            let backslash = x ^ 0x5C5C_5C5C_5C5C_5C5C
-            let special = ((x &- 0x2020_2020_2020_2020) & ~x)
-                | ((quote &- 0x0101_0101_0101_0101) & ~quote)
-                | ((backslash &- 0x0101_0101_0101_0101) & ~backslash)
-            if special & 0x8080_8080_8080_8080 == 0 {
+            if !RawWriter.needsEscape(x) {
                 UnsafeMutableRawPointer(base + count).storeBytes(of: x, as: UInt64.self)
                 count += 8
             } else {
@@ -319,11 +345,35 @@ struct RawWriter {
             }
             i += 8
         }
-        while i < n {
-            escapedByte(s[i])
-            i += 1
+        // The last 1–7 bytes: one 8-byte load (the text has slack after it),
+        // the bytes past the end replaced by a harmless `A`, one 8-byte store
+        // (the output has slack too), and only the real bytes counted.
+        if i < n {
+            let mask: UInt64 = (1 << UInt64(8 * (n - i))) &- 1
+            let x = (UnsafeRawPointer(s + i).loadUnaligned(as: UInt64.self) & mask) | (0x4141_4141_4141_4141 & ~mask)
+            if RawWriter.needsEscape(x) {
+                while i < n {
+                    escapedByte(s[i])
+                    i += 1
+                }
+            } else {
+                UnsafeMutableRawPointer(base + count).storeBytes(of: x, as: UInt64.self)
+                count += n - i
+            }
         }
         byte(UInt8(ascii: "\""))
+    }
+
+    /// Whether any of the eight bytes in `x` is < 0x20, `"` or `\\`. (A
+    /// byte after a match may be flagged too; callers then go byte by byte.)
+    @inline(__always)
+    static func needsEscape(_ x: UInt64) -> Bool {
+        let quote = x ^ 0x2222_2222_2222_2222
+        let backslash = x ^ 0x5C5C_5C5C_5C5C_5C5C
+        let special = ((x &- 0x2020_2020_2020_2020) & ~x)
+            | ((quote &- 0x0101_0101_0101_0101) & ~quote)
+            | ((backslash &- 0x0101_0101_0101_0101) & ~backslash)
+        return special & 0x8080_8080_8080_8080 != 0
     }
 
     @inline(__always)
@@ -350,4 +400,21 @@ struct RawWriter {
 /// A digit segment over the array-index limit.
 struct IndexOverLimit: Error {
     var segment: EventTree.Segment
+}
+
+/// Whether `n` bytes at `a` and `b` are equal; for the short keys of events.
+@inline(__always)
+func memoryEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    var i = 0
+    while i + 8 <= n {
+        if UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self) {
+            return false
+        }
+        i += 8
+    }
+    while i < n {
+        if a[i] != b[i] { return false }
+        i += 1
+    }
+    return true
 }

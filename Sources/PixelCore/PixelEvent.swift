@@ -54,9 +54,9 @@ public struct PixelEvent: Sendable, Equatable {
         limits: PixelLimits = .default,
         allowedWriteKeys: Set<String> = []
     ) throws(PixelError) -> PixelEvent {
-        var decoder = QueryDecoder(prefix: Word.bytes, spare: query.count + 160)
-        try decoder.decode(query, limits: limits)
-        var builder = EventBuilder(decoder: decoder, limits: limits)
+        var builder = EventBuilder(query: query, facts: facts, limits: limits)
+        defer { builder.deallocate() }
+        try builder.decode(query)
         return try builder.build(type: type, facts: facts, allowedWriteKeys: allowedWriteKeys)
     }
 

@@ -57,7 +57,7 @@ struct QueryDecoder {
         var r = base
         while r < end {
             if p[r] == UInt8(ascii: "&") {
-                r += 1
+                r &+= 1
                 continue
             }
             if pairs.count == limits.maxPairs { throw .tooManyPairs(limit: limits.maxPairs) }
@@ -67,32 +67,47 @@ struct QueryDecoder {
             var high = false
             var control = false
             var sawEquals = false
-            while r < end {
+            var blockEnd = r
+            name: while r < end {
+                // Eight plain bytes at a time; after a block with anything
+                // else in it, its bytes one at a time.
+                if r >= blockEnd {
+                    if r &+ 8 <= end {
+                        let x = UnsafeRawPointer(p + r).loadUnaligned(as: UInt64.self)
+                        if isPlain(x, inName: true) {
+                            UnsafeMutableRawPointer(p + w).storeBytes(of: x, as: UInt64.self)
+                            r &+= 8
+                            w &+= 8
+                            continue
+                        }
+                    }
+                    blockEnd = r &+ 8
+                }
                 let b = p[r]
                 if b > UInt8(ascii: "+") && b < 0x7F && b != UInt8(ascii: "=") {
                     p[w] = b
-                    w += 1
-                    r += 1
+                    w &+= 1
+                    r &+= 1
                     continue
                 }
-                if b == UInt8(ascii: "&") { break }
-                if b == UInt8(ascii: "=") { sawEquals = true; break }
+                if b == UInt8(ascii: "&") { break name }
+                if b == UInt8(ascii: "=") { sawEquals = true; break name }
                 var out = b
                 if b == UInt8(ascii: "+") {
                     out = UInt8(ascii: " ")
-                    r += 1
+                    r &+= 1
                 } else if b == UInt8(ascii: "%") {
                     guard let decoded = escape(p, r, end) else {
                         throw .invalidPercentEncodingInName(rawName: quotable(rawName(raw, from: nameStart - base)))
                     }
                     out = decoded
-                    r += 3
+                    r &+= 3
                 } else {
-                    r += 1
+                    r &+= 1
                 }
                 if out < 0x20 || out == 0x7F { control = true } else if out >= 0x80 { high = true }
                 p[w] = out
-                w += 1
+                w &+= 1
             }
             let name = UnsafeBufferPointer(start: p + nameStart, count: w - nameStart)
             if high && !UTF8Check.isValid(name) {
@@ -102,38 +117,67 @@ struct QueryDecoder {
             if control { throw .controlCharacterInName(parameter: quotable(name)) }
 
             // The value: written straight after the decoded name.
-            if sawEquals { r += 1 }
+            if sawEquals { r &+= 1 }
             let valueStart = w
             high = false
-            while r < end {
+            blockEnd = r
+            value: while r < end {
+                if r >= blockEnd {
+                    if r &+ 8 <= end {
+                        let x = UnsafeRawPointer(p + r).loadUnaligned(as: UInt64.self)
+                        if isPlain(x, inName: false) {
+                            UnsafeMutableRawPointer(p + w).storeBytes(of: x, as: UInt64.self)
+                            r &+= 8
+                            w &+= 8
+                            continue
+                        }
+                    }
+                    blockEnd = r &+ 8
+                }
                 let b = p[r]
                 if b > UInt8(ascii: "+") && b < 0x7F {
                     p[w] = b
-                    w += 1
-                    r += 1
+                    w &+= 1
+                    r &+= 1
                     continue
                 }
-                if b == UInt8(ascii: "&") { break }
+                if b == UInt8(ascii: "&") { break value }
                 var out = b
                 if b == UInt8(ascii: "+") {
                     out = UInt8(ascii: " ")
-                    r += 1
+                    r &+= 1
                 } else if b == UInt8(ascii: "%") {
                     guard let decoded = escape(p, r, end) else { throw .invalidPercentEncoding(parameter: quotable(name)) }
                     out = decoded
-                    r += 3
+                    r &+= 3
                 } else {
-                    r += 1
+                    r &+= 1
                 }
                 if out >= 0x80 { high = true }
                 p[w] = out
-                w += 1
+                w &+= 1
             }
             let value = UnsafeBufferPointer(start: p + valueStart, count: w - valueStart)
             if high && !UTF8Check.isValid(value) { throw .invalidUTF8(parameter: quotable(name)) }
             pairs.append(PairSpans(name: ByteSpan(start: nameStart, count: name.count),
                                    value: ByteSpan(start: valueStart, count: value.count)))
         }
+    }
+
+    /// Whether all eight bytes in `x` are copied as they are: none ≤ `+`
+    /// (0x2B, which covers `%`, `&`, `+` and control bytes), none ≥ 0x7F, and
+    /// in a name no `=`. (A byte after a match may be flagged too; callers
+    /// then go byte by byte.)
+    @inline(__always)
+    static func isPlain(_ x: UInt64, inName: Bool) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let del = x ^ 0x7F7F_7F7F_7F7F_7F7F
+        var flagged = ((x &- 0x2C2C_2C2C_2C2C_2C2C) & ~x) | ((del &- ones) & ~del) | x
+        if inName {
+            let equals = x ^ 0x3D3D_3D3D_3D3D_3D3D
+            flagged |= (equals &- ones) & ~equals
+        }
+        return flagged & 0x8080_8080_8080_8080 == 0
     }
 
     /// The byte of the escape `%XX` at `r`, or nil when it is malformed.
