@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 
 /* Swift marks fork() unavailable; the pre-forking supervisor needs it
    before any thread exists. */
@@ -27,6 +28,11 @@ static inline int pixelgate_terminate_with_parent(void) {
 extern char **environ;
 static inline char **pixelgate_environment(void) {
     return environ;
+}
+
+/* The kernel CSPRNG; Swift's Glibc module does not export getrandom(). */
+static inline ssize_t pixelgate_getrandom(void *buffer, size_t length) {
+    return getrandom(buffer, length, 0);
 }
 
 #endif

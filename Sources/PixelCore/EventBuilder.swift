@@ -1,28 +1,36 @@
 /// Applies decoded pairs to an `EventTree` and adds what the server sets
 /// (SPEC §3, §4), then writes the spool line once.
 struct EventBuilder {
+    let workspace: EventWorkspace
     var tree: EventTree
-    var pairs: [PairSpans] = []
+    var pairs: [PairSpans]
     let limits: PixelLimits
     /// The segments of the name in hand; reused from pair to pair.
     let segments: UnsafeMutablePointer<EventTree.Segment>
     var segmentCount = 0
 
-    /// Copies `query` after the server's words and decodes it in place.
-    /// The text is sized for everything a build appends: unescaped name
-    /// segments (at most the query again) and the server's values.
-    init(query: UnsafeBufferPointer<UInt8>, facts: HitFacts, limits: PixelLimits) {
+    /// Takes `workspace`'s memory for one build; `giveBack()` returns it.
+    /// The text is sized for everything a build appends: the query, decoded
+    /// in place after the server's words, unescaped name segments (at most
+    /// the query again) and the server's values.
+    init(workspace: EventWorkspace, query: UnsafeBufferPointer<UInt8>, facts: HitFacts, limits: PixelLimits) {
         let capacity = Word.bytes.count + 2 * query.count + (facts.userAgent?.utf8.count ?? 0)
             + facts.clientIP.utf8.count + facts.messageId.utf8.count + 24
-        tree = EventTree(textCapacity: capacity, expectedNodes: 64)
+        workspace.reserve(text: capacity, segments: max(limits.maxDepth, 1))
+        self.workspace = workspace
+        tree = EventTree(workspace: workspace, textCapacity: capacity)
         self.limits = limits
-        segments = .allocate(capacity: max(limits.maxDepth, 1))
+        segments = workspace.segments
+        pairs = workspace.pairs
+        workspace.pairs = []
+        pairs.removeAll(keepingCapacity: true)
         Word.bytes.withUnsafeBufferPointer { _ = tree.appendText($0) }
     }
 
-    func deallocate() {
-        tree.deallocate()
-        segments.deallocate()
+    mutating func giveBack() {
+        tree.giveBack(to: workspace)
+        pairs.removeAll(keepingCapacity: true)
+        workspace.pairs = pairs
     }
 
     mutating func decode(_ query: UnsafeBufferPointer<UInt8>) throws(PixelError) {
@@ -38,7 +46,8 @@ struct EventBuilder {
     mutating func build(type: EventType, facts: HitFacts, allowedWriteKeys: Set<String>) throws(PixelError) -> PixelEvent {
         tree.setString(tree.place(words: ServerPath.type), type == .page ? Word.page.span : Word.track.span)
         var writeKey: ByteSpan?
-        var seen = NameSet(capacity: pairs.count)
+        var seen = NameSet(capacity: pairs.count, reusing: workspace)
+        defer { seen.giveBack(to: workspace) }
         for pair in pairs {
             // A repeated name: the first value counts, as in RudderStack.
             guard seen.insert(pair.name, tree: tree) else { continue }
@@ -87,9 +96,10 @@ struct EventBuilder {
             mirrorPageFields()
         }
 
-        var stamp: [UInt8] = []
-        ISO8601.write(millis: facts.receivedAtMillis, into: &stamp)
-        let now = stamp.withUnsafeBufferPointer { tree.appendText($0) }
+        let now = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { stamp in
+            ISO8601.write(millis: facts.receivedAtMillis, into: stamp.baseAddress!)
+            return tree.appendText(UnsafeBufferPointer(stamp))
+        }
         let ip = tree.appendText(facts.clientIP)
         setIfAbsent(ServerPath.channel, string: Word.web.span)
         if let userAgent = facts.userAgent {
@@ -116,18 +126,18 @@ struct EventBuilder {
         let bound = PixelEvent.recordPrefix.count + 2 + 6 * Int(writeKey.count) + PixelEvent.recordMiddle.count
             + tree.encodedBound(EventTree.root) + 2 + 8
         var eventRange = 0..<0
-        let line = [UInt8](unsafeUninitializedCapacity: bound) { buffer, initialized in
-            // 8 of the bound are slack for RawWriter's 8-byte stores.
-            var out = RawWriter(buffer.baseAddress!)
-            out.append(PixelEvent.recordPrefix)
-            out.jsonString(tree.text + Int(writeKey.start), Int(writeKey.count))
-            out.append(PixelEvent.recordMiddle)
-            let start = out.count
-            tree.encode(EventTree.root, into: &out)
-            eventRange = start..<out.count
-            out.append("}\n")
-            initialized = out.count
-        }
+        // Written into the workspace's scratch (8 bytes of the bound are slack
+        // for RawWriter's 8-byte stores), then copied out at its exact size.
+        workspace.reserve(line: bound)
+        var out = RawWriter(workspace.line)
+        out.append(PixelEvent.recordPrefix)
+        out.jsonString(tree.text + Int(writeKey.start), Int(writeKey.count))
+        out.append(PixelEvent.recordMiddle)
+        let start = out.count
+        tree.encode(EventTree.root, into: &out)
+        eventRange = start..<out.count
+        out.append("}\n")
+        let line = Array(UnsafeBufferPointer(start: workspace.line, count: out.count))
         return PixelEvent(writeKey: writeKeyText, recordLine: line, eventRange: eventRange)
     }
 
@@ -277,11 +287,18 @@ struct NameSet {
     var slots: [ByteSpan?]
     let mask: Int
 
-    init(capacity: Int) {
+    init(capacity: Int, reusing workspace: EventWorkspace) {
         var size = 16
         while size < 2 * capacity { size <<= 1 }
-        slots = Array(repeating: nil, count: size)
+        slots = workspace.slots
+        workspace.slots = []
+        slots.removeAll(keepingCapacity: true)
+        slots.append(contentsOf: repeatElement(nil, count: size))
         mask = size - 1
+    }
+
+    func giveBack(to workspace: EventWorkspace) {
+        workspace.slots = slots
     }
 
     /// Adds `name`; false when an equal name was already there.

@@ -8,9 +8,9 @@
 /// written as `null` when encoding, so `a.255=x` costs one node, not 256.
 /// A node replaced by a later pair is simply left unreachable.
 ///
-/// Both buffers are raw memory owned by this value for one build: the text
-/// buffer is sized up front and never grows, the node buffer doubles when
-/// full. The owner calls `deallocate()` once; copies must not outlive it.
+/// Both buffers are raw memory lent by an `EventWorkspace` for one build:
+/// the text buffer is sized up front and never grows, the node buffer
+/// doubles when full. `giveBack()` returns them (grown, perhaps) at the end.
 struct EventTree {
     enum Kind: UInt8 {
         case string, object, array, null, trueValue
@@ -27,7 +27,23 @@ struct EventTree {
         var firstChild: Int32 = -1
         var lastChild: Int32 = -1
         var next: Int32 = -1
+        var childCount: Int32 = 0
+        /// Bumped when the node is emptied, so index entries for the
+        /// children it had are recognised as stale.
+        var generation: Int32 = 0
     }
+
+    /// An entry of the member index: `child` is the member of `parent`
+    /// (as it was at `generation`) whose key hashed to this slot.
+    struct IndexEntry {
+        var parent: Int32
+        var generation: Int32
+        var child: Int32
+    }
+
+    /// Objects with more members than this are looked up through the index;
+    /// smaller ones, nearly all, by a scan, which is faster for them.
+    static let indexThreshold: Int32 = 8
 
     /// One step of a path: bytes of the buffer and, when the segment is
     /// digits only, its value (saturating, so no limit admits an overflow).
@@ -48,19 +64,34 @@ struct EventTree {
     var nodes: UnsafeMutablePointer<Node>
     var nodeCount = 0
     var nodeCapacity: Int
+    /// The member index of large objects: open addressing, linear probing.
+    var index: UnsafeMutablePointer<IndexEntry>
+    var indexCapacity: Int
+    var indexCount = 0
 
-    init(textCapacity: Int, expectedNodes: Int) {
+    /// Borrows `workspace`'s buffers, with room for `textCapacity` bytes.
+    init(workspace: EventWorkspace, textCapacity: Int) {
         self.textCapacity = textCapacity
-        text = .allocate(capacity: textCapacity + EventTree.slack)
-        text.initialize(repeating: 0, count: textCapacity + EventTree.slack)
-        nodeCapacity = max(expectedNodes, 16)
-        nodes = .allocate(capacity: nodeCapacity)
+        text = workspace.text
+        nodes = workspace.nodes
+        nodeCapacity = workspace.nodeCapacity
+        index = workspace.index
+        indexCapacity = workspace.indexCapacity
         _ = newNode(.object)
     }
 
-    func deallocate() {
-        text.deallocate()
-        nodes.deallocate()
+    /// Returns the buffers, which may have grown, to `workspace`, with the
+    /// index emptied for the next build.
+    func giveBack(to workspace: EventWorkspace) {
+        workspace.nodes = nodes
+        workspace.nodeCapacity = nodeCapacity
+        if indexCount > 0 { EventTree.clear(index, indexCapacity) }
+        workspace.index = index
+        workspace.indexCapacity = indexCapacity
+    }
+
+    static func clear(_ index: UnsafeMutablePointer<IndexEntry>, _ capacity: Int) {
+        index.update(repeating: IndexEntry(parent: -1, generation: 0, child: -1), count: capacity)
     }
 
     /// Appends bytes to the text and returns their span. The caller sized
@@ -92,7 +123,19 @@ struct EventTree {
 
     /// The member `key` of object `parent`.
     func member(_ parent: Int32, _ key: ByteSpan) -> Int32? {
-        var child = nodes[Int(parent)].firstChild
+        let p = nodes[Int(parent)]
+        if p.childCount > EventTree.indexThreshold {
+            var slot = slotStart(parent, key)
+            while index[slot].child >= 0 {
+                let entry = index[slot]
+                if entry.parent == parent && entry.generation == p.generation && equal(nodes[Int(entry.child)].key, key) {
+                    return entry.child
+                }
+                slot = (slot &+ 1) & (indexCapacity &- 1)
+            }
+            return nil
+        }
+        var child = p.firstChild
         while child >= 0 {
             if equal(nodes[Int(child)].key, key) { return child }
             child = nodes[Int(child)].next
@@ -133,6 +176,19 @@ struct EventTree {
         let last = nodes[Int(parent)].lastChild
         if last >= 0 { nodes[Int(last)].next = child } else { nodes[Int(parent)].firstChild = child }
         nodes[Int(parent)].lastChild = child
+        nodes[Int(parent)].childCount &+= 1
+        guard nodes[Int(parent)].kind == .object else { return }
+        let count = nodes[Int(parent)].childCount
+        if count == EventTree.indexThreshold + 1 {
+            // Just grown past a scan: index every member so far.
+            var member = nodes[Int(parent)].firstChild
+            while member >= 0 {
+                addToIndex(parent, member)
+                member = nodes[Int(member)].next
+            }
+        } else if count > EventTree.indexThreshold + 1 {
+            addToIndex(parent, child)
+        }
     }
 
     /// Turns `node` into an empty container of `kind`, dropping what it held.
@@ -140,10 +196,51 @@ struct EventTree {
         nodes[Int(node)].kind = kind
         nodes[Int(node)].firstChild = -1
         nodes[Int(node)].lastChild = -1
+        nodes[Int(node)].childCount = 0
+        nodes[Int(node)].generation &+= 1
+    }
+
+    func slotStart(_ parent: Int32, _ key: ByteSpan) -> Int {
+        // FNV-1a over the key, seeded with the parent.
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(UInt32(bitPattern: parent))
+        for b in textBytes(key) { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return Int(truncatingIfNeeded: hash ^ (hash >> 29)) & (indexCapacity &- 1)
+    }
+
+    mutating func addToIndex(_ parent: Int32, _ child: Int32) {
+        if (indexCount + 1) * 2 > indexCapacity { growIndex() }
+        var slot = slotStart(parent, nodes[Int(child)].key)
+        while index[slot].child >= 0 { slot = (slot &+ 1) & (indexCapacity &- 1) }
+        index[slot] = IndexEntry(parent: parent, generation: nodes[Int(parent)].generation, child: child)
+        indexCount += 1
+    }
+
+    /// Doubles the index, keeping only entries that are not stale.
+    mutating func growIndex() {
+        let old = index, oldCapacity = indexCapacity
+        indexCapacity *= 2
+        index = .allocate(capacity: indexCapacity)
+        EventTree.clear(index, indexCapacity)
+        indexCount = 0
+        for i in 0..<oldCapacity where old[i].child >= 0 && old[i].generation == nodes[Int(old[i].parent)].generation {
+            var slot = slotStart(old[i].parent, nodes[Int(old[i].child)].key)
+            while index[slot].child >= 0 { slot = (slot &+ 1) & (indexCapacity &- 1) }
+            index[slot] = old[i]
+            indexCount += 1
+        }
+        old.deallocate()
     }
 
     /// The element `index` of array `parent`, inserted in order if missing.
     mutating func element(_ parent: Int32, _ index: Int) -> Int32 {
+        // Past the last element (items.0, items.1, … in order): append.
+        let last = nodes[Int(parent)].lastChild
+        if last >= 0 && Int(nodes[Int(last)].index) < index {
+            let created = newNode(.null, index: index)
+            nodes[Int(last)].next = created
+            nodes[Int(parent)].lastChild = created
+            return created
+        }
         var previous: Int32 = -1
         var child = nodes[Int(parent)].firstChild
         while child >= 0 && Int(nodes[Int(child)].index) < index {

@@ -2,26 +2,34 @@
 public enum ISO8601 {
     /// The UTC time of `millis` (since the Unix epoch) with milliseconds.
     public static func format(millis: Int64) -> String {
-        var out = [UInt8]()
-        write(millis: millis, into: &out)
-        return String(decoding: out, as: UTF8.self)
+        String(unsafeUninitializedCapacity: 24) { buffer in
+            write(millis: millis, into: buffer.baseAddress!)
+            return 24
+        }
     }
 
-    /// Appends the 24 bytes of `format(millis:)` to `out`.
-    static func write(millis: Int64, into out: inout [UInt8]) {
+    /// Writes the 24 bytes of `format(millis:)` at `out`.
+    static func write(millis: Int64, into out: UnsafeMutablePointer<UInt8>) {
         let ms = Int(((millis % 1000) + 1000) % 1000)
         let totalSeconds = (millis - Int64(ms)) / 1000
         var days = totalSeconds / 86_400
         var secondsOfDay = totalSeconds % 86_400
         if secondsOfDay < 0 { secondsOfDay += 86_400; days -= 1 }
         let (y, m, d) = civilDate(daysSinceEpoch: days)
-        appendDigits(&out, Int(y), 4); out.append(UInt8(ascii: "-"))
-        appendDigits(&out, m, 2); out.append(UInt8(ascii: "-"))
-        appendDigits(&out, d, 2); out.append(UInt8(ascii: "T"))
-        appendDigits(&out, Int(secondsOfDay / 3600), 2); out.append(UInt8(ascii: ":"))
-        appendDigits(&out, Int(secondsOfDay % 3600 / 60), 2); out.append(UInt8(ascii: ":"))
-        appendDigits(&out, Int(secondsOfDay % 60), 2); out.append(UInt8(ascii: "."))
-        appendDigits(&out, ms, 3); out.append(UInt8(ascii: "Z"))
+        func digits(_ at: Int, _ value: Int, _ width: Int) {
+            var v = value
+            for i in stride(from: at + width - 1, through: at, by: -1) {
+                out[i] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: v % 10)
+                v /= 10
+            }
+        }
+        digits(0, Int(y), 4); out[4] = UInt8(ascii: "-")
+        digits(5, m, 2); out[7] = UInt8(ascii: "-")
+        digits(8, d, 2); out[10] = UInt8(ascii: "T")
+        digits(11, Int(secondsOfDay / 3600), 2); out[13] = UInt8(ascii: ":")
+        digits(14, Int(secondsOfDay % 3600 / 60), 2); out[16] = UInt8(ascii: ":")
+        digits(17, Int(secondsOfDay % 60), 2); out[19] = UInt8(ascii: ".")
+        digits(20, ms, 3); out[23] = UInt8(ascii: "Z")
     }
 
     /// Milliseconds since the epoch of a `format(millis:)` string, or nil.
@@ -55,19 +63,6 @@ public enum ISO8601 {
         return s
     }
 
-    /// Appends `value` in exactly `width` decimal digits (leading zeros;
-    /// higher digits dropped).
-    static func appendDigits(_ out: inout [UInt8], _ value: Int, _ width: Int) {
-        var divisor = 1
-        for _ in 1..<width { divisor *= 10 }
-        var v = value
-        while divisor > 0 {
-            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: v / divisor % 10))
-            v %= divisor
-            divisor /= 10
-        }
-    }
-
     /// Gregorian year, month and day of a day count from 1970-01-01, by the
     /// era-based method (400-year cycles of 146,097 days).
     static func civilDate(daysSinceEpoch: Int64) -> (Int64, Int, Int) {
@@ -91,17 +86,22 @@ public enum UUIDText {
     public static func v4(_ high: UInt64, _ low: UInt64) -> String {
         let h = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
         let l = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
-        var out = [UInt8]()
-        out.reserveCapacity(36)
-        let hex = JSONValue.hexDigits
-        for (i, shift) in stride(from: 60, through: 0, by: -4).enumerated() {
-            if i == 8 || i == 12 { out.append(UInt8(ascii: "-")) }
-            out.append(hex[Int((h >> UInt64(shift)) & 0xF)])
+        return String(unsafeUninitializedCapacity: 36) { out in
+            let hex = RawWriter.hexDigits.utf8Start
+            var i = 0
+            // 8-4-4-4-12 hex digits: dashes before digits 8, 12 (of the high
+            // half) and 0, 4 (of the low half).
+            for n in 0..<16 {
+                if n == 8 || n == 12 { out[i] = UInt8(ascii: "-"); i += 1 }
+                out[i] = hex[Int((h >> UInt64(60 - 4 * n)) & 0xF)]
+                i += 1
+            }
+            for n in 0..<16 {
+                if n == 0 || n == 4 { out[i] = UInt8(ascii: "-"); i += 1 }
+                out[i] = hex[Int((l >> UInt64(60 - 4 * n)) & 0xF)]
+                i += 1
+            }
+            return i
         }
-        for (i, shift) in stride(from: 60, through: 0, by: -4).enumerated() {
-            if i == 0 || i == 4 { out.append(UInt8(ascii: "-")) }
-            out.append(hex[Int((l >> UInt64(shift)) & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -47,15 +47,18 @@ public struct PixelEvent: Sendable, Equatable {
     /// `String` is made per parameter.
     ///
     /// - Parameter allowedWriteKeys: empty accepts any write key.
+    /// - Parameter workspace: memory to reuse; a long-lived process passes
+    ///   the same one for every hit of a thread.
     public static func build(
         type: EventType,
         query: UnsafeBufferPointer<UInt8>,
         facts: HitFacts,
         limits: PixelLimits = .default,
-        allowedWriteKeys: Set<String> = []
+        allowedWriteKeys: Set<String> = [],
+        workspace: EventWorkspace = EventWorkspace()
     ) throws(PixelError) -> PixelEvent {
-        var builder = EventBuilder(query: query, facts: facts, limits: limits)
-        defer { builder.deallocate() }
+        var builder = EventBuilder(workspace: workspace, query: query, facts: facts, limits: limits)
+        defer { builder.giveBack() }
         try builder.decode(query)
         return try builder.build(type: type, facts: facts, allowedWriteKeys: allowedWriteKeys)
     }

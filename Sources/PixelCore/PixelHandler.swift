@@ -7,6 +7,9 @@ public struct HandlerOutcome: Sendable, Equatable {
     public var response: PixelResponse
     public var logLevel: Level?
     public var logMessage: String?
+    /// The event was kept and the answer is the configured success answer,
+    /// the same bytes every time, which a transport may keep ready.
+    public var isStoredSuccess = false
 }
 
 /// Routes a hit, validates it, builds the event, hands it to the sink and
@@ -18,14 +21,19 @@ public struct PixelHandler: Sendable {
     /// pixel route answers 500 and the problems go to the log.
     public var fatalProblems: [ConfigurationProblem]
 
+    /// The answer to a stored event, made once.
+    let successResponse: PixelResponse
+
     public init(configuration: PixelConfiguration, problems: [ConfigurationProblem] = []) {
         self.configuration = configuration
         self.fatalProblems = problems.filter(\.isFatal)
+        successResponse = configuration.response == .text ? .text(200, "OK") : .gif()
     }
 
     static let retryAfterSeconds = "10"
 
-    public func handle(_ request: PixelRequest, sink: EventSink, nowMillis: Int64, newMessageId: () -> String) -> HandlerOutcome {
+    public func handle(_ request: PixelRequest, sink: EventSink, nowMillis: Int64, newMessageId: () -> String,
+                       workspace: EventWorkspace = EventWorkspace()) -> HandlerOutcome {
         guard let type = request.route else {
             return HandlerOutcome(response: .text(404, "not found"))
         }
@@ -49,7 +57,7 @@ public struct PixelHandler: Sendable {
                 let facts = HitFacts(receivedAtMillis: nowMillis, messageId: newMessageId(),
                                      userAgent: request.userAgent, clientIP: clientIP)
                 return try PixelEvent.build(type: type, query: buffer, facts: facts, limits: configuration.limits,
-                                            allowedWriteKeys: configuration.writeKeys)
+                                            allowedWriteKeys: configuration.writeKeys, workspace: workspace)
             }
         }
 
@@ -58,7 +66,7 @@ public struct PixelHandler: Sendable {
         case .failure(let error):
             outcome = refused(error, type: type, query: query, clientIP: clientIP, isHead: isHead, sink: sink, nowMillis: nowMillis)
         case .success(let event):
-            outcome = HandlerOutcome(response: success())
+            outcome = HandlerOutcome(response: success(), isStoredSuccess: true)
             if !isHead {
                 do {
                     try sink.store(event)
@@ -74,9 +82,7 @@ public struct PixelHandler: Sendable {
         return outcome
     }
 
-    func success() -> PixelResponse {
-        configuration.response == .text ? .text(200, "OK") : .gif()
-    }
+    public func success() -> PixelResponse { successResponse }
 
     func refused(_ error: PixelError, type: EventType, query: [UInt8], clientIP: String, isHead: Bool,
                  sink: EventSink, nowMillis: Int64) -> HandlerOutcome {

@@ -25,18 +25,27 @@ public struct PixelRequest: Sendable, Equatable {
     }
 
     /// Builds a request from CGI variable lookups (`REQUEST_METHOD`, …).
-    public init(cgiVariable: (String) -> [UInt8]?) {
-        func text(_ name: String) -> String? { cgiVariable(name).map { String(decoding: $0, as: UTF8.self) } }
+    /// Names are static strings, so a lookup needs no C string made for it.
+    public init(cgiVariable: (StaticString) -> UnsafeBufferPointer<UInt8>?) {
+        func text(_ name: StaticString) -> String? { cgiVariable(name).map { String(decoding: $0, as: UTF8.self) } }
+        let queryString = cgiVariable("QUERY_STRING")
+        // With QUERY_STRING present only the URI's path is read: keep just
+        // that, rather than make a second copy of a long query.
+        var requestURI = cgiVariable("REQUEST_URI")
+        if queryString != nil, let uri = requestURI, let q = uri.firstIndex(of: UInt8(ascii: "?")) {
+            requestURI = UnsafeBufferPointer(rebasing: uri[..<q])
+        }
         self.init(
-            method: text("REQUEST_METHOD"), requestURI: text("REQUEST_URI"), scriptName: text("SCRIPT_NAME"),
-            pathInfo: text("PATH_INFO"), queryString: cgiVariable("QUERY_STRING"), remoteAddr: text("REMOTE_ADDR"),
-            userAgent: text("HTTP_USER_AGENT"), forwardedFor: text("HTTP_X_FORWARDED_FOR"))
+            method: text("REQUEST_METHOD"), requestURI: requestURI.map { String(decoding: $0, as: UTF8.self) },
+            scriptName: text("SCRIPT_NAME"), pathInfo: text("PATH_INFO"), queryString: queryString.map(Array.init),
+            remoteAddr: text("REMOTE_ADDR"), userAgent: text("HTTP_USER_AGENT"), forwardedFor: text("HTTP_X_FORWARDED_FOR"))
     }
 
     /// The path: `REQUEST_URI` up to `?`, else `SCRIPT_NAME` + `PATH_INFO`.
     public var path: Substring {
         if let uri = requestURI, !uri.isEmpty {
-            return uri[..<(uri.firstIndex(of: "?") ?? uri.endIndex)]
+            // By bytes: `?` is ASCII, and Character steps are slow on long URIs.
+            return uri[..<(uri.utf8.firstIndex(of: UInt8(ascii: "?")) ?? uri.endIndex)]
         }
         return Substring((scriptName ?? "") + (pathInfo ?? ""))
     }
@@ -44,15 +53,23 @@ public struct PixelRequest: Sendable, Equatable {
     /// The query: `QUERY_STRING`, else `REQUEST_URI` after `?`.
     public var query: [UInt8] {
         if let queryString { return queryString }
-        if let uri = requestURI, let q = uri.firstIndex(of: "?") { return Array(uri[uri.index(after: q)...].utf8) }
+        if let uri = requestURI, let q = uri.utf8.firstIndex(of: UInt8(ascii: "?")) { return Array(uri.utf8[uri.utf8.index(after: q)...]) }
         return []
     }
 
     /// The event type this path routes to, by its end, under any prefix.
     public var route: EventType? {
-        let p = path
-        if p.hasSuffix("/pixel/v1/page") { return .page }
-        if p.hasSuffix("/pixel/v1/track") { return .track }
-        return nil
+        var p = path
+        return p.withUTF8 { bytes in
+            if PixelRequest.endsWith(bytes, "/pixel/v1/page") { return .page }
+            if PixelRequest.endsWith(bytes, "/pixel/v1/track") { return .track }
+            return nil
+        }
+    }
+
+    static func endsWith(_ bytes: UnsafeBufferPointer<UInt8>, _ suffix: StaticString) -> Bool {
+        let n = suffix.utf8CodeUnitCount
+        guard bytes.count >= n, let base = bytes.baseAddress else { return false }
+        return memoryEqual(base + (bytes.count - n), suffix.utf8Start, n)
     }
 }

@@ -7,8 +7,9 @@ import PixelCore
 public enum CGITransport {
     public static func serveOne(_ responder: Responder) {
         let request = PixelRequest(cgiVariable: { name in
-            guard let value = getenv(name) else { return nil }
-            return Array(UnsafeBufferPointer(start: UnsafeRawPointer(value).assumingMemoryBound(to: UInt8.self), count: strlen(value)))
+            let value = name.withUTF8Buffer { getenv(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self)) }
+            guard let value else { return nil }
+            return UnsafeBufferPointer(start: UnsafeRawPointer(value).assumingMemoryBound(to: UInt8.self), count: strlen(value))
         })
         writeAll(1, responder.respond(to: request))
     }

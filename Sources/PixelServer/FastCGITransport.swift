@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CFastCGI
 import PixelCore
+import Synchronization
 
 /// FastCGI through libfcgi: accepts requests on a listening socket and
 /// answers them one at a time until SIGTERM.
@@ -40,19 +41,133 @@ public enum FastCGITransport {
                 responder.logger.log(.error, "FCGX_Accept_r failed: \(String(cString: strerror(-rc))) (\(rc))")
                 break
             }
-            // libfcgi frees the parameters at the next accept: copy them now.
-            let envp = request.envp
-            let parsed = PixelRequest(cgiVariable: { name in
-                guard let value = FCGX_GetParam(name, envp) else { return nil }
-                return Array(UnsafeBufferPointer(start: UnsafeRawPointer(value).assumingMemoryBound(to: UInt8.self), count: strlen(value)))
-            })
-            let bytes = responder.respond(to: parsed)
-            bytes.withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) {
-                    _ = FCGX_PutStr($0.baseAddress, Int32($0.count), request.out)
+            answer(&request, responder)
+            FCGX_Finish_r(&request)
+        }
+    }
+
+    /// Serves on up to `maxThreads` threads, each with its own responder
+    /// (its own spool descriptors, so flock locks exclude threads exactly as
+    /// they exclude processes). A thread holds one FastCGI connection at a
+    /// time; with nginx's `fastcgi_keep_conn on` it keeps it between
+    /// requests. So that no connection waits behind another, a new thread
+    /// starts whenever the last thread waiting for a new connection takes
+    /// one, up to `maxThreads`; threads are not retired.
+    ///
+    /// Stopping: SIGTERM/SIGINT reach only the calling thread (the others
+    /// block them); it then interrupts every thread's accept, read or poll
+    /// with SIGUSR2 until each has answered the request in hand and returned.
+    public static func serve(listenFD: Int32, maxThreads: Int, makeResponder: @escaping @Sendable () -> Responder) {
+        guard maxThreads > 1 else {
+            serve(listenFD: listenFD, responder: makeResponder())
+            return
+        }
+        guard FCGX_Init() == 0 else {
+            makeResponder().logger.log(.error, "FCGX_Init failed")
+            return
+        }
+        var wake = sigaction()
+        wake.__sigaction_handler.sa_handler = { _ in }  // only to interrupt a blocked call
+        sigemptyset(&wake.sa_mask)
+        wake.sa_flags = 0
+        sigaction(SIGUSR2, &wake, nil)
+
+        var stops = sigset_t()
+        sigemptyset(&stops)
+        sigaddset(&stops, SIGTERM)
+        sigaddset(&stops, SIGINT)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &stops, &previous)  // inherited by the threads
+
+        let pool = ThreadPool(listenFD: listenFD, maxThreads: maxThreads, makeResponder: makeResponder)
+        pool.spawn()
+        // Wait for SIGTERM/SIGINT with them blocked except inside sigsuspend,
+        // so one arriving between the check and the wait is not missed.
+        var waitMask = previous
+        sigdelset(&waitMask, SIGTERM)
+        sigdelset(&waitMask, SIGINT)
+        while !stopRequested && pool.running > 0 { sigsuspend(&waitMask) }
+        // A thread may be about to block when a wake-up lands, so keep waking
+        // until every thread has returned.
+        while pool.running > 0 {
+            pool.wakeAll()
+            usleep(20_000)
+        }
+        pool.joinAll()
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
+    }
+
+    /// One pool thread: like `serve(listenFD:responder:)`, plus the
+    /// bookkeeping that tells the pool when to start another thread.
+    fileprivate static func poolLoop(_ pool: ThreadPool, responder: Responder) {
+        var request = FCGX_Request()
+        guard FCGX_InitRequest(&request, pool.listenFD, 0) == 0 else {
+            responder.logger.log(.error, "FCGX_InitRequest failed")
+            return
+        }
+        defer { FCGX_Free(&request, 1) }
+        var accepting = true  // counted among the pool's acceptors
+        while !stopRequested {
+            if request.ipcFd >= 0 && !accepting {
+                // A kept connection: wait for its next request, or its close,
+                // after which libfcgi accepts a new one in this thread.
+                switch waitForNextRequest(request.ipcFd) {
+                case .interrupted: continue
+                case .closed:
+                    accepting = true
+                    pool.acceptorBack()
+                case .request: break
                 }
             }
+            let rc = FCGX_Accept_r(&request)
+            if rc < 0 {
+                if stopRequested { break }
+                if rc == -Int32(EINTR) || rc == -Int32(ECONNABORTED) || rc == -Int32(EPROTO) { continue }
+                responder.logger.log(.error, "FCGX_Accept_r failed: \(String(cString: strerror(-rc))) (\(rc))")
+                break
+            }
+            if accepting {
+                accepting = false
+                pool.acceptorTookConnection()
+            }
+            answer(&request, responder)
             FCGX_Finish_r(&request)
+            if request.ipcFd < 0 {
+                accepting = true
+                pool.acceptorBack()
+            }
+        }
+    }
+
+    enum KeptConnection { case request, closed, interrupted }
+
+    /// Blocks until a kept connection has data (the next request) or is
+    /// closed by the web server; EINTR (a stop) returns `.interrupted`.
+    static func waitForNextRequest(_ fd: Int32) -> KeptConnection {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        if poll(&entry, 1, -1) < 0 { return errno == EINTR ? .interrupted : .closed }
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        if n > 0 { return .request }
+        if n < 0 && (errno == EAGAIN || errno == EINTR) { return .interrupted }
+        return .closed
+    }
+
+    /// Reads the request's parameters, answers it and writes the answer.
+    static func answer(_ request: inout FCGX_Request, _ responder: Responder) {
+        // libfcgi frees the parameters at the next accept: copy them now.
+        let envp = request.envp
+        let parsed = PixelRequest(cgiVariable: { name in
+            // A StaticString literal is NUL-terminated: a C string as it is.
+            let value = FCGX_GetParam(UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self), envp)
+            guard let value else { return nil }
+            return UnsafeBufferPointer(start: UnsafeRawPointer(value).assumingMemoryBound(to: UInt8.self), count: strlen(value))
+        })
+        let bytes = responder.respond(to: parsed)
+        bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) {
+                _ = FCGX_PutStr($0.baseAddress, Int32($0.count), request.out)
+            }
         }
     }
 
@@ -66,4 +181,85 @@ public enum FastCGITransport {
 
     /// In a worker: be sent SIGTERM when the supervisor dies.
     public static func terminateWithParent() { _ = pixelgate_terminate_with_parent() }
+}
+
+/// The threads of one worker process and the count of those waiting for a
+/// new connection; when that count reaches zero another thread starts.
+private final class ThreadPool: @unchecked Sendable {
+    let listenFD: Int32
+    let maxThreads: Int
+    let makeResponder: @Sendable () -> Responder
+    private let lock = Mutex<State>(State())
+    private let runningCount = Atomic<Int>(0)
+
+    struct State {
+        var threads: [pthread_t] = []
+        var acceptors = 0
+    }
+
+    init(listenFD: Int32, maxThreads: Int, makeResponder: @escaping @Sendable () -> Responder) {
+        self.listenFD = listenFD
+        self.maxThreads = maxThreads
+        self.makeResponder = makeResponder
+    }
+
+    var running: Int { runningCount.load(ordering: .sequentiallyConsistent) }
+
+    /// Starts a thread, counted as an acceptor, unless the pool is full.
+    func spawn() {
+        lock.withLock { state in
+            guard state.threads.count < maxThreads, !FastCGITransport.stopRequested else { return }
+            // Responders are made one at a time: libcurl's global set-up must
+            // not run in two threads at once.
+            let responder = makeResponder()
+            let job = ThreadJob { [self] in
+                FastCGITransport.poolLoop(self, responder: responder)
+                runningCount.subtract(1, ordering: .sequentiallyConsistent)
+            }
+            runningCount.add(1, ordering: .sequentiallyConsistent)
+            var thread = pthread_t()
+            let rc = pthread_create(&thread, nil, { raw in
+                let job = Unmanaged<ThreadJob>.fromOpaque(raw!).takeRetainedValue()
+                job.body()
+                return nil
+            }, Unmanaged.passRetained(job).toOpaque())
+            if rc == 0 {
+                state.threads.append(thread)
+                state.acceptors += 1
+            } else {
+                runningCount.subtract(1, ordering: .sequentiallyConsistent)
+                responder.logger.log(.error, "pthread_create: \(String(cString: strerror(rc)))")
+            }
+        }
+    }
+
+    /// An acceptor took a connection; if none is left waiting, start one.
+    func acceptorTookConnection() {
+        let none = lock.withLock { state in
+            state.acceptors -= 1
+            return state.acceptors <= 0
+        }
+        if none { spawn() }
+    }
+
+    func acceptorBack() {
+        lock.withLock { $0.acceptors += 1 }
+    }
+
+    func wakeAll() {
+        lock.withLock { state in
+            for thread in state.threads { pthread_kill(thread, SIGUSR2) }
+        }
+    }
+
+    func joinAll() {
+        let threads = lock.withLock { $0.threads }
+        for thread in threads { pthread_join(thread, nil) }
+    }
+}
+
+/// A thread's body, passed through pthread_create's context pointer.
+private final class ThreadJob: @unchecked Sendable {
+    let body: () -> Void
+    init(_ body: @escaping () -> Void) { self.body = body }
 }

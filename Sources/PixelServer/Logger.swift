@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CFastCGI
 import PixelCore
 import PixelSpool
 
@@ -16,8 +17,39 @@ public struct Logger: Sendable {
 }
 
 /// Fresh message ids: random UUIDs, which the pure core is given rather than makes.
+///
+/// The bits come from the kernel's CSPRNG (`getrandom`), 4 KiB at a time
+/// rather than one system call per id. Each process (and each serving
+/// thread) makes its own source after fork, so no two share a buffer.
 public struct MessageIDSource {
-    private var generator = SystemRandomNumberGenerator()
+    private var pool = [UInt64](repeating: 0, count: 512)
+    private var used = 512
+
     public init() {}
-    public mutating func next() -> String { UUIDText.v4(generator.next(), generator.next()) }
+
+    public mutating func next() -> String {
+        if used + 2 > pool.count { refill() }
+        defer { used += 2 }
+        return UUIDText.v4(pool[used], pool[used + 1])
+    }
+
+    private mutating func refill() {
+        pool.withUnsafeMutableBytes { buffer in
+            var filled = 0
+            while filled < buffer.count {
+                let n = pixelgate_getrandom(buffer.baseAddress! + filled, buffer.count - filled)
+                if n > 0 {
+                    filled += n
+                } else if errno != EINTR {
+                    // Never expected on Linux ≥ 3.17; fall back to Swift's source.
+                    var fallback = SystemRandomNumberGenerator()
+                    for i in stride(from: filled, to: buffer.count, by: 8) {
+                        buffer.storeBytes(of: fallback.next(), toByteOffset: i & ~7, as: UInt64.self)
+                    }
+                    filled = buffer.count
+                }
+            }
+        }
+        used = 0
+    }
 }

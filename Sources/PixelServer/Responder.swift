@@ -8,19 +8,28 @@ public final class Responder {
     public let sink: EventSink
     public let logger: Logger
     private var ids = MessageIDSource()
+    private let workspace = EventWorkspace()
+    /// The answer to GET and HEAD for a stored event, rendered once.
+    private let successBytes: [UInt8]
+    private let successHeadBytes: [UInt8]
 
     public init(handler: PixelHandler, sink: EventSink, logger: Logger) {
         self.handler = handler
         self.sink = sink
         self.logger = logger
+        var success = handler.success()
+        successBytes = success.cgiBytes()
+        success.sendsBody = false
+        successHeadBytes = success.cgiBytes()
     }
 
     /// Answers one request; returns the CGI output bytes.
     public func respond(to request: PixelRequest) -> [UInt8] {
-        let outcome = handler.handle(request, sink: sink, nowMillis: SystemClock.nowMillis(), newMessageId: { ids.next() })
+        let outcome = handler.handle(request, sink: sink, nowMillis: SystemClock.nowMillis(), newMessageId: { ids.next() }, workspace: workspace)
         if let level = outcome.logLevel, let message = outcome.logMessage {
             logger.log(level, message)
         }
+        if outcome.isStoredSuccess { return outcome.response.sendsBody ? successBytes : successHeadBytes }
         return outcome.response.cgiBytes()
     }
 }

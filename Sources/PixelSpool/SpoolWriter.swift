@@ -25,6 +25,12 @@ public final class SpoolWriter {
     private var lockFD: Int32 = -1
     private var activeFD: Int32 = -1
     private var activeIdentity: (dev: UInt, ino: UInt) = (0, 0)
+    /// When the active file was created (the lock file's stamp), read when
+    /// we open it rather than on every append.
+    private var activeBornMillis: Int64 = 0
+    /// The active file's size after our last append: while it is unchanged,
+    /// its last byte is our newline and needs no reading.
+    private var sizeAfterOurAppend = -1
     private var generator = SystemRandomNumberGenerator()
 
     public init(directory: String, settings: SpoolSettings = SpoolSettings()) {
@@ -43,9 +49,9 @@ public final class SpoolWriter {
         precondition(line.last == 0x0A, "a spool line ends with a newline")
         var report = AppendReport()
         let fd = try withLock { () throws(SpoolError) -> Int32 in
-            let fd = try openActive()
-            var size = Int(try Sys.fstat(fd, layout.activeFile).st_size)
-            if size > 0 {
+            let (fd, currentSize) = try openActive()
+            var size = currentSize
+            if size > 0 && size != sizeAfterOurAppend {
                 let kept = try lastCompleteLineEnd(fd, size: size, path: layout.activeFile)
                 if kept < size {
                     try Sys.ftruncate(fd, kept, layout.activeFile)
@@ -66,8 +72,9 @@ public final class SpoolWriter {
                 try? Sys.ftruncate(fd, size, layout.activeFile)
                 throw err
             }
+            sizeAfterOurAppend = size + written
             if case .interval = settings.fsync { try syncIfDue(fd) }
-            let tooOld = try activeAgeMillis() >= Int64(settings.sealSeconds) * 1000
+            let tooOld = Sys.nowMillis() - activeBornMillis >= Int64(settings.sealSeconds) * 1000
             if size + written >= settings.sealBytes || tooOld {
                 report.sealedAs = try sealActive()
                 activeFD = -1  // closed below, after the sync
@@ -140,17 +147,19 @@ public final class SpoolWriter {
         return try body()
     }
 
-    /// Our descriptor for the active file, reopened when the file it refers
-    /// to was sealed (renamed) or removed by another process.
-    private func openActive() throws(SpoolError) -> Int32 {
+    /// Our descriptor for the active file and its size, reopened when the
+    /// file it refers to was sealed (renamed) or removed by another process.
+    /// One stat by path both checks that and gives the size.
+    private func openActive() throws(SpoolError) -> (Int32, Int) {
         if activeFD >= 0 {
             if let st = try Sys.statIfExists(layout.activeFile),
                UInt(st.st_dev) == activeIdentity.dev, UInt(st.st_ino) == activeIdentity.ino {
-                return activeFD
+                return (activeFD, Int(st.st_size))
             }
             Sys.close(activeFD)
             activeFD = -1
         }
+        sizeAfterOurAppend = -1
         var created = true
         var fd: Int32
         do throws(SpoolError) {
@@ -167,7 +176,8 @@ public final class SpoolWriter {
         let st = try Sys.fstat(fd, layout.activeFile)
         activeFD = fd
         activeIdentity = (UInt(st.st_dev), UInt(st.st_ino))
-        return fd
+        activeBornMillis = Sys.millis(try Sys.fstat(lockFD, layout.lockFile).st_mtim)
+        return (fd, Int(st.st_size))
     }
 
     private func activeAgeMillis() throws(SpoolError) -> Int64 {

@@ -16,9 +16,12 @@ enum PixelgateCommand {
       pixelgate                  as CGI (started by a web server), or as a FastCGI
                                  responder when stdin is a listening socket
                                  (mod_fcgid, spawn-fcgi, systemd socket activation)
-      pixelgate serve --listen ADDRESS [--workers N] [--backlog N] [--socket-mode MODE]
+      pixelgate serve --listen ADDRESS [--workers N] [--threads N] [--backlog N] [--socket-mode MODE]
                                  a FastCGI daemon for nginx fastcgi_pass or Apache
-                                 mod_proxy_fcgi; ADDRESS is HOST:PORT or /path/to.sock
+                                 mod_proxy_fcgi; ADDRESS is HOST:PORT or /path/to.sock;
+                                 --threads N lets each worker serve up to N connections at
+                                 once, starting threads as connections arrive (for nginx
+                                 fastcgi_keep_conn with an upstream keepalive pool)
       pixelgate drain --follow [--interval SECONDS]
                                  the same as a service: a pass every interval until SIGTERM
       pixelgate drain --once [--max-seconds N]
@@ -191,6 +194,7 @@ enum PixelgateCommand {
     static func serve(_ arguments: [String]) -> Int32 {
         var listen: String?
         var workers = 2
+        var threads = 1
         var backlog: Int32 = 1024
         var socketMode: mode_t = 0o660
         var i = 0
@@ -205,6 +209,9 @@ enum PixelgateCommand {
             case "--workers":
                 guard let v = value(), let n = Int(v), n >= 1, n <= 256 else { return usageError("--workers takes a number from 1 to 256") }
                 workers = n
+            case "--threads":
+                guard let v = value(), let n = Int(v), n >= 1, n <= 256 else { return usageError("--threads takes a number from 1 to 256") }
+                threads = n
             case "--backlog":
                 guard let v = value(), let n = Int32(v), n >= 1 else { return usageError("--backlog takes a positive number") }
                 backlog = n
@@ -223,7 +230,7 @@ enum PixelgateCommand {
         return supervisor.run { fd in
             // Each worker opens its own spool descriptors: flock locks belong
             // to an open file, so sharing one across fork would not exclude.
-            FastCGITransport.serve(listenFD: fd, responder: makeResponder(configuration, problems, logger: logger))
+            FastCGITransport.serve(listenFD: fd, maxThreads: threads) { makeResponder(configuration, problems, logger: logger) }
         }
     }
 

@@ -117,10 +117,11 @@ final class ServeProcess {
     let listen: String
     let logPath: String
 
-    init(listen: String, workers: Int, environment: [String: String], socketMode: String? = nil) throws {
+    init(listen: String, workers: Int, threads: Int = 1, environment: [String: String], socketMode: String? = nil) throws {
         self.listen = listen
         logPath = NSTemporaryDirectory() + "pixelgate-serve-\(UUID().uuidString.prefix(8)).log"
-        child = try ChildProcess(pixelgateBinary, ["serve", "--listen", listen, "--workers", String(workers)] + (socketMode.map { ["--socket-mode", $0] } ?? []),
+        child = try ChildProcess(pixelgateBinary, ["serve", "--listen", listen, "--workers", String(workers), "--threads", String(threads)]
+                                     + (socketMode.map { ["--socket-mode", $0] } ?? []),
                                  environment: environment, log: logPath)
         let client = self.client
         guard waitUntil({ (try? client.connect()).map { close($0); return true } ?? false }) else {

@@ -24,6 +24,41 @@ struct NginxTests {
         #expect(serve.stop().status == 0)
     }
 
+    /// nginx keeps FastCGI connections open (`fastcgi_keep_conn on`, an
+    /// upstream keepalive pool) to a threaded `serve`: every hit is answered
+    /// and stored once, connections really stay open, and SIGTERM still stops
+    /// every thread promptly.
+    @Test func keptConnectionsToThreadedServe() throws {
+        let scratch = Scratch()
+        let spool = try worldWritableSpool(scratch)
+        let backend = freePort(), port = freePort()
+        let serve = try ServeProcess(listen: "127.0.0.1:\(backend)", workers: 2, threads: 64, environment: ["PIXELGATE_SPOOL_DIR": spool])
+        let conf = try shippedConfig("nginx-conf/pixelgate-serve-keepalive.conf",
+                                     [("127.0.0.1:8080", "127.0.0.1:\(port)"), ("127.0.0.1:9000", "127.0.0.1:\(backend)")])
+        let nginx = try startNginx(serverBlock: conf, port: port, in: scratch.path + "/nginx")
+        try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool)
+
+        // 8 clients × 150 hits at once; curl fetches its URLs one after another.
+        let statuses = LockedArray<String>()
+        onThreads(8) { client in
+            let urls = (0..<150).map { "http://127.0.0.1:\(port)/pixel/v1/page?writeKey=wk&anonymousId=c\(client)-\($0)" }
+            let out = (try? runProcess("/usr/bin/curl", ["-s", "-w", "%{http_code}\\n"] + urls.flatMap { ["-o", "/dev/null", $0] },
+                                       environment: nil).stdout) ?? []
+            statuses.append(contentsOf: String(decoding: out, as: UTF8.self).split(separator: "\n").map(String.init))
+        }
+        #expect(statuses.values.count == 1200)
+        #expect(statuses.values.allSatisfy { $0 == "200" })
+        // The pool holds connections to pixelgate open between requests.
+        #expect(establishedConnections(toPort: backend) > 0)
+
+        let ids = try spooledEvents(spool).compactMap { ($0["event"] as? [String: Any])?["anonymousId"] as? String }
+        #expect(ids.count == 1202)
+        #expect(Set(ids).count == 1201)  // exerciseDeployment sends visitor-1 twice
+        nginx.stop()
+        let stopped = serve.stop()
+        #expect(stopped.status == 0, "\(stopped.log)")
+    }
+
     @Test func fastcgiPassToServeOverUnixSocket() throws {
         let scratch = Scratch()
         let spool = try worldWritableSpool(scratch)
@@ -100,4 +135,32 @@ struct NginxTests {
         nginx.stop()
         #expect(serve.stop().status == 0)
     }
+}
+
+/// TCP connections in ESTABLISHED state whose remote end is 127.0.0.1:`port`.
+func establishedConnections(toPort port: Int) -> Int {
+    // Read to the end: a /proc file reports size 0, and a one-shot read of
+    // it stops after the first page.
+    let table = String(decoding: FileHandle(forReadingAtPath: "/proc/net/tcp")?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+    let hex = String(port, radix: 16, uppercase: true)
+    let remote = "0100007F:" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    return table.split(separator: "\n").dropFirst().filter { line in
+        let fields = line.split(separator: " ")
+        return fields.count > 3 && fields[2] == remote && fields[3] == "01"
+    }.count
+}
+
+/// Every event line in the spool's files, parsed.
+func spooledEvents(_ spool: String) throws -> [[String: Any]] {
+    try FileManager.default.contentsOfDirectory(atPath: spool).filter { $0.hasSuffix(".ndjson") }.flatMap { name in
+        try String(contentsOfFile: spool + "/" + name, encoding: .utf8).split(separator: "\n").map { try jsonObject(String($0)) }
+    }
+}
+
+/// An array several threads append to.
+final class LockedArray<Element>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [Element] = []
+    func append(contentsOf more: [Element]) { lock.lock(); items += more; lock.unlock() }
+    var values: [Element] { lock.lock(); defer { lock.unlock() }; return items }
 }

@@ -88,6 +88,31 @@ struct ReferenceModelTests {
         #expect(accepted < 35_000)
     }
 
+    /// Wide objects (past the member index's threshold), replaced and
+    /// refilled: the index must agree with a plain scan.
+    @Test func wideObjectsGiveTheSameLine() {
+        var random = SplitMix64(state: 4)
+        let parents = ["properties", "context", "properties.items.0", "a"]
+        for _ in 0..<3_000 {
+            var pairs = ["writeKey=wk", "anonymousId=a1"]
+            for _ in 0..<Int.random(in: 10...80, using: &random) {
+                let parent = parents.randomElement(using: &random)!
+                switch Int.random(in: 0..<12, using: &random) {
+                case 0: pairs.append(parent + "=flat")  // a string replaces the object
+                case 1: pairs.append(parent + ".k\(Int.random(in: 0..<40, using: &random)).deeper=x")
+                default: pairs.append(parent + ".k\(Int.random(in: 0..<40, using: &random))=v\(Int.random(in: 0..<9, using: &random))")
+                }
+            }
+            let query = pairs.joined(separator: "&")
+            let got = ReferenceModelTests.shipped(.page, query, limits: .default)
+            #expect(got == ReferenceModelTests.reference(.page, query, limits: .default), "query: \(query)")
+            guard case .success = got else {
+                Issue.record("refused: \(query)")
+                return
+            }
+        }
+    }
+
     @Test func everyAcceptedLineIsOneValidJSONRecord() {
         var random = SplitMix64(state: 3)
         for _ in 0..<5_000 {

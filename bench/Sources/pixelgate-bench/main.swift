@@ -41,6 +41,19 @@ func format3(_ x: Double) -> String {
 let ampPage = "writeKey=2AbCwk&context.library.name=Rudderstack%20AMP%20SDK&context.library.version=1.0.0&context.platform=AMP&anonymousId=amp-3f2a9c&context.locale=en-US&context.userAgent=Mozilla%2F5.0%20(iPhone%3B%20CPU%20iPhone%20OS%2017_0)&context.page.path=%2Fblog%2Fpost&context.page.url=https%3A%2F%2Fexample.com%2Fblog%2Fpost&context.page.referrer=https%3A%2F%2Fnews.example%2F&context.page.title=Hello%20World&context.screen.width=390&context.screen.height=844&properties.path=%2Fblog%2Fpost&properties.url=https%3A%2F%2Fexample.com%2Fblog%2Fpost&properties.referrer=https%3A%2F%2Fnews.example%2F&properties.title=Hello%20World&name=Blog%20Post"
 
 let query = Array(ampPage.utf8)
+
+/// The bytes of a query file (bench/query.sh output); empty if unreadable.
+func readQuery(_ path: String) -> [UInt8] {
+    guard let file = fopen(path, "r") else { return [] }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var c = fgetc(file)
+    while c != EOF {
+        bytes.append(UInt8(c))
+        c = fgetc(file)
+    }
+    return bytes
+}
 let facts = HitFacts(receivedAtMillis: 1_795_785_972_345, messageId: "6f1c2a8e-3b4d-4e5f-9a0b-1c2d3e4f5a6b", userAgent: "Mozilla/5.0", clientIP: "203.0.113.7")
 
 // `pixelgate-bench fill DIR N`: N events of the AMP sample (each with its
@@ -58,10 +71,13 @@ if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "fill", let n =
 
 // `pixelgate-bench profile N`: only the core, N times, for a profiler
 // (`perf record`, `valgrind --tool=callgrind`).
-if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "profile", let n = Int(CommandLine.arguments[2]) {
+// `pixelgate-bench profile N FILE` profiles the query in FILE instead.
+if CommandLine.arguments.count >= 3, CommandLine.arguments[1] == "profile", let n = Int(CommandLine.arguments[2]) {
+    let profiled = CommandLine.arguments.count > 3 ? readQuery(CommandLine.arguments[3]) : query
     var bytes = 0
+    let workspace = EventWorkspace()
     for _ in 0..<n {
-        bytes += query.withUnsafeBufferPointer { try! PixelEvent.build(type: .page, query: $0, facts: facts).recordLine.count }
+        bytes += profiled.withUnsafeBufferPointer { try! PixelEvent.build(type: .page, query: $0, facts: facts, workspace: workspace).recordLine.count }
     }
     print(bytes / n, "bytes a line")
     exit(0)
@@ -70,9 +86,11 @@ if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "profile", let 
 let directory = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "/var/tmp/pixelgate-bench-\(getpid())"
 
 var sink: [UInt8] = []
-let core = measure(rounds: 7, count: 20_000) { _ in
+// One workspace for all hits, as a serving thread keeps one.
+let workspace = EventWorkspace()
+let core = measure(rounds: 15, count: 20_000) { _ in
     let line = query.withUnsafeBufferPointer { buffer -> [UInt8] in
-        try! PixelEvent.build(type: .page, query: buffer, facts: facts).recordLine
+        try! PixelEvent.build(type: .page, query: buffer, facts: facts, workspace: workspace).recordLine
     }
     sink = line
 }
@@ -81,6 +99,16 @@ let line = sink
 print("| what | median per event | events/s | vs. fsync never |")
 print("|---|---|---|---|")
 print("| core: parse + map + encode the AMP sample page URL (\(query.count) B query → \(line.count) B line) | \(format(core)) | \(Int(1e9 / core)) | — |")
+// Further arguments: files holding larger queries (bench/query.sh SIZE), for
+// how the core grows with the query.
+for path in CommandLine.arguments.dropFirst(2) {
+    let bytes = readQuery(path)
+    var size = 0
+    let t = measure(rounds: 7, count: 4_000) { _ in
+        size = bytes.withUnsafeBufferPointer { try! PixelEvent.build(type: .page, query: $0, facts: facts, workspace: workspace).recordLine.count }
+    }
+    print("| core, \(bytes.count) B query → \(size) B line | \(format(t)) | \(Int(1e9 / t)) | — |")
+}
 
 var never = 0.0
 for (name, policy, count) in [("never", FsyncPolicy.never, 20_000), ("1s", .interval(millis: 1000), 20_000), ("always", .always, 1_000)] {

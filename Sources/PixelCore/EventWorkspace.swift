@@ -1,0 +1,70 @@
+/// Memory the event builder reuses from one hit to the next: the text and
+/// node buffers, the segment and pair lists, the name set and the line
+/// scratch. A long-lived process keeps one per serving thread, so a hit
+/// allocates little more than its final line; without one, each build
+/// makes its own. Not for use by two builds at once.
+public final class EventWorkspace {
+    var text: UnsafeMutablePointer<UInt8>
+    var textCapacity: Int
+    var nodes: UnsafeMutablePointer<EventTree.Node>
+    var nodeCapacity: Int
+    var segments: UnsafeMutablePointer<EventTree.Segment>
+    var segmentCapacity: Int
+    var line: UnsafeMutablePointer<UInt8>
+    var lineCapacity: Int
+    var index: UnsafeMutablePointer<EventTree.IndexEntry>
+    var indexCapacity: Int
+    var pairs: [PairSpans] = []
+    var slots: [ByteSpan?] = []
+
+    public init() {
+        textCapacity = 4096
+        text = EventWorkspace.zeroed(textCapacity + EventTree.slack)
+        nodeCapacity = 128
+        nodes = .allocate(capacity: nodeCapacity)
+        segmentCapacity = 16
+        segments = .allocate(capacity: segmentCapacity)
+        lineCapacity = 8192
+        line = .allocate(capacity: lineCapacity)
+        indexCapacity = 256
+        index = .allocate(capacity: indexCapacity)
+        EventTree.clear(index, indexCapacity)
+    }
+
+    deinit {
+        text.deallocate()
+        nodes.deallocate()
+        segments.deallocate()
+        line.deallocate()
+        index.deallocate()
+    }
+
+    /// Text memory is zeroed once when allocated, so 8-byte loads past the
+    /// end of a span always read initialized bytes.
+    static func zeroed(_ count: Int) -> UnsafeMutablePointer<UInt8> {
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: count)
+        p.initialize(repeating: 0, count: count)
+        return p
+    }
+
+    func reserve(text needed: Int, segments neededSegments: Int) {
+        if needed > textCapacity {
+            text.deallocate()
+            textCapacity = max(needed, 2 * textCapacity)
+            text = EventWorkspace.zeroed(textCapacity + EventTree.slack)
+        }
+        if neededSegments > segmentCapacity {
+            segments.deallocate()
+            segmentCapacity = neededSegments
+            segments = .allocate(capacity: segmentCapacity)
+        }
+    }
+
+    func reserve(line needed: Int) {
+        if needed > lineCapacity {
+            line.deallocate()
+            lineCapacity = max(needed, 2 * lineCapacity)
+            line = .allocate(capacity: lineCapacity)
+        }
+    }
+}
