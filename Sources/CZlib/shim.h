@@ -30,7 +30,7 @@ static inline long pixelgate_gzip(const pixelgate_zlib_api *api, const void *in,
     z_stream stream;
     memset(&stream, 0, sizeof stream);
     /* windowBits 15 + 16: a gzip wrapper rather than zlib's. */
-    if (api->deflate_init2(&stream, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, (int)sizeof(z_stream)) != Z_OK)
+    if (api->deflate_init2(&stream, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, (int)sizeof(z_stream)) != Z_OK)
         return -1;
     stream.next_in = (Bytef *)in;
     stream.avail_in = (uInt)in_length;

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CFastCGI
 import PixelCore
+import PixelSpool
 import Synchronization
 
 /// FastCGI through libfcgi: accepts requests on a listening socket and
@@ -212,23 +213,18 @@ private final class ThreadPool: @unchecked Sendable {
             // Responders are made one at a time: libcurl's global set-up must
             // not run in two threads at once.
             let responder = makeResponder()
-            let job = ThreadJob { [self] in
-                FastCGITransport.poolLoop(self, responder: responder)
+            runningCount.add(1, ordering: .sequentiallyConsistent)
+            let handoff = Handoff(responder)
+            let thread = startThread { [self] in
+                FastCGITransport.poolLoop(self, responder: handoff.value)
                 runningCount.subtract(1, ordering: .sequentiallyConsistent)
             }
-            runningCount.add(1, ordering: .sequentiallyConsistent)
-            var thread = pthread_t()
-            let rc = pthread_create(&thread, nil, { raw in
-                let job = Unmanaged<ThreadJob>.fromOpaque(raw!).takeRetainedValue()
-                job.body()
-                return nil
-            }, Unmanaged.passRetained(job).toOpaque())
-            if rc == 0 {
+            if let thread {
                 state.threads.append(thread)
                 state.acceptors += 1
             } else {
                 runningCount.subtract(1, ordering: .sequentiallyConsistent)
-                responder.logger.log(.error, "pthread_create: \(String(cString: strerror(rc)))")
+                responder.logger.log(.error, "pthread_create: \(String(cString: strerror(errno)))")
             }
         }
     }
@@ -258,8 +254,9 @@ private final class ThreadPool: @unchecked Sendable {
     }
 }
 
-/// A thread's body, passed through pthread_create's context pointer.
-private final class ThreadJob: @unchecked Sendable {
-    let body: () -> Void
-    init(_ body: @escaping () -> Void) { self.body = body }
+/// Hands a value made on one thread to the thread that alone uses it from
+/// then on (a responder is used by one thread at a time).
+private struct Handoff<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

@@ -67,13 +67,27 @@ public final class DataPlaneClient {
         return Array(out[0..<n])
     }
 
+    /// A batch body as it goes on the wire: gzipped when that is on.
+    public struct PreparedBody: Sendable {
+        public var bytes: [UInt8]
+        public var gzipped: Bool
+    }
+
+    /// Compresses `body` if gzip is on. Safe to call from another thread
+    /// while this client sends: it only reads the loaded zlib functions.
+    public func prepare(_ body: [UInt8]) -> PreparedBody {
+        if let compressed = gzipped(body) { return PreparedBody(bytes: compressed, gzipped: true) }
+        return PreparedBody(bytes: body, gzipped: false)
+    }
+
     public func send(writeKey: String, body uncompressed: [UInt8]) -> DeliveryResult {
+        send(writeKey: writeKey, prepared: prepare(uncompressed))
+    }
+
+    public func send(writeKey: String, prepared: PreparedBody) -> DeliveryResult {
         var lines = ["Content-Type: application/json", "Authorization: Basic " + Base64.encode(Array((writeKey + ":").utf8)), "Expect:"]
-        var body = uncompressed
-        if let compressed = gzipped(uncompressed) {
-            body = compressed
-            lines.append("Content-Encoding: gzip")
-        }
+        let body = prepared.bytes
+        if prepared.gzipped { lines.append("Content-Encoding: gzip") }
         var headers: UnsafeMutablePointer<curl_slist>? = nil
         for line in lines {
             headers = api.slist_append(headers, line)

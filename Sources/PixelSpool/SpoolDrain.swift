@@ -100,52 +100,44 @@ public final class SpoolDrain {
         let content = try SpoolStatus.readFile(path)
         var offset = min(readProgress(progressPath), content.count)
 
-        while offset < content.count {
-            guard let newline = content[offset...].firstIndex(of: 0x0A) else {
-                // A torn last line: a writer was killed in mid-write.
-                setAside(content[offset...], reason: "incomplete last line", report: &report)
-                offset = content.count
-                break
-            }
-            guard let first = SpoolLine.parse(content[offset..<newline]) else {
-                setAside(content[offset..<newline], reason: "not a spool record", report: &report)
-                offset = newline + 1
+        // While one batch is on the wire, the next is read, checked and
+        // compressed on another thread: the drain's own work overlaps the
+        // data plane's.
+        let planner = BatchPlanner(content: content, maxBatchBytes: settings.maxBatchBytes, client: client)
+        let resumeAt = offset
+        var next: BackgroundTask<PlannedBatch>? = offset < content.count ? BackgroundTask { planner.plan(from: resumeAt) } : nil
+        while let pending = next {
+            let batch = pending.wait()
+            next = nil
+            for (range, reason) in batch.setAside { setAside(content[range], reason: reason, report: &report) }
+            if !batch.setAside.isEmpty {
+                offset = batch.start
                 try saveProgress(offset, progressPath)
-                continue
             }
-            // A batch: consecutive readable lines with this write key.
-            var events: [ArraySlice<UInt8>] = [content[first.eventRange]]
-            var lines: [Range<Int>] = [offset..<newline]
-            var size = first.eventRange.count
-            var end = newline + 1
-            while end < content.count, let next = content[end...].firstIndex(of: 0x0A),
-                  let line = SpoolLine.parse(content[end..<next]), line.writeKey == first.writeKey,
-                  size + line.eventRange.count + 32 <= settings.maxBatchBytes {
-                events.append(content[line.eventRange])
-                lines.append(end..<next)
-                size += line.eventRange.count + 1
-                end = next + 1
-            }
-            let body = DataPlaneClient.batchBody(events)
-            switch deliver(writeKey: first.writeKey, body: body, deadline: deadline) {
+            guard let writeKey = batch.writeKey else { continue }  // only set-asides, up to the end
+            let following = batch.end
+            if following < content.count { next = BackgroundTask { planner.plan(from: following) } }
+            switch deliver(writeKey: writeKey, body: batch.body, deadline: deadline) {
             case .delivered:
                 report.batches += 1
-                report.delivered += events.count
-                report.deliveredBytes += body.count
+                report.delivered += batch.lines.count
+                report.deliveredBytes += batch.bodyBytes
             case .rejected(let status, let answer):
                 report.batches += 1
-                report.rejected += events.count
-                log(.warn, "data plane refused a batch of \(events.count) (HTTP \(status)): \(answer.prefix(200)); kept in rejected/\(SpoolLayout.rejectedUpstreamName)")
-                for range in lines { keepRejected(content[range], status: status, answer: answer) }
+                report.rejected += batch.lines.count
+                log(.warn, "data plane refused a batch of \(batch.lines.count) (HTTP \(status)): \(answer.prefix(200)); kept in rejected/\(SpoolLayout.rejectedUpstreamName)")
+                for range in batch.lines { keepRejected(content[range], status: status, answer: answer) }
             case .retry(let reason, _):
-                try saveProgress(offset, progressPath)
+                _ = next?.wait()
+                try saveProgress(batch.start, progressPath)
                 report.unfinished = "data plane unavailable: \(reason)"
                 return
             }
-            offset = end
+            offset = batch.end
             try saveProgress(offset, progressPath)
             settings.onBatch(report)
             if settings.shouldStop() && offset < content.count {
+                _ = next?.wait()
                 report.unfinished = "stopped"
                 return
             }
@@ -155,10 +147,10 @@ public final class SpoolDrain {
     }
 
     /// Sends one batch, retrying what is worth retrying until the deadline.
-    func deliver(writeKey: String, body: [UInt8], deadline: Int64) -> DeliveryResult {
+    func deliver(writeKey: String, body: DataPlaneClient.PreparedBody, deadline: Int64) -> DeliveryResult {
         var attempt = 0
         while true {
-            let result = client.send(writeKey: writeKey, body: body)
+            let result = client.send(writeKey: writeKey, prepared: body)
             guard case .retry(let reason, let retryAfter) = result else { return result }
             let backoff = min(settings.retryCapMillis, settings.retryBaseMillis << min(attempt, 16))
             // Full jitter over the upper half: drains on many hosts spread out.
@@ -218,3 +210,108 @@ public final class SpoolDrain {
     }
 }
 
+
+/// The next batch of a spool file, ready to send: the unreadable lines met
+/// before it, and its lines, write key and body.
+struct PlannedBatch: Sendable {
+    /// Lines to set aside first, with the reason.
+    var setAside: [(Range<Int>, String)] = []
+    /// Where the batch starts (after the set-aside lines).
+    var start: Int
+    /// Nil when only set-aside lines were left.
+    var writeKey: String?
+    var lines: [Range<Int>] = []
+    var body = DataPlaneClient.PreparedBody(bytes: [], gzipped: false)
+    var bodyBytes = 0
+    /// Where the next batch starts.
+    var end: Int
+}
+
+/// Cuts a spool file's content into batches: consecutive readable lines with
+/// the same write key, up to the batch size. Reads only; runs on a helper
+/// thread while the drain sends.
+final class BatchPlanner: @unchecked Sendable {
+    let content: [UInt8]
+    let maxBatchBytes: Int
+    /// Used only for `prepare`, which reads nothing the sending thread changes.
+    let client: DataPlaneClient
+
+    init(content: [UInt8], maxBatchBytes: Int, client: DataPlaneClient) {
+        self.content = content
+        self.maxBatchBytes = maxBatchBytes
+        self.client = client
+    }
+
+    /// The index of the next newline at or after `from`.
+    func newline(from: Int) -> Int? {
+        content.withUnsafeBufferPointer { b -> Int? in
+            guard from < b.count, let hit = memchr(b.baseAddress! + from, 0x0A, b.count - from) else { return nil }
+            return UnsafeRawPointer(hit) - UnsafeRawPointer(b.baseAddress!)
+        }
+    }
+
+    func plan(from start: Int) -> PlannedBatch {
+        var offset = start
+        var setAside: [(Range<Int>, String)] = []
+        while offset < content.count {
+            guard let end = newline(from: offset) else {
+                // A torn last line: a writer was killed in mid-write.
+                setAside.append((offset..<content.count, "incomplete last line"))
+                return PlannedBatch(setAside: setAside, start: content.count, end: content.count)
+            }
+            guard let first = SpoolLine.parse(content[offset..<end]) else {
+                setAside.append((offset..<end, "not a spool record"))
+                offset = end + 1
+                continue
+            }
+            var events: [ArraySlice<UInt8>] = [content[first.eventRange]]
+            var lines: [Range<Int>] = [offset..<end]
+            var size = first.eventRange.count
+            var next = end + 1
+            while next < content.count, let lineEnd = newline(from: next),
+                  let line = SpoolLine.parse(content[next..<lineEnd]), line.writeKey == first.writeKey,
+                  size + line.eventRange.count + 32 <= maxBatchBytes {
+                events.append(content[line.eventRange])
+                lines.append(next..<lineEnd)
+                size += line.eventRange.count + 1
+                next = lineEnd + 1
+            }
+            let body = DataPlaneClient.batchBody(events)
+            return PlannedBatch(setAside: setAside, start: offset, writeKey: first.writeKey, lines: lines,
+                                body: client.prepare(body), bodyBytes: body.count, end: next)
+        }
+        return PlannedBatch(setAside: setAside, start: content.count, end: content.count)
+    }
+}
+
+/// Runs `body` on its own thread; `wait()` joins it and returns the result.
+final class BackgroundTask<T: Sendable> {
+    /// What the thread runs and where it leaves the result; the thread owns
+    /// one reference until it ends, `wait()` reads the result after join.
+    private final class Work: @unchecked Sendable {
+        let body: @Sendable () -> T
+        var result: T?
+        init(_ body: @escaping @Sendable () -> T) { self.body = body }
+        func run() { result = body() }
+    }
+
+    private let work: Work
+    private let thread: pthread_t?
+    private var joined = false
+
+    init(_ body: @escaping @Sendable () -> T) {
+        let work = Work(body)
+        self.work = work
+        thread = startThread { work.run() }
+        if thread == nil { work.run() }  // no thread to be had: do it here
+    }
+
+    /// Joins the thread (once) and returns what it made.
+    func wait() -> T {
+        if let thread, !joined {
+            pthread_join(thread, nil)
+            joined = true
+        }
+        return work.result!
+    }
+}

@@ -193,3 +193,24 @@ public enum SystemClock {
         while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
     }
 }
+
+/// A thread's body, passed through pthread_create's context pointer.
+private final class ThreadBody: @unchecked Sendable {
+    let run: @Sendable () -> Void
+    init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+}
+
+/// Starts a thread running `run`; nil when the system refuses one.
+/// (Outside any generic context: Swift 6.3's region analysis crashes on a
+/// C callback literal inside a generic type.)
+public func startThread(_ run: @escaping @Sendable () -> Void) -> pthread_t? {
+    let context = Unmanaged.passRetained(ThreadBody(run)).toOpaque()
+    var handle = pthread_t()
+    let created = pthread_create(&handle, nil, { raw in
+        Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue().run()
+        return nil
+    }, context)
+    if created == 0 { return handle }
+    Unmanaged<ThreadBody>.fromOpaque(context).release()
+    return nil
+}
