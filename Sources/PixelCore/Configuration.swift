@@ -72,6 +72,9 @@ public struct PixelConfiguration: Sendable, Equatable {
     public var dataPlaneURL: String?
     /// Empty accepts any write key.
     public var writeKeys: Set<String> = []
+    /// Write key → secret, for signed pixel URLs. A key listed here only
+    /// accepts hits carrying a good `sig`.
+    public var signingKeys: [String: String] = [:]
     public var response: ResponseFormat = .text
     public var trustedProxies: [IPNetwork] = []
     public var limits = PixelLimits()
@@ -93,7 +96,7 @@ public struct PixelConfiguration: Sendable, Equatable {
         "PIXELGATE_RESPONSE", "PIXELGATE_TRUSTED_PROXIES", "PIXELGATE_MAX_QUERY_BYTES", "PIXELGATE_MAX_PAIRS",
         "PIXELGATE_MAX_KEY_BYTES", "PIXELGATE_MAX_DEPTH", "PIXELGATE_MAX_ARRAY_INDEX", "PIXELGATE_SEAL_BYTES",
         "PIXELGATE_SEAL_SECONDS", "PIXELGATE_FSYNC", "PIXELGATE_REJECTED_MAX_BYTES", "PIXELGATE_FORWARD_TIMEOUT",
-        "PIXELGATE_BATCH_BYTES", "PIXELGATE_GZIP",
+        "PIXELGATE_BATCH_BYTES", "PIXELGATE_GZIP", "PIXELGATE_SIGNING_KEYS",
     ]
 
     /// Resolves the configuration. `fileText` is the content of the file named
@@ -148,6 +151,17 @@ public struct PixelConfiguration: Sendable, Equatable {
         }
         take("PIXELGATE_WRITE_KEYS") { v in
             config.writeKeys = Set(v.split(separator: ",").map { String($0.trimmingSpaces()) }.filter { !$0.isEmpty })
+            return nil
+        }
+        take("PIXELGATE_SIGNING_KEYS") { v in
+            for item in v.split(separator: ",").map({ String($0.trimmingSpaces()) }) where !item.isEmpty {
+                guard let colon = item.firstIndex(of: ":"), colon != item.startIndex, item.index(after: colon) != item.endIndex else {
+                    return "each entry must be writeKey:secret, got '\(item.prefix(40))'"
+                }
+                let secret = String(item[item.index(after: colon)...])
+                guard secret.utf8.count >= 16 else { return "the secret for '\(item[..<colon])' is shorter than 16 bytes" }
+                config.signingKeys[String(item[..<colon])] = secret
+            }
             return nil
         }
         take("PIXELGATE_RESPONSE") { v in
@@ -240,6 +254,7 @@ public struct PixelConfiguration: Sendable, Equatable {
             ("PIXELGATE_FORWARD_TIMEOUT", "\(forwardTimeoutMillis)ms"),
             ("PIXELGATE_BATCH_BYTES", "\(batchBytes)"),
             ("PIXELGATE_GZIP", gzip ? "on" : "off"),
+            ("PIXELGATE_SIGNING_KEYS", signingKeys.isEmpty ? "" : "(\(signingKeys.count) keys, secrets not shown)"),
         ]
     }
 }

@@ -43,7 +43,8 @@ struct EventBuilder {
     /// The page properties the seed asks for in `properties` or `context.page`.
     static let mirroredPageFields: [Word] = [.path, .url, .referrer, .title]
 
-    mutating func build(type: EventType, facts: HitFacts, allowedWriteKeys: Set<String>) throws(PixelError) -> PixelEvent {
+    mutating func build(type: EventType, facts: HitFacts, allowedWriteKeys: Set<String>,
+                        signatureValid: ((String) -> Bool)?) throws(PixelError) -> PixelEvent {
         tree.setString(tree.place(words: ServerPath.type), type == .page ? Word.page.span : Word.track.span)
         var writeKey: ByteSpan?
         var seen = NameSet(capacity: pairs.count, reusing: workspace)
@@ -73,6 +74,7 @@ struct EventBuilder {
         guard let writeKey, writeKey.count > 0 else { throw .missingWriteKey }
         let writeKeyText = String(decoding: tree.textBytes(writeKey), as: UTF8.self)
         if !allowedWriteKeys.isEmpty && !allowedWriteKeys.contains(writeKeyText) { throw .invalidWriteKey }
+        if let signatureValid, !signatureValid(writeKeyText) { throw .invalidSignature }
 
         guard let anonymousNode = tree.member(EventTree.root, Word.anonymousId.span),
               var anonymousId = tree.string(at: anonymousNode) else { throw .missingAnonymousId }

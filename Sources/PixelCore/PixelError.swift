@@ -16,6 +16,7 @@ public enum PixelError: Error, Sendable, Equatable {
     case arrayIndexOverLimit(parameter: String, index: String, limit: Int)
     case missingWriteKey
     case invalidWriteKey
+    case invalidSignature
     case missingAnonymousId
     case missingEvent
 
@@ -43,6 +44,7 @@ public enum PixelError: Error, Sendable, Equatable {
             return "array index \(index) over the limit \(limit) in parameter '\(p)'"
         case .missingWriteKey: return "missing required parameter: writeKey"
         case .invalidWriteKey: return "invalid write key"
+        case .invalidSignature: return "invalid signature"
         case .missingAnonymousId: return "missing required parameter: anonymousId"
         case .missingEvent: return "missing required parameter: event"
         }
@@ -62,6 +64,7 @@ public enum PixelError: Error, Sendable, Equatable {
         case .arrayIndexOverLimit: return "array_index_over_limit"
         case .missingWriteKey: return "missing_write_key"
         case .invalidWriteKey: return "invalid_write_key"
+        case .invalidSignature: return "invalid_signature"
         case .missingAnonymousId: return "missing_anonymous_id"
         case .missingEvent: return "missing_event"
         }

@@ -47,6 +47,8 @@ public struct PixelEvent: Sendable, Equatable {
     /// `String` is made per parameter.
     ///
     /// - Parameter allowedWriteKeys: empty accepts any write key.
+    /// - Parameter signatureValid: asked, right after the allow-list, whether
+    ///   the hit's signature is good for this write key (signed URLs).
     /// - Parameter workspace: memory to reuse; a long-lived process passes
     ///   the same one for every hit of a thread.
     public static func build(
@@ -55,12 +57,13 @@ public struct PixelEvent: Sendable, Equatable {
         facts: HitFacts,
         limits: PixelLimits = .default,
         allowedWriteKeys: Set<String> = [],
+        signatureValid: ((String) -> Bool)? = nil,
         workspace: EventWorkspace = EventWorkspace()
     ) throws(PixelError) -> PixelEvent {
         var builder = EventBuilder(workspace: workspace, query: query, facts: facts, limits: limits)
         defer { builder.giveBack() }
         try builder.decode(query)
-        return try builder.build(type: type, facts: facts, allowedWriteKeys: allowedWriteKeys)
+        return try builder.build(type: type, facts: facts, allowedWriteKeys: allowedWriteKeys, signatureValid: signatureValid)
     }
 
     /// Convenience for tests and tools holding a `String`.

@@ -37,7 +37,9 @@ public struct PixelHandler: Sendable {
         guard let type = request.route else {
             return HandlerOutcome(response: .text(404, "not found"))
         }
-        let method = request.method ?? "GET"
+        // No REQUEST_METHOD is not an HTTP request (CGI/1.1 requires it):
+        // refused like any method that is not GET or HEAD, nothing recorded.
+        let method = request.method ?? ""
         let isHead = method == "HEAD"
         guard method == "GET" || isHead else {
             return HandlerOutcome(response: .text(405, "method not allowed", extraHeaders: [.init(name: "Allow", value: "GET, HEAD")]))
@@ -52,12 +54,27 @@ public struct PixelHandler: Sendable {
         let clientIP = ClientAddress.resolve(remoteAddr: request.remoteAddr ?? "", forwardedFor: request.forwardedFor,
                                              trusted: configuration.trustedProxies)
         let query = request.query
-        let built: Result<PixelEvent, PixelError> = query.withUnsafeBufferPointer { buffer in
+        // Signed URLs: with any secret configured, a trailing `sig` is taken
+        // off (it is not event data) and checked for keys that have one.
+        var mapped = query[...]
+        var signatureValid: ((String) -> Bool)? = nil
+        if !configuration.signingKeys.isEmpty {
+            let parts = PixelSignature.split(query)
+            if let parts { mapped = parts.signed }
+            let secrets = configuration.signingKeys
+            signatureValid = { writeKey in
+                guard let secret = secrets[writeKey] else { return true }  // this key is not signed
+                guard let parts else { return false }
+                return PixelSignature.isValid(signed: parts.signed, signature: parts.signature, secret: secret)
+            }
+        }
+        let built: Result<PixelEvent, PixelError> = mapped.withUnsafeBufferPointer { buffer in
             Result { () throws(PixelError) -> PixelEvent in
                 let facts = HitFacts(receivedAtMillis: nowMillis, messageId: newMessageId(),
                                      userAgent: request.userAgent, clientIP: clientIP)
                 return try PixelEvent.build(type: type, query: buffer, facts: facts, limits: configuration.limits,
-                                            allowedWriteKeys: configuration.writeKeys, workspace: workspace)
+                                            allowedWriteKeys: configuration.writeKeys, signatureValid: signatureValid,
+                                            workspace: workspace)
             }
         }
 

@@ -59,19 +59,14 @@ public final class SpoolWriter {
                     size = kept
                 }
             }
-            let written: Int
             do throws(SpoolError) {
-                written = try Sys.writeOnce(fd, line, layout.activeFile)
+                try Sys.writeAll(fd, line, layout.activeFile)
             } catch {
+                // Disk full or over a file-size limit: take the partial line back.
                 try? Sys.ftruncate(fd, size, layout.activeFile)
                 throw error
             }
-            if written != line.count {
-                // Disk full or over a file size limit: take the partial line back.
-                let err = SpoolError("write (short: \(written) of \(line.count) bytes)", layout.activeFile, errno: ENOSPC)
-                try? Sys.ftruncate(fd, size, layout.activeFile)
-                throw err
-            }
+            let written = line.count
             sizeAfterOurAppend = size + written
             if case .interval = settings.fsync { try syncIfDue(fd) }
             let tooOld = Sys.nowMillis() - activeBornMillis >= Int64(settings.sealSeconds) * 1000
@@ -121,10 +116,11 @@ public final class SpoolWriter {
             }
             guard total + line.count <= settings.rejectedMaxBytes else { return false }
             let size = Int(try Sys.fstat(fd, path).st_size)
-            let written = try Sys.writeOnce(fd, line, path)
-            if written != line.count {
+            do throws(SpoolError) {
+                try Sys.writeAll(fd, line, path)
+            } catch {
                 try? Sys.ftruncate(fd, size, path)
-                throw SpoolError("write (short)", path, errno: ENOSPC)
+                throw error
             }
             return true
         }

@@ -94,6 +94,25 @@ enum Sys {
         }
     }
 
+    /// Writes all of `bytes` with as few `write(2)` calls as the kernel
+    /// allows (one, normally). A short write is continued: it either
+    /// completes or fails with the reason (ENOSPC, EFBIG, …), and the error
+    /// then carries how much was written, for the caller to take back.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], _ path: String) throws(SpoolError) {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
+            if n > 0 {
+                done += n
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                let code = n < 0 ? errno : ENOSPC
+                throw SpoolError("write (\(done) of \(bytes.count) bytes written)", path, errno: code)
+            }
+        }
+    }
+
     /// The corresponding C function is `ftruncate(2)`.
     static func ftruncate(_ fd: Int32, _ size: Int, _ path: String) throws(SpoolError) {
         while Glibc.ftruncate(fd, off_t(size)) != 0 {

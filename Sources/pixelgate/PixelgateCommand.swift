@@ -29,6 +29,8 @@ enum PixelgateCommand {
                                  file to PIXELGATE_DATA_PLANE_URL; exit 0 when all was
                                  delivered or rejected, 1 when the data plane stayed
                                  unavailable (nothing is lost; run it again)
+      pixelgate sign URL         print URL signed for its write key's secret in
+                                 PIXELGATE_SIGNING_KEYS (adds &sig=…, replacing any)
       pixelgate stats [--json]   the backlog waiting for the drain (files, events, bytes,
                                  oldest age) and what rejected/ holds
       pixelgate check            validate the configuration and the spool, print the
@@ -51,6 +53,7 @@ enum PixelgateCommand {
         case "check": return check()
         case "drain": return drain(Array(arguments.dropFirst()))
         case "stats": return stats(Array(arguments.dropFirst()))
+        case "sign": return sign(Array(arguments.dropFirst()))
         case "--help", "-h", "help":
             printOut(usage)
             return 0

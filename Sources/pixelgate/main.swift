@@ -6,4 +6,9 @@ import PixelServer
 import Glibc
 #endif
 
+// Over a file-size limit (RLIMIT_FSIZE, as shared hosts set), write(2) must
+// fail with EFBIG so the spool can take the partial line back and answer
+// 503; by default SIGXFSZ would kill the process with no answer at all.
+signal(SIGXFSZ, SIG_IGN)
+
 exit(PixelgateCommand.run(Array(CommandLine.arguments.dropFirst())))

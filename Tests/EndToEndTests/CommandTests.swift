@@ -51,3 +51,47 @@ struct CommandTests {
         #expect(result.stdoutText.contains("error: PIXELGATE_CONFIG: cannot read /nonexistent/pixelgate.conf: No such file or directory"))
     }
 }
+
+/// `pixelgate sign` and signed hits through the built binary, as a template
+/// author would use them.
+@Suite("Signed pixel URLs, end to end")
+struct SignedURLTests {
+    static let keys = ["PIXELGATE_SIGNING_KEYS": "wk:0123456789abcdef-secret"]
+
+    @Test func signedURLsAreAcceptedAndTamperedOnesRefused() throws {
+        let scratch = Scratch()
+        let url = "https://shop.example/pixel/v1/track?writeKey=wk&anonymousId=u1&event=Open&properties.campaign=nov"
+        let sign = try runPixelgate(["sign", url], environment: SignedURLTests.keys)
+        #expect(sign.status == 0)
+        let signed = sign.stdoutText.trimmingCharacters(in: .newlines)
+        #expect(signed.hasPrefix(url + "&sig="))
+        #expect(signed.count == url.count + 5 + 64)
+        // Signing again replaces the signature rather than adding one.
+        #expect(try runPixelgate(["sign", signed], environment: SignedURLTests.keys).stdoutText == sign.stdoutText)
+
+        let uri = String(signed.dropFirst("https://shop.example".count))
+        let good = try runPixelgate([], environment: cgiEnvironment(uri, spool: scratch.spool, extra: SignedURLTests.keys))
+        #expect(good.stdoutText.hasPrefix("Status: 200 OK\r\n"))
+        let bad = try runPixelgate([], environment: cgiEnvironment(uri.replacingOccurrences(of: "campaign=nov", with: "campaign=dec"),
+                                                                    spool: scratch.spool, extra: SignedURLTests.keys))
+        #expect(bad.stdoutText.hasPrefix("Status: 400 Bad Request\r\n"))
+        #expect(bad.stdoutText.hasSuffix("\r\n\r\ninvalid signature"))
+        let unsigned = try runPixelgate([], environment: cgiEnvironment(String(url.dropFirst("https://shop.example".count)),
+                                                                         spool: scratch.spool, extra: SignedURLTests.keys))
+        #expect(unsigned.stdoutText.hasSuffix("\r\n\r\ninvalid signature"))
+
+        let lines = try String(contentsOfFile: scratch.spool + "/current.ndjson", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(!lines[0].contains("sig"))
+        #expect(lines[0].contains(#""properties":{"campaign":"nov"}"#))
+    }
+
+    @Test func signExplainsWhatIsMissing() throws {
+        let noKey = try runPixelgate(["sign", "https://x.example/pixel/v1/page?writeKey=other&anonymousId=a"], environment: SignedURLTests.keys)
+        #expect(noKey.status == 1)
+        #expect(noKey.stderr.contains("PIXELGATE_SIGNING_KEYS has no secret for write key 'other'"))
+        let noQuery = try runPixelgate(["sign", "https://x.example/pixel/v1/page"], environment: SignedURLTests.keys)
+        #expect(noQuery.status == 2)
+        #expect(noQuery.stderr.contains("the URL has no query string"))
+    }
+}
