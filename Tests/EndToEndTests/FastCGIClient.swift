@@ -127,6 +127,12 @@ final class ServeProcess {
         guard waitUntil({ (try? client.connect()).map { close($0); return true } ?? false }) else {
             throw TestFailure("pixelgate serve did not start listening on \(listen): \(log)")
         }
+        // The socket accepts (into its backlog) before the workers exist;
+        // tests that look at workers need them all started.
+        let child = self.child
+        guard waitUntil({ child.children.count >= workers }) else {
+            throw TestFailure("pixelgate serve did not start \(workers) workers: \(log)")
+        }
     }
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }

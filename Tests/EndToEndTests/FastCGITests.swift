@@ -92,7 +92,12 @@ struct FastCGITests {
         #expect(try lines.map { try jsonObject($0)["event"].flatMap { ($0 as? [String: Any])?["request_ip"] as? String } }.contains("192.0.2.1"))
     }
 
-    @Test func aWorkerDoesNotGrowOverManyRequests() throws {
+    /// Measured in the plain pass of scripts/test only: under a sanitizer the
+    /// allocator keeps freed memory resident on purpose (ASan's quarantine,
+    /// TSan's shadow), so RSS says nothing there.
+    @Test(.disabled(if: ProcessInfo.processInfo.environment["PIXELGATE_SANITIZER"] != nil,
+                    "RSS is not meaningful under a sanitizer; checked in the plain pass"))
+    func aWorkerDoesNotGrowOverManyRequests() throws {
         let scratch = Scratch()
         let server = try ServeProcess(listen: scratch.path + "/pg.sock", workers: 1, environment: ["PIXELGATE_SPOOL_DIR": scratch.spool])
         let worker = try #require(server.workerPIDs.first)

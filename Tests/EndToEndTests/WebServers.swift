@@ -69,19 +69,20 @@ func waitForPort(_ port: Int) -> Bool {
 }
 
 /// Real nginx on 127.0.0.1 with one shipped server block, in a scratch dir.
-func startNginx(serverBlock: String, port: Int, in dir: String, extraServer: String = "") throws -> Daemon {
+func startNginx(serverBlock: String, port: Int, in dir: String, extraServer: String = "", accessLog: String? = nil,
+                workers: Int = 1) throws -> Daemon {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     try FileManager.default.copyItem(atPath: "/etc/nginx/fastcgi_params", toPath: dir + "/fastcgi_params")
     try serverBlock.write(toFile: dir + "/server.conf", atomically: true, encoding: .utf8)
     let main = """
     # Test harness only: the shipped server block is included as it is.
     user root;
-    worker_processes 1;
+    worker_processes \(workers);
     pid \(dir)/nginx.pid;
     error_log \(dir)/error.log;
-    events { worker_connections 256; }
+    events { worker_connections 1024; }
     http {
-        access_log off;
+        \(accessLog.map { "log_format statuses '$status'; access_log \($0) statuses;" } ?? "access_log off;")
         client_body_temp_path \(dir)/body;
         fastcgi_temp_path \(dir)/fastcgi;
         proxy_temp_path \(dir)/proxy;
