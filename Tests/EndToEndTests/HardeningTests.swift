@@ -198,12 +198,13 @@ struct SpoolFaultTests {
 
     @Test func aFullDiskAnswers503AndLeavesNoPartialLine() throws {
         let scratch = Scratch()
-        // Where mounting works, a real full filesystem: a 64 KiB tmpfs.
+        // A real full filesystem: a 64 KiB tmpfs.
         let mountPoint = scratch.path + "/tmpfs"
         mkdir(mountPoint, 0o755)
         let mounted = (try? runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mountPoint]).status) == 0
         defer { if mounted { _ = try? runProcess("/bin/umount", [mountPoint]) } }
-        if mounted {
+        try #require(mounted, "mounting a tmpfs needs root (the tests run as root in CI)")
+        do {
             let spool = mountPoint + "/spool"
             var stored = 0
             var refused: ProcessResult?
@@ -220,8 +221,17 @@ struct SpoolFaultTests {
             try Data().write(to: URL(fileURLWithPath: spool + "/current.ndjson"))
             #expect(try SpoolFaultTests.hit(scratch, spool: spool).stdoutText.hasSuffix("\r\n\r\nOK"))
         }
-        // Everywhere, a file-size limit (RLIMIT_FSIZE, as shared hosts set):
-        // the write stops short, and the partial line is taken back.
+    }
+
+    /// ThreadSanitizer's own runtime faults (SIGBUS) in a process started
+    /// under RLIMIT_FSIZE, before pixelgate runs; the plain and ASan passes
+    /// cover this.
+    @Test(.disabled(if: ProcessInfo.processInfo.environment["PIXELGATE_SANITIZER"] == "thread",
+                    "TSan's runtime faults under RLIMIT_FSIZE; checked in the plain and ASan passes"))
+    func aFileSizeLimitAnswers503AndLeavesNoPartialLine() throws {
+        // A file-size limit (RLIMIT_FSIZE, as shared hosts set): the write
+        // stops short, and the partial line is taken back.
+        let scratch = Scratch()
         let spool = scratch.spool
         #expect(try SpoolFaultTests.hit(scratch, spool: spool).stdoutText.hasSuffix("\r\n\r\nOK"))
         let size = try FileManager.default.attributesOfItem(atPath: spool + "/current.ndjson")[.size] as? Int ?? 0
@@ -236,5 +246,41 @@ struct SpoolFaultTests {
         try SpoolFaultTests.expectOnlyWholeLines(spool)
         #expect(try SpoolFaultTests.hit(scratch, spool: spool).stdoutText.hasSuffix("\r\n\r\nOK"))
         try SpoolFaultTests.expectOnlyWholeLines(spool)
+    }
+}
+
+/// The write-key allow-list holds in every way pixelgate runs.
+@Suite("Write-key allow-list in every mode")
+struct AllowListTests {
+    static let refusedQuery = "/pixel/v1/page?writeKey=intruder&anonymousId=a"
+    static let acceptedQuery = "/pixel/v1/page?writeKey=good&anonymousId=a"
+
+    @Test func cgiFastCGIAndForwardingAllRefuseOtherKeys() throws {
+        let scratch = Scratch()
+        let settings = ["PIXELGATE_WRITE_KEYS": "good, also-good"]
+        // Plain CGI.
+        let cgi = try runPixelgate(environment: cgiEnvironment(AllowListTests.refusedQuery, spool: scratch.spool, extra: settings))
+        #expect(cgi.stdoutText.hasSuffix("\r\n\r\ninvalid write key"))
+        // FastCGI (`serve`).
+        var environment = settings
+        environment["PIXELGATE_SPOOL_DIR"] = scratch.spool
+        let serve = try ServeProcess(listen: scratch.path + "/fcgi.sock", workers: 1, environment: environment)
+        #expect(try serve.client.get(AllowListTests.refusedQuery).body == "invalid write key")
+        #expect(try serve.client.get(AllowListTests.acceptedQuery).status == 200)
+        #expect(serve.stop().status == 0)
+        // Forwarding: a refused key never reaches the data plane.
+        let receiver = DataPlaneReceiver(dir: scratch.path + "/receiver", keys: ["good", "intruder"])
+        try receiver.start()
+        defer { receiver.stop() }
+        var forward = settings
+        forward["PIXELGATE_SINK"] = "forward"
+        forward["PIXELGATE_DATA_PLANE_URL"] = receiver.url
+        let refused = try runPixelgate(environment: cgiEnvironment(AllowListTests.refusedQuery, spool: scratch.spool, extra: forward))
+        #expect(refused.stdoutText.hasSuffix("\r\n\r\ninvalid write key"))
+        let accepted = try runPixelgate(environment: cgiEnvironment(AllowListTests.acceptedQuery, spool: scratch.spool, extra: forward))
+        #expect(accepted.stdoutText.hasSuffix("\r\n\r\nOK"))
+        #expect(try receiver.received().map(\.writeKey) == ["good"])
+        // Only the FastCGI hit with the good key was spooled.
+        #expect(scratch.spoolLines.count == 1)
     }
 }
