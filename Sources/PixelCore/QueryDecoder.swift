@@ -69,20 +69,7 @@ struct QueryDecoder {
             var sawEquals = false
             var blockEnd = r
             name: while r < end {
-                // Eight plain bytes at a time; after a block with anything
-                // else in it, its bytes one at a time.
-                if r >= blockEnd {
-                    if r &+ 8 <= end {
-                        let x = UnsafeRawPointer(p + r).loadUnaligned(as: UInt64.self)
-                        if isPlain(x, inName: true) {
-                            UnsafeMutableRawPointer(p + w).storeBytes(of: x, as: UInt64.self)
-                            r &+= 8
-                            w &+= 8
-                            continue
-                        }
-                    }
-                    blockEnd = r &+ 8
-                }
+                if copyPlainBlock(p, &r, &w, end, &blockEnd, inName: true) { continue }
                 let b = p[r]
                 if b > UInt8(ascii: "+") && b < 0x7F && b != UInt8(ascii: "=") {
                     p[w] = b
@@ -122,18 +109,7 @@ struct QueryDecoder {
             high = false
             blockEnd = r
             value: while r < end {
-                if r >= blockEnd {
-                    if r &+ 8 <= end {
-                        let x = UnsafeRawPointer(p + r).loadUnaligned(as: UInt64.self)
-                        if isPlain(x, inName: false) {
-                            UnsafeMutableRawPointer(p + w).storeBytes(of: x, as: UInt64.self)
-                            r &+= 8
-                            w &+= 8
-                            continue
-                        }
-                    }
-                    blockEnd = r &+ 8
-                }
+                if copyPlainBlock(p, &r, &w, end, &blockEnd, inName: false) { continue }
                 let b = p[r]
                 if b > UInt8(ascii: "+") && b < 0x7F {
                     p[w] = b
@@ -162,6 +138,26 @@ struct QueryDecoder {
             pairs.append(PairSpans(name: ByteSpan(start: nameStart, count: name.count),
                                    value: ByteSpan(start: valueStart, count: value.count)))
         }
+    }
+
+    /// Eight plain bytes at a time: when the block at `r` holds only bytes
+    /// copied as they are, moves it to `w` and advances both. Otherwise the
+    /// next eight bytes are left to the byte-at-a-time path (`blockEnd`).
+    @inline(__always)
+    static func copyPlainBlock(_ p: UnsafeMutablePointer<UInt8>, _ r: inout Int, _ w: inout Int, _ end: Int,
+                               _ blockEnd: inout Int, inName: Bool) -> Bool {
+        guard r >= blockEnd else { return false }
+        if r &+ 8 <= end {
+            let x = UnsafeRawPointer(p + r).loadUnaligned(as: UInt64.self)
+            if isPlain(x, inName: inName) {
+                UnsafeMutableRawPointer(p + w).storeBytes(of: x, as: UInt64.self)
+                r &+= 8
+                w &+= 8
+                return true
+            }
+        }
+        blockEnd = r &+ 8
+        return false
     }
 
     /// Whether all eight bytes in `x` are copied as they are: none ≤ `+`

@@ -35,11 +35,7 @@ public enum FastCGITransport {
         while !stopRequested {
             let rc = FCGX_Accept_r(&request)
             if rc < 0 {
-                if stopRequested { break }
-                // A connection that failed before its request arrived; libfcgi
-                // returns the negated errno. Keep serving others.
-                if rc == -Int32(EINTR) || rc == -Int32(ECONNABORTED) || rc == -Int32(EPROTO) { continue }
-                responder.logger.log(.error, "FCGX_Accept_r failed: \(String(cString: strerror(-rc))) (\(rc))")
+                if acceptShouldGoOn(rc, responder) { continue }
                 break
             }
             answer(&request, responder)
@@ -122,9 +118,7 @@ public enum FastCGITransport {
             }
             let rc = FCGX_Accept_r(&request)
             if rc < 0 {
-                if stopRequested { break }
-                if rc == -Int32(EINTR) || rc == -Int32(ECONNABORTED) || rc == -Int32(EPROTO) { continue }
-                responder.logger.log(.error, "FCGX_Accept_r failed: \(String(cString: strerror(-rc))) (\(rc))")
+                if acceptShouldGoOn(rc, responder) { continue }
                 break
             }
             if accepting {
@@ -138,6 +132,16 @@ public enum FastCGITransport {
                 pool.acceptorBack()
             }
         }
+    }
+
+    /// After FCGX_Accept_r failed with `rc` (the negated errno): whether to
+    /// keep serving. A connection that failed before its request arrived
+    /// is no reason to stop; a stop request or anything else is.
+    static func acceptShouldGoOn(_ rc: Int32, _ responder: Responder) -> Bool {
+        if stopRequested { return false }
+        if rc == -Int32(EINTR) || rc == -Int32(ECONNABORTED) || rc == -Int32(EPROTO) { return true }
+        responder.logger.log(.error, "FCGX_Accept_r failed: \(String(cString: strerror(-rc))) (\(rc))")
+        return false
     }
 
     enum KeptConnection { case request, closed, interrupted }
