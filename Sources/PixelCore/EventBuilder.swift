@@ -34,7 +34,6 @@ struct EventBuilder {
     }
 
     mutating func decode(_ query: UnsafeBufferPointer<UInt8>) throws(PixelError) {
-        if query.count > limits.maxQueryBytes { throw .queryTooLong(limit: limits.maxQueryBytes) }
         let span = tree.appendText(query)
         pairs.reserveCapacity(16)
         try QueryDecoder.decode(tree.text, from: Int(span.start), to: tree.textCount, raw: query, limits: limits, into: &pairs)

@@ -31,7 +31,6 @@ extension JSONValue {
     static let nullBytes = Array("null".utf8)
     static let trueBytes = Array("true".utf8)
     static let falseBytes = Array("false".utf8)
-    static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// Appends `s` as a JSON string literal.
     public static func encodeString(_ s: String, into out: inout [UInt8]) {
@@ -39,30 +38,24 @@ extension JSONValue {
         s.withUTF8 { encodeString(bytes: $0, into: &out) }
     }
 
+    /// The same escaping as the event builder's (`RawWriter.jsonString`),
+    /// for the records written off the request path. RawWriter reads and
+    /// writes eight bytes at a time past the ends, so it gets a padded copy
+    /// and a padded destination.
     static func encodeString(bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        var runStart = 0
-        for i in 0..<bytes.count {
-            let b = bytes[i]
-            // Bytes ≥ 0x20 other than `"` and `\` pass through unchanged,
-            // copied in runs rather than one at a time.
-            guard b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") else { continue }
-            if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
-            runStart = i + 1
-            out.append(UInt8(ascii: "\\"))
-            switch b {
-            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\""))
-            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
-            case 0x0A: out.append(UInt8(ascii: "n"))
-            case 0x0D: out.append(UInt8(ascii: "r"))
-            case 0x09: out.append(UInt8(ascii: "t"))
-            default:
-                out.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                        hexDigits[Int(b >> 4)], hexDigits[Int(b & 0xF)]])
-            }
+        let source = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes.count + 8)
+        defer { source.deallocate() }
+        source.initialize(repeating: 0, count: bytes.count + 8)
+        if let base = bytes.baseAddress { source.update(from: base, count: bytes.count) }
+        let bound = 2 + 6 * bytes.count + 8
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: bound))
+        let written = out.withUnsafeMutableBufferPointer { buffer in
+            var writer = RawWriter(buffer.baseAddress! + start)
+            writer.jsonString(source, bytes.count)
+            return writer.count
         }
-        if runStart < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
-        out.append(UInt8(ascii: "\""))
+        out.removeLast(bound - written)
     }
 }
 

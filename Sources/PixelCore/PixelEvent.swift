@@ -60,6 +60,8 @@ public struct PixelEvent: Sendable, Equatable {
         signatureValid: ((String) -> Bool)? = nil,
         workspace: EventWorkspace = EventWorkspace()
     ) throws(PixelError) -> PixelEvent {
+        // Before any copying: an over-long query costs nothing but this check.
+        if query.count > limits.maxQueryBytes { throw .queryTooLong(limit: limits.maxQueryBytes) }
         var builder = EventBuilder(workspace: workspace, query: query, facts: facts, limits: limits)
         defer { builder.giveBack() }
         try builder.decode(query)

@@ -17,41 +17,21 @@ struct PairSpans {
     var value: ByteSpan
 }
 
-/// Decodes a query string into one byte buffer, in place.
+/// Decodes a query string in place, in one buffer.
 ///
-/// The raw query is copied once after `prefix` (words the caller wants at
-/// fixed offsets); each name and value is then percent- and plus-decoded
-/// where it lies, since decoding never makes bytes longer. The result is a
-/// list of spans into that buffer: no `String` per pair, no allocation per
-/// pair. The rules are SPEC §2; `QueryString.parse` is the same decoding
-/// for callers that want `String`s.
-struct QueryDecoder {
-    var bytes: [UInt8]
-    var pairs: [PairSpans] = []
-
-    init(prefix: [UInt8], spare: Int) {
-        bytes = prefix
-        bytes.reserveCapacity(prefix.count + spare)
-    }
-
-    /// Appends `query` to the buffer and decodes its pairs, in order. Throws
-    /// the first problem in query order, as SPEC §4 orders them.
+/// The caller copies the raw query into memory it owns; each name and value
+/// is then percent- and plus-decoded where it lies, since decoding never
+/// makes bytes longer. The result is a list of spans into that memory: no
+/// `String` per pair, no allocation per pair. The rules are SPEC §2. Used
+/// by the event builder and, for callers that want `String`s, by
+/// `QueryString.parse`.
+enum QueryDecoder {
+    /// Decodes `p[base..<end]`, a copy of `raw`, appending its pairs in
+    /// order. Throws the first problem in query order, as SPEC §4 orders
+    /// them; callers refuse an over-long query before copying it.
     ///
     /// One pass over the bytes: each is looked at once, written back at most
     /// once, and only tokens that held a byte ≥ 0x80 are checked as UTF-8.
-    mutating func decode(_ query: UnsafeBufferPointer<UInt8>, limits: PixelLimits) throws(PixelError) {
-        if query.count > limits.maxQueryBytes { throw .queryTooLong(limit: limits.maxQueryBytes) }
-        guard query.count > 0 else { return }
-        let base = bytes.count
-        bytes.append(contentsOf: query)
-        var found = pairs
-        pairs = []
-        defer { pairs = found }
-        try bytes.withUnsafeMutableBufferPointer { (buffer) throws(PixelError) in
-            try QueryDecoder.decode(buffer.baseAddress!, from: base, to: base + query.count, raw: query, limits: limits, into: &found)
-        }
-    }
-
     static func decode(_ p: UnsafeMutablePointer<UInt8>, from base: Int, to end: Int, raw: UnsafeBufferPointer<UInt8>,
                        limits: PixelLimits, into pairs: inout [PairSpans]) throws(PixelError) {
         var r = base

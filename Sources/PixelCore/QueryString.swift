@@ -20,11 +20,16 @@ public enum QueryString {
     /// the query's length. The event builder uses the same decoding
     /// (`QueryDecoder`) without making `String`s.
     public static func parse(_ query: UnsafeBufferPointer<UInt8>, limits: PixelLimits = .default) throws(PixelError) -> [QueryPair] {
-        var decoder = QueryDecoder(prefix: [], spare: query.count)
-        try decoder.decode(query, limits: limits)
-        return decoder.pairs.map { pair in
-            QueryPair(name: String(decoding: decoder.bytes[pair.name.range], as: UTF8.self),
-                      value: String(decoding: decoder.bytes[pair.value.range], as: UTF8.self))
+        if query.count > limits.maxQueryBytes { throw .queryTooLong(limit: limits.maxQueryBytes) }
+        var bytes = Array(query)
+        var pairs: [PairSpans] = []
+        try bytes.withUnsafeMutableBufferPointer { (buffer) throws(PixelError) in
+            guard let base = buffer.baseAddress else { return }
+            try QueryDecoder.decode(base, from: 0, to: buffer.count, raw: query, limits: limits, into: &pairs)
+        }
+        return pairs.map { pair in
+            QueryPair(name: String(decoding: bytes[pair.name.range], as: UTF8.self),
+                      value: String(decoding: bytes[pair.value.range], as: UTF8.self))
         }
     }
 

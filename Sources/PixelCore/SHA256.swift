@@ -62,7 +62,7 @@ public enum SHA256 {
 
     /// Lowercase hexadecimal.
     public static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
+        let digits = RawWriter.hexDigits.utf8Start
         var out: [UInt8] = []
         out.reserveCapacity(2 * bytes.count)
         for b in bytes {

@@ -149,47 +149,35 @@ public enum JSONSyntax {
     }
 
     /// A JSON string at `i`: its decoded value and the index after it.
+    /// `skipString` checks it; this only decodes what passed.
     static func string(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> (String, Int)? {
-        guard i < b.count, b[i] == UInt8(ascii: "\"") else { return nil }
+        guard let after = skipString(b, at: i) else { return nil }
         var out: [UInt8] = []
         var j = i + 1
-        while j < b.count {
-            let c = b[j]
-            if c == UInt8(ascii: "\"") {
-                guard let s = String(validating: out, as: UTF8.self) else { return nil }
-                return (s, j + 1)
-            }
-            if c < 0x20 { return nil }
-            if c == UInt8(ascii: "\\") {
-                guard j + 1 < b.count else { return nil }
-                let e = b[j + 1]
-                switch e {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "u"):
-                    guard j + 5 < b.count else { return nil }
-                    var v: UInt32 = 0
-                    for k in 2...5 {
-                        guard let h = QueryDecoder.hexValue(b[j + k]) else { return nil }
-                        v = v << 4 | UInt32(h)
-                    }
-                    // Keys and values we write only escape control characters;
-                    // keep others as the scalar, or U+FFFD for a lone surrogate.
-                    let scalar = Unicode.Scalar(v) ?? "\u{FFFD}"
-                    out.append(contentsOf: Array(String(Character(scalar)).utf8))
-                    j += 4
-                default: return nil
-                }
-                j += 2
+        while j < after - 1 {
+            guard b[j] == UInt8(ascii: "\\") else {
+                out.append(b[j])
+                j += 1
                 continue
             }
-            out.append(c)
-            j += 1
+            let e = b[j + 1]
+            switch e {
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var v: UInt32 = 0
+                for k in 2...5 { v = v << 4 | UInt32(QueryDecoder.hexValue(b[j + k])!) }
+                // Keys and values we write only escape control characters;
+                // keep others as the scalar, or U+FFFD for a lone surrogate.
+                out.append(contentsOf: String(Character(Unicode.Scalar(v) ?? "\u{FFFD}")).utf8)
+                j += 4
+            default: out.append(e)  // `"`, `\\` or `/`
+            }
+            j += 2
         }
-        return nil
+        return (String(decoding: out, as: UTF8.self), after)
     }
 }
