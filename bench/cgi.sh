@@ -16,7 +16,10 @@ bin=$(realpath "$1")
 work=$(mktemp -d /var/tmp/pixelgate-cgi-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cc -O2 -o "$work/cgi" bench/c/cgi.c
-swiftc -O -static-stdlib -o "$work/hello" bench/c/hello.swift
+# Linked as scripts/build links pixelgate: static Swift runtime, libstdc++
+# and unwinder from scripts/build's archive directory, glibc shared.
+[ -e .build/static-link/libstdc++.a ] || scripts/build >/dev/null
+swiftc -O -static-stdlib -L .build/static-link -Xlinker --no-export-dynamic -o "$work/hello" bench/c/hello.swift
 
 echo "| query | C CGI program | Swift program answering OK | pixelgate | pixelgate ÷ C | pixelgate ÷ Swift floor |"
 echo "|---|---|---|---|---|---|"

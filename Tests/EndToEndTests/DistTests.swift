@@ -11,7 +11,7 @@ struct DistTests {
         return build.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    @Test func unpackedBinaryNeedsNoSwiftAndNoLibfcgi() throws {
+    @Test func unpackedBinaryNeedsOnlyGlibc() throws {
         let scratch = Scratch()
         #expect(try runProcess("/bin/tar", ["-xzf", try tarball(), "-C", scratch.path]).status == 0)
         let top = try #require(try FileManager.default.contentsOfDirectory(atPath: scratch.path).first { $0.hasPrefix("pixelgate-") })
@@ -26,6 +26,13 @@ struct DistTests {
         #expect(!libraries.contains("libFoundation"), "\(libraries)")
         #expect(!libraries.contains("libfcgi"), "\(libraries)")
         #expect(!libraries.contains("not found"), "\(libraries)")
+        // Only glibc is left to the host: libstdc++ and libgcc_s are linked in
+        // (scripts/build), so a CGI start loads nothing else.
+        let loaded = Set(libraries.split(separator: "\n").compactMap { line -> String? in
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            return fields.count > 2 && fields[1] == "=>" ? String(fields[0]) : nil
+        })
+        #expect(loaded == ["libc.so.6", "libm.so.6"], "\(libraries)")
 
         // As CGI, with nothing in the environment but the request and a
         // library path that leads nowhere near a Swift toolchain.
