@@ -96,9 +96,18 @@ public enum FastCGITransport {
 
     /// One pool thread: like `serve(listenFD:responder:)`, plus the
     /// bookkeeping that tells the pool when to start another thread.
+    ///
+    /// A pool thread accepts connections itself (`acceptConnection`) and
+    /// hands each to libfcgi as an open connection to read: FCGX_Accept_r
+    /// would accept and then read the request in one call, so a client that
+    /// stalls before its request is complete would hold the pool's last
+    /// acceptor without the pool knowing, and no other connection would be
+    /// served. The request's listening socket is -1, so libfcgi never
+    /// accepts on its own: after a connection that failed before its
+    /// request, FCGX_Accept_r returns -EBADF and the thread accepts again.
     fileprivate static func poolLoop(_ pool: ThreadPool, responder: Responder) {
         var request = FCGX_Request()
-        guard FCGX_InitRequest(&request, pool.listenFD, 0) == 0 else {
+        guard FCGX_InitRequest(&request, -1, 0) == 0 else {
             responder.logger.log(.error, "FCGX_InitRequest failed")
             return
         }
@@ -106,31 +115,75 @@ public enum FastCGITransport {
         var accepting = true  // counted among the pool's acceptors
         while !stopRequested {
             if request.ipcFd >= 0 && !accepting {
-                // A kept connection: wait for its next request, or its close,
-                // after which libfcgi accepts a new one in this thread.
+                // A kept connection: wait for its next request, or its close.
                 switch waitForNextRequest(request.ipcFd) {
                 case .interrupted: continue
                 case .closed:
+                    FCGX_Free(&request, 1)
                     accepting = true
                     pool.acceptorBack()
+                    continue
                 case .request: break
                 }
+            } else {
+                if !accepting {
+                    accepting = true
+                    pool.acceptorBack()
+                }
+                let fd = acceptConnection(pool.listenFD, allowed: pool.allowedPeers)
+                if fd < 0 {
+                    if acceptShouldGoOn(fd, responder) { continue }
+                    break
+                }
+                accepting = false
+                pool.acceptorTookConnection()
+                request.ipcFd = fd
+                // FCGX_Accept_r first finishes the previous request, closing
+                // the connection unless told to keep it: this one is new.
+                request.keepConnection = 1
             }
             let rc = FCGX_Accept_r(&request)
             if rc < 0 {
-                if acceptShouldGoOn(rc, responder) { continue }
+                // The connection closed or broke before a whole request.
+                if rc == -Int32(EBADF) || acceptShouldGoOn(rc, responder) { continue }
                 break
-            }
-            if accepting {
-                accepting = false
-                pool.acceptorTookConnection()
             }
             answer(&request, responder)
             FCGX_Finish_r(&request)
-            if request.ipcFd < 0 {
-                accepting = true
-                pool.acceptorBack()
+        }
+    }
+
+    /// Accepts one connection as libfcgi's own accept does: TCP_NODELAY on
+    /// TCP, and an IPv4 peer must be in `FCGI_WEB_SERVER_ADDRS` when that
+    /// is set (others are closed unanswered). Returns the descriptor, or
+    /// the negated errno.
+    static func acceptConnection(_ listenFD: Int32, allowed: [in_addr_t]?) -> Int32 {
+        while true {
+            var address = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let fd = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listenFD, $0, &length) }
             }
+            if fd < 0 { return -errno }
+            guard address.ss_family == sa_family_t(AF_INET) else { return fd }
+            var on: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+            guard let allowed else { return fd }
+            let peer = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
+            }
+            if allowed.contains(peer) { return fd }
+            close(fd)
+        }
+    }
+
+    /// `FCGI_WEB_SERVER_ADDRS` (comma-separated IPv4 addresses, as libfcgi
+    /// reads it), or nil when unset or empty: any peer.
+    static func allowedPeers() -> [in_addr_t]? {
+        guard let raw = getenv("FCGI_WEB_SERVER_ADDRS"), raw.pointee != 0 else { return nil }
+        return String(cString: raw).split(separator: ",").compactMap { entry in
+            var address = in_addr()
+            return inet_pton(AF_INET, String(entry), &address) == 1 ? address.s_addr : nil
         }
     }
 
@@ -193,6 +246,7 @@ public enum FastCGITransport {
 private final class ThreadPool: @unchecked Sendable {
     let listenFD: Int32
     let maxThreads: Int
+    let allowedPeers = FastCGITransport.allowedPeers()
     let makeResponder: @Sendable () -> Responder
     private let lock = Mutex<State>(State())
     private let runningCount = Atomic<Int>(0)

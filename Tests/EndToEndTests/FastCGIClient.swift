@@ -117,10 +117,12 @@ final class ServeProcess {
     let listen: String
     let logPath: String
 
-    init(listen: String, workers: Int, threads: Int = 1, environment: [String: String], socketMode: String? = nil) throws {
+    /// `threads` nil: serve's own default, which is what most tests should see.
+    init(listen: String, workers: Int, threads: Int? = nil, environment: [String: String], socketMode: String? = nil) throws {
         self.listen = listen
         logPath = NSTemporaryDirectory() + "pixelgate-serve-\(UUID().uuidString.prefix(8)).log"
-        child = try ChildProcess(pixelgateBinary, ["serve", "--listen", listen, "--workers", String(workers), "--threads", String(threads)]
+        child = try ChildProcess(pixelgateBinary, ["serve", "--listen", listen, "--workers", String(workers)]
+                                     + (threads.map { ["--threads", String($0)] } ?? [])
                                      + (socketMode.map { ["--socket-mode", $0] } ?? []),
                                  environment: environment, log: logPath)
         let client = self.client

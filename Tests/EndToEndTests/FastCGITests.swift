@@ -57,6 +57,59 @@ struct FastCGITests {
         #expect(scratch.spoolLines.count == 10)
     }
 
+    /// By default a serve worker runs several threads: a client that stalls
+    /// half-way through its request holds one thread, not the worker.
+    @Test(arguments: [nil, 1] as [Int?])
+    func aStalledConnectionHoldsUpOneWorkerOnlyWithOneThread(threads: Int?) throws {
+        let scratch = Scratch()
+        let server = try ServeProcess(listen: scratch.path + "/pg.sock", workers: 1, threads: threads,
+                                      environment: ["PIXELGATE_SPOOL_DIR": scratch.spool])
+        let client = server.client
+        let stalled = try client.connect()
+        // BEGIN_REQUEST and nothing more: the thread that accepted it waits
+        // for the parameters.
+        let begin = FastCGIClient.record(1, [0, 1, 0, 0, 0, 0, 0, 0])
+        #expect(begin.withUnsafeBytes { send(stalled, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == begin.count)
+        Thread.sleep(forTimeInterval: 0.3)  // so the worker has taken it first
+
+        let statuses = LockedArray<Int>()
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            statuses.append(contentsOf: [(try? client.get("/pixel/v1/page?writeKey=wk&anonymousId=next").status ?? -1) ?? -2])
+            done.signal()
+        }
+        let answeredWhileStalled = done.wait(timeout: .now() + 5) == .success
+        close(stalled)
+        if !answeredWhileStalled { _ = done.wait(timeout: .now() + 30) }
+        if threads == 1 {
+            #expect(!answeredWhileStalled, "one thread: the second client waits for the first")
+        } else {
+            #expect(answeredWhileStalled, "the default: another thread answers while the first client stalls")
+        }
+        #expect(statuses.values == [200])
+        #expect(server.stop().status == 0)
+        #expect(scratch.spoolLines.count == 1)
+    }
+
+    /// libfcgi's FCGI_WEB_SERVER_ADDRS holds whether libfcgi accepts (one
+    /// thread) or pixelgate's pool threads do (the default).
+    @Test(arguments: [nil, 1] as [Int?])
+    func onlyThePeersInFcgiWebServerAddrsAreServed(threads: Int?) throws {
+        let scratch = Scratch()
+        let port = freePort()
+        let refusing = try ServeProcess(listen: "127.0.0.1:\(port)", workers: 1, threads: threads,
+                                        environment: ["PIXELGATE_SPOOL_DIR": scratch.spool, "FCGI_WEB_SERVER_ADDRS": "192.0.2.1,192.0.2.2"])
+        #expect(throws: (any Error).self) { try refusing.client.get("/pixel/v1/page?writeKey=wk&anonymousId=refused") }
+        #expect(refusing.stop().status == 0)
+        #expect(scratch.spoolLines.isEmpty)
+
+        let serving = try ServeProcess(listen: "127.0.0.1:\(port)", workers: 1, threads: threads,
+                                       environment: ["PIXELGATE_SPOOL_DIR": scratch.spool, "FCGI_WEB_SERVER_ADDRS": "192.0.2.1,127.0.0.1"])
+        #expect(try serving.client.get("/pixel/v1/page?writeKey=wk&anonymousId=served").status == 200)
+        #expect(serving.stop().status == 0)
+        #expect(scratch.spoolLines.count == 1)
+    }
+
     @Test func socketOnStdinThroughSpawnFcgiAndCgiFcgi() throws {
         // mod_fcgid, spawn-fcgi and systemd socket activation hand the
         // listening socket over as stdin; FCGX_IsCGI() must see FastCGI.
