@@ -77,13 +77,14 @@ rate() {
 # A binary from before --threads existed (to compare releases) gets no
 # kept-connection column.
 kept=1
-"$bin" --help 2>&1 | grep -q -- --threads || kept=0
+one_thread=(--threads 1)
+"$bin" --help 2>&1 | grep -q -- --threads || { kept=0; one_thread=(); }
 
 start_backends() {
   local workers=$1
   spawn-fcgi -a 127.0.0.1 -p 19101 -F "$workers" -- "$work/responder" >/dev/null
   # 19102: one thread a worker, as the C responder; 19104: serve's default.
-  PIXELGATE_SPOOL_DIR="$work/spool" "$bin" serve --listen 127.0.0.1:19102 --workers "$workers" --threads 1 2>>"$work/pixelgate.log" &
+  PIXELGATE_SPOOL_DIR="$work/spool" "$bin" serve --listen 127.0.0.1:19102 --workers "$workers" "${one_thread[@]}" 2>>"$work/pixelgate.log" &
   pids+=($!)
   PIXELGATE_SPOOL_DIR="$work/spool" "$bin" serve --listen 127.0.0.1:19104 --workers "$workers" 2>>"$work/pixelgate.log" &
   pids+=($!)
