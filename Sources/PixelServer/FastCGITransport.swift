@@ -132,7 +132,18 @@ public enum FastCGITransport {
                 }
                 let fd = acceptConnection(pool.listenFD, allowed: pool.allowedPeers)
                 if fd < 0 {
-                    if acceptShouldGoOn(fd, responder) { continue }
+                    if stopRequested { break }
+                    if fd == -EINTR { continue }
+                    let message = "accept failed: \(String(cString: strerror(-fd)))"
+                    if fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM {
+                        // Out of descriptors or memory for now: the connections
+                        // in hand will close, so wait and try again rather
+                        // than leave this worker with one acceptor fewer.
+                        responder.logger.log(.error, message + "; trying again")
+                        usleep(100_000)
+                        continue
+                    }
+                    responder.logger.log(.error, message)
                     break
                 }
                 accepting = false
@@ -156,7 +167,7 @@ public enum FastCGITransport {
     /// Accepts one connection as libfcgi's own accept does: TCP_NODELAY on
     /// TCP, and an IPv4 peer must be in `FCGI_WEB_SERVER_ADDRS` when that
     /// is set (others are closed unanswered). Returns the descriptor, or
-    /// the negated errno.
+    /// the negated errno of a failure that is not about one connection.
     static func acceptConnection(_ listenFD: Int32, allowed: [in_addr_t]?) -> Int32 {
         while true {
             var address = sockaddr_storage()
@@ -164,7 +175,14 @@ public enum FastCGITransport {
             let fd = withUnsafeMutablePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listenFD, $0, &length) }
             }
-            if fd < 0 { return -errno }
+            if fd < 0 {
+                // Network errors pending on a connection that is already
+                // gone (accept(2), "Error handling"): take the next one.
+                switch errno {
+                case ECONNABORTED, EPROTO, ENETDOWN, ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH: continue
+                default: return -errno
+                }
+            }
             guard address.ss_family == sa_family_t(AF_INET) else { return fd }
             var on: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
