@@ -30,7 +30,7 @@ struct FastCGIClient {
     func connect() throws -> Int32 {
         switch address {
         case .unix(let path):
-            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             var addr = sockaddr_un()
             addr.sun_family = sa_family_t(AF_UNIX)
             withUnsafeMutableBytes(of: &addr.sun_path) { raw in
@@ -40,7 +40,7 @@ struct FastCGIClient {
             if rc != 0 { close(fd); throw TestFailure("connect \(path): errno \(errno)") }
             return fd
         case .tcp(let host, let port):
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             var addr = sockaddr_in()
             addr.sin_family = sa_family_t(AF_INET)
             addr.sin_addr.s_addr = inet_addr(host)

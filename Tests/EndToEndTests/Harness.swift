@@ -123,7 +123,7 @@ func waitUntil(seconds: Double = 10, _ condition: () -> Bool) -> Bool {
 
 /// A TCP port that was free a moment ago.
 func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     defer { close(fd) }
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)

@@ -58,7 +58,7 @@ final class Daemon {
 /// Waits until something accepts TCP connections on 127.0.0.1:`port`.
 func waitForPort(_ port: Int) -> Bool {
     waitUntil {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
