@@ -91,6 +91,38 @@ struct FastCGITests {
         #expect(scratch.spoolLines.count == 1)
     }
 
+    /// A worker out of file descriptors logs, waits and accepts again once
+    /// there are some, rather than losing the thread that accepts.
+    @Test func aWorkerOutOfDescriptorsServesAgainWhenSomeFreeUp() throws {
+        let scratch = Scratch()
+        let server = try ServeProcess(listen: scratch.path + "/pg.sock", workers: 1, environment: ["PIXELGATE_SPOOL_DIR": scratch.spool])
+        let worker = try #require(server.workerPIDs.first)
+        // A new descriptor takes the lowest free number, so a limit of that
+        // number leaves none. (A thread already waiting in accept has its
+        // descriptor reserved: connections that close at once, one for each
+        // of the worker's four threads, use those up.)
+        let open = Set(try FileManager.default.contentsOfDirectory(atPath: "/proc/\(worker)/fd").compactMap { Int($0) })
+        let lowestFree = (0...).first { !open.contains($0) }!
+        #expect(try runProcess("/usr/bin/prlimit", ["--pid", String(worker), "--nofile=\(lowestFree):"]).status == 0)
+        for _ in 0..<4 { close(try server.client.connect()) }
+        #expect(waitUntil { server.log.contains("accept failed: Too many open files; trying again") })
+
+        let client = server.client
+        let statuses = LockedArray<Int>()
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            statuses.append(contentsOf: [(try? client.get("/pixel/v1/page?writeKey=wk&anonymousId=waited").status ?? -1) ?? -2])
+            done.signal()
+        }
+        #expect(done.wait(timeout: .now() + 1) == .timedOut, "answered with no descriptor to accept with")
+        #expect(try runProcess("/usr/bin/prlimit", ["--pid", String(worker), "--nofile=1024:"]).status == 0)
+        #expect(done.wait(timeout: .now() + 60) == .success)
+        #expect(statuses.values == [200])
+        #expect(server.workerPIDs == [worker], "the same worker served on")
+        #expect(server.stop().status == 0)
+        #expect(scratch.spoolLines.count == 1)
+    }
+
     /// libfcgi's FCGI_WEB_SERVER_ADDRS holds whether libfcgi accepts (one
     /// thread) or pixelgate's pool threads do (the default).
     @Test(arguments: [nil, 1] as [Int?])
