@@ -53,7 +53,7 @@ ticks() {
 # "RATE BACKEND_US NGINX_US" for a URL: the median requests/s of 3 wrk runs,
 # and the CPU the backend's processes and nginx's workers spent per request
 # over those runs (from /proc/PID/stat). Fails on any answer that is not 2xx.
-# Backend PIDs come from the variable named by $2 (a pattern for pgrep -f).
+# The backend's PIDs are those whose command line matches $2 (pgrep -f).
 rate() {
   local url=$1 pattern=$2 out all=() requests=0 backend nginx b0 n0 hz
   hz=$(getconf CLK_TCK)

@@ -132,18 +132,15 @@ public enum FastCGITransport {
                 }
                 let fd = acceptConnection(pool.listenFD, allowed: pool.allowedPeers)
                 if fd < 0 {
-                    if stopRequested { break }
-                    if fd == -EINTR { continue }
-                    let message = "accept failed: \(String(cString: strerror(-fd)))"
-                    if fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM {
+                    if !stopRequested && (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM) {
                         // Out of descriptors or memory for now: the connections
                         // in hand will close, so wait and try again rather
                         // than leave this worker with one acceptor fewer.
-                        responder.logger.log(.error, message + "; trying again")
+                        responder.logger.log(.error, "accept failed: \(String(cString: strerror(-fd))); trying again")
                         usleep(100_000)
                         continue
                     }
-                    responder.logger.log(.error, message)
+                    if acceptShouldGoOn(fd, responder) { continue }
                     break
                 }
                 accepting = false
@@ -205,13 +202,14 @@ public enum FastCGITransport {
         }
     }
 
-    /// After FCGX_Accept_r failed with `rc` (the negated errno): whether to
-    /// keep serving. A connection that failed before its request arrived
-    /// is no reason to stop; a stop request or anything else is.
+    /// After accepting failed with `rc` (the negated errno, from
+    /// FCGX_Accept_r or `acceptConnection`): whether to keep serving. A
+    /// connection that failed before its request arrived is no reason to
+    /// stop; a stop request or anything else is.
     static func acceptShouldGoOn(_ rc: Int32, _ responder: Responder) -> Bool {
         if stopRequested { return false }
         if rc == -Int32(EINTR) || rc == -Int32(ECONNABORTED) || rc == -Int32(EPROTO) { return true }
-        responder.logger.log(.error, "FCGX_Accept_r failed: \(String(cString: strerror(-rc))) (\(rc))")
+        responder.logger.log(.error, "accept failed: \(String(cString: strerror(-rc))) (\(rc))")
         return false
     }
 

@@ -200,8 +200,8 @@ enum PixelgateCommand {
         // Four threads a worker by default: while one thread waits on its
         // spool append or on nginx, another takes the next connection. With
         // one, a worker is a queue (BENCHMARKS.md b: 0.7× the C responder
-        // with one thread, about 1× with four); each thread costs about
-        // 40 KiB of resident memory (4.74 → 4.85 MiB going from 1 to 4).
+        // with one thread, about 1× with four); the three more threads cost
+        // about 0.3 MiB of resident memory (BENCHMARKS.md d: 5.0 MiB).
         var threads = 4
         var backlog: Int32 = 1024
         var socketMode: mode_t = 0o660
