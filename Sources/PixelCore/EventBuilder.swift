@@ -33,10 +33,13 @@ struct EventBuilder {
         workspace.pairs = pairs
     }
 
+    /// Decodes the query into the text, after the server's words. The
+    /// decoder's 8-byte stores run at most 8 bytes past the query's length,
+    /// inside the room sized for the unescaped segments and the slack.
     mutating func decode(_ query: UnsafeBufferPointer<UInt8>) throws(PixelError) {
-        let span = tree.appendText(query)
+        precondition(tree.textCount + query.count + 8 <= tree.textCapacity + EventTree.slack, "event text buffer sized too small")
         pairs.reserveCapacity(16)
-        try QueryDecoder.decode(tree.text, from: Int(span.start), to: tree.textCount, raw: query, limits: limits, into: &pairs)
+        tree.textCount = try QueryDecoder.decode(query, into: tree.text, at: tree.textCount, limits: limits, pairs: &pairs)
     }
 
     /// The page properties the seed asks for in `properties` or `context.page`.
@@ -152,31 +155,30 @@ struct EventBuilder {
         var segmentStart = start
         var i = start
         while i < end {
-            // Eight bytes at a time past anything but `.` and `\\`; the text
-            // has slack, and bytes past the name are masked out.
+            // Eight bytes at a time, straight to the next `.` or `\\`; the
+            // text has slack, and bytes past the name are set to 0xFF, which
+            // is neither.
             var x = UnsafeRawPointer(text + i).loadUnaligned(as: UInt64.self)
             if end &- i < 8 { x |= ~((1 << UInt64(8 &* (end &- i))) &- 1) }
             let dot = x ^ 0x2E2E_2E2E_2E2E_2E2E
             let backslash = x ^ 0x5C5C_5C5C_5C5C_5C5C
             let ones: UInt64 = 0x0101_0101_0101_0101
-            if (((dot &- ones) & ~dot) | ((backslash &- ones) & ~backslash)) & 0x8080_8080_8080_8080 == 0 {
+            let found = (((dot &- ones) & ~dot) | ((backslash &- ones) & ~backslash)) & 0x8080_8080_8080_8080
+            if found == 0 {
                 i &+= 8
                 continue
             }
-            let blockEnd = min(i &+ 8, end)
-            while i < blockEnd {
-                let b = text[i]
-                if b == UInt8(ascii: ".") {
-                    // An empty or excess segment: the careful path reports it.
-                    if i == segmentStart || segmentCount &+ 1 >= limits.maxDepth { return try splitEscaped(name) }
-                    segments[segmentCount] = EventBuilder.segment(text, segmentStart, i)
-                    segmentCount &+= 1
-                    segmentStart = i &+ 1
-                } else if b == UInt8(ascii: "\\") {
-                    return try splitEscaped(name)
-                }
-                i &+= 1
+            // The lowest flag is exact (borrows only run upward).
+            i &+= found.trailingZeroBitCount &>> 3
+            // A backslash, or an empty or excess segment: the careful path
+            // unescapes or reports it.
+            if text[i] == UInt8(ascii: "\\") || i == segmentStart || segmentCount &+ 1 >= limits.maxDepth {
+                return try splitEscaped(name)
             }
+            segments[segmentCount] = EventBuilder.segment(text, segmentStart, i)
+            segmentCount &+= 1
+            i &+= 1
+            segmentStart = i
         }
         if segmentStart == end { return try splitEscaped(name) }
         segments[segmentCount] = EventBuilder.segment(text, segmentStart, end)

@@ -427,50 +427,45 @@ struct RawWriter {
     static let hexDigits: StaticString = "0123456789abcdef"
 
     /// Writes a JSON string literal of `n` bytes at `s`; at most `2 + 6n` bytes.
+    ///
+    /// Eight bytes at a time: each block is stored as it is and the output
+    /// moves past its bytes up to the first that needs escaping (a byte
+    /// < 0x20, `"` or `\\`), which alone takes the slow path. `s` may be read
+    /// up to 8 bytes past `n` (the text has slack after it; those bytes are
+    /// never counted), and the output has 8 bytes of slack for the stores.
     mutating func jsonString(_ s: UnsafePointer<UInt8>, _ n: Int) {
         byte(UInt8(ascii: "\""))
         var i = 0
-        // Eight bytes at a time: a block with no byte < 0x20, no `"` and no
-        // `\` (the usual case for URLs and names) is copied whole.
-        while i + 8 <= n {
+        while true {
             let x = UnsafeRawPointer(s + i).loadUnaligned(as: UInt64.self)
-            if !RawWriter.needsEscape(x) {
-                UnsafeMutableRawPointer(base + count).storeBytes(of: x, as: UInt64.self)
-                count += 8
-            } else {
-                for k in 0..<8 { escapedByte(s[i + k]) }
+            UnsafeMutableRawPointer(base + count).storeBytes(of: x, as: UInt64.self)
+            let special = RawWriter.escapeBytes(x)
+            let plain = special == 0 ? 8 : special.trailingZeroBitCount &>> 3
+            if i &+ plain >= n {
+                count &+= n &- i
+                break
             }
-            i += 8
-        }
-        // The last 1–7 bytes: one 8-byte load (the text has slack after it),
-        // the bytes past the end replaced by a harmless `A`, one 8-byte store
-        // (the output has slack too), and only the real bytes counted.
-        if i < n {
-            let mask: UInt64 = (1 << UInt64(8 * (n - i))) &- 1
-            let x = (UnsafeRawPointer(s + i).loadUnaligned(as: UInt64.self) & mask) | (0x4141_4141_4141_4141 & ~mask)
-            if RawWriter.needsEscape(x) {
-                while i < n {
-                    escapedByte(s[i])
-                    i += 1
-                }
-            } else {
-                UnsafeMutableRawPointer(base + count).storeBytes(of: x, as: UInt64.self)
-                count += n - i
+            count &+= plain
+            i &+= plain
+            if plain < 8 {
+                escapedByte(s[i])
+                i &+= 1
             }
         }
         byte(UInt8(ascii: "\""))
     }
 
-    /// Whether any of the eight bytes in `x` is < 0x20, `"` or `\\`. (A
-    /// byte after a match may be flagged too; callers then go byte by byte.)
+    /// The high bit of each byte of `x` that is < 0x20, `"` or `\\`. Bytes
+    /// after the first flagged one may be flagged too (borrows run upward);
+    /// the lowest flag is always exact.
     @inline(__always)
-    static func needsEscape(_ x: UInt64) -> Bool {
+    static func escapeBytes(_ x: UInt64) -> UInt64 {
         let quote = x ^ 0x2222_2222_2222_2222
         let backslash = x ^ 0x5C5C_5C5C_5C5C_5C5C
         let special = ((x &- 0x2020_2020_2020_2020) & ~x)
             | ((quote &- 0x0101_0101_0101_0101) & ~quote)
             | ((backslash &- 0x0101_0101_0101_0101) & ~backslash)
-        return special & 0x8080_8080_8080_8080 != 0
+        return special & 0x8080_8080_8080_8080
     }
 
     @inline(__always)

@@ -17,135 +17,145 @@ struct PairSpans {
     var value: ByteSpan
 }
 
-/// Decodes a query string in place, in one buffer.
+/// Decodes a query string into one buffer.
 ///
-/// The caller copies the raw query into memory it owns; each name and value
-/// is then percent- and plus-decoded where it lies, since decoding never
-/// makes bytes longer. The result is a list of spans into that memory: no
-/// `String` per pair, no allocation per pair. The rules are SPEC §2. Used
-/// by the event builder and, for callers that want `String`s, by
-/// `QueryString.parse`.
+/// Each name and value is percent- and plus-decoded into memory the caller
+/// owns, one after the other; decoding never makes bytes longer, so that
+/// memory needs the query's length (and 8 bytes of slack). The result is a
+/// list of spans into it: no `String` per pair, no allocation per pair. The
+/// rules are SPEC §2. Used by the event builder and, for callers that want
+/// `String`s, by `QueryString.parse`.
 enum QueryDecoder {
-    /// Decodes `p[base..<end]`, a copy of `raw`, appending its pairs in
-    /// order. Throws the first problem in query order, as SPEC §4 orders
-    /// them; callers refuse an over-long query before copying it.
+    /// Decodes `raw` into `out`, starting at `out[base]`, appending its pairs
+    /// in order; returns where the decoded bytes end. `out` must hold
+    /// `base + raw.count + 8` bytes and must not overlap `raw`. Throws the
+    /// first problem in query order, as SPEC §4 orders them; callers refuse
+    /// an over-long query before decoding it.
     ///
-    /// One pass over the bytes: each is looked at once, written back at most
-    /// once, and only tokens that held a byte ≥ 0x80 are checked as UTF-8.
-    static func decode(_ p: UnsafeMutablePointer<UInt8>, from base: Int, to end: Int, raw: UnsafeBufferPointer<UInt8>,
-                       limits: PixelLimits, into pairs: inout [PairSpans]) throws(PixelError) {
-        var r = base
+    /// Eight bytes at a time: a block is loaded, stored to the output as it
+    /// is, and both positions move past its plain bytes, up to the first one
+    /// that needs a look (`specialBytes`). Only that byte is handled alone,
+    /// and only tokens that held a byte ≥ 0x80 are checked as UTF-8.
+    static func decode(_ raw: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt8>, at base: Int,
+                       limits: PixelLimits, pairs: inout [PairSpans]) throws(PixelError) -> Int {
+        guard let p = raw.baseAddress else { return base }
+        let end = raw.count
+        var r = 0
+        var w = base
         while r < end {
             if p[r] == UInt8(ascii: "&") {
                 r &+= 1
                 continue
             }
             if pairs.count == limits.maxPairs { throw .tooManyPairs(limit: limits.maxPairs) }
-            // The name: decoded over its own raw bytes (decoding never grows).
-            let nameStart = r
-            var w = r
+            // The name.
+            let rawStart = r
+            let nameStart = w
             var high = false
             var control = false
             var sawEquals = false
-            var blockEnd = r
-            name: while r < end {
-                if copyPlainBlock(p, &r, &w, end, &blockEnd, inName: true) { continue }
-                let b = p[r]
-                if b > UInt8(ascii: "+") && b < 0x7F && b != UInt8(ascii: "=") {
-                    p[w] = b
-                    w &+= 1
-                    r &+= 1
+            name: while true {
+                let x = load(p, r, end)
+                UnsafeMutableRawPointer(out + w).storeBytes(of: x, as: UInt64.self)
+                let special = specialBytes(x, inName: true)
+                if special == 0 {
+                    r &+= 8
+                    w &+= 8
                     continue
                 }
+                let plain = special.trailingZeroBitCount &>> 3
+                r &+= plain
+                w &+= plain
+                if r >= end { break name }
+                let b = p[r]
                 if b == UInt8(ascii: "&") { break name }
                 if b == UInt8(ascii: "=") { sawEquals = true; break name }
-                var out = b
+                var decoded = b
                 if b == UInt8(ascii: "+") {
-                    out = UInt8(ascii: " ")
+                    decoded = UInt8(ascii: " ")
                     r &+= 1
                 } else if b == UInt8(ascii: "%") {
-                    guard let decoded = escape(p, r, end) else {
-                        throw .invalidPercentEncodingInName(rawName: quotable(rawName(raw, from: nameStart - base)))
+                    guard let byte = escape(p, r, end) else {
+                        throw .invalidPercentEncodingInName(rawName: quotable(rawName(raw, from: rawStart)))
                     }
-                    out = decoded
+                    decoded = byte
                     r &+= 3
                 } else {
                     r &+= 1
                 }
-                if out < 0x20 || out == 0x7F { control = true } else if out >= 0x80 { high = true }
-                p[w] = out
+                if decoded < 0x20 || decoded == 0x7F { control = true } else if decoded >= 0x80 { high = true }
+                out[w] = decoded
                 w &+= 1
             }
-            let name = UnsafeBufferPointer(start: p + nameStart, count: w - nameStart)
+            let name = UnsafeBufferPointer(start: out + nameStart, count: w &- nameStart)
             if high && !UTF8Check.isValid(name) {
-                throw .invalidUTF8InName(rawName: quotable(rawName(raw, from: nameStart - base)))
+                throw .invalidUTF8InName(rawName: quotable(rawName(raw, from: rawStart)))
             }
             if name.count > limits.maxKeyBytes { throw .nameTooLong(prefix: quotable(name), limit: limits.maxKeyBytes) }
             if control { throw .controlCharacterInName(parameter: quotable(name)) }
 
-            // The value: written straight after the decoded name.
+            // The value, straight after the decoded name.
             if sawEquals { r &+= 1 }
             let valueStart = w
             high = false
-            blockEnd = r
-            value: while r < end {
-                if copyPlainBlock(p, &r, &w, end, &blockEnd, inName: false) { continue }
-                let b = p[r]
-                if b > UInt8(ascii: "+") && b < 0x7F {
-                    p[w] = b
-                    w &+= 1
-                    r &+= 1
+            value: while true {
+                let x = load(p, r, end)
+                UnsafeMutableRawPointer(out + w).storeBytes(of: x, as: UInt64.self)
+                let special = specialBytes(x, inName: false)
+                if special == 0 {
+                    r &+= 8
+                    w &+= 8
                     continue
                 }
+                let plain = special.trailingZeroBitCount &>> 3
+                r &+= plain
+                w &+= plain
+                if r >= end { break value }
+                let b = p[r]
                 if b == UInt8(ascii: "&") { break value }
-                var out = b
+                var decoded = b
                 if b == UInt8(ascii: "+") {
-                    out = UInt8(ascii: " ")
+                    decoded = UInt8(ascii: " ")
                     r &+= 1
                 } else if b == UInt8(ascii: "%") {
-                    guard let decoded = escape(p, r, end) else { throw .invalidPercentEncoding(parameter: quotable(name)) }
-                    out = decoded
+                    guard let byte = escape(p, r, end) else { throw .invalidPercentEncoding(parameter: quotable(name)) }
+                    decoded = byte
                     r &+= 3
                 } else {
                     r &+= 1
                 }
-                if out >= 0x80 { high = true }
-                p[w] = out
+                if decoded >= 0x80 { high = true }
+                out[w] = decoded
                 w &+= 1
             }
-            let value = UnsafeBufferPointer(start: p + valueStart, count: w - valueStart)
+            let value = UnsafeBufferPointer(start: out + valueStart, count: w &- valueStart)
             if high && !UTF8Check.isValid(value) { throw .invalidUTF8(parameter: quotable(name)) }
             pairs.append(PairSpans(name: ByteSpan(start: nameStart, count: name.count),
                                    value: ByteSpan(start: valueStart, count: value.count)))
         }
+        return w
     }
 
-    /// Eight plain bytes at a time: when the block at `r` holds only bytes
-    /// copied as they are, moves it to `w` and advances both. Otherwise the
-    /// next eight bytes are left to the byte-at-a-time path (`blockEnd`).
+    /// The eight bytes at `p[r]`; past `end`, zero bytes, which
+    /// `specialBytes` flags, so a scan stops at the end of the query.
     @inline(__always)
-    static func copyPlainBlock(_ p: UnsafeMutablePointer<UInt8>, _ r: inout Int, _ w: inout Int, _ end: Int,
-                               _ blockEnd: inout Int, inName: Bool) -> Bool {
-        guard r >= blockEnd else { return false }
-        if r &+ 8 <= end {
-            let x = UnsafeRawPointer(p + r).loadUnaligned(as: UInt64.self)
-            if isPlain(x, inName: inName) {
-                UnsafeMutableRawPointer(p + w).storeBytes(of: x, as: UInt64.self)
-                r &+= 8
-                w &+= 8
-                return true
-            }
+    static func load(_ p: UnsafePointer<UInt8>, _ r: Int, _ end: Int) -> UInt64 {
+        if r &+ 8 <= end { return UnsafeRawPointer(p + r).loadUnaligned(as: UInt64.self) }
+        var x: UInt64 = 0
+        var i = end &- 1
+        while i >= r {
+            x = x &<< 8 | UInt64(p[i])
+            i &-= 1
         }
-        blockEnd = r &+ 8
-        return false
+        return x
     }
 
-    /// Whether all eight bytes in `x` are copied as they are: none ≤ `+`
-    /// (0x2B, which covers `%`, `&`, `+` and control bytes), none ≥ 0x7F, and
-    /// in a name no `=`. (A byte after a match may be flagged too; callers
-    /// then go byte by byte.)
+    /// The high bit of each byte of `x` that is not copied as it is: ≤ `+`
+    /// (0x2B, which covers `%`, `&`, `+`, control bytes and NUL), ≥ 0x7F,
+    /// and in a name `=`. Bytes after the first flagged one may be flagged
+    /// too (borrows run upward); the lowest flag is always exact.
     @inline(__always)
-    static func isPlain(_ x: UInt64, inName: Bool) -> Bool {
+    static func specialBytes(_ x: UInt64, inName: Bool) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let del = x ^ 0x7F7F_7F7F_7F7F_7F7F
         var flagged = ((x &- 0x2C2C_2C2C_2C2C_2C2C) & ~x) | ((del &- ones) & ~del) | x
@@ -153,12 +163,12 @@ enum QueryDecoder {
             let equals = x ^ 0x3D3D_3D3D_3D3D_3D3D
             flagged |= (equals &- ones) & ~equals
         }
-        return flagged & 0x8080_8080_8080_8080 == 0
+        return flagged & 0x8080_8080_8080_8080
     }
 
     /// The byte of the escape `%XX` at `r`, or nil when it is malformed.
     @inline(__always)
-    static func escape(_ p: UnsafeMutablePointer<UInt8>, _ r: Int, _ end: Int) -> UInt8? {
+    static func escape(_ p: UnsafePointer<UInt8>, _ r: Int, _ end: Int) -> UInt8? {
         guard r + 2 < end, let hi = hexValue(p[r + 1]), let lo = hexValue(p[r + 2]) else { return nil }
         return hi << 4 | lo
     }

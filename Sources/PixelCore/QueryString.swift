@@ -21,11 +21,10 @@ public enum QueryString {
     /// (`QueryDecoder`) without making `String`s.
     public static func parse(_ query: UnsafeBufferPointer<UInt8>, limits: PixelLimits = .default) throws(PixelError) -> [QueryPair] {
         if query.count > limits.maxQueryBytes { throw .queryTooLong(limit: limits.maxQueryBytes) }
-        var bytes = Array(query)
+        var bytes = [UInt8](repeating: 0, count: query.count + 8)
         var pairs: [PairSpans] = []
         try bytes.withUnsafeMutableBufferPointer { (buffer) throws(PixelError) in
-            guard let base = buffer.baseAddress else { return }
-            try QueryDecoder.decode(base, from: 0, to: buffer.count, raw: query, limits: limits, into: &pairs)
+            _ = try QueryDecoder.decode(query, into: buffer.baseAddress!, at: 0, limits: limits, pairs: &pairs)
         }
         return pairs.map { pair in
             QueryPair(name: String(decoding: bytes[pair.name.range], as: UTF8.self),

@@ -117,7 +117,7 @@ public enum JSONSyntax {
             // Eight plain bytes at a time (none `"`, `\`, < 0x20 or ≥ 0x80).
             if j + 8 <= b.count {
                 let x = UnsafeRawPointer(base + j).loadUnaligned(as: UInt64.self)
-                if !RawWriter.needsEscape(x) && x & 0x8080_8080_8080_8080 == 0 {
+                if RawWriter.escapeBytes(x) == 0 && x & 0x8080_8080_8080_8080 == 0 {
                     j += 8
                     continue
                 }
