@@ -50,7 +50,6 @@ struct EventBuilder {
         tree.setString(tree.place(words: ServerPath.type), type == .page ? Word.page.span : Word.track.span)
         var writeKey: ByteSpan?
         var seen = NameSet(capacity: pairs.count, reusing: workspace)
-        defer { seen.giveBack(to: workspace) }
         for pair in pairs {
             // A repeated name: the first value counts, as in RudderStack.
             guard seen.insert(pair.name, tree: tree) else { continue }
@@ -128,7 +127,8 @@ struct EventBuilder {
     /// buffer sized by `encodedBound`.
     func line(writeKey: ByteSpan, writeKeyText: String) -> PixelEvent {
         let bound = PixelEvent.recordPrefix.count + 2 + 6 * Int(writeKey.count) + PixelEvent.recordMiddle.count
-            + tree.encodedBound(EventTree.root) + 2 + 8
+            + tree.bound + 2 + 8
+        assert(tree.bound >= tree.encodedBound(EventTree.root), "running bound below the tree's")
         var eventRange = 0..<0
         // Written into the workspace's scratch (8 bytes of the bound are slack
         // for RawWriter's 8-byte stores), then copied out at its exact size.
@@ -141,6 +141,7 @@ struct EventBuilder {
         tree.encode(EventTree.root, into: &out)
         eventRange = start..<out.count
         out.append("}\n")
+        precondition(out.count &+ 8 <= bound, "event line past its bound")
         let line = Array(UnsafeBufferPointer(start: workspace.line, count: out.count))
         return PixelEvent(writeKey: writeKeyText, recordLine: line, eventRange: eventRange)
     }
@@ -285,34 +286,28 @@ enum ServerPath {
 }
 
 /// The set of names seen so far, by their bytes: open addressing over pair
-/// spans, sized once for the query's pairs.
+/// spans in the workspace's memory, sized once for the query's pairs.
 struct NameSet {
-    var slots: [ByteSpan?]
+    static let empty = ByteSpan(start: 0, count: -1)
+    let slots: UnsafeMutablePointer<ByteSpan>
     let mask: Int
 
     init(capacity: Int, reusing workspace: EventWorkspace) {
         var size = 16
         while size < 2 * capacity { size <<= 1 }
-        slots = workspace.slots
-        workspace.slots = []
-        slots.removeAll(keepingCapacity: true)
-        slots.append(contentsOf: repeatElement(nil, count: size))
+        workspace.reserve(names: size)
+        slots = workspace.names
+        slots.update(repeating: NameSet.empty, count: size)
         mask = size - 1
-    }
-
-    func giveBack(to workspace: EventWorkspace) {
-        workspace.slots = slots
     }
 
     /// Adds `name`; false when an equal name was already there.
     mutating func insert(_ name: ByteSpan, tree: EventTree) -> Bool {
-        // FNV-1a.
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in tree.textBytes(name) { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while let other = slots[slot] {
-            if tree.equal(other, name) { return false }
-            slot = (slot + 1) & mask
+        let h = tree.hash(name, prefix: tree.prefix(name))
+        var slot = Int(truncatingIfNeeded: h &>> 32) & mask
+        while slots[slot].count >= 0 {
+            if tree.equal(slots[slot], name) { return false }
+            slot = (slot &+ 1) & mask
         }
         slots[slot] = name
         return true

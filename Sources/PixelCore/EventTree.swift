@@ -20,6 +20,9 @@ struct EventTree {
         var kind: Kind
         /// The member name, when the parent is an object.
         var key: ByteSpan
+        /// Its first eight bytes (`EventTree.prefix`), which decide most
+        /// comparisons and all of them for short keys.
+        var keyPrefix: UInt64
         /// The position, when the parent is an array.
         var index: Int32
         /// The text, for a string.
@@ -68,6 +71,10 @@ struct EventTree {
     var index: UnsafeMutablePointer<IndexEntry>
     var indexCapacity: Int
     var indexCount = 0
+    /// What `encode` may write for the whole tree: every node made and
+    /// every string set adds its most, so this covers the reachable ones
+    /// (`encodedBound(_:)` walks them; debug builds check the two agree).
+    var bound = 0
 
     /// Borrows `workspace`'s buffers, with room for `textCapacity` bytes.
     init(workspace: EventWorkspace, textCapacity: Int) {
@@ -121,14 +128,46 @@ struct EventTree {
         return a.start == b.start || memoryEqual(text + Int(a.start), text + Int(b.start), Int(a.count))
     }
 
+    /// The first eight bytes of `span` as one word, zeros past its end.
+    /// (The text has slack, so the load stays in memory that is set.)
+    @inline(__always)
+    func prefix(_ span: ByteSpan) -> UInt64 {
+        let x = UnsafeRawPointer(text + Int(span.start)).loadUnaligned(as: UInt64.self)
+        return span.count >= 8 ? x : x & ((1 &<< UInt64(8 &* span.count)) &- 1)
+    }
+
+    /// Whether member `node`'s key is `key`, whose prefix is `keyPrefix`.
+    @inline(__always)
+    func hasKey(_ node: Int32, _ key: ByteSpan, _ keyPrefix: UInt64) -> Bool {
+        let k = nodes[Int(node)].key
+        guard nodes[Int(node)].keyPrefix == keyPrefix && k.count == key.count else { return false }
+        return k.count <= 8 || memoryEqual(text + Int(k.start) + 8, text + Int(key.start) + 8, Int(k.count) &- 8)
+    }
+
+    /// A hash of all of `span`'s bytes, a word at a time, so that long keys
+    /// that share a prefix still spread over the index.
+    func hash(_ span: ByteSpan, prefix: UInt64) -> UInt64 {
+        var h = (prefix ^ UInt64(UInt32(bitPattern: span.count))) &* 0x9E37_79B9_7F4A_7C15
+        var i = 8
+        let n = Int(span.count)
+        while i < n {
+            var x = UnsafeRawPointer(text + Int(span.start) + i).loadUnaligned(as: UInt64.self)
+            if n &- i < 8 { x &= (1 &<< UInt64(8 &* (n &- i))) &- 1 }
+            h = (h ^ (h &>> 31) ^ x) &* 0x9E37_79B9_7F4A_7C15
+            i &+= 8
+        }
+        return h ^ (h &>> 29)
+    }
+
     /// The member `key` of object `parent`.
     func member(_ parent: Int32, _ key: ByteSpan) -> Int32? {
+        let keyPrefix = prefix(key)
         let p = nodes[Int(parent)]
         if p.childCount > EventTree.indexThreshold {
-            var slot = slotStart(parent, key)
+            var slot = slotStart(parent, hash(key, prefix: keyPrefix))
             while index[slot].child >= 0 {
                 let entry = index[slot]
-                if entry.parent == parent && entry.generation == p.generation && equal(nodes[Int(entry.child)].key, key) {
+                if entry.parent == parent && entry.generation == p.generation && hasKey(entry.child, key, keyPrefix) {
                     return entry.child
                 }
                 slot = (slot &+ 1) & (indexCapacity &- 1)
@@ -137,7 +176,7 @@ struct EventTree {
         }
         var child = p.firstChild
         while child >= 0 {
-            if equal(nodes[Int(child)].key, key) { return child }
+            if hasKey(child, key, keyPrefix) { return child }
             child = nodes[Int(child)].next
         }
         return nil
@@ -167,8 +206,12 @@ struct EventTree {
             nodes = grown
             nodeCapacity *= 2
         }
-        (nodes + nodeCount).initialize(to: Node(kind: kind, key: key, index: Int32(truncatingIfNeeded: index), value: value))
+        (nodes + nodeCount).initialize(to: Node(kind: kind, key: key, keyPrefix: prefix(key), index: Int32(truncatingIfNeeded: index),
+                                                value: value))
         nodeCount += 1
+        // A comma, the quoted key and colon, and `null` (or brackets, or the
+        // quotes of a string, whose bytes `setString` adds).
+        bound &+= 8 &+ 6 &* Int(key.count) &+ 6 &* Int(value.count)
         return Int32(truncatingIfNeeded: nodeCount - 1)
     }
 
@@ -200,16 +243,18 @@ struct EventTree {
         nodes[Int(node)].generation &+= 1
     }
 
-    func slotStart(_ parent: Int32, _ key: ByteSpan) -> Int {
-        // FNV-1a over the key, seeded with the parent.
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(UInt32(bitPattern: parent))
-        for b in textBytes(key) { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return Int(truncatingIfNeeded: hash ^ (hash >> 29)) & (indexCapacity &- 1)
+    func slotStart(_ parent: Int32, _ keyHash: UInt64) -> Int {
+        let h = (keyHash ^ UInt64(UInt32(bitPattern: parent))) &* 0xBF58_476D_1CE4_E5B9
+        return Int(truncatingIfNeeded: h &>> 32) & (indexCapacity &- 1)
+    }
+
+    func slotStart(_ parent: Int32, member: Int32) -> Int {
+        slotStart(parent, hash(nodes[Int(member)].key, prefix: nodes[Int(member)].keyPrefix))
     }
 
     mutating func addToIndex(_ parent: Int32, _ child: Int32) {
         if (indexCount + 1) * 2 > indexCapacity { growIndex() }
-        var slot = slotStart(parent, nodes[Int(child)].key)
+        var slot = slotStart(parent, member: child)
         while index[slot].child >= 0 { slot = (slot &+ 1) & (indexCapacity &- 1) }
         index[slot] = IndexEntry(parent: parent, generation: nodes[Int(parent)].generation, child: child)
         indexCount += 1
@@ -223,7 +268,7 @@ struct EventTree {
         EventTree.clear(index, indexCapacity)
         indexCount = 0
         for i in 0..<oldCapacity where old[i].child >= 0 && old[i].generation == nodes[Int(old[i].parent)].generation {
-            var slot = slotStart(old[i].parent, nodes[Int(old[i].child)].key)
+            var slot = slotStart(old[i].parent, member: old[i].child)
             while index[slot].child >= 0 { slot = (slot &+ 1) & (indexCapacity &- 1) }
             index[slot] = old[i]
             indexCount += 1
@@ -236,6 +281,8 @@ struct EventTree {
         // Past the last element (items.0, items.1, … in order): append.
         let last = nodes[Int(parent)].lastChild
         if last >= 0 && Int(nodes[Int(last)].index) < index {
+            // The array now ends further on: room for the `null,` of its gap.
+            bound &+= 5 &* (index &- Int(nodes[Int(last)].index))
             let created = newNode(.null, index: index)
             nodes[Int(last)].next = created
             nodes[Int(parent)].lastChild = created
@@ -248,6 +295,7 @@ struct EventTree {
             child = nodes[Int(child)].next
         }
         if child >= 0 && Int(nodes[Int(child)].index) == index { return child }
+        if last < 0 { bound &+= 5 &* (index &+ 1) }
         let created = newNode(.null, index: index)
         nodes[Int(created)].next = child
         if previous >= 0 { nodes[Int(previous)].next = created } else { nodes[Int(parent)].firstChild = created }
@@ -282,6 +330,7 @@ struct EventTree {
                 if segment.index != Segment.notIndex {
                     if segment.index > maxIndex { throw IndexOverLimit(segment: segment) }
                     reset(node, to: .array)
+                    bound &+= 5 &* (segment.index &+ 1)
                     created = newNode(.null, index: segment.index)
                 } else {
                     reset(node, to: .object)
@@ -306,6 +355,7 @@ struct EventTree {
     mutating func setString(_ node: Int32, _ value: ByteSpan) {
         reset(node, to: .string)
         nodes[Int(node)].value = value
+        bound &+= 6 &* Int(value.count)
     }
 
     /// Makes `target` a deep copy of `source` (strings share their bytes).
@@ -313,6 +363,9 @@ struct EventTree {
         let kind = nodes[Int(source)].kind
         reset(target, to: kind)
         nodes[Int(target)].value = nodes[Int(source)].value
+        bound &+= 6 &* Int(nodes[Int(source)].value.count)
+        let last = nodes[Int(source)].lastChild
+        if kind == .array && last >= 0 { bound &+= 5 &* (Int(nodes[Int(last)].index) &+ 1) }
         var child = nodes[Int(source)].firstChild
         while child >= 0 {
             let created = newNode(.null, key: nodes[Int(child)].key, index: Int(nodes[Int(child)].index))
@@ -326,6 +379,8 @@ struct EventTree {
 
     /// An upper bound on the bytes `encode` writes for `node`: every text
     /// byte may become a six-byte escape, and array gaps become `null,`.
+    /// A walk of the tree; builds use the running `bound`, and debug builds
+    /// check it against this.
     func encodedBound(_ node: Int32) -> Int {
         let n = nodes[Int(node)]
         switch n.kind {

@@ -15,7 +15,8 @@ public final class EventWorkspace {
     var index: UnsafeMutablePointer<EventTree.IndexEntry>
     var indexCapacity: Int
     var pairs: [PairSpans] = []
-    var slots: [ByteSpan?] = []
+    var names: UnsafeMutablePointer<ByteSpan>
+    var namesCapacity: Int
 
     public init() {
         textCapacity = 4096
@@ -29,6 +30,8 @@ public final class EventWorkspace {
         indexCapacity = 256
         index = .allocate(capacity: indexCapacity)
         EventTree.clear(index, indexCapacity)
+        namesCapacity = 64
+        names = .allocate(capacity: namesCapacity)
     }
 
     deinit {
@@ -37,6 +40,7 @@ public final class EventWorkspace {
         segments.deallocate()
         line.deallocate()
         index.deallocate()
+        names.deallocate()
     }
 
     /// Text memory is zeroed once when allocated, so 8-byte loads past the
@@ -57,6 +61,14 @@ public final class EventWorkspace {
             segments.deallocate()
             segmentCapacity = neededSegments
             segments = .allocate(capacity: segmentCapacity)
+        }
+    }
+
+    func reserve(names needed: Int) {
+        if needed > namesCapacity {
+            names.deallocate()
+            namesCapacity = needed
+            names = .allocate(capacity: namesCapacity)
         }
     }
 
