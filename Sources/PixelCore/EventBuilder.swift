@@ -6,7 +6,7 @@ struct EventBuilder {
     var pairs: [PairSpans]
     let limits: PixelLimits
     /// The segments of the name in hand; reused from pair to pair.
-    let segments: UnsafeMutablePointer<EventTree.Segment>
+    var segments: UnsafeMutablePointer<EventTree.Segment>
     var segmentCount = 0
 
     /// Takes `workspace`'s memory for one build; `giveBack()` returns it.
@@ -49,6 +49,14 @@ struct EventBuilder {
                         signatureValid: ((String) -> Bool)?) throws(PixelError) -> PixelEvent {
         tree.setString(tree.place(words: ServerPath.type), type == .page ? Word.page.span : Word.track.span)
         var writeKey: ByteSpan?
+        // The last name placed and the nodes it reached: names in a query
+        // mostly share their first steps with the one before
+        // (context.page.url, context.page.title), and those are not walked
+        // again. Between two placings nothing else changes the tree, so a
+        // step with the same bytes reaches the same node.
+        var previous = segments + workspace.segmentCapacity
+        var previousCount = 0
+        let trail = workspace.trail
         var seen = NameSet(capacity: pairs.count, reusing: workspace)
         for pair in pairs {
             // A repeated name: the first value counts, as in RudderStack.
@@ -64,7 +72,14 @@ struct EventBuilder {
             }
             do {
                 let path = UnsafeBufferPointer(start: segments, count: segmentCount)
-                tree.setString(try tree.place(path, maxIndex: limits.maxArrayIndex), pair.value)
+                var common = 0
+                let shared = min(segmentCount, previousCount)
+                while common < shared && tree.equal(previous[common].span, segments[common].span) { common &+= 1 }
+                let start = common == 0 ? EventTree.root : trail[common &- 1]
+                let node = try tree.place(path, from: common, at: start, maxIndex: limits.maxArrayIndex, trail: trail)
+                tree.setString(node, pair.value)
+                swap(&previous, &segments)
+                previousCount = segmentCount
             } catch {
                 throw .arrayIndexOverLimit(parameter: quotable(tree.textBytes(pair.name)),
                                            index: quotable(tree.textBytes(error.segment.span), limit: 24),
@@ -109,9 +124,7 @@ struct EventBuilder {
             setIfAbsent(ServerPath.contextUserAgent, string: tree.appendText(userAgent))
         }
         if ip.count > 0 { setIfAbsent(ServerPath.contextIP, string: ip) }
-        let integrations = ServerPath.integrations
-        if tree.lookup(integrations) == nil {
-            let node = tree.place(words: integrations)
+        if let node = tree.placeIfAbsent(words: ServerPath.integrations) {
             tree.reset(node, to: .object)
             tree.append(tree.newNode(.trueValue, key: Word.all.span), to: node)
         }
@@ -240,8 +253,7 @@ struct EventBuilder {
 
     /// Sets `path` to a string unless a value already stands there.
     mutating func setIfAbsent(_ path: [EventTree.Segment], string: ByteSpan) {
-        guard tree.lookup(path) == nil else { return }
-        tree.setString(tree.place(words: path), string)
+        if let node = tree.placeIfAbsent(words: path) { tree.setString(node, string) }
     }
 
     /// Copies each of path/url/referrer/title between `properties` and
@@ -262,8 +274,7 @@ struct EventBuilder {
     }
 
     mutating func copyIfAbsent(_ source: Int32, to path: [EventTree.Segment]) {
-        guard tree.lookup(path) == nil else { return }
-        tree.copy(source, into: tree.place(words: path))
+        if let node = tree.placeIfAbsent(words: path) { tree.copy(source, into: node) }
     }
 }
 

@@ -46,7 +46,7 @@ struct EventTree {
 
     /// Objects with more members than this are looked up through the index;
     /// smaller ones, nearly all, by a scan, which is faster for them.
-    static let indexThreshold: Int32 = 8
+    static let indexThreshold: Int32 = 16
 
     /// One step of a path: bytes of the buffer and, when the segment is
     /// digits only, its value (saturating, so no limit admits an overflow).
@@ -311,8 +311,19 @@ struct EventTree {
     /// is replaced. An index over `maxIndex` throws before that step changes
     /// anything.
     mutating func place(_ path: UnsafeBufferPointer<Segment>, maxIndex: Int) throws(IndexOverLimit) -> Int32 {
-        var node = EventTree.root
-        for segment in path {
+        try place(path, from: 0, at: EventTree.root, maxIndex: maxIndex, trail: nil)
+    }
+
+    /// `place` for the steps of `path` from `first` on, starting at `start`,
+    /// the node its earlier steps lead to. `trail[i]`, when given, gets the
+    /// node step `i` reached.
+    @inline(__always)
+    mutating func place(_ path: UnsafeBufferPointer<Segment>, from first: Int, at start: Int32, maxIndex: Int,
+                        trail: UnsafeMutablePointer<Int32>?) throws(IndexOverLimit) -> Int32 {
+        var node = start
+        var step = first
+        while step < path.count {
+            let segment = path[step]
             switch nodes[Int(node)].kind {
             case .object:
                 if let found = member(node, segment.span) {
@@ -339,17 +350,38 @@ struct EventTree {
                 append(created, to: node)
                 node = created
             }
+            trail?[step] = node
+            step &+= 1
         }
         return node
     }
 
     /// Server paths are words, never indexes, so placing them cannot fail.
     mutating func place(words path: [Segment]) -> Int32 {
+        place(words: path, from: 0, at: EventTree.root)
+    }
+
+    mutating func place(words path: [Segment], from first: Int, at start: Int32) -> Int32 {
         do {
-            return try path.withUnsafeBufferPointer { (path) throws(IndexOverLimit) in try place(path, maxIndex: 0) }
+            return try path.withUnsafeBufferPointer { (path) throws(IndexOverLimit) in
+                try place(path, from: first, at: start, maxIndex: 0, trail: nil)
+            }
         } catch {
             preconditionFailure("a path of words has no index")
         }
+    }
+
+    /// The node at `path` made as `place` makes it, when nothing stands
+    /// there (`lookup` is nil); nil when something does. One walk for both.
+    mutating func placeIfAbsent(words path: [Segment]) -> Int32? {
+        var node = EventTree.root
+        for step in path.indices {
+            guard nodes[Int(node)].kind == .object, let found = member(node, path[step].span) else {
+                return place(words: path, from: step, at: node)
+            }
+            node = found
+        }
+        return nil
     }
 
     mutating func setString(_ node: Int32, _ value: ByteSpan) {

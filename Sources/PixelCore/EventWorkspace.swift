@@ -8,7 +8,10 @@ public final class EventWorkspace {
     var textCapacity: Int
     var nodes: UnsafeMutablePointer<EventTree.Node>
     var nodeCapacity: Int
+    /// Two lists of `segmentCapacity` segments: the name in hand, and the
+    /// last one placed; `trail` holds the nodes that last one reached.
     var segments: UnsafeMutablePointer<EventTree.Segment>
+    var trail: UnsafeMutablePointer<Int32>
     var segmentCapacity: Int
     var line: UnsafeMutablePointer<UInt8>
     var lineCapacity: Int
@@ -24,7 +27,8 @@ public final class EventWorkspace {
         nodeCapacity = 128
         nodes = .allocate(capacity: nodeCapacity)
         segmentCapacity = 16
-        segments = .allocate(capacity: segmentCapacity)
+        segments = .allocate(capacity: 2 * segmentCapacity)
+        trail = .allocate(capacity: segmentCapacity)
         lineCapacity = 8192
         line = .allocate(capacity: lineCapacity)
         indexCapacity = 256
@@ -38,6 +42,7 @@ public final class EventWorkspace {
         text.deallocate()
         nodes.deallocate()
         segments.deallocate()
+        trail.deallocate()
         line.deallocate()
         index.deallocate()
         names.deallocate()
@@ -59,8 +64,10 @@ public final class EventWorkspace {
         }
         if neededSegments > segmentCapacity {
             segments.deallocate()
+            trail.deallocate()
             segmentCapacity = neededSegments
-            segments = .allocate(capacity: segmentCapacity)
+            segments = .allocate(capacity: 2 * segmentCapacity)
+            trail = .allocate(capacity: segmentCapacity)
         }
     }
 
