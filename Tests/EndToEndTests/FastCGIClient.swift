@@ -62,6 +62,12 @@ struct FastCGIClient {
     func request(_ params: [String: String]) throws -> Response {
         let fd = try connect()
         defer { close(fd) }
+        return try request(params, on: fd)
+    }
+
+    /// Sends one request on `fd` (then `trailing`, bytes no web server
+    /// sends) and reads its answer; `fd` stays open.
+    func request(_ params: [String: String], on fd: Int32, trailing: [UInt8] = []) throws -> Response {
         var out = FastCGIClient.record(1, [0, 1, 0, 0, 0, 0, 0, 0])  // BEGIN_REQUEST, responder
         var encoded: [UInt8] = []
         for (name, value) in params {
@@ -73,7 +79,7 @@ struct FastCGIClient {
             out += FastCGIClient.record(4, chunk)
             offset += chunk.count
         }
-        out += FastCGIClient.record(4, []) + FastCGIClient.record(5, [])
+        out += FastCGIClient.record(4, []) + FastCGIClient.record(5, []) + trailing
         var sent = 0
         while sent < out.count {
             let n = out[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -102,12 +108,17 @@ struct FastCGIClient {
 
     /// A GET for `uri` with the parameters nginx's fastcgi_params sends.
     func get(_ uri: String, method: String = "GET", remoteAddr: String = "198.51.100.23", userAgent: String = "e2e-test/1.0") throws -> Response {
+        try request(FastCGIClient.params(uri, method: method, remoteAddr: remoteAddr, userAgent: userAgent))
+    }
+
+    static func params(_ uri: String, method: String = "GET", remoteAddr: String = "198.51.100.23",
+                       userAgent: String = "e2e-test/1.0") -> [String: String] {
         let query = uri.firstIndex(of: "?").map { String(uri[uri.index(after: $0)...]) } ?? ""
-        return try request([
+        return [
             "GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": method, "REQUEST_URI": uri, "QUERY_STRING": query,
             "SCRIPT_NAME": String(uri.prefix { $0 != "?" }), "SERVER_PROTOCOL": "HTTP/1.1",
             "REMOTE_ADDR": remoteAddr, "HTTP_USER_AGENT": userAgent,
-        ])
+        ]
     }
 }
 

@@ -91,6 +91,44 @@ struct FastCGITests {
         #expect(scratch.spoolLines.count == 1)
     }
 
+    /// A connection the web server does not keep is closed as soon as its
+    /// answer is written, not after the server closes its side (libfcgi's
+    /// way, told here to wait for that without end): a one-thread worker
+    /// serves the next connection while the last one's client still holds
+    /// its socket open. A client that sent more than its request gets its
+    /// answer whole all the same (libfcgi's careful close).
+    @Test func connectionsCloseOnceAnsweredWithoutWaitingForThePeer() throws {
+        let scratch = Scratch()
+        let server = try ServeProcess(listen: scratch.path + "/pg.sock", workers: 1, threads: 1,
+                                      environment: ["PIXELGATE_SPOOL_DIR": scratch.spool, "LIBFCGI_OS_CLOSE_POLL_TIMEOUT": "-1"])
+        let client = server.client
+        let lingering = try client.connect()
+        let first = try client.request(FastCGIClient.params("/pixel/v1/page?writeKey=wk&anonymousId=first"), on: lingering)
+        #expect(first.status == 200)
+        var byte: UInt8 = 0
+        #expect(recv(lingering, &byte, 1, 0) == 0, "closed by pixelgate after the answer")
+
+        let statuses = LockedArray<Int>()
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            statuses.append(contentsOf: [(try? client.get("/pixel/v1/page?writeKey=wk&anonymousId=second").status ?? -1) ?? -2])
+            done.signal()
+        }
+        let answeredWhileOpen = done.wait(timeout: .now() + 30) == .success
+        close(lingering)
+        if !answeredWhileOpen { _ = done.wait(timeout: .now() + 30) }
+        #expect(answeredWhileOpen, "the next connection waited for the last client to close")
+        #expect(statuses.values == [200])
+
+        let extra = try client.connect()
+        let third = try client.request(FastCGIClient.params("/pixel/v1/page?writeKey=wk&anonymousId=third"), on: extra,
+                                       trailing: Array(repeating: 0x41, count: 100))
+        #expect(third.status == 200)
+        close(extra)
+        #expect(server.stop().status == 0)
+        #expect(scratch.spoolLines.count == 3)
+    }
+
     /// A worker out of file descriptors logs, waits and accepts again once
     /// there are some, rather than losing the thread that accepts.
     @Test func aWorkerOutOfDescriptorsServesAgainWhenSomeFreeUp() throws {
