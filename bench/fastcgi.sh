@@ -123,7 +123,7 @@ for workers in 1 2; do
 done
 echo "Requests per second (median of 3 wrk runs):"
 echo
-echo "| workers | nginx empty_gif | C libfcgi responder (1 thread) | pixelgate, 1 thread a worker | ÷ C | pixelgate, default (4 threads a worker) | ÷ C | pixelgate, kept connections ($threads threads a worker) | kept ÷ C | best pixelgate ÷ empty_gif |"
+echo "| workers | nginx empty_gif | C libfcgi responder (1 thread) | pixelgate, 1 thread a worker | ÷ C | pixelgate, default (2 threads a worker) | ÷ C | pixelgate, kept connections ($threads threads a worker) | kept ÷ C | best pixelgate ÷ empty_gif |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo

@@ -20,7 +20,7 @@ enum PixelgateCommand {
                                  a FastCGI daemon for nginx fastcgi_pass or Apache
                                  mod_proxy_fcgi; ADDRESS is HOST:PORT or /path/to.sock;
                                  --threads N lets each worker serve up to N connections at
-                                 once, starting threads as connections arrive (default 4;
+                                 once, starting threads as connections arrive (default 2;
                                  raise it for nginx fastcgi_keep_conn with a keepalive pool)
       pixelgate drain --follow [--interval SECONDS]
                                  the same as a service: a pass every interval until SIGTERM
@@ -197,12 +197,13 @@ enum PixelgateCommand {
     static func serve(_ arguments: [String]) -> Int32 {
         var listen: String?
         var workers = 2
-        // Four threads a worker by default: while one thread waits on its
-        // spool append or on nginx, another takes the next connection. With
-        // one, a worker is a queue (BENCHMARKS.md b: 0.7× the C responder
-        // with one thread, about 1× with four); the three more threads cost
-        // about 0.3 MiB of resident memory (BENCHMARKS.md d: 5.0 MiB).
-        var threads = 4
+        // Two threads a worker by default: a client that stalls half-way
+        // through its request holds one, and the other serves on. More do
+        // not serve more: a connection is closed as soon as it is answered,
+        // so a thread never waits on nginx, and at 2 workers four threads a
+        // worker lost a quarter of the throughput to spool lock contention
+        // (BENCHMARKS.md b).
+        var threads = 2
         var backlog: Int32 = 1024
         var socketMode: mode_t = 0o660
         var i = 0

@@ -138,7 +138,7 @@ struct FastCGITests {
         // A new descriptor takes the lowest free number, so a limit of that
         // number leaves none. (A thread already waiting in accept has its
         // descriptor reserved: connections that close at once, one for each
-        // of the worker's four threads, use those up.)
+        // of the worker's threads and more, use those up.)
         let open = Set(try FileManager.default.contentsOfDirectory(atPath: "/proc/\(worker)/fd").compactMap { Int($0) })
         let lowestFree = (0...).first { !open.contains($0) }!
         #expect(try runProcess("/usr/bin/prlimit", ["--pid", String(worker), "--nofile=\(lowestFree):"]).status == 0)
