@@ -11,7 +11,7 @@ struct EventBuilder {
 
     /// Takes `workspace`'s memory for one build; `giveBack()` returns it.
     /// The text is sized for everything a build appends: the query, decoded
-    /// in place after the server's words, unescaped name segments (at most
+    /// after the server's words, unescaped name segments (at most
     /// the query again) and the server's values.
     init(workspace: EventWorkspace, query: UnsafeBufferPointer<UInt8>, facts: HitFacts, limits: PixelLimits) {
         let capacity = Word.bytes.count + 2 * query.count + (facts.userAgent?.utf8.count ?? 0)
@@ -308,7 +308,7 @@ struct NameSet {
         while size < 2 * capacity { size <<= 1 }
         workspace.reserve(names: size)
         slots = workspace.names
-        slots.update(repeating: NameSet.empty, count: size)
+        slots.initialize(repeating: NameSet.empty, count: size)
         mask = size - 1
     }
 

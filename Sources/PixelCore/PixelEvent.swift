@@ -42,7 +42,7 @@ public struct PixelEvent: Sendable, Equatable {
     /// of SPEC §4: the query's bytes and names, then `writeKey` (present,
     /// then allowed), then `anonymousId`, then `event` for track.
     ///
-    /// The query is decoded in place into one buffer and the event is built
+    /// The query is decoded straight into one buffer and the event is built
     /// as a flat tree of spans over it, then written once into the line; no
     /// `String` is made per parameter.
     ///
