@@ -137,7 +137,7 @@ struct EventBuilder {
     }
 
     /// `{"writeKey":…,"event":{…}}` and a newline, written once into a
-    /// buffer sized by `encodedBound`.
+    /// buffer sized by the tree's running `bound`.
     func line(writeKey: ByteSpan, writeKeyText: String) -> PixelEvent {
         let bound = PixelEvent.recordPrefix.count + 2 + 6 * Int(writeKey.count) + PixelEvent.recordMiddle.count
             + tree.bound + 2 + 8
