@@ -54,34 +54,10 @@ enum QueryDecoder {
             var high = false
             var control = false
             var sawEquals = false
-            name: while true {
-                let x = load(p, r, end)
-                UnsafeMutableRawPointer(out + w).storeBytes(of: x, as: UInt64.self)
-                let special = specialBytes(x, inName: true)
-                if special == 0 {
-                    r &+= 8
-                    w &+= 8
-                    continue
-                }
-                let plain = special.trailingZeroBitCount &>> 3
-                r &+= plain
-                w &+= plain
-                if r >= end { break name }
-                let b = p[r]
-                if b == UInt8(ascii: "&") { break name }
-                if b == UInt8(ascii: "=") { sawEquals = true; break name }
-                var decoded = b
-                if b == UInt8(ascii: "+") {
-                    decoded = UInt8(ascii: " ")
-                    r &+= 1
-                } else if b == UInt8(ascii: "%") {
-                    guard let byte = escape(p, r, end) else {
-                        throw .invalidPercentEncodingInName(rawName: quotable(rawName(raw, from: rawStart)))
-                    }
-                    decoded = byte
-                    r &+= 3
-                } else {
-                    r &+= 1
+            while let b = copyPlain(p, &r, end, out, &w, inName: true), b != UInt8(ascii: "&") {
+                if b == UInt8(ascii: "=") { sawEquals = true; break }
+                guard let decoded = decodeSpecial(b, p, &r, end) else {
+                    throw .invalidPercentEncodingInName(rawName: quotable(rawName(raw, from: rawStart)))
                 }
                 if decoded < 0x20 || decoded == 0x7F { control = true } else if decoded >= 0x80 { high = true }
                 out[w] = decoded
@@ -98,32 +74,8 @@ enum QueryDecoder {
             if sawEquals { r &+= 1 }
             let valueStart = w
             high = false
-            value: while true {
-                let x = load(p, r, end)
-                UnsafeMutableRawPointer(out + w).storeBytes(of: x, as: UInt64.self)
-                let special = specialBytes(x, inName: false)
-                if special == 0 {
-                    r &+= 8
-                    w &+= 8
-                    continue
-                }
-                let plain = special.trailingZeroBitCount &>> 3
-                r &+= plain
-                w &+= plain
-                if r >= end { break value }
-                let b = p[r]
-                if b == UInt8(ascii: "&") { break value }
-                var decoded = b
-                if b == UInt8(ascii: "+") {
-                    decoded = UInt8(ascii: " ")
-                    r &+= 1
-                } else if b == UInt8(ascii: "%") {
-                    guard let byte = escape(p, r, end) else { throw .invalidPercentEncoding(parameter: quotable(name)) }
-                    decoded = byte
-                    r &+= 3
-                } else {
-                    r &+= 1
-                }
+            while let b = copyPlain(p, &r, end, out, &w, inName: false), b != UInt8(ascii: "&") {
+                guard let decoded = decodeSpecial(b, p, &r, end) else { throw .invalidPercentEncoding(parameter: quotable(name)) }
                 if decoded >= 0x80 { high = true }
                 out[w] = decoded
                 w &+= 1
@@ -134,6 +86,42 @@ enum QueryDecoder {
                                    value: ByteSpan(start: valueStart, count: value.count)))
         }
         return w
+    }
+
+    /// Copies plain bytes from `p[r]` to `out[w]`, a block at a time, and
+    /// moves both to the next byte that needs a look; returns that byte, or
+    /// nil at the end of the query.
+    @inline(__always)
+    static func copyPlain(_ p: UnsafePointer<UInt8>, _ r: inout Int, _ end: Int, _ out: UnsafeMutablePointer<UInt8>,
+                          _ w: inout Int, inName: Bool) -> UInt8? {
+        while true {
+            let x = load(p, r, end)
+            UnsafeMutableRawPointer(out + w).storeBytes(of: x, as: UInt64.self)
+            let special = specialBytes(x, inName: inName)
+            let plain = special == 0 ? 8 : special.trailingZeroBitCount &>> 3
+            r &+= plain
+            w &+= plain
+            if plain < 8 { return r < end ? p[r] : nil }
+        }
+    }
+
+    /// The byte that `b`, at `p[r]`, stands for (`+` a space, `%XX` its
+    /// byte, anything else itself), moving `r` past it; nil for a
+    /// malformed escape.
+    @inline(__always)
+    static func decodeSpecial(_ b: UInt8, _ p: UnsafePointer<UInt8>, _ r: inout Int, _ end: Int) -> UInt8? {
+        switch b {
+        case UInt8(ascii: "+"):
+            r &+= 1
+            return UInt8(ascii: " ")
+        case UInt8(ascii: "%"):
+            guard let byte = escape(p, r, end) else { return nil }
+            r &+= 3
+            return byte
+        default:
+            r &+= 1
+            return b
+        }
     }
 
     /// The eight bytes at `p[r]`; past `end`, zero bytes, which
