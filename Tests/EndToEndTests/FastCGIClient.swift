@@ -122,6 +122,26 @@ struct FastCGIClient {
     }
 }
 
+/// A GET sent on a thread of its own, for tests that check whether it is
+/// answered while something else holds the worker.
+final class PendingGet: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let result = LockedArray<Int>()
+
+    init(_ client: FastCGIClient, _ uri: String) {
+        Thread.detachNewThread { [result, done] in
+            result.append(contentsOf: [(try? client.get(uri).status ?? -1) ?? -2])
+            done.signal()
+        }
+    }
+
+    /// Whether the answer came within `seconds` (once true, not again).
+    func answered(within seconds: Double) -> Bool { done.wait(timeout: .now() + seconds) == .success }
+
+    /// The answer's status: -1 without one, -2 when the exchange failed.
+    var statuses: [Int] { result.values }
+}
+
 /// `pixelgate serve` running for one test; stopped with SIGTERM.
 final class ServeProcess {
     let child: ChildProcess

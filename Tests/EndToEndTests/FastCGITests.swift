@@ -72,21 +72,16 @@ struct FastCGITests {
         #expect(begin.withUnsafeBytes { send(stalled, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == begin.count)
         Thread.sleep(forTimeInterval: 0.3)  // so the worker has taken it first
 
-        let statuses = LockedArray<Int>()
-        let done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            statuses.append(contentsOf: [(try? client.get("/pixel/v1/page?writeKey=wk&anonymousId=next").status ?? -1) ?? -2])
-            done.signal()
-        }
-        let answeredWhileStalled = done.wait(timeout: .now() + 5) == .success
+        let next = PendingGet(client, "/pixel/v1/page?writeKey=wk&anonymousId=next")
+        let answeredWhileStalled = next.answered(within: 5)
         close(stalled)
-        if !answeredWhileStalled { _ = done.wait(timeout: .now() + 30) }
+        if !answeredWhileStalled { _ = next.answered(within: 30) }
         if threads == 1 {
             #expect(!answeredWhileStalled, "one thread: the second client waits for the first")
         } else {
             #expect(answeredWhileStalled, "the default: another thread answers while the first client stalls")
         }
-        #expect(statuses.values == [200])
+        #expect(next.statuses == [200])
         #expect(server.stop().status == 0)
         #expect(scratch.spoolLines.count == 1)
     }
@@ -108,17 +103,12 @@ struct FastCGITests {
         var byte: UInt8 = 0
         #expect(recv(lingering, &byte, 1, 0) == 0, "closed by pixelgate after the answer")
 
-        let statuses = LockedArray<Int>()
-        let done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            statuses.append(contentsOf: [(try? client.get("/pixel/v1/page?writeKey=wk&anonymousId=second").status ?? -1) ?? -2])
-            done.signal()
-        }
-        let answeredWhileOpen = done.wait(timeout: .now() + 30) == .success
+        let second = PendingGet(client, "/pixel/v1/page?writeKey=wk&anonymousId=second")
+        let answeredWhileOpen = second.answered(within: 30)
         close(lingering)
-        if !answeredWhileOpen { _ = done.wait(timeout: .now() + 30) }
+        if !answeredWhileOpen { _ = second.answered(within: 30) }
         #expect(answeredWhileOpen, "the next connection waited for the last client to close")
-        #expect(statuses.values == [200])
+        #expect(second.statuses == [200])
 
         let extra = try client.connect()
         let third = try client.request(FastCGIClient.params("/pixel/v1/page?writeKey=wk&anonymousId=third"), on: extra,
@@ -145,17 +135,11 @@ struct FastCGITests {
         for _ in 0..<4 { close(try server.client.connect()) }
         #expect(waitUntil { server.log.contains("accept failed: Too many open files; trying again") })
 
-        let client = server.client
-        let statuses = LockedArray<Int>()
-        let done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            statuses.append(contentsOf: [(try? client.get("/pixel/v1/page?writeKey=wk&anonymousId=waited").status ?? -1) ?? -2])
-            done.signal()
-        }
-        #expect(done.wait(timeout: .now() + 1) == .timedOut, "answered with no descriptor to accept with")
+        let waited = PendingGet(server.client, "/pixel/v1/page?writeKey=wk&anonymousId=waited")
+        #expect(!waited.answered(within: 1), "answered with no descriptor to accept with")
         #expect(try runProcess("/usr/bin/prlimit", ["--pid", String(worker), "--nofile=1024:"]).status == 0)
-        #expect(done.wait(timeout: .now() + 60) == .success)
-        #expect(statuses.values == [200])
+        #expect(waited.answered(within: 60))
+        #expect(waited.statuses == [200])
         #expect(server.workerPIDs == [worker], "the same worker served on")
         #expect(server.stop().status == 0)
         #expect(scratch.spoolLines.count == 1)
