@@ -96,7 +96,7 @@ public struct PixelConfiguration: Sendable, Equatable {
         "PIXELGATE_RESPONSE", "PIXELGATE_TRUSTED_PROXIES", "PIXELGATE_MAX_QUERY_BYTES", "PIXELGATE_MAX_PAIRS",
         "PIXELGATE_MAX_KEY_BYTES", "PIXELGATE_MAX_DEPTH", "PIXELGATE_MAX_ARRAY_INDEX", "PIXELGATE_SEAL_BYTES",
         "PIXELGATE_SEAL_SECONDS", "PIXELGATE_FSYNC", "PIXELGATE_REJECTED_MAX_BYTES", "PIXELGATE_FORWARD_TIMEOUT",
-        "PIXELGATE_BATCH_BYTES", "PIXELGATE_GZIP", "PIXELGATE_SIGNING_KEYS",
+        "PIXELGATE_BATCH_BYTES", "PIXELGATE_GZIP", "PIXELGATE_SIGNING_KEYS", "PIXELGATE_MAX_EVENT_BYTES",
     ]
 
     /// Resolves the configuration. `fileText` is the content of the file named
@@ -190,6 +190,7 @@ public struct PixelConfiguration: Sendable, Equatable {
         count("PIXELGATE_MAX_KEY_BYTES", min: 8, max: 4096) { config.limits.maxKeyBytes = $0 }
         count("PIXELGATE_MAX_DEPTH", min: 1, max: 64) { config.limits.maxDepth = $0 }
         count("PIXELGATE_MAX_ARRAY_INDEX", min: 0, max: 10_000) { config.limits.maxArrayIndex = $0 }
+        count("PIXELGATE_MAX_EVENT_BYTES", min: 1024, max: PixelLimits.eventBytesCeiling) { config.limits.maxEventBytes = $0 }
         count("PIXELGATE_SEAL_BYTES", min: 4096, max: 1 << 30) { config.spool.sealBytes = $0 }
         count("PIXELGATE_REJECTED_MAX_BYTES", min: 0, max: 1 << 40) { config.spool.rejectedMaxBytes = $0 }
         take("PIXELGATE_SEAL_SECONDS") { v in
@@ -247,6 +248,7 @@ public struct PixelConfiguration: Sendable, Equatable {
             ("PIXELGATE_MAX_KEY_BYTES", "\(limits.maxKeyBytes)"),
             ("PIXELGATE_MAX_DEPTH", "\(limits.maxDepth)"),
             ("PIXELGATE_MAX_ARRAY_INDEX", "\(limits.maxArrayIndex)"),
+            ("PIXELGATE_MAX_EVENT_BYTES", "\(limits.maxEventBytes)"),
             ("PIXELGATE_SEAL_BYTES", "\(spool.sealBytes)"),
             ("PIXELGATE_SEAL_SECONDS", "\(spool.sealSeconds)"),
             ("PIXELGATE_FSYNC", spool.fsync.description),

@@ -12,10 +12,10 @@ struct EventBuilder {
     /// Takes `workspace`'s memory for one build; `giveBack()` returns it.
     /// The text is sized for everything a build appends: the query, decoded
     /// after the server's words, unescaped name segments (at most
-    /// the query again) and the server's values.
+    /// the query again) and the server's values (two times among them).
     init(workspace: EventWorkspace, query: UnsafeBufferPointer<UInt8>, facts: HitFacts, limits: PixelLimits) {
         let capacity = Word.bytes.count + 2 * query.count + (facts.userAgent?.utf8.count ?? 0)
-            + facts.clientIP.utf8.count + facts.messageId.utf8.count + 24
+            + facts.clientIP.utf8.count + facts.messageId.utf8.count + 2 * 24
         workspace.reserve(text: capacity, segments: max(limits.maxDepth, 1))
         self.workspace = workspace
         tree = EventTree(workspace: workspace, textCapacity: capacity)
@@ -59,8 +59,10 @@ struct EventBuilder {
         let trail = workspace.trail
         var seen = NameSet(capacity: pairs.count, reusing: workspace)
         for pair in pairs {
-            // A repeated name: the first value counts, as in RudderStack.
-            guard seen.insert(pair.name, tree: tree) else { continue }
+            // A repeated name: the first value counts, as in RudderStack,
+            // except under `properties.`, where the values make an array.
+            let isRepeat = !seen.insert(pair.name, tree: tree)
+            if isRepeat && !isPropertiesName(pair.name) { continue }
             try split(pair.name)
             let first = segments[0].span
             if tree.equal(first, Word.writeKey.span) {
@@ -70,6 +72,19 @@ struct EventBuilder {
             if tree.equal(first, Word.type.span) || tree.equal(first, Word.receivedAt.span) || tree.equal(first, Word.requestIP.span) {
                 continue  // Set by the server, whatever the query says.
             }
+            // The data plane reads `messageId` as a string and destinations
+            // read `integrations.X` as a boolean: anything else is refused
+            // here rather than spoiling the event downstream.
+            if segmentCount > 1 && tree.equal(first, Word.messageId.span) {
+                throw .messageIdNotString(parameter: quotable(tree.textBytes(pair.name)))
+            }
+            var flag: Bool?
+            if tree.equal(first, Word.integrations.span) {
+                guard segmentCount == 2, let value = boolean(pair.value) else {
+                    throw .invalidIntegration(parameter: quotable(tree.textBytes(pair.name)))
+                }
+                flag = value
+            }
             do {
                 let path = UnsafeBufferPointer(start: segments, count: segmentCount)
                 var common = 0
@@ -77,7 +92,13 @@ struct EventBuilder {
                 while common < shared && tree.equal(previous[common].span, segments[common].span) { common &+= 1 }
                 let start = common == 0 ? EventTree.root : trail[common &- 1]
                 let node = try tree.place(path, from: common, at: start, maxIndex: limits.maxArrayIndex, trail: trail)
-                tree.setString(node, pair.value)
+                if let flag {
+                    tree.setBool(node, flag)
+                } else if isRepeat {
+                    tree.appendRepeated(node, pair.value)
+                } else {
+                    tree.setString(node, pair.value)
+                }
                 swap(&previous, &segments)
                 previousCount = segmentCount
             } catch {
@@ -100,7 +121,7 @@ struct EventBuilder {
             anonymousId = ByteSpan(start: Int(anonymousId.start) + 1, count: Int(anonymousId.count) - 2)
             tree.setString(anonymousNode, anonymousId)
         }
-        if anonymousId.count == 0 { throw .missingAnonymousId }
+        if Identity.isBlank(tree.textBytes(anonymousId)) { throw .missingAnonymousId }
 
         switch type {
         case .track:
@@ -114,10 +135,7 @@ struct EventBuilder {
             mirrorPageFields()
         }
 
-        let now = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { stamp in
-            ISO8601.write(millis: facts.receivedAtMillis, into: stamp.baseAddress!)
-            return tree.appendText(UnsafeBufferPointer(stamp))
-        }
+        let now = stamp(facts.receivedAtMillis)
         let ip = tree.appendText(facts.clientIP)
         setIfAbsent(ServerPath.channel, string: Word.web.span)
         if let userAgent = facts.userAgent {
@@ -127,13 +145,56 @@ struct EventBuilder {
         if let node = tree.placeIfAbsent(words: ServerPath.integrations) {
             tree.reset(node, to: .object)
             tree.append(tree.newNode(.trueValue, key: Word.all.span), to: node)
+        } else if let node = tree.member(EventTree.root, Word.integrations.span), tree.nodes[Int(node)].kind == .object,
+                  tree.member(node, Word.all.span) == nil {
+            tree.append(tree.newNode(.trueValue, key: Word.all.span), to: node)  // `All` stays on unless the query says
         }
-        setIfAbsent(ServerPath.messageId, string: tree.appendText(facts.messageId))
+        // A blank messageId is no id: the data plane would mint one, so do we.
+        if let node = tree.member(EventTree.root, Word.messageId.span), let id = tree.string(at: node),
+           Identity.isBlank(tree.textBytes(id)) {
+            tree.setString(node, tree.appendText(facts.messageId))
+        } else {
+            setIfAbsent(ServerPath.messageId, string: tree.appendText(facts.messageId))
+        }
+        if tree.member(EventTree.root, Word.timestamp.span) == nil {
+            let millis = ClientTime.timestamp(hitMillis: facts.receivedAtMillis,
+                                              originalTimestamp: clientTime(.originalTimestamp), sentAt: clientTime(.sentAt))
+            tree.setString(tree.place(words: ServerPath.timestamp), millis == facts.receivedAtMillis ? now : stamp(millis))
+        }
         setIfAbsent(ServerPath.originalTimestamp, string: now)
         setIfAbsent(ServerPath.sentAt, string: now)
         tree.setString(tree.place(words: ServerPath.receivedAt), now)
         tree.setString(tree.place(words: ServerPath.requestIP), ip)
-        return line(writeKey: writeKey, writeKeyText: writeKeyText)
+        let event = line(writeKey: writeKey, writeKeyText: writeKeyText)
+        if event.eventRange.count > limits.maxEventBytes { throw .eventTooLarge(limit: limits.maxEventBytes) }
+        return event
+    }
+
+    /// `millis` as an ISO 8601 time in the text.
+    mutating func stamp(_ millis: Int64) -> ByteSpan {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
+            ISO8601.write(millis: millis, into: buffer.baseAddress!)
+            return tree.appendText(UnsafeBufferPointer(buffer))
+        }
+    }
+
+    /// Whether a name starts with `properties.` (repeats there make arrays).
+    func isPropertiesName(_ name: ByteSpan) -> Bool {
+        let prefix = Word.properties.span
+        return name.count > prefix.count && tree.text[Int(name.start) + Int(prefix.count)] == UInt8(ascii: ".")
+            && memoryEqual(tree.text + Int(name.start), tree.text + Int(prefix.start), Int(prefix.count))
+    }
+
+    /// The string a top-level member holds, if it is one.
+    func clientTime(_ word: Word) -> UnsafeBufferPointer<UInt8>? {
+        tree.member(EventTree.root, word.span).flatMap { tree.string(at: $0) }.map { tree.textBytes($0) }
+    }
+
+    /// `true` or `false`, exactly.
+    func boolean(_ value: ByteSpan) -> Bool? {
+        if tree.equal(value, Word.trueWord.span) { return true }
+        if tree.equal(value, Word.falseWord.span) { return false }
+        return nil
     }
 
     /// `{"writeKey":…,"event":{…}}` and a newline, written once into a
@@ -288,6 +349,7 @@ enum ServerPath {
     static let messageId = Word.path(.messageId)
     static let originalTimestamp = Word.path(.originalTimestamp)
     static let sentAt = Word.path(.sentAt)
+    static let timestamp = Word.path(.timestamp)
     static let receivedAt = Word.path(.receivedAt)
     static let requestIP = Word.path(.requestIP)
     static let properties = Word.path(.properties)

@@ -13,7 +13,7 @@
 /// doubles when full. `giveBack()` returns them (grown, perhaps) at the end.
 struct EventTree {
     enum Kind: UInt8 {
-        case string, object, array, null, trueValue
+        case string, object, array, null, trueValue, falseValue
     }
 
     struct Node {
@@ -390,6 +390,45 @@ struct EventTree {
         bound &+= 6 &* Int(value.count)
     }
 
+    /// Makes `node` a JSON boolean (`integrations.<Destination>`).
+    mutating func setBool(_ node: Int32, _ value: Bool) {
+        reset(node, to: value ? .trueValue : .falseValue)
+        bound &+= 1  // `false` is a byte longer than the `null` newNode allowed for
+    }
+
+    /// A repeated `properties.` name (SPEC §2): the string at `node` becomes
+    /// an array of its values in query order, and an array of strings made
+    /// so grows by one. Anything else there is replaced, as any later pair
+    /// replaces what stands in its way.
+    mutating func appendRepeated(_ node: Int32, _ value: ByteSpan) {
+        switch nodes[Int(node)].kind {
+        case .string:
+            let first = nodes[Int(node)].value
+            reset(node, to: .array)
+            bound &+= 5 &* 2
+            append(newNode(.string, index: 0, value: first), to: node)
+            append(newNode(.string, index: 1, value: value), to: node)
+        case .array where isStringList(node):
+            let count = Int(nodes[Int(node)].childCount)
+            bound &+= 5
+            append(newNode(.string, index: count, value: value), to: node)
+        default:
+            setString(node, value)
+        }
+    }
+
+    /// An array of strings at indexes 0, 1, … with no gap.
+    func isStringList(_ node: Int32) -> Bool {
+        var expected: Int32 = 0
+        var child = nodes[Int(node)].firstChild
+        while child >= 0 {
+            guard nodes[Int(child)].kind == .string, nodes[Int(child)].index == expected else { return false }
+            expected &+= 1
+            child = nodes[Int(child)].next
+        }
+        return expected > 0
+    }
+
     /// Makes `target` a deep copy of `source` (strings share their bytes).
     mutating func copy(_ source: Int32, into target: Int32) {
         let kind = nodes[Int(source)].kind
@@ -418,6 +457,7 @@ struct EventTree {
         switch n.kind {
         case .string: return 2 + 6 * Int(n.value.count)
         case .null, .trueValue: return 4
+        case .falseValue: return 5
         case .object, .array:
             var total = 2
             var child = n.firstChild
@@ -447,6 +487,8 @@ struct EventTree {
             out.append("null")
         case .trueValue:
             out.append("true")
+        case .falseValue:
+            out.append("false")
         case .object:
             out.byte(UInt8(ascii: "{"))
             var child = n.firstChild

@@ -36,24 +36,11 @@ public enum ISO8601 {
     public static func parse(_ text: Substring) -> Int64? {
         let b = Array(text.utf8)
         guard b.count == 24, b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A, b[19] == 0x2E, b[23] == 0x5A else { return nil }
-        func number(_ range: Range<Int>) -> Int64? {
-            var v: Int64 = 0
-            for i in range {
-                guard b[i] >= 0x30, b[i] <= 0x39 else { return nil }
-                v = v * 10 + Int64(b[i] - 0x30)
-            }
-            return v
-        }
+        func number(_ range: Range<Int>) -> Int64? { ClientTime.number(b, range) }
         guard let y = number(0..<4), let m = number(5..<7), let d = number(8..<10), let hh = number(11..<13),
-              let mm = number(14..<16), let ss = number(17..<19), let ms = number(20..<23), (1...12).contains(m) else { return nil }
-        // Days from civil date (the inverse of civilDate).
-        let yy = m <= 2 ? y - 1 : y
-        let era = (yy >= 0 ? yy : yy - 399) / 400
-        let yoe = yy - era * 400
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146_097 + doe - 719_468
-        return ((days * 86_400 + hh * 3600 + mm * 60 + ss) * 1000) + ms
+              let mm = number(14..<16), let ss = number(17..<19), let ms = number(20..<23),
+              let start = ClientTime.civil(year: y, month: m, day: d, hour: hh, minute: mm, second: ss) else { return nil }
+        return start + ms
     }
 
     /// A compact form for file names: `20261127T132612.345Z`.

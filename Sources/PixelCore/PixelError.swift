@@ -19,6 +19,9 @@ public enum PixelError: Error, Sendable, Equatable {
     case invalidSignature
     case missingAnonymousId
     case missingEvent
+    case messageIdNotString(parameter: String)
+    case invalidIntegration(parameter: String)
+    case eventTooLarge(limit: Int)
 
     public var status: Int {
         switch self {
@@ -47,6 +50,9 @@ public enum PixelError: Error, Sendable, Equatable {
         case .invalidSignature: return "invalid signature"
         case .missingAnonymousId: return "missing required parameter: anonymousId"
         case .missingEvent: return "missing required parameter: event"
+        case .messageIdNotString(let p): return "invalid parameter '\(p)': messageId is a string"
+        case .invalidIntegration(let p): return "invalid value for '\(p)': must be true or false"
+        case .eventTooLarge: return "event too large"
         }
     }
 
@@ -67,6 +73,9 @@ public enum PixelError: Error, Sendable, Equatable {
         case .invalidSignature: return "invalid_signature"
         case .missingAnonymousId: return "missing_anonymous_id"
         case .missingEvent: return "missing_event"
+        case .messageIdNotString: return "message_id_not_string"
+        case .invalidIntegration: return "invalid_integration"
+        case .eventTooLarge: return "event_too_large"
         }
     }
 }

@@ -87,7 +87,7 @@ public struct PixelEvent: Sendable, Equatable {
 enum Word: Int, CaseIterable {
     case type, page, track, writeKey, receivedAt, requestIP, anonymousId, event, name, unknownPage, properties,
          context, path, url, referrer, title, channel, web, userAgent, ip, integrations, all, messageId,
-         originalTimestamp, sentAt
+         originalTimestamp, sentAt, timestamp, trueWord, falseWord
 
     var text: StaticString {
         switch self {
@@ -116,6 +116,9 @@ enum Word: Int, CaseIterable {
         case .messageId: return "messageId"
         case .originalTimestamp: return "originalTimestamp"
         case .sentAt: return "sentAt"
+        case .timestamp: return "timestamp"
+        case .trueWord: return "true"
+        case .falseWord: return "false"
         }
     }
 

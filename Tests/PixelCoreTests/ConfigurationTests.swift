@@ -28,6 +28,7 @@ struct ConfigurationTests {
             "PIXELGATE_SEAL_SECONDS": "2m",
             "PIXELGATE_FSYNC": "250ms",
             "PIXELGATE_REJECTED_MAX_BYTES": "0",
+            "PIXELGATE_MAX_EVENT_BYTES": "128k",
         ])
         #expect(problems.isEmpty)
         #expect(config.spoolDirectory == "/srv/spool")
@@ -41,6 +42,7 @@ struct ConfigurationTests {
         #expect(config.spool.sealSeconds == 120)
         #expect(config.spool.fsync == .interval(millis: 250))
         #expect(config.spool.rejectedMaxBytes == 0)
+        #expect(config.limits.maxEventBytes == 128 * 1024)
     }
 
     @Test(arguments: [
@@ -52,6 +54,9 @@ struct ConfigurationTests {
         ("PIXELGATE_FSYNC", "sometimes"),
         ("PIXELGATE_SEAL_SECONDS", "0"),
         ("PIXELGATE_DATA_PLANE_URL", "ftp://x"),
+        // The data plane refuses requests over 4,000 KB: an event limit past that could accept undeliverable events.
+        ("PIXELGATE_MAX_EVENT_BYTES", "4000k"),
+        ("PIXELGATE_MAX_EVENT_BYTES", "1000"),
     ])
     func badValuesAreNamedAndFatal(_ setting: (String, String)) {
         let (_, problems) = PixelConfiguration.resolve(environment: [setting.0: setting.1])

@@ -23,8 +23,8 @@ func refusal(_ type: EventType, _ query: String, limits: PixelLimits = .default,
 }
 
 /// The server-added tail every event ends with under the fixed facts.
-let serverTail = #""channel":"web","context":{"userAgent":"Mozilla/5.0 (X11; Linux x86_64)","ip":"203.0.113.7"},"integrations":{"All":true},"messageId":"\#(fixedMessageId)","originalTimestamp":"\#(fixedTime)","sentAt":"\#(fixedTime)","receivedAt":"\#(fixedTime)","request_ip":"203.0.113.7""#
-let timesTail = #""integrations":{"All":true},"messageId":"\#(fixedMessageId)","originalTimestamp":"\#(fixedTime)","sentAt":"\#(fixedTime)","receivedAt":"\#(fixedTime)","request_ip":"203.0.113.7""#
+let serverTail = #""channel":"web","context":{"userAgent":"Mozilla/5.0 (X11; Linux x86_64)","ip":"203.0.113.7"},"integrations":{"All":true},"messageId":"\#(fixedMessageId)","timestamp":"\#(fixedTime)","originalTimestamp":"\#(fixedTime)","sentAt":"\#(fixedTime)","receivedAt":"\#(fixedTime)","request_ip":"203.0.113.7""#
+let timesTail = #""integrations":{"All":true},"messageId":"\#(fixedMessageId)","timestamp":"\#(fixedTime)","originalTimestamp":"\#(fixedTime)","sentAt":"\#(fixedTime)","receivedAt":"\#(fixedTime)","request_ip":"203.0.113.7""#
 
 extension PixelEvent {
     /// The event's JSON as text.

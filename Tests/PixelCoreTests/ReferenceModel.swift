@@ -29,8 +29,10 @@ enum ReferenceModel {
         var writeKey: String?
         var seen = Set<String>(minimumCapacity: pairs.count)
         for pair in pairs {
-            // A repeated name: the first value counts, as in RudderStack.
-            guard seen.insert(pair.name).inserted else { continue }
+            // A repeated name: the first value counts, as in RudderStack,
+            // except under `properties.`, where the values make an array.
+            let isRepeat = !seen.insert(pair.name).inserted
+            if isRepeat && !pair.name.hasPrefix("properties.") { continue }
             let path = try KeyPath(pair.name, limits: limits)
             switch path.first {
             case "writeKey":
@@ -38,8 +40,24 @@ enum ReferenceModel {
                 continue
             case "type", "receivedAt", "request_ip":
                 continue  // Set by the server, whatever the query says.
+            case "messageId" where path.segments.count > 1:
+                throw .messageIdNotString(parameter: quotable(pair.name.utf8))
+            case "integrations":
+                guard path.segments.count == 2, pair.value == "true" || pair.value == "false" else {
+                    throw .invalidIntegration(parameter: quotable(pair.name.utf8))
+                }
+                try event.set(path, to: .bool(pair.value == "true"), parameter: pair.name, limits: limits)
             default:
-                try event.set(path, to: .string(pair.value), parameter: pair.name, limits: limits)
+                var value = JSONValue.string(pair.value)
+                if isRepeat {
+                    switch event.value(at: path) {
+                    case .string(let earlier)?: value = .array([.string(earlier), value])
+                    case .array(let items)? where items.allSatisfy({ if case .string = $0 { true } else { false } }):
+                        value = .array(items + [value])
+                    default: break
+                    }
+                }
+                try event.set(path, to: value, parameter: pair.name, limits: limits)
             }
         }
 
@@ -48,7 +66,7 @@ enum ReferenceModel {
 
         guard case .string(let rawAnonymousId)? = event["anonymousId"] else { throw .missingAnonymousId }
         let anonymousId = stripOneQuotePair(rawAnonymousId)
-        if anonymousId.isEmpty { throw .missingAnonymousId }
+        if Identity.isBlank(anonymousId) { throw .missingAnonymousId }
         if anonymousId != rawAnonymousId { event["anonymousId"] = .string(anonymousId) }
 
         switch type {
@@ -64,11 +82,25 @@ enum ReferenceModel {
         if let ua = facts.userAgent { setIfAbsent(&event, ["context", "userAgent"], .string(ua), limits: limits) }
         if !facts.clientIP.isEmpty { setIfAbsent(&event, ["context", "ip"], .string(facts.clientIP), limits: limits) }
         setIfAbsent(&event, ["integrations"], .object(JSONObject(["All": .bool(true)])), limits: limits)
+        if case .object(var integrations)? = event["integrations"], integrations["All"] == nil {
+            integrations["All"] = .bool(true)
+            event["integrations"] = .object(integrations)
+        }
+        if case .string(let id)? = event["messageId"], Identity.isBlank(id) { event["messageId"] = .string(facts.messageId) }
         setIfAbsent(&event, ["messageId"], .string(facts.messageId), limits: limits)
+        if event["timestamp"] == nil {
+            func clientTime(_ name: String) -> Int64? {
+                guard case .string(var text)? = event[name] else { return nil }
+                return text.withUTF8 { ClientTime.parseMillis($0) }
+            }
+            let skew = (clientTime("sentAt") ?? facts.receivedAtMillis) - (clientTime("originalTimestamp") ?? facts.receivedAtMillis)
+            event["timestamp"] = .string(ISO8601.format(millis: facts.receivedAtMillis - skew))
+        }
         setIfAbsent(&event, ["originalTimestamp"], .string(now), limits: limits)
         setIfAbsent(&event, ["sentAt"], .string(now), limits: limits)
         event["receivedAt"] = .string(now)
         event["request_ip"] = .string(facts.clientIP)
+        if JSONValue.object(event).jsonString.utf8.count > limits.maxEventBytes { throw .eventTooLarge(limit: limits.maxEventBytes) }
         return (writeKey, event)
     }
 
@@ -185,6 +217,25 @@ struct KeyPath: Sendable, Equatable {
 }
 
 extension JSONObject {
+    /// The value at `path` where every step finds its container (an object
+    /// member, or an array element for a digit segment), else nil.
+    func value(at path: KeyPath) -> JSONValue? {
+        var node: JSONValue = .object(self)
+        for segment in path.segments {
+            switch node {
+            case .object(let object):
+                guard let found = object[segment.key] else { return nil }
+                node = found
+            case .array(let items):
+                guard let index = segment.index, index < items.count else { return nil }
+                node = items[index]
+            default:
+                return nil
+            }
+        }
+        return node
+    }
+
     /// Sets the value at `path`, creating containers on the way.
     ///
     /// A digit segment under a missing (or replaced) parent makes that parent

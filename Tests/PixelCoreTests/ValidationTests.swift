@@ -63,8 +63,12 @@ struct ValidationTests {
 
     @Test func worstCaseOutputStaysProportionate() throws {
         // 256 pairs each asking for the highest index: the bound SPEC §2 sets.
+        // With the event size limit out of the way, the tree's own bound.
         let pairs = (0..<254).map { "p\($0).255=x" }.joined(separator: "&")
-        let json = try eventJSON(.page, "writeKey=k&anonymousId=a&" + pairs)
+        let unlimited = PixelLimits(maxEventBytes: 1 << 30)
+        let json = try eventJSON(.page, "writeKey=k&anonymousId=a&" + pairs, limits: unlimited)
         #expect(json.utf8.count < 254 * 256 * 6)
+        // The default limit refuses it: the data plane could never take it.
+        #expect(refusal(.page, "writeKey=k&anonymousId=a&" + pairs) == .eventTooLarge(limit: 64 * 1024))
     }
 }
