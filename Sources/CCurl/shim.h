@@ -65,11 +65,14 @@ static inline int pixelgate_curl_load(pixelgate_curl_api *api, const char **erro
 /* One POST of `body` to `url` with the given header lines, on a reusable
    easy handle (keeps the connection between calls). Proxies from the
    environment are ignored (httpoxy: a CGI process gets HTTP_PROXY from the
-   client's "Proxy:" header). Returns the CURLcode; fills the HTTP status,
-   Retry-After in seconds (-1 when absent) and the answer's first bytes. */
+   client's "Proxy:" header), and so are redirects: a data plane that
+   redirects is misconfigured, and the caller says so. Returns the CURLcode;
+   fills the HTTP status, Retry-After in seconds (-1 when absent), where a
+   redirect points (NULL when none; valid until the next call on `curl`)
+   and the answer's first bytes. */
 static inline int pixelgate_curl_post(const pixelgate_curl_api *api, CURL *curl, const char *url, struct curl_slist *headers,
                                       const void *body, long body_length, long timeout_ms,
-                                      long *status, long *retry_after, pixelgate_answer *answer) {
+                                      long *status, long *retry_after, const char **location, pixelgate_answer *answer) {
     api->easy_reset(curl);
     api->easy_setopt(curl, CURLOPT_URL, url);
     api->easy_setopt(curl, CURLOPT_POST, 1L);
@@ -81,6 +84,7 @@ static inline int pixelgate_curl_post(const pixelgate_curl_api *api, CURL *curl,
     api->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     api->easy_setopt(curl, CURLOPT_PROXY, "");
     api->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    api->easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
     api->easy_setopt(curl, CURLOPT_WRITEFUNCTION, pixelgate_curl_keep_answer);
     api->easy_setopt(curl, CURLOPT_WRITEDATA, answer);
     CURLcode rc = api->easy_perform(curl);
@@ -89,6 +93,8 @@ static inline int pixelgate_curl_post(const pixelgate_curl_api *api, CURL *curl,
     curl_off_t after = -1;
     if (api->easy_getinfo(curl, CURLINFO_RETRY_AFTER, &after) != CURLE_OK || after <= 0) after = -1;
     *retry_after = (long)after;
+    *location = NULL;
+    api->easy_getinfo(curl, CURLINFO_REDIRECT_URL, location);
     return (int)rc;
 }
 

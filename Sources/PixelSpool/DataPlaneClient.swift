@@ -10,8 +10,15 @@ public enum DeliveryResult: Sendable, Equatable {
     case delivered
     /// Worth trying again: a network error, a timeout, 408, 429 or 5xx.
     case retry(reason: String, retryAfterSeconds: Int?)
-    /// Refused for good (other 4xx): the status and the start of the answer.
-    case rejected(status: Int, answer: String)
+    /// The data plane refused the batch for its events (400, 413, other
+    /// 4xx; 401/403 for a write key pixelgate was not told to accept). The
+    /// data plane refuses a whole request for one bad event, so a batch of
+    /// several is split to find it.
+    case refused(status: Int, answer: String)
+    /// Nothing is wrong with the events: the URL or the credentials are
+    /// (a redirect, 404 or 405, or 401/403 for a write key listed in
+    /// `PIXELGATE_WRITE_KEYS`). Keep everything; `reason` says what to fix.
+    case misdirected(status: Int, reason: String)
 }
 
 /// POSTs batches to a RudderStack data plane's `/v1/batch` with libcurl.
@@ -21,6 +28,11 @@ public enum DeliveryResult: Sendable, Equatable {
 public final class DataPlaneClient {
     public let batchURL: String
     public let timeoutMillis: Int
+    /// Write keys the operator listed (`PIXELGATE_WRITE_KEYS`): a 401 or
+    /// 403 for one of these means the data plane does not know a key we
+    /// were told is good, which is for the operator to fix.
+    let listedWriteKeys: Set<String>
+    let userAgent: String
     private var api = pixelgate_curl_api()
     private let curl: UnsafeMutableRawPointer
     /// Set when bodies are sent gzipped (`Content-Encoding: gzip`).
@@ -29,7 +41,10 @@ public final class DataPlaneClient {
     /// Loads libcurl (at most once per process is enough: create one client),
     /// and zlib when `gzip`. Throws when libcurl cannot be loaded; without
     /// zlib, bodies go uncompressed.
-    public init(dataPlaneURL: String, timeoutMillis: Int, gzip: Bool = false) throws(SinkError) {
+    public init(dataPlaneURL: String, timeoutMillis: Int, gzip: Bool = false, listedWriteKeys: Set<String> = [],
+                userAgent: String = "pixelgate") throws(SinkError) {
+        self.listedWriteKeys = listedWriteKeys
+        self.userAgent = userAgent
         if gzip {
             var z = pixelgate_zlib_api()
             if pixelgate_zlib_load(&z) == 0 { zlib = z }
@@ -85,7 +100,8 @@ public final class DataPlaneClient {
     }
 
     public func send(writeKey: String, prepared: PreparedBody) -> DeliveryResult {
-        var lines = ["Content-Type: application/json", "Authorization: Basic " + Base64.encode(Array((writeKey + ":").utf8)), "Expect:"]
+        var lines = ["Content-Type: application/json", "Authorization: Basic " + Base64.encode(Array((writeKey + ":").utf8)),
+                     "User-Agent: " + userAgent, "Expect:"]
         let body = prepared.bytes
         if prepared.gzipped { lines.append("Content-Encoding: gzip") }
         var headers: UnsafeMutablePointer<curl_slist>? = nil
@@ -94,22 +110,42 @@ public final class DataPlaneClient {
         }
         defer { api.slist_free_all(headers) }
         var status = 0, retryAfter = 0
+        var location: UnsafePointer<CChar>? = nil
         let capacity = 2048
         let answerBytes = UnsafeMutablePointer<CChar>.allocate(capacity: capacity)
         defer { answerBytes.deallocate() }
         var answer = pixelgate_answer(data: answerBytes, capacity: capacity, length: 0)
         let code = body.withUnsafeBytes { raw in
-            pixelgate_curl_post(&api, curl, batchURL, headers, raw.baseAddress, raw.count, timeoutMillis, &status, &retryAfter, &answer)
+            pixelgate_curl_post(&api, curl, batchURL, headers, raw.baseAddress, raw.count, timeoutMillis, &status, &retryAfter,
+                                &location, &answer)
         }
         let text = String(decoding: UnsafeRawBufferPointer(start: answerBytes, count: answer.length), as: UTF8.self)
         if code != 0 {
             return .retry(reason: api.easy_strerror(CURLcode(UInt32(code))).map { String(cString: $0) } ?? "curl error \(code)", retryAfterSeconds: nil)
         }
+        return classify(status: status, answer: text, writeKey: writeKey, location: location.map { String(cString: $0) },
+                        retryAfter: retryAfter >= 0 ? retryAfter : nil)
+    }
+
+    /// What an HTTP answer means for the batch (SPEC §6).
+    func classify(status: Int, answer: String, writeKey: String, location: String?, retryAfter: Int?) -> DeliveryResult {
+        let said = answer.prefix(200).split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ")
         switch status {
-        case 200..<300: return .delivered
+        case 200..<300:
+            return .delivered
         case 408, 429, 500...599:
-            return .retry(reason: "HTTP \(status) \(text.prefix(200))", retryAfterSeconds: retryAfter >= 0 ? retryAfter : nil)
-        default: return .rejected(status: status, answer: String(text.prefix(1000)))
+            return .retry(reason: "HTTP \(status) \(said)", retryAfterSeconds: retryAfter)
+        case 300..<400:
+            return .misdirected(status: status, reason: "\(batchURL) answered HTTP \(status), redirecting to \(location ?? "nowhere"): "
+                + "set PIXELGATE_DATA_PLANE_URL to the data plane's own address (pixelgate does not follow redirects)")
+        case 404, 405:
+            return .misdirected(status: status, reason: "\(batchURL) answered HTTP \(status) \(said): "
+                + "check PIXELGATE_DATA_PLANE_URL (the address of the data plane, without /v1/batch) and that the source is enabled")
+        case 401 where listedWriteKeys.contains(writeKey), 403 where listedWriteKeys.contains(writeKey):
+            return .misdirected(status: status, reason: "the data plane refused write key '\(writeKey)' (HTTP \(status) \(said)), "
+                + "which PIXELGATE_WRITE_KEYS lists: check the key and its source in RudderStack")
+        default:
+            return .refused(status: status, answer: String(answer.prefix(1000)))
         }
     }
 }

@@ -1,9 +1,11 @@
 import PixelCore
 
 /// `PIXELGATE_SINK=forward`: each event is POSTed to the data plane at once;
-/// when the data plane cannot take it now, it is spooled for the drain, so
-/// the answer is still 200 and nothing is lost. An event the data plane
-/// refuses (4xx other than 408/429) is kept in `rejected/` with its answer.
+/// when the data plane cannot take it now, or the URL or credentials are
+/// wrong, it is spooled for the drain, so the answer is still 200 and
+/// nothing is lost. An event the data plane refuses is kept in
+/// `rejected/upstream.ndjson` with its answer (or, if that cannot be
+/// written, spooled), the same rules as the drain's (SPEC §6).
 public final class ForwardSink: EventSink {
     let client: DataPlaneClient
     let spool: SpoolSink
@@ -16,7 +18,6 @@ public final class ForwardSink: EventSink {
     }
 
     public func store(_ event: PixelEvent) throws(SinkError) {
-        let line = event.recordLine
         let body = DataPlaneClient.batchBody([event.eventJSON])
         switch client.send(writeKey: event.writeKey, body: body) {
         case .delivered:
@@ -24,18 +25,19 @@ public final class ForwardSink: EventSink {
         case .retry(let reason, _):
             log(.warn, "data plane unavailable (\(reason)); event spooled for the drain")
             try spool.store(event)
-        case .rejected(let status, let answer):
-            log(.warn, "data plane refused an event (HTTP \(status)): \(answer.prefix(200)); kept in rejected/\(SpoolLayout.rejectedUpstreamName)")
-            var record = JSONObject()
-            record["status"] = .string(String(status))
-            record["answer"] = .string(answer)
-            record["line"] = .string(String(decoding: line.dropLast(), as: UTF8.self))
-            var bytes = JSONValue.object(record).jsonBytes
-            bytes.append(0x0A)
-            // The event must be kept somewhere: if rejected/ cannot take it,
-            // it is not answered 200.
-            guard (try? spool.writer.appendRejected(bytes, file: SpoolLayout.rejectedUpstreamName)) == true else {
-                throw SinkError("refused by the data plane (HTTP \(status)) and rejected/ could not keep it")
+        case .misdirected(_, let reason):
+            log(.error, "forwarding: \(reason); event spooled for the drain")
+            try spool.store(event)
+        case .refused(let status, let answer):
+            let record = RejectedRecord.refusedEvent(writeKey: event.writeKey, event: event.eventJSON, status: status,
+                                                     answer: answer, atMillis: Sys.nowMillis())
+            do {
+                _ = try spool.writer.appendRejected(record, file: SpoolLayout.rejectedUpstreamName)
+                log(.warn, "data plane refused an event (HTTP \(status)): \(answer.prefix(200)); kept in rejected/\(SpoolLayout.rejectedUpstreamName)")
+            } catch {
+                // Kept all the same: the drain will offer it again.
+                log(.error, "data plane refused an event (HTTP \(status)) and rejected/ could not keep it (\(error)); event spooled")
+                try spool.store(event)
             }
         }
     }

@@ -11,7 +11,8 @@ public struct DrainSettings {
     /// First retry delay; doubles per attempt up to `retryCapMillis`, with jitter.
     public var retryBaseMillis = 500
     public var retryCapMillis = 30_000
-    /// `--once` gives up (exit 1, nothing lost) when this much time has passed.
+    /// `--once` gives up (exit 75, nothing lost) when the data plane has
+    /// been unavailable until this much time has passed.
     public var giveUpAfterMillis: Int64 = 300_000
     /// Asked between batches and during back-off: true ends the pass early
     /// (SIGTERM in `drain --follow`), with progress saved.
@@ -22,17 +23,44 @@ public struct DrainSettings {
     public init() {}
 }
 
+/// Why a drain pass ended before the spool was empty. Each has its own
+/// exit code, so cron wrappers and systemd can tell them apart.
+public enum DrainStop: Sendable, Equatable {
+    /// The data plane stayed unavailable (network, 5xx, 429) past the
+    /// deadline: run again later.
+    case unavailable(String)
+    /// The URL or credentials are wrong (a redirect, 404, 401/403 for a
+    /// listed key): nothing was rejected; the operator must fix the setting.
+    case misconfigured(String)
+    /// The spool could not be read or written here (permissions, a full
+    /// disk, a record that `rejected/` could not keep): the file stays.
+    case localFailure(String)
+    /// Asked to stop (SIGTERM in `drain --follow`), with progress saved.
+    case stopped
+
+    public var description: String {
+        switch self {
+        case .unavailable(let why): return "data plane unavailable: \(why)"
+        case .misconfigured(let why): return "wrong configuration: \(why)"
+        case .localFailure(let why): return "spool failure: \(why)"
+        case .stopped: return "stopped"
+        }
+    }
+}
+
 /// What one drain pass did.
 public struct DrainReport: Sendable, Equatable {
     public var files = 0
     public var batches = 0
     public var delivered = 0
     public var deliveredBytes = 0
+    /// Events the data plane refused, kept in `rejected/upstream.ndjson`.
     public var rejected = 0
+    /// Lines that were not records, kept in `rejected/unreadable.ndjson`.
     public var setAside = 0
-    /// Set when the pass stopped before the spool was empty (data plane down
-    /// past the deadline); the files stay, with their progress.
-    public var unfinished: String?
+    /// Set when the pass stopped before the spool was empty; the files
+    /// stay, with their progress.
+    public var stop: DrainStop?
 }
 
 /// Ships sealed spool files to the data plane, file by file, in batches of
@@ -41,8 +69,11 @@ public struct DrainReport: Sendable, Equatable {
 /// A file is taken under an exclusive non-blocking `flock`, so two drains
 /// never send the same file; a crashed drain's lock goes with it. Progress
 /// (the offset delivered up to) is saved after every batch beside the file,
-/// so a restarted drain resends at most the batch that was in flight. A file
-/// is removed only when every line in it is delivered, rejected or set aside.
+/// so a restarted drain resends at most the batch that was in flight. A
+/// batch the data plane refuses (400, 413) is halved until only the events
+/// it refuses are left; those are kept in `rejected/`. A file is removed
+/// only when every line in it is delivered or kept; a wrong URL or key
+/// stops the pass with everything in place.
 public final class SpoolDrain {
     let writer: SpoolWriter
     let client: DataPlaneClient
@@ -75,10 +106,11 @@ public final class SpoolDrain {
             }
             for name in names {
                 try drainFile(name, deadline: deadline, report: &report)
-                if report.unfinished != nil || settings.shouldStop() { break }
+                if report.stop != nil { break }
+                if settings.shouldStop() { report.stop = .stopped; break }
             }
         } catch {
-            report.unfinished = "\(error)"
+            report.stop = .localFailure("\(error)")
         }
         return report
     }
@@ -98,18 +130,28 @@ public final class SpoolDrain {
         guard let current = try Sys.statIfExists(path), current.st_ino == (try Sys.fstat(fd, path)).st_ino else { return }
         report.files += 1
         let content = try SpoolStatus.readFile(path)
-        var offset = min(readProgress(progressPath), content.count)
+        let saved: [UInt8]?
+        do throws(SpoolError) {
+            saved = try SpoolStatus.readFile(progressPath)
+        } catch where error.errno == ENOENT {
+            saved = nil
+        }
+        let progress = SpoolProgress.resolve(saved, content: content)
+        if let problem = progress.problem { log(.warn, "\(name): \(problem)") }
+        let resumeAt = progress.offset
 
         // While one batch is on the wire, the next is read, checked and
         // compressed on another thread: the drain's own work overlaps the
         // data plane's.
         let planner = BatchPlanner(content: content, maxBatchBytes: settings.maxBatchBytes, client: client)
-        let resumeAt = offset
-        var next: BackgroundTask<PlannedBatch>? = offset < content.count ? BackgroundTask { planner.plan(from: resumeAt) } : nil
+        var next: BackgroundTask<PlannedBatch>? = resumeAt < content.count ? BackgroundTask { planner.plan(from: resumeAt) } : nil
+        var offset = resumeAt
         while let pending = next {
             let batch = pending.wait()
             next = nil
-            for (range, reason) in batch.setAside { setAside(content[range], reason: reason, report: &report) }
+            for (range, reason) in batch.setAside {
+                try setAside(content[range], reason: reason, file: name, report: &report)
+            }
             if !batch.setAside.isEmpty {
                 offset = batch.start
                 try saveProgress(offset, progressPath)
@@ -117,33 +159,79 @@ public final class SpoolDrain {
             guard let writeKey = batch.writeKey else { continue }  // only set-asides, up to the end
             let following = batch.end
             if following < content.count { next = BackgroundTask { planner.plan(from: following) } }
-            switch deliver(writeKey: writeKey, body: batch.body, deadline: deadline) {
-            case .delivered:
-                report.batches += 1
-                report.delivered += batch.lines.count
-                report.deliveredBytes += batch.bodyBytes
-            case .rejected(let status, let answer):
-                report.batches += 1
-                report.rejected += batch.lines.count
-                log(.warn, "data plane refused a batch of \(batch.lines.count) (HTTP \(status)): \(answer.prefix(200)); kept in rejected/\(SpoolLayout.rejectedUpstreamName)")
-                for range in batch.lines { keepRejected(content[range], status: status, answer: answer) }
-            case .retry(let reason, _):
+            let stop = try deliverRun(batch.lines[...], writeKey: writeKey, prepared: (batch.body, batch.bodyBytes),
+                                      content: content, deadline: deadline, progressPath: progressPath, report: &report)
+            if let stop {
                 _ = next?.wait()
-                try saveProgress(batch.start, progressPath)
-                report.unfinished = "data plane unavailable: \(reason)"
+                report.stop = stop
                 return
             }
             offset = batch.end
-            try saveProgress(offset, progressPath)
             settings.onBatch(report)
             if settings.shouldStop() && offset < content.count {
                 _ = next?.wait()
-                report.unfinished = "stopped"
+                report.stop = .stopped
                 return
             }
         }
         try Sys.unlink(path)
         try Sys.unlink(progressPath)
+    }
+
+    /// Delivers consecutive `lines` of one write key, halving the run when
+    /// the data plane refuses it, until each event is delivered or (alone)
+    /// refused and kept. Progress is saved after each part. Returns why the
+    /// pass must stop, or nil when the whole run is done.
+    func deliverRun(_ lines: ArraySlice<Range<Int>>, writeKey: String, prepared: (DataPlaneClient.PreparedBody, Int)?,
+                    content: [UInt8], deadline: Int64, progressPath: String,
+                    report: inout DrainReport) throws(SpoolError) -> DrainStop? {
+        let (body, bodyBytes): (DataPlaneClient.PreparedBody, Int)
+        if let prepared {
+            (body, bodyBytes) = prepared
+        } else {
+            let events = lines.map { range -> ArraySlice<UInt8> in content[SpoolLine.parse(content[range])!.eventRange] }
+            let plain = DataPlaneClient.batchBody(events)
+            (body, bodyBytes) = (client.prepare(plain), plain.count)
+        }
+        let end = lines.last!.upperBound + 1
+        switch deliver(writeKey: writeKey, body: body, deadline: deadline) {
+        case .delivered:
+            report.batches += 1
+            report.delivered += lines.count
+            report.deliveredBytes += bodyBytes
+        case .retry(let reason, _):
+            return settings.shouldStop() ? .stopped : .unavailable(reason)
+        case .misdirected(_, let reason):
+            log(.error, "drain stopped, nothing rejected: \(reason)")
+            return .misconfigured(reason)
+        case .refused(let status, let answer) where lines.count > 1 && status != 401 && status != 403:
+            // One bad event fails a whole request: halve until it is alone.
+            log(.warn, "data plane refused a batch of \(lines.count) (HTTP \(status)): \(answer.prefix(200)); splitting it")
+            let middle = lines.startIndex + lines.count / 2
+            if let stop = try deliverRun(lines[..<middle], writeKey: writeKey, prepared: nil, content: content,
+                                         deadline: deadline, progressPath: progressPath, report: &report) {
+                return stop
+            }
+            return try deliverRun(lines[middle...], writeKey: writeKey, prepared: nil, content: content,
+                                  deadline: deadline, progressPath: progressPath, report: &report)
+        case .refused(let status, let answer):
+            report.batches += 1
+            let now = Sys.nowMillis()
+            var records: [UInt8] = []
+            for range in lines {
+                let line = SpoolLine.parse(content[range])!
+                records += RejectedRecord.refusedEvent(writeKey: line.writeKey, event: content[line.eventRange],
+                                                       status: status, answer: answer, atMillis: now)
+            }
+            // Kept before the progress moves past them; if they cannot be
+            // kept, the pass stops here and the file stays.
+            _ = try writer.appendRejected(records, file: SpoolLayout.rejectedUpstreamName)
+            report.rejected += lines.count
+            log(.warn, "data plane refused \(lines.count == 1 ? "an event" : "\(lines.count) events") (HTTP \(status)): "
+                + "\(answer.prefix(200)); kept in rejected/\(SpoolLayout.rejectedUpstreamName)")
+        }
+        try saveProgress(end, progressPath)
+        return nil
     }
 
     /// Sends one batch, retrying what is worth retrying until the deadline.
@@ -170,42 +258,21 @@ public final class SpoolDrain {
         }
     }
 
-    func keepRejected(_ line: ArraySlice<UInt8>, status: Int, answer: String) {
-        var record = JSONObject()
-        record["rejectedAt"] = .string(ISO8601.format(millis: Sys.nowMillis()))
-        record["status"] = .string(String(status))
-        record["answer"] = .string(answer)
-        record["line"] = .string(String(decoding: line, as: UTF8.self))
-        var bytes = JSONValue.object(record).jsonBytes
-        bytes.append(0x0A)
-        if (try? writer.appendRejected(bytes, file: SpoolLayout.rejectedUpstreamName)) != true {
-            log(.error, "a refused event could not be kept in rejected/ (cap or write error)")
-        }
-    }
-
-    func setAside(_ bytes: ArraySlice<UInt8>, reason: String, report: inout DrainReport) {
+    /// Keeps bytes that are not a record in `rejected/`, whole; throws when
+    /// they cannot be kept, which stops the pass with the file in place.
+    func setAside(_ bytes: ArraySlice<UInt8>, reason: String, file: String, report: inout DrainReport) throws(SpoolError) {
+        let record = RejectedRecord.setAside(bytes, reason: reason, file: file, atMillis: Sys.nowMillis())
+        _ = try writer.appendRejected(record, file: SpoolLayout.setAsideName)
         report.setAside += 1
-        var record = JSONObject()
-        record["setAsideAt"] = .string(ISO8601.format(millis: Sys.nowMillis()))
-        record["reason"] = .string(reason)
-        record["bytes"] = .string(String(decoding: bytes.prefix(64 * 1024), as: UTF8.self))
-        var line = JSONValue.object(record).jsonBytes
-        line.append(0x0A)
-        _ = try? writer.appendRejected(line, file: SpoolLayout.setAsideName)
         log(.warn, "set aside \(bytes.count) unreadable bytes (\(reason)) in rejected/\(SpoolLayout.setAsideName)")
-    }
-
-    func readProgress(_ path: String) -> Int {
-        guard let bytes = try? SpoolStatus.readFile(path) else { return 0 }
-        return Int(String(decoding: bytes.prefix { $0 != 0x0A }, as: UTF8.self)) ?? 0
     }
 
     /// Written to a temporary name and renamed, so it is never half there.
     func saveProgress(_ offset: Int, _ path: String) throws(SpoolError) {
         let temporary = path + ".tmp"
         let fd = try Sys.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        _ = try Sys.writeOnce(fd, Array("\(offset)\n".utf8), temporary)
-        Sys.close(fd)
+        defer { Sys.close(fd) }
+        try Sys.writeAll(fd, Array("\(offset)\n".utf8), temporary)
         try Sys.rename(temporary, path)
     }
 }

@@ -25,6 +25,9 @@ public final class SpoolSink: EventSink {
         if let sealed = report.sealedAs {
             log(.info, "sealed \(writer.layout.activeFile) as \(sealed)")
         }
+        for problem in report.problems {
+            log(.error, "event stored, but \(problem)")
+        }
     }
 
     public func recordRejected(_ hit: RejectedHit) -> String? {

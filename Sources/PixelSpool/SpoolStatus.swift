@@ -51,11 +51,8 @@ public struct SpoolStatus: Sendable, Equatable {
         var oldest: Int64?
         for name in names.filter({ SpoolLayout.isSealed($0) || $0 == SpoolLayout.activeName }).sorted() {
             guard let content = try? readFile(layout.directory + "/" + name) else { continue }
-            var start = 0
-            if let progress = try? readFile(layout.directory + "/" + SpoolLayout.progressName(of: name)),
-               let offset = Int(String(decoding: progress.prefix { $0 != 0x0A }, as: UTF8.self)) {
-                start = min(offset, content.count)
-            }
+            let saved = try? readFile(layout.directory + "/" + SpoolLayout.progressName(of: name))
+            let start = SpoolProgress.resolve(saved, content: content).offset
             let pending = content[start...]
             let lines = pending.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
             guard lines > 0 else { continue }
@@ -82,7 +79,7 @@ public struct SpoolStatus: Sendable, Equatable {
         return ISO8601.parse(Substring(String(decoding: line[start..<(start + 24)], as: UTF8.self)))
     }
 
-    static func readFile(_ path: String) throws(SpoolError) -> [UInt8] {
+    public static func readFile(_ path: String) throws(SpoolError) -> [UInt8] {
         let fd = try Sys.open(path, O_RDONLY)
         defer { Sys.close(fd) }
         let size = Int(try Sys.fstat(fd, path).st_size)

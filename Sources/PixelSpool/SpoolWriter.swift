@@ -9,6 +9,10 @@ public struct AppendReport: Sendable, Equatable {
     public var repairedBytes = 0
     /// The name the active file was sealed under, if this append sealed it.
     public var sealedAs: String?
+    /// What failed after the line was safely written (an interval fsync, a
+    /// seal): the line is kept and the hit is answered 200, but the
+    /// operator should know.
+    public var problems: [String] = []
 }
 
 /// Appends lines to a spool directory shared by any number of processes.
@@ -18,7 +22,10 @@ public struct AppendReport: Sendable, Equatable {
 /// renamed it), cut a torn tail left by a killed writer, write the line in
 /// one `write(2)`, and undo a short write. So no line is ever torn, merged
 /// or lost while the call returns normally, and a throw means nothing of the
-/// line remains. One instance serves one process, one request at a time.
+/// line remains (with `fsync always`, a failed sync takes the line back
+/// too). What fails once the line is in (an interval sync, a seal) is
+/// reported, not thrown. One instance serves one process, one request at a
+/// time.
 public final class SpoolWriter {
     public let layout: SpoolLayout
     public let settings: SpoolSettings
@@ -68,21 +75,34 @@ public final class SpoolWriter {
             }
             let written = line.count
             sizeAfterOurAppend = size + written
-            if case .interval = settings.fsync { try syncIfDue(fd) }
+            if settings.fsync == .always {
+                // Under the lock, so that a failed sync can still take our
+                // line back: nobody has appended after it.
+                do throws(SpoolError) {
+                    try Sys.fdatasync(fd, layout.activeFile)
+                } catch {
+                    try? Sys.ftruncate(fd, size, layout.activeFile)
+                    sizeAfterOurAppend = size
+                    throw error
+                }
+            }
+            // The line is in: from here on a failure is reported, never
+            // thrown, so the hit is not answered 503 for a stored event.
+            if case .interval = settings.fsync {
+                do throws(SpoolError) { try syncIfDue(fd) } catch { report.problems.append("interval fsync failed: \(error)") }
+            }
             let tooOld = Sys.nowMillis() - activeBornMillis >= Int64(settings.sealSeconds) * 1000
             if size + written >= settings.sealBytes || tooOld {
-                report.sealedAs = try sealActive()
-                activeFD = -1  // closed below, after the sync
+                do throws(SpoolError) {
+                    report.sealedAs = try sealActive()
+                    activeFD = -1  // closed below
+                } catch {
+                    report.problems.append("could not seal \(layout.activeFile): \(error)")
+                }
             }
             return fd
         }
-        // A sealed file's descriptor is no longer ours to write, but it is
-        // still the file to sync: close it only after that.
-        defer { if report.sealedAs != nil { Sys.close(fd) } }
-        if settings.fsync == .always {
-            // Outside the lock: other writers need not queue behind the disk.
-            try Sys.fdatasync(fd, layout.activeFile)
-        }
+        if report.sealedAs != nil { Sys.close(fd) }
         return report
     }
 
@@ -101,21 +121,19 @@ public final class SpoolWriter {
         }
     }
 
-    /// Appends a record to a file in `rejected/` (refused hits by default),
-    /// unless the area would pass its cap; returns false when the record was
-    /// not kept for that reason.
+    /// Appends a record to a file in `rejected/`. Refused hits (the
+    /// default file) are capped: past `rejectedMaxBytes` a record is not kept
+    /// and false is returned, so no client can fill the disk through them.
+    /// Events the data plane refused and unreadable lines set aside are
+    /// never dropped to make room: their records are written or this throws.
     public func appendRejected(_ line: [UInt8], file: String = SpoolLayout.rejectedHitsName) throws(SpoolError) -> Bool {
         try withLock { () throws(SpoolError) -> Bool in
             try Sys.mkdir(layout.rejectedDirectory)
             let path = layout.rejectedDirectory + "/" + file
             let fd = try Sys.open(path, O_WRONLY | O_APPEND | O_CREAT)
             defer { Sys.close(fd) }
-            var total = 0
-            for name in try Sys.listDirectory(layout.rejectedDirectory) where name.hasSuffix(SpoolLayout.suffix) {
-                total += Int(try Sys.statIfExists(layout.rejectedDirectory + "/" + name)?.st_size ?? 0)
-            }
-            guard total + line.count <= settings.rejectedMaxBytes else { return false }
             let size = Int(try Sys.fstat(fd, path).st_size)
+            if file == SpoolLayout.rejectedHitsName && size + line.count > settings.rejectedMaxBytes { return false }
             do throws(SpoolError) {
                 try Sys.writeAll(fd, line, path)
             } catch {
@@ -123,6 +141,24 @@ public final class SpoolWriter {
                 throw error
             }
             return true
+        }
+    }
+
+    /// Moves the events the data plane refused (`rejected/upstream.ndjson`)
+    /// back into the spool as a sealed file, for the next drain to send: one
+    /// rename, under the lock, so each goes back exactly once. Returns the
+    /// sealed file's name, or nil when there was nothing to requeue.
+    public func requeueRefused() throws(SpoolError) -> String? {
+        try withLock { () throws(SpoolError) -> String? in
+            let source = layout.rejectedDirectory + "/" + SpoolLayout.rejectedUpstreamName
+            guard let st = try Sys.statIfExists(source), st.st_size > 0 else { return nil }
+            let name = SpoolLayout.sealedName(nanos: Sys.nowNanos(), pid: getpid(), random: generator.next())
+            try Sys.rename(source, layout.directory + "/" + name)
+            if settings.fsync != .never {
+                try Sys.syncDirectory(layout.directory)
+                try Sys.syncDirectory(layout.rejectedDirectory)
+            }
+            return name
         }
     }
 

@@ -26,9 +26,9 @@ enum PixelgateCommand {
                                  the same as a service: a pass every interval until SIGTERM
       pixelgate drain --once [--max-seconds N]
                                  seal the active spool file and deliver every sealed
-                                 file to PIXELGATE_DATA_PLANE_URL; exit 0 when all was
-                                 delivered or rejected, 1 when the data plane stayed
-                                 unavailable (nothing is lost; run it again)
+                                 file to PIXELGATE_DATA_PLANE_URL (exit codes below)
+      pixelgate requeue          after fixing why the data plane refused events, move
+                                 rejected/upstream.ndjson back for the next drain
       pixelgate sign URL         print URL signed for its write key's secret in
                                  PIXELGATE_SIGNING_KEYS (adds &sig=…, replacing any)
       pixelgate stats [--json]   the backlog waiting for the drain (files, events, bytes,
@@ -36,6 +36,14 @@ enum PixelgateCommand {
       pixelgate check            validate the configuration and the spool, print the
                                  effective settings; exits 1 when something is wrong
       pixelgate --help | --version
+
+    Exit codes of drain (and requeue):
+      0   every event was delivered, or refused by the data plane and kept in rejected/
+      1   the spool could not be read or written (permissions, disk full); nothing lost
+      2   usage: a wrong command or option
+      75  the data plane stayed unavailable (network, 5xx, 429); nothing lost, run again
+      78  configuration wrong: a setting, or the data plane answered a redirect, 404,
+          or 401/403 for a key in PIXELGATE_WRITE_KEYS; nothing lost, fix it and run again
 
     Settings come from PIXELGATE_* environment variables and the NAME=value file
     named by PIXELGATE_CONFIG (the environment wins). See README.md.
@@ -54,6 +62,7 @@ enum PixelgateCommand {
         case "drain": return drain(Array(arguments.dropFirst()))
         case "stats": return stats(Array(arguments.dropFirst()))
         case "sign": return sign(Array(arguments.dropFirst()))
+        case "requeue": return requeue(Array(arguments.dropFirst()))
         case "--help", "-h", "help":
             printOut(usage)
             return 0
@@ -73,7 +82,8 @@ enum PixelgateCommand {
         var sink: EventSink = spool
         if configuration.sink == .forward, let url = configuration.dataPlaneURL {
             do {
-                let client = try DataPlaneClient(dataPlaneURL: url, timeoutMillis: configuration.forwardTimeoutMillis, gzip: configuration.gzip)
+                let client = try DataPlaneClient(dataPlaneURL: url, timeoutMillis: configuration.forwardTimeoutMillis, gzip: configuration.gzip,
+                                                 listedWriteKeys: configuration.writeKeys, userAgent: userAgent)
                 sink = ForwardSink(client: client, spool: spool, log: { logger.log($0, $1) })
             } catch {
                 // Still nothing lost: events go to the spool for the drain.
@@ -81,6 +91,52 @@ enum PixelgateCommand {
             }
         }
         return Responder(handler: PixelHandler(configuration: configuration, problems: problems), sink: sink, logger: logger)
+    }
+
+    /// How pixelgate names itself to the data plane.
+    static let userAgent = "pixelgate/\(version)"
+
+    /// Exit codes a cron wrapper or systemd can act on (sysexits.h's where
+    /// one fits).
+    enum Exit {
+        static let ok: Int32 = 0
+        static let localFailure: Int32 = 1
+        static let usage: Int32 = 2
+        static let unavailable: Int32 = 75  // EX_TEMPFAIL
+        static let configuration: Int32 = 78  // EX_CONFIG
+
+        static func of(_ stop: DrainStop?) -> Int32 {
+            switch stop {
+            case nil, .stopped?: return ok
+            case .unavailable?: return unavailable
+            case .misconfigured?: return configuration
+            case .localFailure?: return localFailure
+            }
+        }
+    }
+
+    static func requeue(_ arguments: [String]) -> Int32 {
+        guard arguments.isEmpty else { return usageError("requeue takes no arguments") }
+        let logger = Logger()
+        let (configuration, problems) = ConfigurationLoader.load()
+        if let fatal = problems.first(where: \.isFatal) {
+            logger.log(.error, "configuration: \(fatal)")
+            return Exit.configuration
+        }
+        let writer = SpoolWriter(directory: configuration.spoolDirectory, settings: configuration.spool)
+        do {
+            guard let sealed = try writer.requeueRefused() else {
+                printOut("requeue: no events refused by the data plane in \(writer.layout.rejectedDirectory)\n")
+                return Exit.ok
+            }
+            let lines = (try? SpoolStatus.readFile(writer.layout.directory + "/" + sealed)) ?? []
+            let count = lines.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            printOut("requeue: \(count) event(s) moved back to the spool as \(sealed); the next drain sends them\n")
+            return Exit.ok
+        } catch {
+            logger.log(.error, "requeue: \(error)")
+            return Exit.localFailure
+        }
     }
 
     static func drain(_ arguments: [String]) -> Int32 {
@@ -110,23 +166,24 @@ enum PixelgateCommand {
         let (configuration, problems) = ConfigurationLoader.load()
         if let fatal = problems.first(where: \.isFatal) {
             logger.log(.error, "configuration: \(fatal)")
-            return 2
+            return Exit.configuration
         }
         guard let url = configuration.dataPlaneURL else {
             logger.log(.error, "drain needs PIXELGATE_DATA_PLANE_URL")
-            return 2
+            return Exit.configuration
         }
         let client: DataPlaneClient
         do {
-            client = try DataPlaneClient(dataPlaneURL: url, timeoutMillis: 10_000, gzip: configuration.gzip)
+            client = try DataPlaneClient(dataPlaneURL: url, timeoutMillis: 10_000, gzip: configuration.gzip,
+                                         listedWriteKeys: configuration.writeKeys, userAgent: userAgent)
         } catch {
             logger.log(.error, "drain: \(error.detail)")
-            return 2
+            return Exit.configuration
         }
         settings.maxBatchBytes = configuration.batchBytes
         let writer = SpoolWriter(directory: configuration.spoolDirectory, settings: configuration.spool)
         func summary(_ report: DrainReport) -> String {
-            "drained \(report.files) file(s): \(report.delivered) events delivered in \(report.batches) batch(es) (\(report.deliveredBytes) bytes), \(report.rejected) rejected, \(report.setAside) unreadable set aside"
+            "drained \(report.files) file(s): \(report.delivered) events delivered in \(report.batches) batch(es) (\(report.deliveredBytes) bytes), \(report.rejected) refused and kept in rejected/, \(report.setAside) unreadable set aside"
         }
         if once {
             if isatty(2) != 0, let backlog = try? SpoolStatus.backlog(writer.layout, nowMillis: SystemClock.nowMillis()) {
@@ -137,12 +194,12 @@ enum PixelgateCommand {
             }
             let report = SpoolDrain(writer: writer, client: client, settings: settings, log: { logger.log($0, $1) }).runOnce()
             if isatty(2) != 0 { printError("\n") }
-            if let unfinished = report.unfinished {
-                logger.log(.error, summary(report) + "; stopped: \(unfinished)")
-                return 1
+            if let stop = report.stop {
+                logger.log(.error, summary(report) + "; stopped: \(stop.description)")
+            } else {
+                logger.log(.info, summary(report))
             }
-            logger.log(.info, summary(report))
-            return 0
+            return Exit.of(report.stop)
         }
         // --follow: a pass every interval, each sealing what is due by age,
         // until SIGTERM; a pass that meets a down data plane just ends early.
@@ -153,8 +210,8 @@ enum PixelgateCommand {
         logger.log(.info, "draining \(configuration.spoolDirectory) to \(url) every \(intervalSeconds) s")
         while !FastCGITransport.stopRequested {
             let report = drain.runOnce(forceSeal: false)
-            if report.delivered + report.rejected + report.setAside > 0 || report.unfinished != nil {
-                logger.log(report.unfinished == nil ? .info : .warn, summary(report) + (report.unfinished.map { "; stopped: \($0)" } ?? ""))
+            if report.delivered + report.rejected + report.setAside > 0 || (report.stop != nil && report.stop != .stopped) {
+                logger.log(report.stop == nil ? .info : .warn, summary(report) + (report.stop.map { "; stopped: \($0.description)" } ?? ""))
             }
             var waited = 0
             while waited < intervalSeconds * 10 && !FastCGITransport.stopRequested {

@@ -49,7 +49,7 @@ struct CGITests {
         // Everything but the per-hit id and times is fixed by the query.
         let time = try #require(event["receivedAt"] as? String)
         let id = try #require(event["messageId"] as? String)
-        let expected = #"{"writeKey":"2AbCwk","event":{"type":"page","context":{"library":{"name":"Rudderstack AMP SDK","version":"1.0.0"},"platform":"AMP","locale":"en-US","userAgent":"AMP-UA","page":{"path":"/p","url":"https://ex.com/p","referrer":"https://ref.example/","title":"T"},"screen":{"width":"390","height":"844"},"ip":"198.51.100.23"},"anonymousId":"amp-3f2a9c","properties":{"path":"/p","url":"https://ex.com/p","referrer":"https://ref.example/","title":"T"},"name":"Home","channel":"web","integrations":{"All":true},"messageId":"\#(id)","originalTimestamp":"\#(time)","sentAt":"\#(time)","receivedAt":"\#(time)","request_ip":"198.51.100.23"}}"#
+        let expected = #"{"writeKey":"2AbCwk","event":{"type":"page","context":{"library":{"name":"Rudderstack AMP SDK","version":"1.0.0"},"platform":"AMP","locale":"en-US","userAgent":"AMP-UA","page":{"path":"/p","url":"https://ex.com/p","referrer":"https://ref.example/","title":"T"},"screen":{"width":"390","height":"844"},"ip":"198.51.100.23"},"anonymousId":"amp-3f2a9c","properties":{"path":"/p","url":"https://ex.com/p","referrer":"https://ref.example/","title":"T"},"name":"Home","channel":"web","integrations":{"All":true},"messageId":"\#(id)","timestamp":"\#(time)","originalTimestamp":"\#(time)","sentAt":"\#(time)","receivedAt":"\#(time)","request_ip":"198.51.100.23"}}"#
         #expect(line == expected)
     }
 

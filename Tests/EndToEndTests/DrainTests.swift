@@ -48,7 +48,7 @@ struct DrainTests {
         let ids = try hit(10, scratch: scratch, environment: ["PIXELGATE_SINK": "forward", "PIXELGATE_DATA_PLANE_URL": receiver.url])
         #expect(scratch.spoolLines.count == 10)
         let down = try drain(scratch, url: receiver.url, maxSeconds: 1)
-        #expect(down.status == 1)
+        #expect(down.status == 75)  // EX_TEMPFAIL: run again later
         #expect(down.stderr.contains("data plane unavailable"))
         #expect(scratch.spoolLines.count == 10)
 
@@ -73,24 +73,6 @@ struct DrainTests {
         #expect(receiver.pendingFaults == 0)
         #expect(result.stderr.contains("HTTP 429"))
         #expect(try receiver.received().map { $0.event["anonymousId"] as? String ?? "" }.sorted() == ids.sorted())
-        #expect(spoolFiles(scratch).isEmpty)
-    }
-
-    @Test func refusedBatchesGoToRejectedWithTheAnswer() throws {
-        let scratch = Scratch()
-        try hit(3, scratch: scratch, environment: [:], writeKey: "wk", prefix: "good")
-        try hit(2, scratch: scratch, environment: [:], writeKey: "revoked", prefix: "bad")
-        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp", keys: ["wk"])
-        try receiver.start()
-        let result = try drain(scratch, url: receiver.url)
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(try receiver.received().count == 3)
-        let rejected = try String(contentsOfFile: scratch.spool + "/rejected/upstream.ndjson", encoding: .utf8).split(separator: "\n")
-        #expect(rejected.count == 2)
-        let record = try jsonObject(String(rejected[0]))
-        #expect(record["status"] as? String == "401")
-        #expect(record["answer"] as? String == "Invalid write key")
-        #expect((record["line"] as? String)?.contains(#""writeKey":"revoked""#) == true)
         #expect(spoolFiles(scratch).isEmpty)
     }
 

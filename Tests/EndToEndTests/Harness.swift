@@ -17,6 +17,11 @@ final class Scratch: Sendable {
         path = NSTemporaryDirectory() + "pixelgate-e2e-" + UUID().uuidString.prefix(8)
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
+
+    /// A scratch directory at `path` (a mount point a test made), emptied afterwards.
+    init(path: String) {
+        self.path = path
+    }
     deinit { try? FileManager.default.removeItem(atPath: path) }
 
     var spool: String { path + "/spool" }

@@ -22,9 +22,22 @@ struct SpoolLineTests {
         #"{"event":{},"writeKey":"wk"}"#,
         #"{"writeKey":"wk","event":{"a":01}}"#,
         #"{"writeKey":"wk","event":{"a":"\x"}}"#,
+        #"{"writeKey":"wk","event":{"type":"track"},}"#,
+        #"{"writeKey":"wk","event":{"type":"track"},"rejected"}"#,
+        #"{"writeKey":"wk","event":{"type":"track"},"rejected":{"status":400}"#,
+        #"{"writeKey":"wk","event":{"type":"track"},"rejected":{"status":400}}x"#,
+        #"{"writeKey":"wk","event":{"type":"track"},rejected:1}"#,
     ])
     func refusesAnythingElse(_ text: String) {
         #expect(SpoolLine.parse(Array(text.utf8)[...]) == nil)
+    }
+
+    /// A refused event's record is a spool line with a note after the event.
+    @Test func readsTheEventOfARecordWithMoreMembers() throws {
+        let text = #"{"writeKey":"wk","event":{"type":"track","a":[1,{"b":"}"}]},"rejected":{"at":"t","status":400,"answer":"no"},"n":1}"#
+        let parsed = try #require(SpoolLine.parse(Array(text.utf8)[...]))
+        #expect(parsed.writeKey == "wk")
+        #expect(String(decoding: Array(text.utf8)[parsed.eventRange], as: UTF8.self) == #"{"type":"track","a":[1,{"b":"}"}]}"#)
     }
 
     @Test(arguments: [#"{}"#, #"[]"#, #"{"a":[1,-2.5e3,true,false,null,"\u00e9\n"]}"#, #" {"a" : {"b":[ ]} } "#, "0", #""x""#])

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+import PixelCore
+@testable import PixelSpool
+
+@Suite("What the drain keeps and how it resumes (SPEC §6, §7)")
+struct RefusedEventsTests {
+    static let event = Array(#"{"type":"track","anonymousId":"a","event":"e","messageId":"m-1"}"#.utf8)
+
+    @Test func aRefusedEventsRecordIsASpoolLineWithTheAnswer() throws {
+        let record = RejectedRecord.refusedEvent(writeKey: "w\"k", event: RefusedEventsTests.event[...], status: 400,
+                                                 answer: "request neither has anonymousId nor userId", atMillis: 0)
+        #expect(record.last == 0x0A)
+        let parsed = try #require(SpoolLine.parse(record.dropLast()))
+        #expect(parsed.writeKey == "w\"k")
+        #expect(Array(record[parsed.eventRange]) == RefusedEventsTests.event)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(record)) as? [String: Any])
+        let note = try #require(object["rejected"] as? [String: Any])
+        #expect(note["status"] as? String == "400")
+        #expect(note["answer"] as? String == "request neither has anonymousId nor userId")
+        #expect(note["at"] as? String == "1970-01-01T00:00:00.000Z")
+    }
+
+    @Test func setAsideBytesAreKeptWhole() throws {
+        let long = Array(repeating: UInt8(ascii: "x"), count: 200_000)
+        let text = RejectedRecord.setAside(long[...], reason: "not a spool record", file: "f", atMillis: 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text)) as? [String: Any])
+        #expect((object["bytes"] as? String)?.utf8.count == 200_000)
+        let binary: [UInt8] = [0xFF, 0x00, 0x41, 0xC3]
+        let record = RejectedRecord.setAside(binary[...], reason: "r", file: "f", atMillis: 0)
+        let decoded = try #require(try JSONSerialization.jsonObject(with: Data(record)) as? [String: Any])
+        #expect(Data(base64Encoded: decoded["base64"] as? String ?? "") == Data(binary))
+    }
+
+    /// The cap is for refused hits, which anyone can send; what the drain
+    /// keeps is never dropped to make room.
+    @Test func onlyRefusedHitsAreCapped() throws {
+        let spool = TempSpool()
+        var settings = SpoolSettings()
+        settings.rejectedMaxBytes = 0
+        let writer = SpoolWriter(directory: spool.path, settings: settings)
+        #expect(try writer.appendRejected(line(1)) == false)
+        #expect(try writer.appendRejected(line(2), file: SpoolLayout.rejectedUpstreamName))
+        #expect(try writer.appendRejected(line(3), file: SpoolLayout.setAsideName))
+        #expect(spool.read("rejected/upstream.ndjson") == #"{"n":2,"pad":""}"# + "\n")
+        #expect(spool.read("rejected/unreadable.ndjson") == #"{"n":3,"pad":""}"# + "\n")
+        #expect(spool.read("rejected/hits.ndjson").isEmpty)
+    }
+
+    @Test func requeueMovesRefusedEventsBackOnce() throws {
+        let spool = TempSpool()
+        let writer = SpoolWriter(directory: spool.path)
+        #expect(try writer.requeueRefused() == nil)
+        let records = (0..<3).flatMap { n in
+            RejectedRecord.refusedEvent(writeKey: "wk", event: Array(#"{"n":\#(n)}"#.utf8)[...], status: 400, answer: "no", atMillis: 0)
+        }
+        _ = try writer.appendRejected(records, file: SpoolLayout.rejectedUpstreamName)
+        let sealed = try #require(try writer.requeueRefused())
+        #expect(SpoolLayout.isSealed(sealed))
+        #expect(spool.read(sealed).utf8.count == records.count)
+        #expect(!FileManager.default.fileExists(atPath: spool.path + "/rejected/upstream.ndjson"))
+        #expect(try writer.requeueRefused() == nil)
+    }
+
+    static let content = Array("aaaa\nbbbb\ncccc\n".utf8)
+
+    @Test(arguments: [
+        (nil, 0, false), ("0\n", 0, false), ("5\n", 5, false), ("15\n", 15, false), ("10", 10, false),
+        ("-40\n", 0, true), ("16\n", 0, true), ("99999999999999999999\n", 0, true), ("x\n", 0, true), ("\n", 0, true),
+        ("7\n", 5, true), ("14\n", 10, true), ("1\n", 0, true), ("+5\n", 0, true), (" 5\n", 0, true),
+    ] as [(String?, Int, Bool)])
+    func progressResolvesTowardSendingAgain(_ c: (String?, Int, Bool)) {
+        let resolved = SpoolProgress.resolve(c.0.map { Array($0.utf8) }, content: RefusedEventsTests.content)
+        #expect(resolved.offset == c.1, "\(String(describing: c.0))")
+        #expect((resolved.problem != nil) == c.2, "\(String(describing: c.0))")
+    }
+
+    /// What each answer means for a batch (SPEC §6).
+    @Test(arguments: [
+        (200, "wk", "delivered"), (204, "wk", "delivered"), (408, "wk", "retry"), (429, "wk", "retry"), (500, "wk", "retry"),
+        (503, "wk", "retry"), (301, "wk", "misdirected"), (302, "wk", "misdirected"), (307, "wk", "misdirected"),
+        (308, "wk", "misdirected"), (404, "wk", "misdirected"), (405, "wk", "misdirected"),
+        (401, "listed", "misdirected"), (403, "listed", "misdirected"), (401, "wk", "refused"), (403, "wk", "refused"),
+        (400, "listed", "refused"), (413, "wk", "refused"), (422, "wk", "refused"),
+    ])
+    func answersAreClassified(_ c: (Int, String, String)) throws {
+        let client = try DataPlaneClient(dataPlaneURL: "http://127.0.0.1:9", timeoutMillis: 100, listedWriteKeys: ["listed"])
+        let result = client.classify(status: c.0, answer: "answer", writeKey: c.1, location: "https://elsewhere/", retryAfter: nil)
+        let kind: String
+        switch result {
+        case .delivered: kind = "delivered"
+        case .retry: kind = "retry"
+        case .refused: kind = "refused"
+        case .misdirected(_, let reason):
+            kind = "misdirected"
+            #expect(reason.contains("PIXELGATE_"), "\(reason)")
+        }
+        #expect(kind == c.2, "HTTP \(c.0) for \(c.1)")
+    }
+}
