@@ -41,17 +41,21 @@ public enum ClientTime {
         let bytes = Array(b)
         guard !bytes.isEmpty else { return nil }
         if bytes.allSatisfy(isDigit) { return digitsOnly(bytes) }
-        return dateTime(bytes)
+        return dateTime(bytes) ?? httpDate(bytes)
     }
 
     static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
 
+    /// The decimal number in `b[range]`, or nil (a non-digit, or past Int64).
     static func number(_ b: [UInt8], _ range: Range<Int>) -> Int64? {
         guard range.upperBound <= b.count else { return nil }
         var v: Int64 = 0
         for i in range {
             guard isDigit(b[i]) else { return nil }
-            v = v * 10 + Int64(b[i] - 0x30)
+            let (times10, o1) = v.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(Int64(b[i] - 0x30))
+            if o1 || o2 { return nil }
+            v = sum
         }
         return v
     }
@@ -72,10 +76,10 @@ public enum ClientTime {
         }
     }
 
-    /// `YYYY-MM-DD`, then optionally `T` or a space, `hh:mm[:ss[.fff…]]`
-    /// and a zone.
+    /// `YYYY-MM-DD` (or `YYYY/MM/DD`), then optionally `T` or a space,
+    /// `hh:mm[:ss[.fff…]]` and a zone.
     static func dateTime(_ b: [UInt8]) -> Int64? {
-        guard b.count >= 10, b[4] == 0x2D, b[7] == 0x2D, let y = number(b, 0..<4), let mo = number(b, 5..<7),
+        guard b.count >= 10, b[4] == 0x2D || b[4] == 0x2F, b[7] == b[4], let y = number(b, 0..<4), let mo = number(b, 5..<7),
               let d = number(b, 8..<10) else { return nil }
         if b.count == 10 { return civil(year: y, month: mo, day: d) }
         guard b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t") || b[10] == 0x20, b.count >= 16,
@@ -104,6 +108,25 @@ public enum ClientTime {
         return local + fractionMillis - offsetMinutes * 60_000
     }
 
+    /// RFC 1123, what JavaScript's `toUTCString()` and HTTP write:
+    /// `Tue, 01 Dec 2026 20:15:04 GMT` (also `UTC`, `Z` or `±hhmm`).
+    static func httpDate(_ b: [UInt8]) -> Int64? {
+        let parts = b.split(separator: 0x20).map(Array.init)
+        guard parts.count == 6, parts[0].count == 4, parts[0].last == UInt8(ascii: ","),
+              let day = number(parts[1], 0..<parts[1].count), parts[1].count <= 2,
+              let month = months.firstIndex(of: String(decoding: parts[2], as: UTF8.self)),
+              parts[3].count == 4, let year = number(parts[3], 0..<4),
+              parts[4].count == 8, parts[4][2] == 0x3A, parts[4][5] == 0x3A,
+              let h = number(parts[4], 0..<2), let mi = number(parts[4], 3..<5), let s = number(parts[4], 6..<8),
+              let start = civil(year: year, month: Int64(month + 1), day: day, hour: h, minute: mi, second: s) else { return nil }
+        let zoneText = String(decoding: parts[5], as: UTF8.self)
+        let offset = zoneText == "GMT" || zoneText == "UTC" ? 0 : zone(parts[5][...])
+        guard let offset else { return nil }
+        return start - offset * 60_000
+    }
+
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
     /// The zone's offset east of UTC in minutes; an empty zone is UTC.
     static func zone(_ z: ArraySlice<UInt8>) -> Int64? {
         let b = Array(z)
@@ -124,7 +147,7 @@ public enum ClientTime {
     /// Milliseconds since the epoch of a UTC civil time, or nil when a
     /// field is out of range.
     static func civil(year: Int64, month: Int64, day: Int64, hour: Int64 = 0, minute: Int64 = 0, second: Int64 = 0) -> Int64? {
-        guard (1...12).contains(month), (1...31).contains(day), hour <= 23, minute <= 59, second <= 60 else { return nil }
+        guard (1...12).contains(month), (1...31).contains(day), hour <= 23, minute <= 59, second <= 59 else { return nil }
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
         let monthDays: [Int64] = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
         guard day <= monthDays[Int(month - 1)] else { return nil }

@@ -80,11 +80,12 @@ struct EventBuilder {
             }
             var flag: Bool?
             if tree.equal(first, Word.integrations.span) {
-                guard segmentCount == 2, let value = boolean(pair.value) else {
+                guard segmentCount == 2, segments[1].index == EventTree.Segment.notIndex, let value = boolean(pair.value) else {
                     throw .invalidIntegration(parameter: quotable(tree.textBytes(pair.name)))
                 }
                 flag = value
             }
+            var repeatOverLimit: Int?
             do {
                 let path = UnsafeBufferPointer(start: segments, count: segmentCount)
                 var common = 0
@@ -95,7 +96,9 @@ struct EventBuilder {
                 if let flag {
                     tree.setBool(node, flag)
                 } else if isRepeat {
-                    tree.appendRepeated(node, pair.value)
+                    if !tree.appendRepeated(node, pair.value, maxIndex: limits.maxArrayIndex) {
+                        repeatOverLimit = tree.nodes[Int(node)].kind == .array ? Int(tree.nodes[Int(node)].childCount) : 1
+                    }
                 } else {
                     tree.setString(node, pair.value)
                 }
@@ -105,6 +108,9 @@ struct EventBuilder {
                 throw .arrayIndexOverLimit(parameter: quotable(tree.textBytes(pair.name)),
                                            index: quotable(tree.textBytes(error.segment.span), limit: 24),
                                            limit: limits.maxArrayIndex)
+            }
+            if let index = repeatOverLimit {
+                throw .arrayIndexOverLimit(parameter: quotable(tree.textBytes(pair.name)), index: String(index), limit: limits.maxArrayIndex)
             }
         }
 
@@ -156,10 +162,13 @@ struct EventBuilder {
         } else {
             setIfAbsent(ServerPath.messageId, string: tree.appendText(facts.messageId))
         }
-        if tree.member(EventTree.root, Word.timestamp.span) == nil {
+        // A timestamp the processor can read is the client's to give; one it
+        // cannot (a typo, an object) it would replace with this same rule.
+        let given = tree.member(EventTree.root, Word.timestamp.span)
+        if given.flatMap({ tree.string(at: $0) }).flatMap({ ClientTime.parseMillis(tree.textBytes($0)) }) == nil {
             let millis = ClientTime.timestamp(hitMillis: facts.receivedAtMillis,
                                               originalTimestamp: clientTime(.originalTimestamp), sentAt: clientTime(.sentAt))
-            tree.setString(tree.place(words: ServerPath.timestamp), millis == facts.receivedAtMillis ? now : stamp(millis))
+            tree.setString(given ?? tree.place(words: ServerPath.timestamp), millis == facts.receivedAtMillis ? now : stamp(millis))
         }
         setIfAbsent(ServerPath.originalTimestamp, string: now)
         setIfAbsent(ServerPath.sentAt, string: now)

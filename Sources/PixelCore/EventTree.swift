@@ -399,10 +399,12 @@ struct EventTree {
     /// A repeated `properties.` name (SPEC §2): the string at `node` becomes
     /// an array of its values in query order, and an array of strings made
     /// so grows by one. Anything else there is replaced, as any later pair
-    /// replaces what stands in its way.
-    mutating func appendRepeated(_ node: Int32, _ value: ByteSpan) {
+    /// replaces what stands in its way. False, changing nothing, when the
+    /// new element's index would pass `maxIndex`.
+    mutating func appendRepeated(_ node: Int32, _ value: ByteSpan, maxIndex: Int) -> Bool {
         switch nodes[Int(node)].kind {
         case .string:
+            guard maxIndex >= 1 else { return false }
             let first = nodes[Int(node)].value
             reset(node, to: .array)
             bound &+= 5 &* 2
@@ -410,11 +412,13 @@ struct EventTree {
             append(newNode(.string, index: 1, value: value), to: node)
         case .array where isStringList(node):
             let count = Int(nodes[Int(node)].childCount)
+            guard count <= maxIndex else { return false }
             bound &+= 5
             append(newNode(.string, index: count, value: value), to: node)
         default:
             setString(node, value)
         }
+        return true
     }
 
     /// An array of strings at indexes 0, 1, … with no gap.

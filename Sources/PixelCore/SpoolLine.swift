@@ -191,3 +191,29 @@ public enum JSONSyntax {
         return (String(decoding: out, as: UTF8.self), after)
     }
 }
+
+extension JSONSyntax {
+    /// The members of a flat JSON object whose values are all strings, in
+    /// order (`{"a":"x","b":"y"}`); nil for anything else. For records of
+    /// fixed shape, such as the refused-event records of older versions.
+    public static func stringMembers(_ bytes: ArraySlice<UInt8>) -> [(name: String, value: String)]? {
+        bytes.withUnsafeBufferPointer { b -> [(name: String, value: String)]? in
+            var i = skipSpace(b, 0)
+            guard i < b.count, b[i] == UInt8(ascii: "{") else { return nil }
+            i = skipSpace(b, i + 1)
+            var members: [(name: String, value: String)] = []
+            while i < b.count, b[i] == UInt8(ascii: "\"") {
+                guard let (name, afterName) = string(b, at: i) else { return nil }
+                i = skipSpace(b, afterName)
+                guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
+                guard let (value, afterValue) = string(b, at: skipSpace(b, i + 1)) else { return nil }
+                members.append((name, value))
+                i = skipSpace(b, afterValue)
+                guard i < b.count else { return nil }
+                if b[i] == UInt8(ascii: ",") { i = skipSpace(b, i + 1) }
+            }
+            guard i < b.count, b[i] == UInt8(ascii: "}"), skipSpace(b, i + 1) == b.count else { return nil }
+            return members
+        }
+    }
+}

@@ -141,6 +141,12 @@ public final class DataPlaneClient {
         case 404, 405:
             return .misdirected(status: status, reason: "\(batchURL) answered HTTP \(status) \(said): "
                 + "check PIXELGATE_DATA_PLANE_URL (the address of the data plane, without /v1/batch) and that the source is enabled")
+        case 400..<500 where answer.drop(while: { $0 == " " || $0 == "\n" || $0 == "\r" }).hasPrefix("<"):
+            // The gateway answers in plain words; an HTML page is a proxy, a
+            // firewall or a web server in front (nginx's "plain HTTP request
+            // was sent to HTTPS port"): not a verdict on the events.
+            return .misdirected(status: status, reason: "\(batchURL) answered HTTP \(status) with an HTML page, not the data plane's answer: "
+                + "check PIXELGATE_DATA_PLANE_URL (scheme, host and port of the data plane)")
         case 401 where listedWriteKeys.contains(writeKey), 403 where listedWriteKeys.contains(writeKey):
             return .misdirected(status: status, reason: "the data plane refused write key '\(writeKey)' (HTTP \(status) \(said)), "
                 + "which PIXELGATE_WRITE_KEYS lists: check the key and its source in RudderStack")

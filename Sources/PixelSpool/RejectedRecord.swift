@@ -9,10 +9,21 @@ enum RejectedRecord {
     /// An event the data plane refused, with its answer. The record is
     /// itself a spool line (`{"writeKey":…,"event":{…},"rejected":{…}}`), so
     /// `pixelgate requeue` moves the whole file back for delivery.
-    static func refusedEvent(writeKey: String, event: ArraySlice<UInt8>, status: Int, answer: String, atMillis: Int64) -> [UInt8] {
+    ///
+    /// - Parameter from: where the drain read it (`file:offset`), so that a
+    ///   pass resumed after a crash does not keep the same event twice.
+    static func refusedEvent(writeKey: String, event: ArraySlice<UInt8>, status: Int, answer: String, atMillis: Int64,
+                             from: String? = nil) -> [UInt8] {
+        refusedEvent(writeKey: writeKey, event: event, status: String(status), answer: answer,
+                     at: ISO8601.format(millis: atMillis), from: from)
+    }
+
+    static func refusedEvent(writeKey: String, event: ArraySlice<UInt8>, status: String, answer: String, at: String,
+                             from: String?) -> [UInt8] {
         var note = JSONObject()
-        note["at"] = .string(ISO8601.format(millis: atMillis))
-        note["status"] = .string(String(status))
+        if let from { note["from"] = .string(from) }
+        note["at"] = .string(at)
+        note["status"] = .string(status)
         note["answer"] = .string(answer)
         var line = Array(#"{"writeKey":"#.utf8)
         line.append(contentsOf: JSONValue.string(writeKey).jsonBytes)
@@ -22,6 +33,36 @@ enum RejectedRecord {
         line.append(contentsOf: JSONValue.object(note).jsonBytes)
         line.append(contentsOf: "}\n".utf8)
         return line
+    }
+
+    /// Where each kept record came from (`file:offset`), read back from the
+    /// records in `content` (the note is the last member, after the event).
+    static func origins(_ content: [UInt8]) -> Set<String> {
+        let marker = Array(#","rejected":{"from":""#.utf8)
+        var found = Set<String>()
+        for line in content.split(separator: 0x0A) {
+            // The last occurrence: an event may hold these bytes as keys.
+            var i = line.endIndex - marker.count
+            while i >= line.startIndex && !line[i..<(i + marker.count)].elementsEqual(marker) { i -= 1 }
+            guard i >= line.startIndex else { continue }
+            let start = i + marker.count
+            guard let end = line[start...].firstIndex(of: UInt8(ascii: "\"")) else { continue }
+            found.insert(String(decoding: line[start..<end], as: UTF8.self))
+        }
+        return found
+    }
+
+    /// A refused-event record as versions before 0.2 wrote it
+    /// (`{"rejectedAt":…,"status":…,"answer":…,"line":"<the spool line>"}`),
+    /// rewritten as today's, which the drain can send; nil for anything else.
+    static func upgradedLegacy(_ record: ArraySlice<UInt8>) -> [UInt8]? {
+        guard let members = JSONSyntax.stringMembers(record), members.map(\.name) == ["rejectedAt", "status", "answer", "line"] else {
+            return nil
+        }
+        let line = Array(members[3].value.utf8)
+        guard let parsed = SpoolLine.parse(line[...]) else { return nil }
+        return refusedEvent(writeKey: parsed.writeKey, event: line[parsed.eventRange], status: members[1].value,
+                            answer: members[2].value, at: members[0].value, from: nil)
     }
 
     /// Bytes of a spool file that are not a record (a writer killed

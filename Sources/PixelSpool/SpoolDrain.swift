@@ -80,6 +80,10 @@ public final class SpoolDrain {
     let settings: DrainSettings
     let log: (HandlerOutcome.Level, String) -> Void
     private var generator = SystemRandomNumberGenerator()
+    /// Where the refused events already kept in `rejected/` came from
+    /// (`file:offset`), read once a pass when the first refusal comes: a
+    /// pass that meets a refusal again after a crash keeps it only once.
+    private var keptOrigins: Set<String>?
     var layout: SpoolLayout { writer.layout }
 
     public init(writer: SpoolWriter, client: DataPlaneClient, settings: DrainSettings, log: @escaping (HandlerOutcome.Level, String) -> Void) {
@@ -93,6 +97,7 @@ public final class SpoolDrain {
     /// age) and delivers every sealed file there is.
     public func runOnce(forceSeal: Bool = true) -> DrainReport {
         var report = DrainReport()
+        keptOrigins = nil
         let deadline = Sys.nowMillis() + settings.giveUpAfterMillis
         do {
             try writer.sealIfDue(force: forceSeal)
@@ -145,6 +150,8 @@ public final class SpoolDrain {
         // data plane's.
         let planner = BatchPlanner(content: content, maxBatchBytes: settings.maxBatchBytes, client: client)
         var next: BackgroundTask<PlannedBatch>? = resumeAt < content.count ? BackgroundTask { planner.plan(from: resumeAt) } : nil
+        // However the loop ends, the planning thread is joined.
+        defer { _ = next?.wait() }
         var offset = resumeAt
         while let pending = next {
             let batch = pending.wait()
@@ -159,17 +166,15 @@ public final class SpoolDrain {
             guard let writeKey = batch.writeKey else { continue }  // only set-asides, up to the end
             let following = batch.end
             if following < content.count { next = BackgroundTask { planner.plan(from: following) } }
-            let stop = try deliverRun(batch.lines[...], writeKey: writeKey, prepared: (batch.body, batch.bodyBytes),
+            let stop = try deliverRun(batch.lines[...], writeKey: writeKey, prepared: (batch.body, batch.bodyBytes), file: name,
                                       content: content, deadline: deadline, progressPath: progressPath, report: &report)
             if let stop {
-                _ = next?.wait()
                 report.stop = stop
                 return
             }
             offset = batch.end
             settings.onBatch(report)
             if settings.shouldStop() && offset < content.count {
-                _ = next?.wait()
                 report.stop = .stopped
                 return
             }
@@ -183,7 +188,7 @@ public final class SpoolDrain {
     /// refused and kept. Progress is saved after each part. Returns why the
     /// pass must stop, or nil when the whole run is done.
     func deliverRun(_ lines: ArraySlice<Range<Int>>, writeKey: String, prepared: (DataPlaneClient.PreparedBody, Int)?,
-                    content: [UInt8], deadline: Int64, progressPath: String,
+                    file: String, content: [UInt8], deadline: Int64, progressPath: String,
                     report: inout DrainReport) throws(SpoolError) -> DrainStop? {
         let (body, bodyBytes): (DataPlaneClient.PreparedBody, Int)
         if let prepared {
@@ -208,24 +213,33 @@ public final class SpoolDrain {
             // One bad event fails a whole request: halve until it is alone.
             log(.warn, "data plane refused a batch of \(lines.count) (HTTP \(status)): \(answer.prefix(200)); splitting it")
             let middle = lines.startIndex + lines.count / 2
-            if let stop = try deliverRun(lines[..<middle], writeKey: writeKey, prepared: nil, content: content,
+            if let stop = try deliverRun(lines[..<middle], writeKey: writeKey, prepared: nil, file: file, content: content,
                                          deadline: deadline, progressPath: progressPath, report: &report) {
                 return stop
             }
-            return try deliverRun(lines[middle...], writeKey: writeKey, prepared: nil, content: content,
+            return try deliverRun(lines[middle...], writeKey: writeKey, prepared: nil, file: file, content: content,
                                   deadline: deadline, progressPath: progressPath, report: &report)
         case .refused(let status, let answer):
             report.batches += 1
             let now = Sys.nowMillis()
+            if keptOrigins == nil {
+                let kept = try? SpoolStatus.readFile(layout.rejectedDirectory + "/" + SpoolLayout.rejectedUpstreamName)
+                keptOrigins = RejectedRecord.origins(kept ?? [])
+            }
             var records: [UInt8] = []
+            var origins: [String] = []
             for range in lines {
+                let origin = "\(file):\(range.lowerBound)"
+                if keptOrigins!.contains(origin) { continue }  // kept by a pass that died before its progress
                 let line = SpoolLine.parse(content[range])!
                 records += RejectedRecord.refusedEvent(writeKey: line.writeKey, event: content[line.eventRange],
-                                                       status: status, answer: answer, atMillis: now)
+                                                       status: status, answer: answer, atMillis: now, from: origin)
+                origins.append(origin)
             }
             // Kept before the progress moves past them; if they cannot be
             // kept, the pass stops here and the file stays.
-            _ = try writer.appendRejected(records, file: SpoolLayout.rejectedUpstreamName)
+            if !records.isEmpty { _ = try writer.appendRejected(records, file: SpoolLayout.rejectedUpstreamName) }
+            keptOrigins!.formUnion(origins)
             report.rejected += lines.count
             log(.warn, "data plane refused \(lines.count == 1 ? "an event" : "\(lines.count) events") (HTTP \(status)): "
                 + "\(answer.prefix(200)); kept in rejected/\(SpoolLayout.rejectedUpstreamName)")

@@ -130,12 +130,24 @@ public final class SpoolWriter {
         try withLock { () throws(SpoolError) -> Bool in
             try Sys.mkdir(layout.rejectedDirectory)
             let path = layout.rejectedDirectory + "/" + file
-            let fd = try Sys.open(path, O_WRONLY | O_APPEND | O_CREAT)
+            let fd = try Sys.open(path, O_RDWR | O_APPEND | O_CREAT)
             defer { Sys.close(fd) }
-            let size = Int(try Sys.fstat(fd, path).st_size)
+            var size = Int(try Sys.fstat(fd, path).st_size)
             if file == SpoolLayout.rejectedHitsName && size + line.count > settings.rejectedMaxBytes { return false }
+            if size > 0 {
+                // A writer killed mid-record: cut its torn tail, or the next
+                // record would be glued to it and lost with it.
+                let kept = try lastCompleteLineEnd(fd, size: size, path: path)
+                if kept < size { try Sys.ftruncate(fd, kept, path); size = kept }
+            }
             do throws(SpoolError) {
                 try Sys.writeAll(fd, line, path)
+                // What the drain keeps is as durable as what a hit stores:
+                // the drain moves its progress past these lines next.
+                if settings.fsync != .never {
+                    try Sys.fdatasync(fd, path)
+                    if size == 0 { try Sys.syncDirectory(layout.rejectedDirectory) }
+                }
             } catch {
                 try? Sys.ftruncate(fd, size, path)
                 throw error
@@ -152,6 +164,7 @@ public final class SpoolWriter {
         try withLock { () throws(SpoolError) -> String? in
             let source = layout.rejectedDirectory + "/" + SpoolLayout.rejectedUpstreamName
             guard let st = try Sys.statIfExists(source), st.st_size > 0 else { return nil }
+            try upgradeLegacyRecords(source)
             let name = SpoolLayout.sealedName(nanos: Sys.nowNanos(), pid: getpid(), random: generator.next())
             try Sys.rename(source, layout.directory + "/" + name)
             if settings.fsync != .never {
@@ -163,6 +176,32 @@ public final class SpoolWriter {
     }
 
     // MARK: - Under the lock
+
+    /// Rewrites refused-event records of older versions in `path` as
+    /// today's, which the drain can send, replacing the file in one rename
+    /// (so a crash leaves the old file or the new, both whole).
+    private func upgradeLegacyRecords(_ path: String) throws(SpoolError) {
+        let content = try SpoolStatus.readFile(path)
+        var upgraded: [UInt8] = []
+        upgraded.reserveCapacity(content.count)
+        var changed = false
+        for line in content.split(separator: 0x0A) {
+            if let record = RejectedRecord.upgradedLegacy(line) {
+                upgraded += record
+                changed = true
+            } else {
+                upgraded += line
+                upgraded.append(0x0A)
+            }
+        }
+        guard changed else { return }
+        let temporary = path + ".upgrading"
+        let fd = try Sys.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o640)
+        defer { Sys.close(fd) }
+        try Sys.writeAll(fd, upgraded, temporary)
+        try Sys.fdatasync(fd, temporary)
+        try Sys.rename(temporary, path)
+    }
 
     private func withLock<T>(_ body: () throws(SpoolError) -> T) throws(SpoolError) -> T {
         if lockFD < 0 {

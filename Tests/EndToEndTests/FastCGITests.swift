@@ -125,6 +125,10 @@ struct FastCGITests {
         let scratch = Scratch()
         let server = try ServeProcess(listen: scratch.path + "/pg.sock", workers: 1, environment: ["PIXELGATE_SPOOL_DIR": scratch.spool])
         let worker = try #require(server.workerPIDs.first)
+        // One hit first: the worker has finished starting (a descriptor it
+        // holds for a moment while starting would make the count below too
+        // high on a busy machine) and holds its spool descriptors.
+        #expect(try server.client.get("/pixel/v1/page?writeKey=wk&anonymousId=warm").status == 200)
         // A new descriptor takes the lowest free number, so a limit of that
         // number leaves none. (A thread already waiting in accept has its
         // descriptor reserved: connections that close at once, one for each
@@ -142,7 +146,7 @@ struct FastCGITests {
         #expect(waited.statuses == [200])
         #expect(server.workerPIDs == [worker], "the same worker served on")
         #expect(server.stop().status == 0)
-        #expect(scratch.spoolLines.count == 1)
+        #expect(scratch.spoolLines.count == 2)
     }
 
     /// libfcgi's FCGI_WEB_SERVER_ADDRS holds whether libfcgi accepts (one

@@ -108,10 +108,24 @@ struct DeliveryRulesTests {
         #expect(json.contains(#""receivedAt":"\#(fixedTime)""#))
     }
 
-    @Test func aTimestampInTheQueryIsKept() throws {
+    @Test func aTimestampInTheQueryIsKeptWhenTheProcessorCanReadIt() throws {
         let json = try eventJSON(.track, "writeKey=wk&anonymousId=a&event=e&timestamp=2020-01-01T00:00:00Z")
         #expect(json.contains(#""timestamp":"2020-01-01T00:00:00Z""#))
         #expect(json.split(separator: "\"timestamp\"", omittingEmptySubsequences: false).count == 2)
+        // One it cannot read it would replace by its rule, with the hit's time.
+        for unreadable in ["timestamp=soon", "timestamp=", "timestamp.x=1"] {
+            let json = try eventJSON(.track, "writeKey=wk&anonymousId=a&event=e&sentAt=\(fixedMillis + 2000)&" + unreadable)
+            #expect(json.contains(#""timestamp":"2026-11-27T13:26:10.345Z""#), "\(unreadable): \(json)")
+            #expect(json.split(separator: "\"timestamp\"", omittingEmptySubsequences: false).count == 2)
+        }
+    }
+
+    @Test func repeatsStopAtTheArrayIndexLimitAndIntegrationsTakeNoIndex() {
+        let limits = PixelLimits(maxArrayIndex: 2)
+        #expect(refusal(.track, "writeKey=wk&anonymousId=a&event=e&properties.t=1&properties.t=2&properties.t=3", limits: limits) == nil)
+        #expect(refusal(.track, "writeKey=wk&anonymousId=a&event=e&properties.t=1&properties.t=2&properties.t=3&properties.t=4",
+                        limits: limits) == .arrayIndexOverLimit(parameter: "properties.t", index: "3", limit: 2))
+        #expect(refusal(.track, "writeKey=wk&anonymousId=a&event=e&integrations.0=true") == .invalidIntegration(parameter: "integrations.0"))
     }
 
     @Test(arguments: [
@@ -122,6 +136,8 @@ struct DeliveryRulesTests {
         ("1795785972345", fixedMillis), ("1795785972", fixedMillis - 345), ("1795785972345000", fixedMillis),
         ("1795785972345000000", fixedMillis), ("20261127132612", fixedMillis - 345), ("20261127", fixedMillis - 48_372_345),
         ("2024-02-29T00:00:00Z", 1_709_164_800_000), ("1970-01-01T00:00:00Z", 0),
+        ("Fri, 27 Nov 2026 13:26:12 GMT", fixedMillis - 345), ("Fri, 27 Nov 2026 14:26:12 +0100", fixedMillis - 345),
+        ("2026/11/27 13:26:12.345", fixedMillis),
     ])
     func clientTimesParse(_ c: (String, Int64)) {
         var text = c.0
@@ -129,7 +145,9 @@ struct DeliveryRulesTests {
     }
 
     @Test(arguments: ["", "now", "2026-11-27T25:00:00Z", "2026-02-30", "2025-02-29", "2026-11-27T13:26:12.Z",
-                      "2026-11-27T13:26:12+5", "12345", "123456789012", "2026/11/27", "-1795785972"])
+                      "2026-11-27T13:26:12+5", "12345", "123456789012", "2026/11-27", "-1795785972",
+                      // Past Int64: dateparse's ParseInt fails too, so the processor uses its own time.
+                      "9999999999999999999", "2026-11-27T13:26:60Z", "Fri, 27 Nov 2026 13:26:12 CET"])
     func otherClientTimesDoNot(_ text: String) {
         var text = text
         #expect(text.withUTF8 { ClientTime.parseMillis($0) } == nil)

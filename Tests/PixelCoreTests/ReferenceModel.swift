@@ -43,7 +43,7 @@ enum ReferenceModel {
             case "messageId" where path.segments.count > 1:
                 throw .messageIdNotString(parameter: quotable(pair.name.utf8))
             case "integrations":
-                guard path.segments.count == 2, pair.value == "true" || pair.value == "false" else {
+                guard path.segments.count == 2, path.segments[1].index == nil, pair.value == "true" || pair.value == "false" else {
                     throw .invalidIntegration(parameter: quotable(pair.name.utf8))
                 }
                 try event.set(path, to: .bool(pair.value == "true"), parameter: pair.name, limits: limits)
@@ -51,8 +51,15 @@ enum ReferenceModel {
                 var value = JSONValue.string(pair.value)
                 if isRepeat {
                     switch event.value(at: path) {
-                    case .string(let earlier)?: value = .array([.string(earlier), value])
+                    case .string(let earlier)?:
+                        guard limits.maxArrayIndex >= 1 else {
+                            throw .arrayIndexOverLimit(parameter: quotable(pair.name.utf8), index: "1", limit: limits.maxArrayIndex)
+                        }
+                        value = .array([.string(earlier), value])
                     case .array(let items)? where items.allSatisfy({ if case .string = $0 { true } else { false } }):
+                        guard items.count <= limits.maxArrayIndex else {
+                            throw .arrayIndexOverLimit(parameter: quotable(pair.name.utf8), index: String(items.count), limit: limits.maxArrayIndex)
+                        }
                         value = .array(items + [value])
                     default: break
                     }
@@ -88,7 +95,7 @@ enum ReferenceModel {
         }
         if case .string(let id)? = event["messageId"], Identity.isBlank(id) { event["messageId"] = .string(facts.messageId) }
         setIfAbsent(&event, ["messageId"], .string(facts.messageId), limits: limits)
-        if event["timestamp"] == nil {
+        if !{ if case .string(var given)? = event["timestamp"] { given.withUTF8 { ClientTime.parseMillis($0) } != nil } else { false } }() {
             func clientTime(_ name: String) -> Int64? {
                 guard case .string(var text)? = event[name] else { return nil }
                 return text.withUTF8 { ClientTime.parseMillis($0) }

@@ -62,6 +62,49 @@ struct RefusedEventsTests {
         #expect(try writer.requeueRefused() == nil)
     }
 
+    /// A pass that died between keeping a refusal and saving its progress
+    /// meets the same refusal again: the record's origin tells it is kept.
+    @Test func keptRecordsNameWhereTheyCameFrom() {
+        let tricky = Array(#"{"a":{"rejected":{"from":"fake:1"}}}"#.utf8)
+        let records = RejectedRecord.refusedEvent(writeKey: "wk", event: tricky[...], status: 400, answer: "no", atMillis: 0,
+                                                  from: "sealed-x.ndjson:120")
+            + RejectedRecord.refusedEvent(writeKey: "wk", event: RefusedEventsTests.event[...], status: 400, answer: "no", atMillis: 0,
+                                          from: "sealed-x.ndjson:0")
+            + RejectedRecord.refusedEvent(writeKey: "wk", event: RefusedEventsTests.event[...], status: 400, answer: "no", atMillis: 0)
+        #expect(RejectedRecord.origins(records) == ["sealed-x.ndjson:120", "sealed-x.ndjson:0"])
+    }
+
+    /// Records written before refused events were kept as spool lines are
+    /// upgraded when requeued, so the drain can send them.
+    @Test func requeueUpgradesRecordsOfOlderVersions() throws {
+        let spool = TempSpool()
+        let writer = SpoolWriter(directory: spool.path)
+        let old = #"{"rejectedAt":"2026-11-27T10:00:00.000Z","status":"400","answer":"bad","line":"{\"writeKey\":\"wk\",\"event\":{\"type\":\"track\",\"anonymousId\":\"a\"}}"}"#
+        let current = RejectedRecord.refusedEvent(writeKey: "wk", event: RefusedEventsTests.event[...], status: 400, answer: "no", atMillis: 0)
+        _ = try writer.appendRejected(Array((old + "\n").utf8) + current, file: SpoolLayout.rejectedUpstreamName)
+        let sealed = try #require(try writer.requeueRefused())
+        let lines = spool.read(sealed).split(separator: "\n").map { Array($0.utf8) }
+        #expect(lines.count == 2)
+        let upgraded = try #require(SpoolLine.parse(lines[0][...]))
+        #expect(String(decoding: lines[0][upgraded.eventRange], as: UTF8.self) == #"{"type":"track","anonymousId":"a"}"#)
+        #expect(String(decoding: lines[0], as: UTF8.self).hasSuffix(#""rejected":{"at":"2026-11-27T10:00:00.000Z","status":"400","answer":"bad"}}"#))
+        #expect(lines[1] + [0x0A] == current)
+    }
+
+    /// A writer killed mid-record leaves a torn tail; the next record must
+    /// start on a line of its own.
+    @Test func aTornRecordDoesNotSwallowTheNext() throws {
+        let spool = TempSpool()
+        let writer = SpoolWriter(directory: spool.path)
+        _ = try writer.appendRejected(line(1), file: SpoolLayout.rejectedUpstreamName)
+        let handle = try #require(FileHandle(forWritingAtPath: spool.path + "/rejected/upstream.ndjson"))
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"writeKey":"wk","ev"#.utf8))
+        try handle.close()
+        _ = try writer.appendRejected(line(2), file: SpoolLayout.rejectedUpstreamName)
+        #expect(spool.read("rejected/upstream.ndjson") == #"{"n":1,"pad":""}"# + "\n" + #"{"n":2,"pad":""}"# + "\n")
+    }
+
     static let content = Array("aaaa\nbbbb\ncccc\n".utf8)
 
     @Test(arguments: [
@@ -86,6 +129,14 @@ struct RefusedEventsTests {
     func answersAreClassified(_ c: (Int, String, String)) throws {
         let client = try DataPlaneClient(dataPlaneURL: "http://127.0.0.1:9", timeoutMillis: 100, listedWriteKeys: ["listed"])
         let result = client.classify(status: c.0, answer: "answer", writeKey: c.1, location: "https://elsewhere/", retryAfter: nil)
+        if c.0 == 400 {
+            // A web server's error page in front of the data plane is no verdict on the events.
+            let page = "<html>\r\n<head><title>400 The plain HTTP request was sent to HTTPS port</title></head>"
+            guard case .misdirected = client.classify(status: 400, answer: page, writeKey: c.1, location: nil, retryAfter: nil) else {
+                Issue.record("an HTML 400 was taken for a refusal")
+                return
+            }
+        }
         let kind: String
         switch result {
         case .delivered: kind = "delivered"
