@@ -145,7 +145,9 @@ public struct PixelConfiguration: Sendable, Equatable {
         }
         take("PIXELGATE_DATA_PLANE_URL") { v in
             if v.isEmpty { return nil }
-            guard v.hasPrefix("http://") || v.hasPrefix("https://") else { return "must be an http:// or https:// URL, got '\(v)'" }
+            guard v.hasPrefix("http://") || v.hasPrefix("https://") else {
+                return "must be an http:// or https:// URL, got '\(URLRedaction.redacted(v))'"
+            }
             config.dataPlaneURL = v
             return nil
         }
@@ -239,7 +241,7 @@ public struct PixelConfiguration: Sendable, Equatable {
         [
             ("PIXELGATE_SPOOL_DIR", spoolDirectory),
             ("PIXELGATE_SINK", sink.rawValue),
-            ("PIXELGATE_DATA_PLANE_URL", dataPlaneURL ?? ""),
+            ("PIXELGATE_DATA_PLANE_URL", dataPlaneURL.map(URLRedaction.redacted) ?? ""),
             ("PIXELGATE_WRITE_KEYS", writeKeys.isEmpty ? "" : "(\(writeKeys.count) keys)"),
             ("PIXELGATE_RESPONSE", response.rawValue),
             ("PIXELGATE_TRUSTED_PROXIES", trustedProxies.map(\.description).joined(separator: ",")),
@@ -312,8 +314,10 @@ extension String {
 }
 
 /// The optional settings file: `NAME=value` lines, as for systemd's
-/// `EnvironmentFile=`. Blank lines and `#` comments are skipped, an
-/// `export ` prefix is allowed, and one pair of quotes around a value is removed.
+/// `EnvironmentFile=`. Blank lines and `#` or `;` comments are skipped, an
+/// `export ` prefix is allowed, and one pair of quotes around a value is
+/// removed. Files saved on Windows work too: a byte-order mark at the start
+/// and CRLF line ends are taken off.
 public enum ConfigFile {
     public enum Entry: Equatable {
         case setting(name: String, value: String, line: Int)
@@ -322,10 +326,15 @@ public enum ConfigFile {
 
     public static func parse(_ text: String) -> [Entry] {
         var entries: [Entry] = []
-        for (i, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        var text = Substring(text)
+        if text.unicodeScalars.first == "\u{FEFF}" { text = Substring(text.unicodeScalars.dropFirst()) }
+        // By scalars: in a String, "\r\n" is one Character, not a "\n".
+        let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map {
+            Substring(String($0.last == "\r" ? $0.dropLast() : $0))
+        }
+        for (i, rawLine) in lines.enumerated() {
             var line = rawLine.trimmingSpaces()
-            if line.hasSuffix("\r") { line = line.dropLast() }
-            if line.isEmpty || line.hasPrefix("#") { continue }
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("export ") { line = line.dropFirst(7).trimmingSpaces() }
             guard let eq = line.firstIndex(of: "=") else { entries.append(.malformed(line: i + 1)); continue }
             let name = line[..<eq].trimmingSpaces()

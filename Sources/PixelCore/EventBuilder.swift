@@ -46,7 +46,7 @@ struct EventBuilder {
     static let mirroredPageFields: [Word] = [.path, .url, .referrer, .title]
 
     mutating func build(type: EventType, facts: HitFacts, allowedWriteKeys: Set<String>,
-                        signatureValid: ((String) -> Bool)?) throws(PixelError) -> PixelEvent {
+                        signatureCheck: ((String) -> PixelError?)?) throws(PixelError) -> PixelEvent {
         tree.setString(tree.place(words: ServerPath.type), type == .page ? Word.page.span : Word.track.span)
         var writeKey: ByteSpan?
         // The last name placed and the nodes it reached: names in a query
@@ -117,7 +117,7 @@ struct EventBuilder {
         guard let writeKey, writeKey.count > 0 else { throw .missingWriteKey }
         let writeKeyText = String(decoding: tree.textBytes(writeKey), as: UTF8.self)
         if !allowedWriteKeys.isEmpty && !allowedWriteKeys.contains(writeKeyText) { throw .invalidWriteKey }
-        if let signatureValid, !signatureValid(writeKeyText) { throw .invalidSignature }
+        if let signatureCheck, let refusal = signatureCheck(writeKeyText) { throw refusal }
 
         guard let anonymousNode = tree.member(EventTree.root, Word.anonymousId.span),
               var anonymousId = tree.string(at: anonymousNode) else { throw .missingAnonymousId }

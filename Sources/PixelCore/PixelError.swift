@@ -17,6 +17,7 @@ public enum PixelError: Error, Sendable, Equatable {
     case missingWriteKey
     case invalidWriteKey
     case invalidSignature
+    case signatureExpired
     case missingAnonymousId
     case missingEvent
     case messageIdNotString(parameter: String)
@@ -48,6 +49,7 @@ public enum PixelError: Error, Sendable, Equatable {
         case .missingWriteKey: return "missing required parameter: writeKey"
         case .invalidWriteKey: return "invalid write key"
         case .invalidSignature: return "invalid signature"
+        case .signatureExpired: return "signature expired"
         case .missingAnonymousId: return "missing required parameter: anonymousId"
         case .missingEvent: return "missing required parameter: event"
         case .messageIdNotString(let p): return "invalid parameter '\(p)': messageId is a string"
@@ -71,6 +73,7 @@ public enum PixelError: Error, Sendable, Equatable {
         case .missingWriteKey: return "missing_write_key"
         case .invalidWriteKey: return "invalid_write_key"
         case .invalidSignature: return "invalid_signature"
+        case .signatureExpired: return "signature_expired"
         case .missingAnonymousId: return "missing_anonymous_id"
         case .missingEvent: return "missing_event"
         case .messageIdNotString: return "message_id_not_string"

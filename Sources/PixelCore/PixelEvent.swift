@@ -47,8 +47,8 @@ public struct PixelEvent: Sendable, Equatable {
     /// `String` is made per parameter.
     ///
     /// - Parameter allowedWriteKeys: empty accepts any write key.
-    /// - Parameter signatureValid: asked, right after the allow-list, whether
-    ///   the hit's signature is good for this write key (signed URLs).
+    /// - Parameter signatureCheck: asked, right after the allow-list, for
+    ///   the write key's signature refusal (signed URLs), nil when it is good.
     /// - Parameter workspace: memory to reuse; a long-lived process passes
     ///   the same one for every hit of a thread.
     public static func build(
@@ -57,7 +57,7 @@ public struct PixelEvent: Sendable, Equatable {
         facts: HitFacts,
         limits: PixelLimits = .default,
         allowedWriteKeys: Set<String> = [],
-        signatureValid: ((String) -> Bool)? = nil,
+        signatureCheck: ((String) -> PixelError?)? = nil,
         workspace: EventWorkspace = EventWorkspace()
     ) throws(PixelError) -> PixelEvent {
         // Before any copying: an over-long query costs nothing but this check.
@@ -65,7 +65,7 @@ public struct PixelEvent: Sendable, Equatable {
         var builder = EventBuilder(workspace: workspace, query: query, facts: facts, limits: limits)
         defer { builder.giveBack() }
         try builder.decode(query)
-        return try builder.build(type: type, facts: facts, allowedWriteKeys: allowedWriteKeys, signatureValid: signatureValid)
+        return try builder.build(type: type, facts: facts, allowedWriteKeys: allowedWriteKeys, signatureCheck: signatureCheck)
     }
 
     /// Convenience for tests and tools holding a `String`.

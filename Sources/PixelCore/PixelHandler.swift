@@ -57,15 +57,28 @@ public struct PixelHandler: Sendable {
         // Signed URLs: with any secret configured, a trailing `sig` is taken
         // off (it is not event data) and checked for keys that have one.
         var mapped = query[...]
-        var signatureValid: ((String) -> Bool)? = nil
+        var signatureCheck: ((String) -> PixelError?)? = nil
         if !configuration.signingKeys.isEmpty {
             let parts = PixelSignature.split(query)
-            if let parts { mapped = parts.signed }
+            if let parts {
+                // `sig` and `exp` are the signature's, not event data.
+                mapped = parts.signed
+                if PixelSignature.pairValue(parts.signed, named: PixelSignature.expiryParameter) != nil {
+                    mapped = PixelSignature.removingPairs(parts.signed, named: PixelSignature.expiryParameter)[...]
+                }
+            }
             let secrets = configuration.signingKeys
-            signatureValid = { writeKey in
-                guard let secret = secrets[writeKey] else { return true }  // this key is not signed
-                guard let parts else { return false }
-                return PixelSignature.isValid(signed: parts.signed, signature: parts.signature, secret: secret)
+            let route = type.rawValue
+            signatureCheck = { writeKey in
+                guard let secret = secrets[writeKey] else { return nil }  // this key is not signed
+                guard let parts, PixelSignature.isValid(route: route, signed: parts.signed, signature: parts.signature, secret: secret) else {
+                    return .invalidSignature
+                }
+                switch PixelSignature.expiry(parts.signed) {
+                case nil: return nil
+                case .some(nil): return .invalidSignature  // an `exp` that is not a time was never signed by us
+                case .some(.some(let seconds)): return nowMillis / 1000 > seconds ? .signatureExpired : nil
+                }
             }
         }
         let built: Result<PixelEvent, PixelError> = mapped.withUnsafeBufferPointer { buffer in
@@ -73,7 +86,7 @@ public struct PixelHandler: Sendable {
                 let facts = HitFacts(receivedAtMillis: nowMillis, messageId: newMessageId(),
                                      userAgent: request.userAgent, clientIP: clientIP)
                 return try PixelEvent.build(type: type, query: buffer, facts: facts, limits: configuration.limits,
-                                            allowedWriteKeys: configuration.writeKeys, signatureValid: signatureValid,
+                                            allowedWriteKeys: configuration.writeKeys, signatureCheck: signatureCheck,
                                             workspace: workspace)
             }
         }
@@ -87,6 +100,9 @@ public struct PixelHandler: Sendable {
             if !isHead {
                 do {
                     try sink.store(event)
+                } catch where error.isMisconfiguration {
+                    outcome = HandlerOutcome(response: .text(500, "server misconfigured"), logLevel: .error,
+                                             logMessage: "server misconfigured, event not stored: \(error.detail)")
                 } catch {
                     outcome = HandlerOutcome(
                         response: .text(503, "event not stored, try again later",

@@ -220,10 +220,10 @@ public enum FastCGITransport {
                 default: return -errno
                 }
             }
-            guard address.ss_family == sa_family_t(AF_INET) else { return fd }
+            guard address.ss_family == sa_family_t(AF_INET) || address.ss_family == sa_family_t(AF_INET6) else { return fd }
             var on: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
-            guard let allowed else { return fd }
+            guard let allowed, address.ss_family == sa_family_t(AF_INET) else { return fd }
             let peer = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
             }
@@ -287,10 +287,6 @@ public enum FastCGITransport {
 
     /// Opens a FastCGI listening socket: `HOST:PORT`, `:PORT`, or a unix
     /// socket path. The corresponding C function is `FCGX_OpenSocket`.
-    public static func openSocket(_ address: String, backlog: Int32) -> Int32 {
-        FCGX_OpenSocket(address, backlog)
-    }
-
     public static func fork() -> pid_t { pixelgate_fork() }
 
     /// In a worker: be sent SIGTERM when the supervisor dies.

@@ -33,6 +33,10 @@ enum StopSignal {
         sigprocmask(SIG_UNBLOCK, &stops, nil)
         // A client that went away must not kill the worker.
         signal(SIGPIPE, SIG_IGN)
+        // Nor a closed terminal or SSH session (`serve` or `drain --follow`
+        // started by hand): settings are read at start, so there is
+        // nothing to reload either.
+        signal(SIGHUP, SIG_IGN)
     }
 
     static var requested: Bool { stopFlag.load(ordering: .relaxed) }

@@ -22,23 +22,29 @@ public struct Supervisor {
         self.logger = logger
     }
 
-    var isUnixSocket: Bool { listen.hasPrefix("/") || listen.hasPrefix(".") }
-
     /// Runs until SIGTERM. `worker` is called in each child with the
-    /// listening descriptor and must return when it should exit.
+    /// listening descriptor and must return when it should exit. Exits 2
+    /// when `listen` is not an address pixelgate takes, 1 when it cannot
+    /// listen there.
     public func run(worker: (Int32) -> Void) -> Int32 {
         FastCGITransport.installStopHandler()
-        if isUnixSocket { unlink(listen) }  // a stale socket from a killed run
-        let fd = FastCGITransport.openSocket(isUnixSocket ? listen : normalizedTCP(listen), backlog: backlog)
-        guard fd >= 0 else {
-            logger.log(.error, "cannot listen on \(listen): \(String(cString: strerror(errno)))")
+        guard let address = ListenAddress(listen) else {
+            logger.log(.error, "--listen '\(listen)' is not HOST:PORT (an IPv4 address or localhost, port 1-65535), [IPv6]:PORT or an absolute unix socket path")
+            return 2
+        }
+        let fd: Int32, bound: String
+        do {
+            (fd, bound) = try ListenSocket.open(address, backlog: backlog, socketMode: socketMode)
+        } catch {
+            logger.log(.error, error.description)
             return 1
         }
-        if isUnixSocket && chmod(listen, socketMode) != 0 {
-            logger.log(.error, "chmod \(listen): \(String(cString: strerror(errno)))")
-            return 1
+        var socketIdentity: (UInt, UInt)?
+        if case .unix(let path) = address {
+            var st = stat()
+            if lstat(path, &st) == 0 { socketIdentity = (UInt(st.st_dev), UInt(st.st_ino)) }
         }
-        logger.log(.info, "listening on \(listen) with \(workers) worker(s)")
+        logger.log(.info, "listening on \(bound) with \(workers) worker(s)")
 
         var children: [pid_t: Int64] = [:]  // pid → start time
         var recentDeaths: [Int64] = []
@@ -92,13 +98,12 @@ public struct Supervisor {
             }
             SystemClock.sleep(millis: 20)
         }
-        if isUnixSocket { unlink(listen) }
+        // Our socket only: another run may have taken the path since.
+        if case .unix(let path) = address, let (dev, ino) = socketIdentity {
+            var st = stat()
+            if lstat(path, &st) == 0 && UInt(st.st_dev) == dev && UInt(st.st_ino) == ino { unlink(path) }
+        }
         logger.log(.info, "stopped")
         return 0
-    }
-
-    /// libfcgi wants `host:port` or `:port`; accept `localhost:9000` too.
-    func normalizedTCP(_ address: String) -> String {
-        address.hasPrefix("localhost:") ? "127.0.0.1" + address.dropFirst("localhost".count) : address
     }
 }

@@ -27,6 +27,8 @@ public enum DeliveryResult: Sendable, Equatable {
 /// between batches.
 public final class DataPlaneClient {
     public let batchURL: String
+    /// `batchURL` with any `user:password@` masked, for messages.
+    let shownURL: String
     public let timeoutMillis: Int
     /// Write keys the operator listed (`PIXELGATE_WRITE_KEYS`): a 401 or
     /// 403 for one of these means the data plane does not know a key we
@@ -56,6 +58,7 @@ public final class DataPlaneClient {
         guard let handle = api.easy_init() else { throw SinkError("curl_easy_init failed") }
         curl = handle
         batchURL = (dataPlaneURL.hasSuffix("/") ? String(dataPlaneURL.dropLast()) : dataPlaneURL) + "/v1/batch"
+        shownURL = URLRedaction.redacted(batchURL)
         self.timeoutMillis = timeoutMillis
     }
 
@@ -136,16 +139,16 @@ public final class DataPlaneClient {
         case 408, 429, 500...599:
             return .retry(reason: "HTTP \(status) \(said)", retryAfterSeconds: retryAfter)
         case 300..<400:
-            return .misdirected(status: status, reason: "\(batchURL) answered HTTP \(status), redirecting to \(location ?? "nowhere"): "
+            return .misdirected(status: status, reason: "\(shownURL) answered HTTP \(status), redirecting to \(location.map(URLRedaction.redacted) ?? "nowhere"): "
                 + "set PIXELGATE_DATA_PLANE_URL to the data plane's own address (pixelgate does not follow redirects)")
         case 404, 405:
-            return .misdirected(status: status, reason: "\(batchURL) answered HTTP \(status) \(said): "
+            return .misdirected(status: status, reason: "\(shownURL) answered HTTP \(status) \(said): "
                 + "check PIXELGATE_DATA_PLANE_URL (the address of the data plane, without /v1/batch) and that the source is enabled")
         case 400..<500 where answer.drop(while: { $0 == " " || $0 == "\n" || $0 == "\r" }).hasPrefix("<"):
             // The gateway answers in plain words; an HTML page is a proxy, a
             // firewall or a web server in front (nginx's "plain HTTP request
             // was sent to HTTPS port"): not a verdict on the events.
-            return .misdirected(status: status, reason: "\(batchURL) answered HTTP \(status) with an HTML page, not the data plane's answer: "
+            return .misdirected(status: status, reason: "\(shownURL) answered HTTP \(status) with an HTML page, not the data plane's answer: "
                 + "check PIXELGATE_DATA_PLANE_URL (scheme, host and port of the data plane)")
         case 401 where listedWriteKeys.contains(writeKey), 403 where listedWriteKeys.contains(writeKey):
             return .misdirected(status: status, reason: "the data plane refused write key '\(writeKey)' (HTTP \(status) \(said)), "

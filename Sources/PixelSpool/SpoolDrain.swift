@@ -99,7 +99,7 @@ public final class SpoolDrain {
         var report = DrainReport()
         keptOrigins = nil
         let deadline = Sys.nowMillis() + settings.giveUpAfterMillis
-        do {
+        do throws(SpoolError) {
             try writer.sealIfDue(force: forceSeal)
             let entries = try Sys.listDirectory(layout.directory)
             let names = entries.filter(SpoolLayout.isSealed).sorted()
@@ -115,7 +115,8 @@ public final class SpoolDrain {
                 if settings.shouldStop() { report.stop = .stopped; break }
             }
         } catch {
-            report.stop = .localFailure("\(error)")
+            // An unsafe spool is the operator's to fix, like a wrong URL.
+            report.stop = error.unsafeBecause == nil ? .localFailure("\(error)") : .misconfigured("\(error)")
         }
         return report
     }
@@ -125,11 +126,18 @@ public final class SpoolDrain {
         let progressPath = layout.directory + "/" + SpoolLayout.progressName(of: name)
         let fd: Int32
         do throws(SpoolError) {
-            fd = try Sys.open(path, O_RDONLY)
+            fd = try Sys.open(path, O_RDONLY | O_NONBLOCK)
         } catch where error.errno == ENOENT {
             return  // another drain finished it
+        } catch where error.errno == ELOOP {
+            log(.warn, "\(name) is a symbolic link, not a spool file: skipped (remove it)")
+            return
         }
         defer { Sys.close(fd) }
+        guard try Sys.fstat(fd, path).st_mode & S_IFMT == S_IFREG else {
+            log(.warn, "\(name) is not a regular file: skipped (remove it)")
+            return
+        }
         guard try Sys.tryLock(fd, path) else { return }  // another drain has it
         // It may have been finished and removed between our open and lock.
         guard let current = try Sys.statIfExists(path), current.st_ino == (try Sys.fstat(fd, path)).st_ino else { return }
@@ -284,7 +292,7 @@ public final class SpoolDrain {
     /// Written to a temporary name and renamed, so it is never half there.
     func saveProgress(_ offset: Int, _ path: String) throws(SpoolError) {
         let temporary = path + ".tmp"
-        let fd = try Sys.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let fd = try writer.createFresh(temporary)
         defer { Sys.close(fd) }
         try Sys.writeAll(fd, Array("\(offset)\n".utf8), temporary)
         try Sys.rename(temporary, path)

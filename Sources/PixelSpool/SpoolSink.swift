@@ -17,7 +17,7 @@ public final class SpoolSink: EventSink {
         do {
             report = try writer.append(event.recordLine)
         } catch {
-            throw SinkError(error.description)
+            throw SinkError(error.description, isMisconfiguration: error.unsafeBecause != nil)
         }
         if report.repairedBytes > 0 {
             log(.warn, "cut \(report.repairedBytes) bytes of a torn last line from \(writer.layout.activeFile) (a writer died mid-write; that hit was never answered 200)")

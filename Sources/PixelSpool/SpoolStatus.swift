@@ -94,22 +94,25 @@ public struct SpoolStatus: Sendable, Equatable {
         return Array(buffer[0..<got])
     }
 
-    /// Checks that this process can create the spool and append to it: makes
-    /// the directory if missing, takes the lock, and creates and removes a
-    /// probe file. Touches no event file.
-    public static func probeWritable(_ layout: SpoolLayout) throws(SpoolError) {
-        try Sys.mkdirs(layout.directory)
-        let lock = try Sys.open(layout.lockFile, O_RDWR | O_CREAT)
+    /// Checks that this process can create the spool and append to it, and
+    /// that the spool is safe (SPEC §7a): makes the directory if missing,
+    /// takes the lock, and creates and removes a probe file. Touches no
+    /// event file. Returns the directory's ownership.
+    @discardableResult
+    public static func probeWritable(_ layout: SpoolLayout) throws(SpoolError) -> SpoolOwnership {
+        let owner = try SpoolOwnership.prepare(layout.directory)
+        let lock = try owner.open(layout.lockFile, O_RDWR | O_CREAT)
         defer { Sys.close(lock) }
         try Sys.flock(lock, LOCK_EX, layout.lockFile)
         try Sys.flock(lock, LOCK_UN, layout.lockFile)
         let probe = layout.directory + "/.probe-\(getpid())"
-        let fd = try Sys.open(probe, O_WRONLY | O_CREAT | O_EXCL)
+        let fd = try owner.open(probe, O_WRONLY | O_CREAT | O_EXCL)
         Sys.close(fd)
         try Sys.unlink(probe)
-        if try Sys.statIfExists(layout.activeFile) != nil {
+        if try Sys.lstatIfExists(layout.activeFile) != nil {
             // Another user may own the active file: can we append to it?
             Sys.close(try Sys.open(layout.activeFile, O_RDWR | O_APPEND))
         }
+        return owner
     }
 }

@@ -30,6 +30,9 @@ public final class SpoolWriter {
     public let layout: SpoolLayout
     public let settings: SpoolSettings
     private var lockFD: Int32 = -1
+    /// The spool directory's owner and modes, checked when the lock is
+    /// first taken (SPEC §7a).
+    private var ownership: SpoolOwnership?
     private var activeFD: Int32 = -1
     private var activeIdentity: (dev: UInt, ino: UInt) = (0, 0)
     /// When the active file was created (the lock file's stamp), read when
@@ -128,9 +131,10 @@ public final class SpoolWriter {
     /// never dropped to make room: their records are written or this throws.
     public func appendRejected(_ line: [UInt8], file: String = SpoolLayout.rejectedHitsName) throws(SpoolError) -> Bool {
         try withLock { () throws(SpoolError) -> Bool in
-            try Sys.mkdir(layout.rejectedDirectory)
+            let owner = try spoolOwnership()
+            try owner.directory(layout.rejectedDirectory)
             let path = layout.rejectedDirectory + "/" + file
-            let fd = try Sys.open(path, O_RDWR | O_APPEND | O_CREAT)
+            let fd = try owner.open(path, O_RDWR | O_APPEND | O_CREAT)
             defer { Sys.close(fd) }
             var size = Int(try Sys.fstat(fd, path).st_size)
             if file == SpoolLayout.rejectedHitsName && size + line.count > settings.rejectedMaxBytes { return false }
@@ -196,22 +200,33 @@ public final class SpoolWriter {
         }
         guard changed else { return }
         let temporary = path + ".upgrading"
-        let fd = try Sys.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o640)
+        let fd = try createFresh(temporary)
         defer { Sys.close(fd) }
         try Sys.writeAll(fd, upgraded, temporary)
         try Sys.fdatasync(fd, temporary)
         try Sys.rename(temporary, path)
     }
 
+    /// The spool directory's ownership, checked (and the directory made,
+    /// if missing) on first use.
+    func spoolOwnership() throws(SpoolError) -> SpoolOwnership {
+        if let ownership { return ownership }
+        let checked = try SpoolOwnership.prepare(layout.directory)
+        ownership = checked
+        return checked
+    }
+
+    /// A new file in the spool for this process alone to write (a
+    /// temporary to be renamed): whatever stood at `path` is removed first,
+    /// and the file is created exclusively, never through a link.
+    func createFresh(_ path: String) throws(SpoolError) -> Int32 {
+        try Sys.unlink(path)
+        return try spoolOwnership().open(path, O_WRONLY | O_CREAT | O_EXCL)
+    }
+
     private func withLock<T>(_ body: () throws(SpoolError) -> T) throws(SpoolError) -> T {
         if lockFD < 0 {
-            do throws(SpoolError) {
-                lockFD = try Sys.open(layout.lockFile, O_RDWR | O_CREAT)
-            } catch where error.errno == ENOENT {
-                // First use: create the spool directory, then try again.
-                try Sys.mkdirs(layout.directory)
-                lockFD = try Sys.open(layout.lockFile, O_RDWR | O_CREAT)
-            }
+            lockFD = try spoolOwnership().open(layout.lockFile, O_RDWR | O_CREAT)
         }
         try Sys.flock(lockFD, LOCK_EX, layout.lockFile)
         defer { try? Sys.flock(lockFD, LOCK_UN, layout.lockFile) }
@@ -234,7 +249,7 @@ public final class SpoolWriter {
         var created = true
         var fd: Int32
         do throws(SpoolError) {
-            fd = try Sys.open(layout.activeFile, O_RDWR | O_APPEND | O_CREAT | O_EXCL)
+            fd = try spoolOwnership().open(layout.activeFile, O_RDWR | O_APPEND | O_CREAT | O_EXCL)
         } catch where error.errno == EEXIST {
             created = false
             fd = try Sys.open(layout.activeFile, O_RDWR | O_APPEND)
@@ -267,7 +282,7 @@ public final class SpoolWriter {
 
     private func syncIfDue(_ fd: Int32) throws(SpoolError) {
         guard case .interval(let interval) = settings.fsync else { return }
-        let stampFD = try Sys.open(layout.syncStampFile, O_RDWR | O_CREAT)
+        let stampFD = try spoolOwnership().open(layout.syncStampFile, O_RDWR | O_CREAT)
         defer { Sys.close(stampFD) }
         let st = try Sys.fstat(stampFD, layout.syncStampFile)
         if Sys.nowMillis() - Sys.millis(st.st_mtim) >= interval || st.st_size == 0 {

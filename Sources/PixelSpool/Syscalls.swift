@@ -7,6 +7,10 @@ public struct SpoolError: Error, Sendable, Equatable, CustomStringConvertible {
     public var operation: String
     public var path: String
     public var errno: Int32
+    /// Set when the spool is refused as unsafe (SPEC §7a): what is wrong
+    /// and how to fix it. Hits then answer 500, not 503: retrying will not
+    /// help until the operator acts.
+    public var unsafeBecause: String?
 
     public init(_ operation: String, _ path: String, errno: Int32) {
         self.operation = operation
@@ -14,8 +18,15 @@ public struct SpoolError: Error, Sendable, Equatable, CustomStringConvertible {
         self.errno = errno
     }
 
+    /// A spool refused as unsafe.
+    public init(unsafe path: String, because reason: String) {
+        self.init("refusing spool directory", path, errno: EPERM)
+        unsafeBecause = reason
+    }
+
     public var description: String {
-        "\(operation) \(path): \(String(cString: strerror(errno))) (errno \(errno))"
+        if let unsafeBecause { return "\(operation) \(path): \(unsafeBecause)" }
+        return "\(operation) \(path): \(String(cString: strerror(errno))) (errno \(errno))"
     }
 }
 
@@ -23,16 +34,19 @@ public struct SpoolError: Error, Sendable, Equatable, CustomStringConvertible {
 // the C structs of the same name.
 private func cFlock(_ fd: Int32, _ operation: Int32) -> Int32 { flock(fd, operation) }
 private func cStat(_ path: String, _ st: inout stat) -> Int32 { stat(path, &st) }
+private func cLstat(_ path: String, _ st: inout stat) -> Int32 { lstat(path, &st) }
 
 /// Thin wrappers over the libc calls the spool makes: each retries `EINTR`
 /// and turns -1 into a `SpoolError` naming the call and the path.
 enum Sys {
     static func fail(_ op: String, _ path: String) -> SpoolError { SpoolError(op, path, errno: errno) }
 
-    /// The corresponding C function is `open(2)`.
-    static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0o664) throws(SpoolError) -> Int32 {
+    /// The corresponding C function is `open(2)`, never following a
+    /// symbolic link in the last component (`O_NOFOLLOW`): nothing in a
+    /// spool is read or written through a link someone planted there.
+    static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0o600) throws(SpoolError) -> Int32 {
         while true {
-            let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
+            let fd = Glibc.open(path, flags | O_CLOEXEC | O_NOFOLLOW, mode)
             if fd >= 0 { return fd }
             if errno != EINTR { throw fail("open", path) }
         }
@@ -72,6 +86,25 @@ enum Sys {
         if cStat(path, &st) == 0 { return st }
         if errno == ENOENT { return nil }
         throw fail("stat", path)
+    }
+
+    /// The corresponding C function is `lstat(2)` (a link is not followed);
+    /// nil when nothing is there.
+    static func lstatIfExists(_ path: String) throws(SpoolError) -> stat? {
+        var st = stat()
+        if cLstat(path, &st) == 0 { return st }
+        if errno == ENOENT { return nil }
+        throw fail("lstat", path)
+    }
+
+    /// The corresponding C function is `fchmod(2)`.
+    static func fchmod(_ fd: Int32, _ mode: mode_t, _ path: String) throws(SpoolError) {
+        if Glibc.fchmod(fd, mode) != 0 { throw fail("fchmod", path) }
+    }
+
+    /// The corresponding C function is `fchown(2)`.
+    static func fchown(_ fd: Int32, _ uid: uid_t, _ gid: gid_t, _ path: String) throws(SpoolError) {
+        if Glibc.fchown(fd, uid, gid) != 0 { throw fail("fchown", path) }
     }
 
     /// The corresponding C function is `pread(2)`.
@@ -135,12 +168,14 @@ enum Sys {
         if Glibc.mkdir(path, mode) != 0 && errno != EEXIST { throw fail("mkdir", path) }
     }
 
-    /// `mkdir -p`: creates `path` and any missing parents.
-    static func mkdirs(_ path: String) throws(SpoolError) {
+    /// `mkdir -p`: creates `path` and any missing parents (the parents
+    /// with `parentMode`, the last with `mode`, both less the umask).
+    static func mkdirs(_ path: String, mode: mode_t = 0o700, parentMode: mode_t = 0o755) throws(SpoolError) {
         var prefix = ""
-        for part in path.split(separator: "/") {
+        let parts = path.split(separator: "/")
+        for (i, part) in parts.enumerated() {
             prefix += "/" + part
-            try mkdir(prefix)
+            try mkdir(prefix, i == parts.count - 1 ? mode : parentMode)
         }
     }
 

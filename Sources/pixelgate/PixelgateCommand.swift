@@ -207,7 +207,7 @@ enum PixelgateCommand {
         settings.shouldStop = { FastCGITransport.stopRequested }
         settings.giveUpAfterMillis = Int64(intervalSeconds) * 1000 * 6
         let drain = SpoolDrain(writer: writer, client: client, settings: settings, log: { logger.log($0, $1) })
-        logger.log(.info, "draining \(configuration.spoolDirectory) to \(url) every \(intervalSeconds) s")
+        logger.log(.info, "draining \(configuration.spoolDirectory) to \(URLRedaction.redacted(url)) every \(intervalSeconds) s")
         while !FastCGITransport.stopRequested {
             let report = drain.runOnce(forceSeal: false)
             if report.delivered + report.rejected + report.setAside > 0 || (report.stop != nil && report.stop != .stopped) {
@@ -290,6 +290,9 @@ enum PixelgateCommand {
             i += 1
         }
         guard let listen, !listen.isEmpty else { return usageError("serve needs --listen HOST:PORT or --listen /path/to.sock") }
+        guard ListenAddress(listen) != nil else {
+            return usageError("--listen '\(listen)' is not HOST:PORT (an IPv4 address or localhost, port 1-65535), [IPv6]:PORT or an absolute unix socket path")
+        }
         let logger = Logger()
         let (configuration, problems) = loadLoggingProblems(logger)
         let supervisor = Supervisor(listen: listen, workers: workers, backlog: backlog, socketMode: socketMode, logger: logger)
@@ -315,9 +318,11 @@ enum PixelgateCommand {
         }
         let layout = SpoolLayout(directory: configuration.spoolDirectory)
         do {
-            try SpoolStatus.probeWritable(layout)
+            let owner = try SpoolStatus.probeWritable(layout)
             let status = try SpoolStatus.inspect(layout)
-            out += "spool \(layout.directory): writable; active \(status.activeBytes) bytes, \(status.sealedFiles) sealed files (\(status.sealedBytes) bytes), rejected \(status.rejectedBytes) bytes\n"
+            let sharing = owner.groupShared ? "shared with group \(owner.gid) (set-group-ID), files 0660" : "private to its owner, files 0600"
+            out += "spool \(layout.directory): writable; owner uid \(owner.uid), \(sharing)\n"
+            out += "spool \(layout.directory): active \(status.activeBytes) bytes, \(status.sealedFiles) sealed files (\(status.sealedBytes) bytes), rejected \(status.rejectedBytes) bytes\n"
         } catch {
             out += "error: spool \(layout.directory) is not usable: \(error)\n"
             ok = false

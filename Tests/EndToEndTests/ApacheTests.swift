@@ -26,7 +26,7 @@ struct ApacheTests {
 
     @Test func modCgid() throws {
         let scratch = Scratch()
-        let spool = try worldWritableSpool(scratch)
+        let spool = try webServerSpool(scratch)
         let port = freePort()
         let snippet = try shippedConfig("apache-conf/pixelgate-cgi.conf", [("/usr/local/lib/pixelgate", try installBinary(scratch)), ("/var/spool/pixelgate", spool)])
         let apache = try startApache(snippet: snippet, port: port, in: scratch.path + "/apache")
@@ -39,7 +39,7 @@ struct ApacheTests {
 
     @Test func modCgiWithPrefork() throws {
         let scratch = Scratch()
-        let spool = try worldWritableSpool(scratch)
+        let spool = try webServerSpool(scratch)
         let port = freePort()
         let snippet = try shippedConfig("apache-conf/pixelgate-cgi.conf", [("/usr/local/lib/pixelgate", try installBinary(scratch)), ("/var/spool/pixelgate", spool)])
         let apache = try startApache(snippet: snippet, port: port, in: scratch.path + "/apache", preforkWithModCGI: true)
@@ -50,7 +50,7 @@ struct ApacheTests {
 
     @Test func modFcgid() throws {
         let scratch = Scratch()
-        let spool = try worldWritableSpool(scratch)
+        let spool = try webServerSpool(scratch)
         let port = freePort()
         let snippet = try shippedConfig("apache-conf/pixelgate-fcgid.conf", [("/usr/local/lib/pixelgate", try installBinary(scratch)), ("/var/spool/pixelgate", spool)])
         let apache = try startApache(snippet: snippet, port: port, in: scratch.path + "/apache")
@@ -66,7 +66,7 @@ struct ApacheTests {
 
     @Test func modProxyFcgiOverTCP() throws {
         let scratch = Scratch()
-        let spool = try worldWritableSpool(scratch)
+        let spool = try webServerSpool(scratch)
         let backend = freePort(), port = freePort()
         let serve = try ServeProcess(listen: "127.0.0.1:\(backend)", workers: 2, environment: ["PIXELGATE_SPOOL_DIR": spool])
         let snippet = try shippedConfig("apache-conf/pixelgate-proxy-fcgi.conf", [("fcgi://127.0.0.1:9000/", "fcgi://127.0.0.1:\(backend)/")])
@@ -79,7 +79,7 @@ struct ApacheTests {
 
     @Test func modProxyFcgiOverUnixSocket() throws {
         let scratch = Scratch()
-        let spool = try worldWritableSpool(scratch)
+        let spool = try webServerSpool(scratch)
         let port = freePort()
         let socketPath = scratch.path + "/pixelgate.sock"
         let serve = try ServeProcess(listen: socketPath, workers: 2, environment: ["PIXELGATE_SPOOL_DIR": spool], socketMode: "0666")
@@ -92,7 +92,7 @@ struct ApacheTests {
 
     @Test func sharedHostingWithOnlyHtaccess() throws {
         let scratch = Scratch()
-        let spool = try worldWritableSpool(scratch)
+        let spool = try webServerSpool(scratch)
         let port = freePort()
         let www = scratch.path + "/www"
         try FileManager.default.createDirectory(atPath: www, withIntermediateDirectories: true)

@@ -8,7 +8,7 @@ struct BrowserTests {
     /// carry Chromium's own user agent and the page it was on.
     @Test func pixelImageLoadsInChromium() throws {
         let scratch = Scratch()
-        let spool = try worldWritableSpool(scratch)
+        let spool = try webServerSpool(scratch)
         let backend = freePort(), port = freePort()
         let serve = try ServeProcess(listen: "127.0.0.1:\(backend)", workers: 1, environment: ["PIXELGATE_SPOOL_DIR": spool, "PIXELGATE_RESPONSE": "gif"])
         let www = scratch.path + "/www"

@@ -86,6 +86,32 @@ struct SignedURLTests {
         #expect(lines[0].contains(#""properties":{"campaign":"nov"}"#))
     }
 
+    /// What a template hands `sign` and what a browser then sends.
+    @Test func signHandlesFragmentsSpacesOldSignaturesAndExpiry() throws {
+        let scratch = Scratch()
+        let sign = try runPixelgate(["sign", "--expires", "30d",
+                                     "https://shop.example/pixel/v1/track?writeKey=wk&sig=old&anonymousId=u 1&event=Opened mail&sig=older#top"],
+                                    environment: SignedURLTests.keys)
+        #expect(sign.status == 0, "\(sign.stderr)")
+        let signed = sign.stdoutText.trimmingCharacters(in: .newlines)
+        #expect(signed.hasSuffix("#top"))
+        #expect(signed.components(separatedBy: "sig=").count == 2, "\(signed)")
+        #expect(signed.contains("anonymousId=u%201&event=Opened%20mail&exp="))
+        let exp = signed.components(separatedBy: "exp=").dropFirst().first.flatMap { Int($0.prefix { $0.isNumber }) } ?? 0
+        #expect(abs(exp - (Int(Date().timeIntervalSince1970) + 30 * 86_400)) < 60)
+        // The browser drops the fragment and sends the rest as it is.
+        let uri = String(signed.dropFirst("https://shop.example".count).prefix { $0 != "#" })
+        let good = try runPixelgate([], environment: cgiEnvironment(uri, spool: scratch.spool, extra: SignedURLTests.keys))
+        #expect(good.stdoutText.hasPrefix("Status: 200 OK\r\n"), "\(good.stdoutText)")
+        #expect(scratch.spoolLines.first?.contains(#""anonymousId":"u 1""#) == true)
+        // Signed for track, refused on page.
+        let page = try runPixelgate([], environment: cgiEnvironment(uri.replacingOccurrences(of: "/pixel/v1/track", with: "/pixel/v1/page"),
+                                                                     spool: scratch.spool, extra: SignedURLTests.keys))
+        #expect(page.stdoutText.hasSuffix("\r\n\r\ninvalid signature"))
+        #expect(try runPixelgate(["sign", "--help"], environment: [:]).status == 0)
+        #expect(try runPixelgate(["sign", "https://x.example/other?writeKey=wk"], environment: SignedURLTests.keys).status == 2)
+    }
+
     @Test func signExplainsWhatIsMissing() throws {
         let noKey = try runPixelgate(["sign", "https://x.example/pixel/v1/page?writeKey=other&anonymousId=a"], environment: SignedURLTests.keys)
         #expect(noKey.status == 1)

@@ -39,7 +39,7 @@ struct LoadTests {
 
     @Test func wrkThroughNginxWhileCGIWritesTheSameSpool() throws {
         let scratch = Scratch()
-        let spool = try worldWritableSpool(scratch)
+        let spool = try webServerSpool(scratch)
         let backend = freePort(), port = freePort(), cgiPort = freePort()
         let serve = try ServeProcess(listen: "127.0.0.1:\(backend)", workers: 2, environment: ["PIXELGATE_SPOOL_DIR": spool])
         let socketPath = scratch.path + "/fcgiwrap.sock"
@@ -94,7 +94,7 @@ struct LoadTests {
 
     @Test func sigkillMidWriteLeavesNoCorruptEventAndSigtermLosesNothing() throws {
         let scratch = Scratch()
-        let spool = try worldWritableSpool(scratch)
+        let spool = try webServerSpool(scratch)
         let backend = freePort(), port = freePort()
         // Small seal size: kills land in appends, seals and reopenings alike.
         let serve = try ServeProcess(listen: "127.0.0.1:\(backend)", workers: 2,

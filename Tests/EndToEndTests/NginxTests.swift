@@ -9,7 +9,7 @@ import Glibc
 struct NginxTests {
     @Test func fastcgiPassToServeOverTCP() throws {
         let scratch = Scratch()
-        let spool = try worldWritableSpool(scratch)
+        let spool = try webServerSpool(scratch)
         let backend = freePort(), port = freePort()
         let serve = try ServeProcess(listen: "127.0.0.1:\(backend)", workers: 2, environment: ["PIXELGATE_SPOOL_DIR": spool])
         let conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), ("127.0.0.1:9000", "127.0.0.1:\(backend)")])
@@ -30,7 +30,7 @@ struct NginxTests {
     /// every thread promptly.
     @Test func keptConnectionsToThreadedServe() throws {
         let scratch = Scratch()
-        let spool = try worldWritableSpool(scratch)
+        let spool = try webServerSpool(scratch)
         let backend = freePort(), port = freePort()
         let serve = try ServeProcess(listen: "127.0.0.1:\(backend)", workers: 2, threads: 64, environment: ["PIXELGATE_SPOOL_DIR": spool])
         let conf = try shippedConfig("nginx-conf/pixelgate-serve-keepalive.conf",
@@ -61,7 +61,7 @@ struct NginxTests {
 
     @Test func fastcgiPassToServeOverUnixSocket() throws {
         let scratch = Scratch()
-        let spool = try worldWritableSpool(scratch)
+        let spool = try webServerSpool(scratch)
         let port = freePort()
         let socketPath = scratch.path + "/pixelgate.sock"
         let serve = try ServeProcess(listen: socketPath, workers: 2, environment: ["PIXELGATE_SPOOL_DIR": spool])
@@ -74,7 +74,7 @@ struct NginxTests {
 
     @Test func spawnFcgiWithTheSocketOnStdin() throws {
         let scratch = Scratch()
-        let spool = try worldWritableSpool(scratch)
+        let spool = try webServerSpool(scratch)
         let port = freePort()
         let socketPath = scratch.path + "/spawned.sock"
         let spawned = try Daemon("spawn-fcgi", "/usr/bin/spawn-fcgi", ["-n", "-s", socketPath, "-M", "0666", "--", pixelgateBinary],
@@ -90,7 +90,7 @@ struct NginxTests {
 
     @Test func fcgiwrapRunsItAsPlainCGI() throws {
         let scratch = Scratch()
-        let spool = try worldWritableSpool(scratch)
+        let spool = try webServerSpool(scratch)
         let port = freePort()
         let socketPath = scratch.path + "/fcgiwrap.sock"
         let fcgiwrap = try Daemon("fcgiwrap", "/usr/sbin/fcgiwrap", ["-s", "unix:" + socketPath, "-c", "2"], log: scratch.path + "/fcgiwrap.log")
@@ -107,7 +107,7 @@ struct NginxTests {
 
     @Test func clientAddressResolvedByNginxRealIP() throws {
         let scratch = Scratch()
-        let spool = try worldWritableSpool(scratch)
+        let spool = try webServerSpool(scratch)
         let backend = freePort(), port = freePort()
         let serve = try ServeProcess(listen: "127.0.0.1:\(backend)", workers: 1, environment: ["PIXELGATE_SPOOL_DIR": spool])
         let realip = try shippedConfig("nginx-conf/pixelgate-realip.conf", [("10.0.0.0/8", "127.0.0.1")])
@@ -125,7 +125,7 @@ struct NginxTests {
 
     @Test func clientAddressResolvedByPixelgateTrustedProxies() throws {
         let scratch = Scratch()
-        let spool = try worldWritableSpool(scratch)
+        let spool = try webServerSpool(scratch)
         let backend = freePort(), port = freePort()
         let serve = try ServeProcess(listen: "127.0.0.1:\(backend)", workers: 1,
                                      environment: ["PIXELGATE_SPOOL_DIR": spool, "PIXELGATE_TRUSTED_PROXIES": "127.0.0.1"])

@@ -230,8 +230,13 @@ func explainingFailures(log path: String, _ body: () throws -> Void) throws {
 }
 
 /// A spool directory every server user can write (Apache runs CGI as www-data).
-func worldWritableSpool(_ scratch: Scratch) throws -> String {
+/// The spool as README's set-up makes it for a web server and a drain
+/// (SPEC §7a): owned by root, group www-data, set-group-ID and 2770, so the
+/// web server's user (www-data) and root share it and no one else may read it.
+func webServerSpool(_ scratch: Scratch) throws -> String {
     try FileManager.default.createDirectory(atPath: scratch.spool, withIntermediateDirectories: true)
-    try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: scratch.spool)
+    guard chown(scratch.spool, 0, 33) == 0, chmod(scratch.spool, 0o2770) == 0 else {
+        throw TestFailure("cannot make \(scratch.spool) root:www-data 2770 (the tests run as root)")
+    }
     return scratch.spool
 }

@@ -92,4 +92,29 @@ struct ConfigurationTests {
         let (_, problems) = PixelConfiguration.resolve(environment: [:], fileText: "PIXELGATE_RESPONSE=gif\njust words\n", fileName: "/etc/p.conf")
         #expect(problems == [ConfigurationProblem(setting: "/etc/p.conf:2", message: "not a NAME=value line", isFatal: true)])
     }
+
+    /// Files saved on Windows or by hand: a BOM, CRLF line ends and `;`
+    /// comments used to make every hit 500.
+    @Test func aFileWithABOMCRLFAndSemicolonCommentsReads() {
+        let text = "\u{FEFF}; pixelgate settings\r\nPIXELGATE_RESPONSE=gif\r\n# a comment\r\n\r\nPIXELGATE_MAX_PAIRS=100\r\n"
+        let (config, problems) = PixelConfiguration.resolve(environment: [:], fileText: text, fileName: "f")
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(config.response == .gif)
+        #expect(config.limits.maxPairs == 100)
+    }
+
+    @Test(arguments: [
+        ("https://user:secret@dp.example.com/x", "https://***@dp.example.com/x"),
+        ("https://user:p%40ss@dp.example.com:8080", "https://***@dp.example.com:8080"),
+        ("https://dp.example.com/a@b", "https://dp.example.com/a@b"),
+        ("https://dp.example.com", "https://dp.example.com"),
+        ("not a url", "not a url"),
+    ])
+    func credentialsInURLsAreMasked(_ c: (String, String)) {
+        #expect(URLRedaction.redacted(c.0) == c.1)
+        let (config, _) = PixelConfiguration.resolve(environment: ["PIXELGATE_DATA_PLANE_URL": c.0])
+        if c.0.hasPrefix("https://") {
+            #expect(config.effectiveSettings.first { $0.name == "PIXELGATE_DATA_PLANE_URL" }?.value == c.1)
+        }
+    }
 }

@@ -37,18 +37,61 @@ struct SignatureTests {
         #expect(PixelSignature.split(Array("writeKey=wk&sig=abc&anonymousId=a".utf8)) == nil)
         #expect(PixelSignature.split(Array("sig=abc".utf8)) == nil)
         #expect(PixelSignature.split(Array("writeKey=wk&xsig=abc".utf8)) == nil)
+        // A second `sig` is not signed data.
+        #expect(PixelSignature.split(Array("writeKey=wk&sig=old&anonymousId=a&sig=abc".utf8)) == nil)
     }
 
-    func handle(_ query: String, keys: [String: String] = ["wk": SignatureTests.secret], sink: InMemorySink) -> HandlerOutcome {
+    func handle(_ query: String, route: String = "page", keys: [String: String] = ["wk": SignatureTests.secret],
+                sink: InMemorySink) -> HandlerOutcome {
         var config = PixelConfiguration()
         config.signingKeys = keys
         return PixelHandler(configuration: config).handle(
-            PixelRequest(method: "GET", requestURI: "/pixel/v1/page?" + query, remoteAddr: "203.0.113.7"),
+            PixelRequest(method: "GET", requestURI: "/pixel/v1/\(route)?" + query, remoteAddr: "203.0.113.7"),
             sink: sink, nowMillis: fixedMillis, newMessageId: { fixedMessageId })
     }
 
-    func signed(_ query: String, secret: String = SignatureTests.secret) -> String {
-        query + "&sig=" + PixelSignature.signature(of: Array(query.utf8), secret: secret)
+    func signed(_ query: String, route: String = "page", secret: String = SignatureTests.secret) -> String {
+        query + "&sig=" + PixelSignature.signature(route: route, of: Array(query.utf8), secret: secret)
+    }
+
+    /// The signature covers `route?query`, so it can be checked by hand
+    /// (README's shell, Python, PHP and Node lines compute exactly this).
+    @Test func theSignedMessageIsTheRouteAndTheQuery() {
+        let query = "writeKey=wk&anonymousId=u1&event=Open"
+        #expect(PixelSignature.signature(route: "track", of: Array(query.utf8), secret: SignatureTests.secret)
+            == SHA256.hex(SHA256.hmac(key: Array(SignatureTests.secret.utf8), message: Array(("track?" + query).utf8))))
+    }
+
+    /// Each way to reuse a signed URL for something it was not signed for.
+    @Test(arguments: [
+        ("route swap: signed for track, sent to page", "page", "track", ""),
+        ("expiry moved", "track", "track", "exp-moved"),
+        ("pairs reordered", "track", "track", "reordered"),
+        ("a second sig", "track", "track", "second-sig"),
+        ("expired", "track", "track", "expired"),
+    ])
+    func tamperedSignedURLsAreRefused(_ c: (name: String, sentTo: String, signedFor: String, change: String)) {
+        let expiresLater = fixedMillis / 1000 + 3600
+        let query = "writeKey=wk&anonymousId=a1&event=Open&exp=\(c.change == "expired" ? fixedMillis / 1000 - 1 : expiresLater)"
+        var url = signed(query, route: c.signedFor)
+        switch c.change {
+        case "exp-moved": url = url.replacing("exp=\(expiresLater)", with: "exp=\(expiresLater + 86_400)")
+        case "reordered": url = url.replacing("writeKey=wk&anonymousId=a1", with: "anonymousId=a1&writeKey=wk")
+        case "second-sig": url = "sig=0&" + url
+        default: break
+        }
+        let sink = InMemorySink()
+        let outcome = handle(url, route: c.sentTo, sink: sink)
+        #expect(outcome.response.status == 400, "\(c.name)")
+        #expect(String(decoding: outcome.response.body, as: UTF8.self) == (c.change == "expired" ? "signature expired" : "invalid signature"),
+                "\(c.name)")
+        #expect(sink.events.isEmpty)
+        // Untouched and in time, the same URL is accepted, without exp in the event.
+        if c.change != "expired" {
+            let good = InMemorySink()
+            #expect(handle(signed(query, route: c.sentTo), route: c.sentTo, sink: good).response.status == 200)
+            #expect(good.events.count == 1 && !(good.events.first?.eventText.contains("exp") ?? true))
+        }
     }
 
     @Test func aGoodSignatureIsAcceptedAndNotRecorded() {

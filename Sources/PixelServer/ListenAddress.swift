@@ -1,0 +1,144 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PixelCore
+
+/// Where `pixelgate serve --listen` listens, parsed by pixelgate rather
+/// than left to libfcgi (which took `127.0.0.1:99999` as port 34463, `:9000`
+/// as every interface, and anything else as a unix socket in the current
+/// directory).
+public enum ListenAddress: Sendable, Equatable, CustomStringConvertible {
+    /// `HOST:PORT` (an IPv4 address, or `localhost`) or `[IPv6]:PORT`.
+    case tcp(IPAddress, port: UInt16)
+    /// An absolute path.
+    case unix(String)
+
+    /// Nil for anything that is not one of the forms above, with a port
+    /// from 1 to 65535.
+    public init?(_ text: String) {
+        if text.hasPrefix("/") {
+            guard text.utf8.count < 108, !text.hasSuffix("/") else { return nil }  // sun_path's size
+            self = .unix(text)
+            return
+        }
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        var host = text[..<colon]
+        let portText = text[text.index(after: colon)...]
+        guard !portText.isEmpty, portText.count <= 5, portText.allSatisfy({ $0.isASCII && $0.isNumber }),
+              let port = Int(portText), (1...65_535).contains(port) else { return nil }
+        let address: IPAddress?
+        if host.hasPrefix("[") && host.hasSuffix("]") {
+            host = host.dropFirst().dropLast()
+            address = IPAddress(host).flatMap { $0.isIPv4 ? nil : $0 }
+        } else if host == "localhost" {
+            address = IPAddress("127.0.0.1")
+        } else {
+            address = IPAddress(host).flatMap { $0.isIPv4 ? $0 : nil }
+        }
+        guard let address else { return nil }
+        self = .tcp(address, port: UInt16(port))
+    }
+
+    public var description: String {
+        switch self {
+        case .unix(let path): return path
+        case .tcp(let address, let port):
+            if address.isIPv4 { return address.bytes[12...].map(String.init).joined(separator: ".") + ":\(port)" }
+            var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            _ = address.bytes.withUnsafeBytes { inet_ntop(AF_INET6, $0.baseAddress, &text, socklen_t(text.count)) }
+            return "[\(String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))]:\(port)"
+        }
+    }
+}
+
+/// A listening socket opened for `serve`.
+public enum ListenSocket {
+    /// What went wrong, for a `pixelgate:` message and exit 1.
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Opens and binds `address`, and returns the descriptor and the
+    /// address actually bound. A unix socket path is taken over only when
+    /// it is a stale socket (one nobody accepts on); a file of any other
+    /// kind is never removed.
+    public static func open(_ address: ListenAddress, backlog: Int32, socketMode: mode_t) throws(Failure) -> (Int32, String) {
+        switch address {
+        case .unix(let path):
+            try clearStaleSocket(path)
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { throw failure("socket", path) }
+            var sun = sockaddr_un()
+            sun.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &sun.sun_path) { raw in
+                for (i, b) in path.utf8.enumerated() { raw[i] = b }
+            }
+            let bound = withUnsafePointer(to: &sun) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            guard bound == 0 else { let error = failure("bind", path); close(fd); throw error }
+            guard chmod(path, socketMode) == 0 else { let error = failure("chmod", path); close(fd); throw error }
+            guard Glibc.listen(fd, backlog) == 0 else { let error = failure("listen", path); close(fd); throw error }
+            return (fd, path)
+        case .tcp(let ip, let port):
+            let family = ip.isIPv4 ? AF_INET : AF_INET6
+            let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { throw failure("socket", address.description) }
+            var on: Int32 = 1
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+            var storage = sockaddr_storage()
+            let length: socklen_t
+            if ip.isIPv4 {
+                length = socklen_t(MemoryLayout<sockaddr_in>.size)
+                withUnsafeMutablePointer(to: &storage) {
+                    $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
+                        sin.pointee.sin_family = sa_family_t(AF_INET)
+                        sin.pointee.sin_port = port.bigEndian
+                        withUnsafeMutableBytes(of: &sin.pointee.sin_addr) { raw in for i in 0..<4 { raw[i] = ip.bytes[12 + i] } }
+                    }
+                }
+            } else {
+                setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size))
+                length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+                withUnsafeMutablePointer(to: &storage) {
+                    $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin6 in
+                        sin6.pointee.sin6_family = sa_family_t(AF_INET6)
+                        sin6.pointee.sin6_port = port.bigEndian
+                        withUnsafeMutableBytes(of: &sin6.pointee.sin6_addr) { raw in for i in 0..<16 { raw[i] = ip.bytes[i] } }
+                    }
+                }
+            }
+            let bound = withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+            }
+            guard bound == 0 else { let error = failure("bind", address.description); close(fd); throw error }
+            guard Glibc.listen(fd, backlog) == 0 else { let error = failure("listen", address.description); close(fd); throw error }
+            return (fd, address.description)
+        }
+    }
+
+    /// Removes `path` when it is a socket nobody accepts on (a killed
+    /// run's); refuses when it is anything else or still in use.
+    static func clearStaleSocket(_ path: String) throws(Failure) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        guard st.st_mode & S_IFMT == S_IFSOCK else {
+            throw Failure(description: "\(path) exists and is not a socket; pixelgate will not remove it")
+        }
+        let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        defer { close(probe) }
+        var sun = sockaddr_un()
+        sun.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &sun.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
+        let connected = withUnsafePointer(to: &sun) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(probe, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if connected == 0 { throw Failure(description: "\(path) is in use by another server") }
+        guard errno == ECONNREFUSED else { return }
+        unlink(path)
+    }
+
+    static func failure(_ call: String, _ what: String) -> Failure {
+        Failure(description: "cannot listen on \(what): \(call): \(String(cString: strerror(errno)))")
+    }
+}

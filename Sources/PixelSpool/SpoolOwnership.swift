@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Who may use a spool directory, and the modes of what is made in it
+/// (SPEC §7a).
+///
+/// The spool holds visitors' addresses and write keys, and other users of a
+/// shared host may be hostile. So the directory must be a real directory
+/// (not a symbolic link) that the running user or root owns and that no one
+/// outside its owner and group may write: otherwise someone else could have
+/// made it first, or could plant links in it. Everything pixelgate creates
+/// there is private whatever the umask: mode 0600 (directories 0700), or
+/// 0660 (2770) when the spool directory is set-group-ID, which is how the
+/// documented set-up shares a spool between the web server's user and the
+/// drain's. Files root creates there (`pixelgate check`, a drain run by
+/// hand) are given to the directory's owner and group, so that they never
+/// lock the web server out.
+public struct SpoolOwnership: Sendable, Equatable {
+    public var uid: uid_t
+    public var gid: gid_t
+    /// The directory is set-group-ID: files are shared with its group.
+    public var groupShared: Bool
+
+    public var fileMode: mode_t { groupShared ? 0o660 : 0o600 }
+    public var directoryMode: mode_t { groupShared ? 0o2770 : 0o700 }
+
+    /// Checks the spool directory at `path`; throws an unsafe-spool error
+    /// naming what is wrong and the fix, or the system error.
+    public static func verify(_ path: String) throws(SpoolError) -> SpoolOwnership {
+        guard let st = try Sys.lstatIfExists(path) else { throw SpoolError("lstat", path, errno: ENOENT) }
+        let kind = st.st_mode & S_IFMT
+        if kind == S_IFLNK {
+            throw SpoolError(unsafe: path, because: "it is a symbolic link; set PIXELGATE_SPOOL_DIR to the real directory")
+        }
+        guard kind == S_IFDIR else { throw SpoolError("spool directory", path, errno: ENOTDIR) }
+        let me = geteuid()
+        if st.st_uid != me && st.st_uid != 0 {
+            throw SpoolError(unsafe: path, because: "it is owned by uid \(st.st_uid), neither this user (uid \(me)) nor root; "
+                + "another user may have made it. Use a directory of your own, e.g. "
+                + "install -d -m 2770 -o root -g <web server group> /var/spool/pixelgate")
+        }
+        if st.st_mode & S_IWOTH != 0 {
+            throw SpoolError(unsafe: path, because: "others may write to it (mode \(String(st.st_mode & 0o7777, radix: 8))); "
+                + "chmod o-w it (2770 shares it with its group)")
+        }
+        return SpoolOwnership(uid: st.st_uid, gid: st.st_gid, groupShared: st.st_mode & S_ISGID != 0)
+    }
+
+    /// Makes the spool directory if it is missing (private, whatever the
+    /// umask), then verifies it.
+    public static func prepare(_ path: String) throws(SpoolError) -> SpoolOwnership {
+        if try Sys.lstatIfExists(path) == nil {
+            try Sys.mkdirs(path, mode: 0o700)
+            let fd = try Sys.open(path, O_RDONLY | O_DIRECTORY)
+            defer { Sys.close(fd) }
+            // Only a directory we just made: chmod of the exact mode.
+            if try Sys.fstat(fd, path).st_uid == geteuid() { try Sys.fchmod(fd, 0o700, path) }
+        }
+        return try verify(path)
+    }
+
+    /// Opens `path` in the spool (never through a link) and, when this
+    /// process owns the file, sets its mode to the spool's (a new file's
+    /// mode would otherwise follow the umask); a file root made goes to the
+    /// directory's owner and group.
+    func open(_ path: String, _ flags: Int32) throws(SpoolError) -> Int32 {
+        let fd = try Sys.open(path, flags, fileMode)
+        guard flags & O_CREAT != 0 else { return fd }
+        do throws(SpoolError) {
+            let st = try Sys.fstat(fd, path)
+            guard st.st_mode & S_IFMT == S_IFREG else { throw SpoolError("open (not a regular file)", path, errno: EINVAL) }
+            try adopt(fd, st, path)
+        } catch {
+            Sys.close(fd)
+            throw error
+        }
+        return fd
+    }
+
+    /// Makes a directory inside the spool (`rejected/`) if missing, with the
+    /// spool's modes, and checks that what is there is a real directory
+    /// that others may not write.
+    func directory(_ path: String) throws(SpoolError) {
+        try Sys.mkdir(path, directoryMode)
+        guard let st = try Sys.lstatIfExists(path), st.st_mode & S_IFMT == S_IFDIR else {
+            throw SpoolError(unsafe: path, because: "it is not a directory (a symbolic link?); remove it")
+        }
+        let fd = try Sys.open(path, O_RDONLY | O_DIRECTORY)
+        defer { Sys.close(fd) }
+        try adopt(fd, try Sys.fstat(fd, path), path, mode: directoryMode)
+        if try Sys.fstat(fd, path).st_mode & S_IWOTH != 0 {
+            throw SpoolError(unsafe: path, because: "others may write to it; chmod o-w it")
+        }
+    }
+
+    private func adopt(_ fd: Int32, _ st: stat, _ path: String, mode: mode_t? = nil) throws(SpoolError) {
+        let me = geteuid()
+        guard st.st_uid == me else { return }  // someone else's: theirs to set
+        let wanted = mode ?? fileMode
+        if st.st_mode & 0o7777 != wanted { try Sys.fchmod(fd, wanted, path) }
+        if me == 0 && (uid != 0 || st.st_gid != gid) { try Sys.fchown(fd, uid, gid, path) }
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import Testing
+
+/// The spool belongs to its user (SPEC §7a): nothing is read or written
+/// through a planted link, an unsafe directory is refused, and what
+/// pixelgate creates is private whatever the umask.
+@Suite("The spool belongs to its user (SPEC §7a)")
+struct SpoolSafetyTests {
+    static func hit(_ spool: String, _ query: String = "writeKey=wk&anonymousId=a&event=Open", launcher: [String] = [],
+                    binary: String = pixelgateBinary, extra: [String: String] = [:]) throws -> ProcessResult {
+        let env = cgiEnvironment("/pixel/v1/track?" + query, spool: spool, extra: extra)
+        if launcher.isEmpty { return try runProcess(binary, [], environment: env) }
+        return try runProcess(launcher[0], Array(launcher.dropFirst()) + [binary], environment: env)
+    }
+
+    /// A root-only file someone would like pixelgate to write or copy.
+    static func victim(_ scratch: Scratch) throws -> String {
+        let path = scratch.path + "/victim"
+        try Data("root's secret\n".utf8).write(to: URL(fileURLWithPath: path))
+        chmod(path, 0o600)
+        return path
+    }
+
+    static func unchanged(_ victim: String) -> Bool {
+        (try? String(contentsOfFile: victim, encoding: .utf8)) == "root's secret\n"
+    }
+
+    @Test(arguments: ["current.ndjson", ".lock"])
+    func aHitNeverWritesThroughAPlantedLink(_ name: String) throws {
+        let scratch = Scratch()
+        let victim = try SpoolSafetyTests.victim(scratch)
+        mkdir(scratch.spool, 0o700)
+        symlink(victim, scratch.spool + "/" + name)
+        let result = try SpoolSafetyTests.hit(scratch.spool)
+        #expect(result.stdoutText.hasPrefix("Status: 503"), "\(result.stdoutText)")
+        #expect(result.stderr.contains("Too many levels of symbolic links"), "\(result.stderr)")
+        #expect(SpoolSafetyTests.unchanged(victim))
+    }
+
+    @Test func aRefusedHitIsNotRecordedThroughALinkedRejectedDirectory() throws {
+        let scratch = Scratch()
+        let elsewhere = scratch.path + "/elsewhere"
+        mkdir(scratch.spool, 0o700)
+        mkdir(elsewhere, 0o700)
+        symlink(elsewhere, scratch.spool + "/rejected")
+        let result = try SpoolSafetyTests.hit(scratch.spool, "writeKey=wk")
+        #expect(result.stdoutText.hasPrefix("Status: 400"))
+        #expect(result.stderr.contains("not a directory"), "\(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere).isEmpty)
+    }
+
+    /// The drain as root: a planted progress temporary must not truncate a
+    /// root file, and a planted "sealed" link must not be sent or copied.
+    @Test func theDrainNeitherTruncatesNorSendsThroughPlantedLinks() throws {
+        let scratch = Scratch()
+        let victim = try SpoolSafetyTests.victim(scratch)
+        _ = try SpoolSafetyTests.hit(scratch.spool)
+        _ = try SpoolSafetyTests.hit(scratch.spool, "writeKey=wk&anonymousId=b&event=Open")
+        let sealed = "sealed-20260101T000000.000000000Z-1-00000000.ndjson"
+        try FileManager.default.moveItem(atPath: scratch.spool + "/current.ndjson", toPath: scratch.spool + "/" + sealed)
+        symlink(victim, scratch.spool + "/." + sealed + ".progress.tmp")
+        symlink(victim, scratch.spool + "/sealed-20250101T000000.000000000Z-1-00000000.ndjson")
+        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp")
+        try receiver.start()
+        let drain = try runPixelgate(["drain", "--once"], environment: ["PIXELGATE_SPOOL_DIR": scratch.spool, "PIXELGATE_DATA_PLANE_URL": receiver.url])
+        #expect(drain.status == 0, "\(drain.stderr)")
+        #expect(drain.stderr.contains("is a symbolic link, not a spool file: skipped"), "\(drain.stderr)")
+        #expect(SpoolSafetyTests.unchanged(victim))
+        #expect(try receiver.received().count == 2)
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: scratch.spool + "/rejected")) ?? []).isEmpty)
+    }
+
+    enum Unsafe: String, CaseIterable, Sendable {
+        case ownedBySomeoneElse, writableByOthers, aSymbolicLink
+    }
+
+    /// A spool another user could have made or can write is refused: 500
+    /// with the path and the fix in the log, and `check` fails.
+    @Test(arguments: Unsafe.allCases)
+    func anUnsafeSpoolDirectoryIsRefused(_ kind: Unsafe) throws {
+        let scratch = Scratch()
+        var spool = scratch.spool
+        mkdir(scratch.spool, 0o700)
+        switch kind {
+        case .ownedBySomeoneElse:
+            chown(scratch.spool, 65534, 65534)
+            chmod(scratch.spool, 0o777)
+        case .writableByOthers:
+            chmod(scratch.spool, 0o777)
+        case .aSymbolicLink:
+            spool = scratch.path + "/link"
+            symlink(scratch.spool, spool)
+        }
+        let result = try SpoolSafetyTests.hit(spool)
+        #expect(result.stdoutText.hasPrefix("Status: 500"), "\(result.stdoutText)")
+        #expect(result.stdoutText.hasSuffix("\r\n\r\nserver misconfigured"))
+        #expect(result.stderr.contains("refusing spool directory \(spool)"), "\(result.stderr)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: scratch.spool)) ?? []).isEmpty)
+        let check = try runPixelgate(["check"], environment: ["PIXELGATE_SPOOL_DIR": spool])
+        #expect(check.status == 1)
+        #expect(check.stdoutText.contains("refusing spool directory"), "\(check.stdoutText)")
+    }
+
+    /// Under umask 022 a new spool used to be 0755 with 0644 files: every
+    /// local user could read visitors' addresses and write keys.
+    @Test func whatPixelgateCreatesIsPrivateWhateverTheUmask() throws {
+        let scratch = Scratch()
+        let result = try runProcess("/bin/sh", ["-c", "umask 022; exec \"$0\"", pixelgateBinary],
+                                    environment: cgiEnvironment("/pixel/v1/track?writeKey=wk", spool: scratch.spool))
+        #expect(result.stdoutText.hasPrefix("Status: 400"))  // refused: a rejected/ record too
+        _ = try runProcess("/bin/sh", ["-c", "umask 022; exec \"$0\"", pixelgateBinary],
+                           environment: cgiEnvironment("/pixel/v1/track?writeKey=wk&anonymousId=a&event=E", spool: scratch.spool))
+        #expect(mode(scratch.spool) == 0o700)
+        #expect(mode(scratch.spool + "/rejected") == 0o700)
+        for name in ["current.ndjson", ".lock", "rejected/hits.ndjson"] {
+            #expect(mode(scratch.spool + "/" + name) == 0o600, "\(name)")
+        }
+    }
+
+    /// README's set-up: root owns the spool and the web server's group
+    /// shares it (set-group-ID, 2770). `check` run as root first used to
+    /// leave a root-owned 0644 `.lock` that made every hit answer 503.
+    @Test func checkAsRootLeavesNothingTheWebServerCannotUse() throws {
+        let scratch = Scratch()
+        let binary = scratch.path + "/pixelgate"
+        try copyExecutable(pixelgateBinary, to: binary)
+        chmod(scratch.path, 0o755)
+        mkdir(scratch.spool, 0o700)
+        chown(scratch.spool, 0, 33)
+        chmod(scratch.spool, 0o2770)
+        let check = try runProcess("/bin/sh", ["-c", "umask 022; exec \"$0\" check", binary], environment: ["PIXELGATE_SPOOL_DIR": scratch.spool])
+        #expect(check.status == 0, "\(check.stdoutText)")
+        #expect(check.stdoutText.contains("shared with group 33"), "\(check.stdoutText)")
+        let asWebServer = ["/usr/bin/setpriv", "--reuid=33", "--regid=33", "--init-groups"]
+        let result = try SpoolSafetyTests.hit(scratch.spool, launcher: asWebServer, binary: binary)
+        #expect(result.stdoutText.hasSuffix("\r\n\r\nOK"), "\(result.stdoutText) \(result.stderr)")
+        #expect(mode(scratch.spool + "/.lock") == 0o660)
+        #expect(mode(scratch.spool + "/current.ndjson") == 0o660)
+        #expect(group(scratch.spool + "/.lock") == 33 && group(scratch.spool + "/current.ndjson") == 33)
+    }
+
+    /// A spool the web server's user owns is its own: root (a drain or
+    /// `check` by hand) refuses it rather than trust another user's
+    /// directory, and so leaves nothing in it.
+    @Test func rootRefusesASpoolOwnedByTheWebServerUser() throws {
+        let scratch = Scratch()
+        mkdir(scratch.spool, 0o700)
+        chown(scratch.spool, 33, 33)
+        let check = try runPixelgate(["check"], environment: ["PIXELGATE_SPOOL_DIR": scratch.spool])
+        #expect(check.status == 1)
+        #expect(check.stdoutText.contains("neither this user (uid 0) nor root"), "\(check.stdoutText)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: scratch.spool)) ?? []).isEmpty)
+    }
+}
+
+func mode(_ path: String) -> Int {
+    var st = stat()
+    guard lstat(path, &st) == 0 else { return -1 }
+    return Int(st.st_mode & 0o7777)
+}
+
+func group(_ path: String) -> Int {
+    var st = stat()
+    guard lstat(path, &st) == 0 else { return -1 }
+    return Int(st.st_gid)
+}
