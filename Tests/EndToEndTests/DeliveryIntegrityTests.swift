@@ -221,33 +221,30 @@ struct DeliveryIntegrityTests {
     /// there is room again everything is delivered or kept.
     @Test func aDiskThatFillsDuringThePassLosesNothing() throws {
         let scratch = Scratch()
-        let mountPoint = scratch.path + "/tmpfs"
-        mkdir(mountPoint, 0o755)
-        let mounted = (try? runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mountPoint]).status) == 0
-        defer { if mounted { _ = try? runProcess("/bin/umount", [mountPoint]) } }
-        try #require(mounted, "mounting a tmpfs needs root (the tests run as root in CI)")
-        let spoolScratch = Scratch(path: mountPoint)
-        let ids = try DeliveryIntegrityTests.hits(20, spoolScratch)
-        // Fill what is left.
-        _ = try runProcess("/bin/dd", ["if=/dev/zero", "of=\(mountPoint)/filler", "bs=4096"])
-        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp", refuseIds: ["v7"])
-        try receiver.start()
-        let full = try DeliveryIntegrityTests.drain(spoolScratch, receiver.url)
-        #expect(full.status == 1, "\(full.stderr)")
-        #expect(full.stderr.contains("No space left on device"), "\(full.stderr)")
-        #expect(try DeliveryIntegrityTests.backlog(spoolScratch) > 0)
+        try withTmpfs(scratch, size: "256k") { mountPoint in
+            let spoolScratch = Scratch(path: mountPoint)
+            let ids = try DeliveryIntegrityTests.hits(20, spoolScratch)
+            // Fill what is left.
+            _ = try runProcess("/bin/dd", ["if=/dev/zero", "of=\(mountPoint)/filler", "bs=4096"])
+            let receiver = DataPlaneReceiver(dir: scratch.path + "/dp", refuseIds: ["v7"])
+            try receiver.start()
+            let full = try DeliveryIntegrityTests.drain(spoolScratch, receiver.url)
+            #expect(full.status == 1, "\(full.stderr)")
+            #expect(full.stderr.contains("No space left on device"), "\(full.stderr)")
+            #expect(try DeliveryIntegrityTests.backlog(spoolScratch) > 0)
 
-        try FileManager.default.removeItem(atPath: mountPoint + "/filler")
-        let roomy = try DeliveryIntegrityTests.drain(spoolScratch, receiver.url)
-        #expect(roomy.status == 0, "\(roomy.stderr)")
-        let (delivered, distinct) = try DeliveryIntegrityTests.delivered(receiver)
-        let kept = try DeliveryIntegrityTests.refusedKept(spoolScratch)
-        #expect(kept == ["v7"])
-        #expect(Set(delivered) == Set(ids).subtracting(kept))
-        #expect(distinct + kept.count == ids.count, "in \(ids.count) = delivered \(distinct) + kept \(kept.count)")
-        // Copies only of what was in flight when the disk filled.
-        #expect(delivered.count - distinct <= ids.count / 2)
-        #expect(try DeliveryIntegrityTests.backlog(spoolScratch) == 0)
+            try FileManager.default.removeItem(atPath: mountPoint + "/filler")
+            let roomy = try DeliveryIntegrityTests.drain(spoolScratch, receiver.url)
+            #expect(roomy.status == 0, "\(roomy.stderr)")
+            let (delivered, distinct) = try DeliveryIntegrityTests.delivered(receiver)
+            let kept = try DeliveryIntegrityTests.refusedKept(spoolScratch)
+            #expect(kept == ["v7"])
+            #expect(Set(delivered) == Set(ids).subtracting(kept))
+            #expect(distinct + kept.count == ids.count, "in \(ids.count) = delivered \(distinct) + kept \(kept.count)")
+            // Copies only of what was in flight when the disk filled.
+            #expect(delivered.count - distinct <= ids.count / 2)
+            #expect(try DeliveryIntegrityTests.backlog(spoolScratch) == 0)
+        }
     }
 
     /// A progress file that is negative, past the end, mid-line or not a
@@ -274,9 +271,7 @@ struct DeliveryIntegrityTests {
     /// must not answer 503 for an event that is stored.
     @Test func aFailedSealAfterTheWriteStillAnswers200() throws {
         let scratch = Scratch()
-        let binary = scratch.path + "/pixelgate"
-        try copyExecutable(pixelgateBinary, to: binary)
-        chmod(scratch.path, 0o755)
+        let binary = try binaryOtherUsersCanRun(scratch)
         try DeliveryIntegrityTests.hits(30, scratch)  // as root: the files exist
         chmod(scratch.spool, 0o755)
         for name in ["current.ndjson", ".lock"] { chmod(scratch.spool + "/" + name, 0o666) }

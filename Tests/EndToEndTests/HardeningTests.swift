@@ -178,9 +178,7 @@ struct SpoolFaultTests {
     @Test func aSpoolOwnedBySomeoneElseAnswers503UntilItIsFixed() throws {
         let scratch = Scratch()
         // pixelgate runs as nobody, as a web server's CGI would; root owns the spool.
-        let binary = scratch.path + "/pixelgate"
-        try copyExecutable(pixelgateBinary, to: binary)
-        chmod(scratch.path, 0o755)
+        let binary = try binaryOtherUsersCanRun(scratch)
         mkdir(scratch.spool, 0o755)
         let asNobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
         SpoolFaultTests.expect503(try SpoolFaultTests.hit(scratch, spool: scratch.spool, launcher: asNobody, binary: binary),
@@ -199,12 +197,7 @@ struct SpoolFaultTests {
     @Test func aFullDiskAnswers503AndLeavesNoPartialLine() throws {
         let scratch = Scratch()
         // A real full filesystem: a 64 KiB tmpfs.
-        let mountPoint = scratch.path + "/tmpfs"
-        mkdir(mountPoint, 0o755)
-        let mounted = (try? runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mountPoint]).status) == 0
-        defer { if mounted { _ = try? runProcess("/bin/umount", [mountPoint]) } }
-        try #require(mounted, "mounting a tmpfs needs root (the tests run as root in CI)")
-        do {
+        try withTmpfs(scratch, size: "64k") { mountPoint in
             let spool = mountPoint + "/spool"
             var stored = 0
             var refused: ProcessResult?

@@ -22,7 +22,8 @@ struct OperatorSafetyTests {
                                         environment: ["PIXELGATE_SPOOL_DIR": scratch.spool, "PIXELGATE_DATA_PLANE_URL": receiver.url,
                                                       "PIXELGATE_SEAL_SECONDS": "1"],
                                         log: scratch.path + "/follow.log")
-        usleep(300_000)
+        // Once it has started (its handlers are set before it logs this).
+        #expect(waitUntil(seconds: 30) { ((try? String(contentsOfFile: scratch.path + "/follow.log", encoding: .utf8)) ?? "").contains("draining") })
         kill(follower.pid, SIGHUP)
         #expect(waitUntil(seconds: 20) { ((try? receiver.received().count) ?? 0) == 1 })
         #expect(follower.isRunning)

@@ -122,9 +122,7 @@ struct SpoolSafetyTests {
     /// leave a root-owned 0644 `.lock` that made every hit answer 503.
     @Test func checkAsRootLeavesNothingTheWebServerCannotUse() throws {
         let scratch = Scratch()
-        let binary = scratch.path + "/pixelgate"
-        try copyExecutable(pixelgateBinary, to: binary)
-        chmod(scratch.path, 0o755)
+        let binary = try binaryOtherUsersCanRun(scratch)
         mkdir(scratch.spool, 0o700)
         chown(scratch.spool, 0, 33)
         chmod(scratch.spool, 0o2770)

@@ -240,3 +240,24 @@ func webServerSpool(_ scratch: Scratch) throws -> String {
     }
     return scratch.spool
 }
+
+/// A copy of pixelgate that other users (www-data, nobody) may run: the
+/// build's own path may lie under a home only root can enter.
+func binaryOtherUsersCanRun(_ scratch: Scratch) throws -> String {
+    let binary = scratch.path + "/pixelgate"
+    try copyExecutable(pixelgateBinary, to: binary)
+    chmod(scratch.path, 0o755)
+    return binary
+}
+
+/// Runs `body` with a tmpfs of `size` mounted at `scratch.path/tmpfs` (a
+/// real filesystem that fills up), unmounted afterwards. Needs root, as the
+/// tests run in CI.
+func withTmpfs<T>(_ scratch: Scratch, size: String, _ body: (String) throws -> T) throws -> T {
+    let mountPoint = scratch.path + "/tmpfs"
+    mkdir(mountPoint, 0o755)
+    let mounted = (try? runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", mountPoint]).status) == 0
+    guard mounted else { throw TestFailure("mounting a tmpfs needs root (the tests run as root in CI)") }
+    defer { _ = try? runProcess("/bin/umount", [mountPoint]) }
+    return try body(mountPoint)
+}
