@@ -10,6 +10,9 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+/* epoll, which Swift's Glibc module leaves out: the pool threads watch the
+   listening socket and the connections still delivering their requests. */
+#include <sys/epoll.h>
 
 /* Swift marks fork() unavailable; the pre-forking supervisor needs it
    before any thread exists. */

@@ -81,6 +81,9 @@ public struct PixelConfiguration: Sendable, Equatable {
     public var spool = SpoolSettings()
     /// How long forwarding waits for the data plane before spooling instead.
     public var forwardTimeoutMillis = 2000
+    /// How long a FastCGI connection of `serve` may take to deliver its
+    /// request before it is closed (so that stalled clients hold no thread).
+    public var requestTimeoutMillis: Int64 = 5000
     /// Largest batch body the drain sends (the data plane takes up to 4,000 KB).
     public var batchBytes = 512 * 1024
     /// Send bodies to the data plane gzipped (`Content-Encoding: gzip`).
@@ -97,6 +100,7 @@ public struct PixelConfiguration: Sendable, Equatable {
         "PIXELGATE_MAX_KEY_BYTES", "PIXELGATE_MAX_DEPTH", "PIXELGATE_MAX_ARRAY_INDEX", "PIXELGATE_SEAL_BYTES",
         "PIXELGATE_SEAL_SECONDS", "PIXELGATE_FSYNC", "PIXELGATE_REJECTED_MAX_BYTES", "PIXELGATE_FORWARD_TIMEOUT",
         "PIXELGATE_BATCH_BYTES", "PIXELGATE_GZIP", "PIXELGATE_SIGNING_KEYS", "PIXELGATE_MAX_EVENT_BYTES",
+        "PIXELGATE_REQUEST_TIMEOUT",
     ]
 
     /// Resolves the configuration. `fileText` is the content of the file named
@@ -222,6 +226,13 @@ public struct PixelConfiguration: Sendable, Equatable {
             return nil
         }
         count("PIXELGATE_BATCH_BYTES", min: 1024, max: 3_800_000) { config.batchBytes = $0 }
+        take("PIXELGATE_REQUEST_TIMEOUT") { v in
+            guard let ms = parseDurationMillis(v, defaultUnit: 1000), ms >= 100, ms <= 300_000 else {
+                return "must be a duration from 100ms to 300s, got '\(v)'"
+            }
+            config.requestTimeoutMillis = ms
+            return nil
+        }
         take("PIXELGATE_GZIP") { v in
             switch v.lowercased() {
             case "on", "true", "yes", "1": config.gzip = true
@@ -256,6 +267,7 @@ public struct PixelConfiguration: Sendable, Equatable {
             ("PIXELGATE_FSYNC", spool.fsync.description),
             ("PIXELGATE_REJECTED_MAX_BYTES", "\(spool.rejectedMaxBytes)"),
             ("PIXELGATE_FORWARD_TIMEOUT", "\(forwardTimeoutMillis)ms"),
+            ("PIXELGATE_REQUEST_TIMEOUT", "\(requestTimeoutMillis)ms"),
             ("PIXELGATE_BATCH_BYTES", "\(batchBytes)"),
             ("PIXELGATE_GZIP", gzip ? "on" : "off"),
             ("PIXELGATE_SIGNING_KEYS", signingKeys.isEmpty ? "" : "(\(signingKeys.count) keys, secrets not shown)"),

@@ -54,7 +54,8 @@ public enum FastCGITransport {
     /// Stopping: SIGTERM/SIGINT reach only the calling thread (the others
     /// block them); it then interrupts every thread's accept, read or poll
     /// with SIGUSR2 until each has answered the request in hand and returned.
-    public static func serve(listenFD: Int32, maxThreads: Int, makeResponder: @escaping @Sendable () -> Responder) {
+    public static func serve(listenFD: Int32, maxThreads: Int, requestTimeoutMillis: Int64 = 5000, maxQueryBytes: Int = 16 * 1024,
+                             makeResponder: @escaping @Sendable () -> Responder) {
         guard maxThreads > 1 else {
             serve(listenFD: listenFD, responder: makeResponder())
             return
@@ -76,7 +77,12 @@ public enum FastCGITransport {
         var previous = sigset_t()
         pthread_sigmask(SIG_BLOCK, &stops, &previous)  // inherited by the threads
 
-        let pool = ThreadPool(listenFD: listenFD, maxThreads: maxThreads, makeResponder: makeResponder)
+        // Threads wait in epoll, several per socket: accept must not block
+        // when another took the connection. (The flag is the socket's, shared
+        // by every worker of this server, all of which serve through pools.)
+        _ = fcntl(listenFD, F_SETFL, fcntl(listenFD, F_GETFL) | O_NONBLOCK)
+        let pool = ThreadPool(listenFD: listenFD, maxThreads: maxThreads, requestTimeoutMillis: requestTimeoutMillis,
+                              maxQueryBytes: maxQueryBytes, makeResponder: makeResponder)
         pool.spawn()
         // Wait for SIGTERM/SIGINT with them blocked except inside sigsuspend,
         // so one arriving between the check and the wait is not missed.
@@ -97,14 +103,15 @@ public enum FastCGITransport {
     /// One pool thread: like `serve(listenFD:responder:)`, plus the
     /// bookkeeping that tells the pool when to start another thread.
     ///
-    /// A pool thread accepts connections itself (`acceptConnection`) and
-    /// hands each to libfcgi as an open connection to read: FCGX_Accept_r
+    /// A pool thread accepts connections itself and gives one to libfcgi
+    /// only once its whole request is there (`RequestGate`): FCGX_Accept_r
     /// would accept and then read the request in one call, so a client that
-    /// stalls before its request is complete would hold the pool's last
-    /// acceptor without the pool knowing, and no other connection would be
-    /// served. The request's listening socket is -1, so libfcgi never
-    /// accepts on its own: after a connection that failed before its
-    /// request, FCGX_Accept_r returns -EBADF and the thread accepts again.
+    /// stalls before its request is complete would hold the thread. Until
+    /// then a connection is parked: the thread watches it (epoll, with the
+    /// listening socket) and closes it when it has not delivered its
+    /// request within the request timeout. A connection the web server
+    /// keeps is parked again between requests, for as long. The request's
+    /// listening socket is -1, so libfcgi never accepts on its own.
     fileprivate static func poolLoop(_ pool: ThreadPool, responder: Responder) {
         var request = FCGX_Request()
         guard FCGX_InitRequest(&request, -1, 0) == 0 else {
@@ -112,53 +119,127 @@ public enum FastCGITransport {
             return
         }
         defer { FCGX_Free(&request, 1) }
-        var accepting = true  // counted among the pool's acceptors
-        while !stopRequested {
-            if request.ipcFd >= 0 && !accepting {
-                // A kept connection: wait for its next request, or its close.
-                switch waitForNextRequest(request.ipcFd) {
-                case .interrupted: continue
-                case .closed:
-                    FCGX_Free(&request, 1)
-                    accepting = true
-                    pool.acceptorBack()
-                    continue
-                case .request: break
-                }
-            } else {
-                if !accepting {
-                    accepting = true
-                    pool.acceptorBack()
-                }
-                let fd = acceptConnection(pool.listenFD, allowed: pool.allowedPeers)
-                if fd < 0 {
-                    if !stopRequested && (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM) {
-                        // Out of descriptors or memory for now: the connections
-                        // in hand will close, so wait and try again rather
-                        // than leave this worker with one acceptor fewer.
-                        responder.logger.log(.error, "accept failed: \(String(cString: strerror(-fd))); trying again")
-                        usleep(100_000)
-                        continue
-                    }
-                    if acceptShouldGoOn(fd, responder) { continue }
-                    break
-                }
-                accepting = false
-                pool.acceptorTookConnection()
-                request.ipcFd = fd
-                // FCGX_Accept_r first finishes the previous request, closing
-                // the connection unless told to keep it: this one is new.
-                request.keepConnection = 1
-            }
-            let rc = FCGX_Accept_r(&request)
-            if rc < 0 {
-                // The connection closed or broke before a whole request.
-                if rc == -Int32(EBADF) || acceptShouldGoOn(rc, responder) { continue }
-                break
+        let gate = RequestGate(maxConnections: pool.maxThreads, maxQueryBytes: pool.maxQueryBytes)
+        defer { gate.release() }
+        let watcher = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard watcher >= 0 else {
+            responder.logger.log(.error, "epoll_create1: \(String(cString: strerror(errno)))")
+            return
+        }
+        defer { close(watcher) }
+        // EPOLLEXCLUSIVE: a new connection wakes one waiting thread, not all.
+        guard watch(watcher, pool.listenFD, exclusive: true) else {
+            responder.logger.log(.error, "epoll_ctl: \(String(cString: strerror(errno)))")
+            return
+        }
+        var parked: [Int32: Int64] = [:]  // connection → deadline (monotonic ms)
+        defer { for fd in parked.keys { close(fd) } }
+        var events = [epoll_event](repeating: epoll_event(), count: 32)
+
+        /// Serves a connection whose request is all there; parks it again
+        /// if the web server keeps it.
+        func serve(_ fd: Int32) {
+            pool.acceptorTookConnection()
+            defer { pool.acceptorBack() }
+            request.ipcFd = fd
+            // FCGX_Accept_r first finishes the previous request, closing the
+            // connection unless told to keep it: this one is new.
+            request.keepConnection = 1
+            if FCGX_Accept_r(&request) < 0 {
+                request.ipcFd = -1  // libfcgi closed it: it broke mid-request
+                return
             }
             answer(&request, responder)
             finish(&request)
+            if request.ipcFd >= 0 {
+                // Kept by the web server: wait for its next request, parked.
+                let kept = request.ipcFd
+                request.ipcFd = -1
+                park(kept)
+            }
         }
+        func park(_ fd: Int32) {
+            guard parked.count < RequestGate.maxParked, watch(watcher, fd, exclusive: false) else {
+                close(fd)
+                return
+            }
+            parked[fd] = monotonicMillis() + pool.requestTimeoutMillis
+        }
+        func unpark(_ fd: Int32) {
+            parked[fd] = nil
+            epoll_ctl(watcher, EPOLL_CTL_DEL, fd, nil)
+        }
+
+        while !stopRequested {
+            let now = monotonicMillis()
+            let nearest = parked.values.min()
+            let timeout = nearest.map { Int32(clamping: max(0, $0 - now)) } ?? -1
+            let n = epoll_wait(watcher, &events, Int32(events.count), timeout)
+            if n < 0 {
+                if errno == EINTR { continue }
+                responder.logger.log(.error, "epoll_wait: \(String(cString: strerror(errno)))")
+                break
+            }
+            var listenerReady = false
+            for event in events[0..<Int(n)] {
+                let fd = event.data.fd
+                if fd == pool.listenFD { listenerReady = true; continue }
+                guard parked[fd] != nil else { continue }
+                switch gate.check(fd) {
+                case .incomplete: continue
+                case .complete:
+                    unpark(fd)
+                    serve(fd)
+                case .done(let why):
+                    unpark(fd)
+                    close(fd)
+                    if let why { responder.logger.log(.warn, why) }
+                }
+            }
+            // Connections that did not deliver their request in time.
+            let later = monotonicMillis()
+            for (fd, deadline) in parked where deadline <= later {
+                unpark(fd)
+                close(fd)
+            }
+            guard listenerReady else { continue }
+            let fd = acceptConnection(pool.listenFD, allowed: pool.allowedPeers)
+            if fd < 0 {
+                if fd == -EAGAIN || fd == -EWOULDBLOCK { continue }  // another thread took it
+                if !stopRequested && (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM) {
+                    // Out of descriptors or memory for now: the connections
+                    // in hand will close, so wait and try again rather
+                    // than leave this worker with one acceptor fewer.
+                    responder.logger.log(.error, "accept failed: \(String(cString: strerror(-fd))); trying again")
+                    usleep(100_000)
+                    continue
+                }
+                if acceptShouldGoOn(fd, responder) { continue }
+                break
+            }
+            switch gate.check(fd) {
+            case .complete: serve(fd)
+            case .incomplete: park(fd)
+            case .done(let why):
+                close(fd)
+                if let why { responder.logger.log(.warn, why) }
+            }
+        }
+    }
+
+    /// Adds `fd` to `watcher` for input. The corresponding C function is
+    /// `epoll_ctl(2)`.
+    static func watch(_ watcher: Int32, _ fd: Int32, exclusive: Bool) -> Bool {
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue | (exclusive ? EPOLLEXCLUSIVE.rawValue : 0)
+        event.data.fd = fd
+        return epoll_ctl(watcher, EPOLL_CTL_ADD, fd, &event) == 0
+    }
+
+    static func monotonicMillis() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 
     /// Ends a request: flushes the answer and, unless the web server keeps
@@ -253,20 +334,6 @@ public enum FastCGITransport {
         return false
     }
 
-    enum KeptConnection { case request, closed, interrupted }
-
-    /// Blocks until a kept connection has data (the next request) or is
-    /// closed by the web server; EINTR (a stop) returns `.interrupted`.
-    static func waitForNextRequest(_ fd: Int32) -> KeptConnection {
-        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        if poll(&entry, 1, -1) < 0 { return errno == EINTR ? .interrupted : .closed }
-        var byte: UInt8 = 0
-        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
-        if n > 0 { return .request }
-        if n < 0 && (errno == EAGAIN || errno == EINTR) { return .interrupted }
-        return .closed
-    }
-
     /// Reads the request's parameters, answers it and writes the answer.
     static func answer(_ request: inout FCGX_Request, _ responder: Responder) {
         // libfcgi frees the parameters at the next accept: copy them now.
@@ -285,8 +352,6 @@ public enum FastCGITransport {
         }
     }
 
-    /// Opens a FastCGI listening socket: `HOST:PORT`, `:PORT`, or a unix
-    /// socket path. The corresponding C function is `FCGX_OpenSocket`.
     public static func fork() -> pid_t { pixelgate_fork() }
 
     /// In a worker: be sent SIGTERM when the supervisor dies.
@@ -298,6 +363,11 @@ public enum FastCGITransport {
 private final class ThreadPool: @unchecked Sendable {
     let listenFD: Int32
     let maxThreads: Int
+    /// How long a connection may take to deliver its request (or wait,
+    /// kept, for the next one) before it is closed.
+    let requestTimeoutMillis: Int64
+    /// The query limit, which sets how much a request's parameters may hold.
+    let maxQueryBytes: Int
     let allowedPeers = FastCGITransport.allowedPeers()
     let makeResponder: @Sendable () -> Responder
     private let lock = Mutex<State>(State())
@@ -308,9 +378,12 @@ private final class ThreadPool: @unchecked Sendable {
         var acceptors = 0
     }
 
-    init(listenFD: Int32, maxThreads: Int, makeResponder: @escaping @Sendable () -> Responder) {
+    init(listenFD: Int32, maxThreads: Int, requestTimeoutMillis: Int64, maxQueryBytes: Int,
+         makeResponder: @escaping @Sendable () -> Responder) {
         self.listenFD = listenFD
         self.maxThreads = maxThreads
+        self.requestTimeoutMillis = requestTimeoutMillis
+        self.maxQueryBytes = maxQueryBytes
         self.makeResponder = makeResponder
     }
 

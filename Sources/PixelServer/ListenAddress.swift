@@ -86,6 +86,11 @@ public enum ListenSocket {
             guard fd >= 0 else { throw failure("socket", address.description) }
             var on: Int32 = 1
             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+            // Hand over a connection only once its first bytes are in: a web
+            // server's request then arrives whole with it, and a client that
+            // connects and sends nothing is never given to a thread.
+            var deferSeconds: Int32 = 5
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_DEFER_ACCEPT, &deferSeconds, socklen_t(MemoryLayout<Int32>.size))
             var storage = sockaddr_storage()
             let length: socklen_t
             if ip.isIPv4 {

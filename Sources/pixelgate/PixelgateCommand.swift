@@ -299,7 +299,10 @@ enum PixelgateCommand {
         return supervisor.run { fd in
             // Each worker opens its own spool descriptors: flock locks belong
             // to an open file, so sharing one across fork would not exclude.
-            FastCGITransport.serve(listenFD: fd, maxThreads: threads) { makeResponder(configuration, problems, logger: logger) }
+            FastCGITransport.serve(listenFD: fd, maxThreads: threads, requestTimeoutMillis: configuration.requestTimeoutMillis,
+                                   maxQueryBytes: configuration.limits.maxQueryBytes) {
+                makeResponder(configuration, problems, logger: logger)
+            }
         }
     }
 
