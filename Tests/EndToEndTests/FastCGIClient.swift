@@ -55,6 +55,15 @@ struct FastCGIClient {
         [1, type, 0, 1, UInt8(content.count >> 8), UInt8(content.count & 0xFF), 0, 0] + content
     }
 
+    /// Parameters as FastCGI name-value pairs.
+    static func encode(_ params: [String: String]) -> [UInt8] {
+        var encoded: [UInt8] = []
+        for (name, value) in params {
+            encoded += lengthBytes(name.utf8.count) + lengthBytes(value.utf8.count) + Array(name.utf8) + Array(value.utf8)
+        }
+        return encoded
+    }
+
     static func lengthBytes(_ n: Int) -> [UInt8] {
         n < 128 ? [UInt8(n)] : [UInt8((n >> 24) | 0x80), UInt8((n >> 16) & 0xFF), UInt8((n >> 8) & 0xFF), UInt8(n & 0xFF)]
     }
@@ -69,10 +78,7 @@ struct FastCGIClient {
     /// sends) and reads its answer; `fd` stays open.
     func request(_ params: [String: String], on fd: Int32, trailing: [UInt8] = []) throws -> Response {
         var out = FastCGIClient.record(1, [0, 1, 0, 0, 0, 0, 0, 0])  // BEGIN_REQUEST, responder
-        var encoded: [UInt8] = []
-        for (name, value) in params {
-            encoded += FastCGIClient.lengthBytes(name.utf8.count) + FastCGIClient.lengthBytes(value.utf8.count) + Array(name.utf8) + Array(value.utf8)
-        }
+        let encoded = FastCGIClient.encode(params)
         var offset = 0
         while offset < encoded.count {
             let chunk = Array(encoded[offset..<min(offset + 65_535, encoded.count)])

@@ -133,7 +133,19 @@ struct FastCGITests {
         // number leaves none. (A thread already waiting in accept has its
         // descriptor reserved: connections that close at once, one for each
         // of the worker's threads and more, use those up.)
-        let open = Set(try FileManager.default.contentsOfDirectory(atPath: "/proc/\(worker)/fd").compactMap { Int($0) })
+        // The worker closes the warm-up connection, and may start a thread
+        // (with its epoll descriptor), after the answer: count once the
+        // descriptors have stayed the same for half a second.
+        func descriptors() -> Set<Int> {
+            Set(((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(worker)/fd")) ?? []).compactMap { Int($0) })
+        }
+        var open = descriptors()
+        var steadySince = Date()
+        while Date().timeIntervalSince(steadySince) < 0.5 {
+            usleep(50_000)
+            let now = descriptors()
+            if now != open { open = now; steadySince = Date() }
+        }
         let lowestFree = (0...).first { !open.contains($0) }!
         #expect(try runProcess("/usr/bin/prlimit", ["--pid", String(worker), "--nofile=\(lowestFree):"]).status == 0)
         for _ in 0..<4 { close(try server.client.connect()) }

@@ -40,11 +40,7 @@ struct StallTests {
         // Ten times workers × threads: idle ones, ones that stop inside the
         // parameters, ones that never finish stdin.
         var stalled: [Int32] = []
-        let params = FastCGIClient.params("/pixel/v1/page?writeKey=wk&anonymousId=stalled")
-        var encoded: [UInt8] = []
-        for (name, value) in params {
-            encoded += FastCGIClient.lengthBytes(name.utf8.count) + FastCGIClient.lengthBytes(value.utf8.count) + Array(name.utf8) + Array(value.utf8)
-        }
+        let encoded = FastCGIClient.encode(FastCGIClient.params("/pixel/v1/page?writeKey=wk&anonymousId=stalled"))
         for i in 0..<40 {
             let fd = try serve.client.connect()
             switch i % 3 {
@@ -78,10 +74,7 @@ struct StallTests {
         for role: UInt8 in [2, 3] {
             let fd = try serve.client.connect()
             var out = FastCGIClient.record(1, [0, role, 0, 0, 0, 0, 0, 0])
-            var encoded: [UInt8] = []
-            for (name, value) in FastCGIClient.params("/pixel/v1/page?writeKey=wk&anonymousId=role\(role)") {
-                encoded += FastCGIClient.lengthBytes(name.utf8.count) + FastCGIClient.lengthBytes(value.utf8.count) + Array(name.utf8) + Array(value.utf8)
-            }
+            let encoded = FastCGIClient.encode(FastCGIClient.params("/pixel/v1/page?writeKey=wk&anonymousId=role\(role)"))
             out += FastCGIClient.record(4, encoded) + FastCGIClient.record(4, []) + FastCGIClient.record(5, [])
             StallTests.send(fd, out)
             let (bytes, closed) = StallTests.readUntilClosed(fd, seconds: 5)
