@@ -254,8 +254,9 @@ enum PixelgateCommand {
     static func serve(_ arguments: [String]) -> Int32 {
         var listen: String?
         var workers = 2
-        // Two threads a worker by default: a client that stalls half-way
-        // through its request holds one, and the other serves on. More do
+        // Two threads a worker by default: one serves while the other
+        // takes the next connection (a stalled client holds neither: a
+        // request reaches a thread only once it is all there). More do
         // not serve more: a connection is closed as soon as it is answered,
         // so a thread never waits on nginx, and at 2 workers four threads a
         // worker lost a quarter of the throughput to spool lock contention
