@@ -141,6 +141,10 @@ public enum FastCGITransport {
         func serve(_ fd: Int32) {
             pool.acceptorTookConnection()
             defer { pool.acceptorBack() }
+            // The request is in, but a body larger than the gate's look may
+            // still be arriving: no read of it waits past the timeout.
+            var limit = timeval(tv_sec: Int(pool.requestTimeoutMillis / 1000), tv_usec: Int(pool.requestTimeoutMillis % 1000) * 1000)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
             request.ipcFd = fd
             // FCGX_Accept_r first finishes the previous request, closing the
             // connection unless told to keep it: this one is new.

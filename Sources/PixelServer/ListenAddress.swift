@@ -68,11 +68,7 @@ public enum ListenSocket {
             try clearStaleSocket(path)
             let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard fd >= 0 else { throw failure("socket", path) }
-            var sun = sockaddr_un()
-            sun.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &sun.sun_path) { raw in
-                for (i, b) in path.utf8.enumerated() { raw[i] = b }
-            }
+            var sun = unixAddress(path)
             let bound = withUnsafePointer(to: &sun) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
             }
@@ -132,15 +128,21 @@ public enum ListenSocket {
         }
         let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         defer { close(probe) }
-        var sun = sockaddr_un()
-        sun.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &sun.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
+        var sun = unixAddress(path)
         let connected = withUnsafePointer(to: &sun) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(probe, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         if connected == 0 { throw Failure(description: "\(path) is in use by another server") }
         guard errno == ECONNREFUSED else { return }
         unlink(path)
+    }
+
+    /// The socket address of `path` (shorter than `sun_path`, as parsing checked).
+    static func unixAddress(_ path: String) -> sockaddr_un {
+        var sun = sockaddr_un()
+        sun.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &sun.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
+        return sun
     }
 
     static func failure(_ call: String, _ what: String) -> Failure {

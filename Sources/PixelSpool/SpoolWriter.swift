@@ -33,6 +33,8 @@ public final class SpoolWriter {
     /// The spool directory's owner and modes, checked when the lock is
     /// first taken (SPEC §7a).
     private var ownership: SpoolOwnership?
+    /// `rejected/` was checked (made, a real directory) by this writer.
+    private var rejectedChecked = false
     private var activeFD: Int32 = -1
     private var activeIdentity: (dev: UInt, ino: UInt) = (0, 0)
     /// When the active file was created (the lock file's stamp), read when
@@ -132,9 +134,17 @@ public final class SpoolWriter {
     public func appendRejected(_ line: [UInt8], file: String = SpoolLayout.rejectedHitsName) throws(SpoolError) -> Bool {
         try withLock { () throws(SpoolError) -> Bool in
             let owner = try spoolOwnership()
-            try owner.directory(layout.rejectedDirectory)
             let path = layout.rejectedDirectory + "/" + file
-            let fd = try owner.open(path, O_RDWR | O_APPEND | O_CREAT)
+            let fd: Int32
+            do throws(SpoolError) {
+                // Once a writer: refused hits are the request path too.
+                if !rejectedChecked { try owner.directory(layout.rejectedDirectory); rejectedChecked = true }
+                fd = try owner.open(path, O_RDWR | O_APPEND | O_CREAT)
+            } catch where error.errno == ENOENT {
+                // Removed since it was checked: make and check it again.
+                try owner.directory(layout.rejectedDirectory)
+                fd = try owner.open(path, O_RDWR | O_APPEND | O_CREAT)
+            }
             defer { Sys.close(fd) }
             var size = Int(try Sys.fstat(fd, path).st_size)
             if file == SpoolLayout.rejectedHitsName && size + line.count > settings.rejectedMaxBytes { return false }
@@ -167,7 +177,8 @@ public final class SpoolWriter {
     public func requeueRefused() throws(SpoolError) -> String? {
         try withLock { () throws(SpoolError) -> String? in
             let source = layout.rejectedDirectory + "/" + SpoolLayout.rejectedUpstreamName
-            guard let st = try Sys.statIfExists(source), st.st_size > 0 else { return nil }
+            // Never a link: it would move someone else's file into the spool.
+            guard let st = try Sys.lstatIfExists(source), st.st_mode & S_IFMT == S_IFREG, st.st_size > 0 else { return nil }
             try upgradeLegacyRecords(source)
             let name = SpoolLayout.sealedName(nanos: Sys.nowNanos(), pid: getpid(), random: generator.next())
             try Sys.rename(source, layout.directory + "/" + name)
