@@ -47,7 +47,7 @@ public struct SpoolSettings: Sendable, Equatable {
 }
 
 /// A setting that could not be used, named for the log and `pixelgate check`.
-public struct ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
+public struct ConfigurationProblem: Error, Sendable, Equatable, CustomStringConvertible {
     public var setting: String
     public var message: String
     /// Fatal problems make every hit answer 500; others are only warnings.
@@ -65,9 +65,31 @@ public struct ConfigurationProblem: Sendable, Equatable, CustomStringConvertible
 /// Every setting pixelgate reads, resolved from the environment and an
 /// optional `NAME=value` file (the environment wins).
 public struct PixelConfiguration: Sendable, Equatable {
-    public static let defaultSpoolDirectory = "/var/tmp/pixelgate"
+    /// Where the spool is when `PIXELGATE_SPOOL_DIR` is not set: under the
+    /// running user's own home directory (the XDG state directory), a place
+    /// no other local user can create first (SPEC §7a). A shared `/var/tmp`
+    /// name could be made, and filled with links, by anyone.
+    public static let defaultSpoolSubpath = ".local/state/pixelgate"
 
-    public var spoolDirectory = PixelConfiguration.defaultSpoolDirectory
+    /// The default spool of a user whose home directory is `home`, or the
+    /// reason there is none: the home must be a directory the user owns
+    /// (root's may be root's) that others may not write. `home` is nil when
+    /// the user has no passwd entry.
+    public static func defaultSpoolDirectory(home: String?, homeIsPrivate: Bool, user: String) -> Result<String, ConfigurationProblem> {
+        guard let home, home.hasPrefix("/"), homeIsPrivate else {
+            let why = home.map { "\(user)'s home directory \($0) is not theirs alone" } ?? "\(user) has no home directory"
+            return .failure(ConfigurationProblem(
+                setting: "PIXELGATE_SPOOL_DIR",
+                message: "not set, and \(why) for the default ~/\(defaultSpoolSubpath); set it to a directory of its own, "
+                    + "e.g. install -d -m 2770 -o root -g <web server group> /var/spool/pixelgate",
+                isFatal: true))
+        }
+        return .success((home == "/" ? "" : home) + "/" + defaultSpoolSubpath)
+    }
+
+    /// Empty until set or given its default (`ConfigurationLoader`); a spool
+    /// refuses an empty or relative path.
+    public var spoolDirectory = ""
     public var sink: SinkKind = .spool
     public var dataPlaneURL: String?
     /// Empty accepts any write key.

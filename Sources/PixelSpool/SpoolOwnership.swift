@@ -28,6 +28,9 @@ public struct SpoolOwnership: Sendable, Equatable {
     /// Checks the spool directory at `path`; throws an unsafe-spool error
     /// naming what is wrong and the fix, or the system error.
     public static func verify(_ path: String) throws(SpoolError) -> SpoolOwnership {
+        guard path.hasPrefix("/") else {
+            throw SpoolError(unsafe: path.isEmpty ? "(none)" : path, because: "PIXELGATE_SPOOL_DIR must name an absolute path")
+        }
         guard let st = try Sys.lstatIfExists(path) else { throw SpoolError("lstat", path, errno: ENOENT) }
         let kind = st.st_mode & S_IFMT
         if kind == S_IFLNK {
@@ -50,6 +53,7 @@ public struct SpoolOwnership: Sendable, Equatable {
     /// Makes the spool directory if it is missing (private, whatever the
     /// umask), then verifies it.
     public static func prepare(_ path: String) throws(SpoolError) -> SpoolOwnership {
+        guard path.hasPrefix("/") else { return try verify(path) }
         if try Sys.lstatIfExists(path) == nil {
             try Sys.mkdirs(path, mode: 0o700)
             let fd = try Sys.open(path, O_RDONLY | O_DIRECTORY)

@@ -7,7 +7,11 @@ extension PixelgateCommand {
     /// `rejected/` holds.
     static func stats(_ arguments: [String]) -> Int32 {
         guard arguments.isEmpty || arguments == ["--json"] else { return usageError("stats takes only --json") }
-        let (configuration, _) = ConfigurationLoader.load()
+        let (configuration, problems) = ConfigurationLoader.load()
+        if let fatal = problems.first(where: { $0.isFatal && $0.setting == "PIXELGATE_SPOOL_DIR" }) {
+            printError("pixelgate: configuration: \(fatal)\n")
+            return Exit.configuration
+        }
         let backlog: SpoolStatus.Backlog
         do {
             backlog = try SpoolStatus.backlog(SpoolLayout(directory: configuration.spoolDirectory), nowMillis: SystemClock.nowMillis())

@@ -168,6 +168,7 @@ enum PixelgateCommand {
             logger.log(.error, "configuration: \(fatal)")
             return Exit.configuration
         }
+        for problem in problems { logger.log(.warn, "configuration: \(problem)") }
         guard let url = configuration.dataPlaneURL else {
             logger.log(.error, "drain needs PIXELGATE_DATA_PLANE_URL")
             return Exit.configuration

@@ -137,6 +137,59 @@ struct SpoolSafetyTests {
         #expect(group(scratch.spool + "/.lock") == 33 && group(scratch.spool + "/current.ndjson") == 33)
     }
 
+    /// With no `PIXELGATE_SPOOL_DIR` the spool used to be `/var/tmp/pixelgate`,
+    /// which any local user could make first, world-writable and full of
+    /// links. Now it is under the user's own home; a user without a
+    /// private home (Debian's www-data: /var/www is root's) is refused with
+    /// the fix, and nothing is made anywhere else.
+    @Test func theDefaultSpoolIsOneNoOtherUserCanMakeFirst() throws {
+        let scratch = Scratch()
+        let binary = try binaryOtherUsersCanRun(scratch)
+        let oldDefault = "/var/tmp/pixelgate"
+        let planted = try? FileManager.default.attributesOfItem(atPath: oldDefault)
+        if planted == nil {
+            mkdir(oldDefault, 0o777)
+            chmod(oldDefault, 0o777)
+            chown(oldDefault, 65534, 65534)
+        }
+        defer { if planted == nil { try? FileManager.default.removeItem(atPath: oldDefault) } }
+        let before = (try? FileManager.default.contentsOfDirectory(atPath: oldDefault)) ?? []
+
+        try withLocalUser(home: scratch.path + "/home") { uid in
+            var env = cgiEnvironment("/pixel/v1/track?writeKey=wk&anonymousId=a&event=Open", spool: "")
+            env["PIXELGATE_SPOOL_DIR"] = nil
+            let asUser = ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", binary]
+            let hit = try runProcess("/usr/bin/setpriv", asUser, environment: env)
+            #expect(hit.stdoutText.hasSuffix("\r\n\r\nOK"), "\(hit.stdoutText) \(hit.stderr)")
+            let spool = scratch.path + "/home/.local/state/pixelgate"
+            #expect(mode(spool) == 0o700)
+            #expect(mode(spool + "/current.ndjson") == 0o600)
+            let line = (try? String(contentsOfFile: spool + "/current.ndjson", encoding: .utf8)) ?? ""
+            #expect(line.contains(#""event":"Open""#), "\(line)")
+            let check = try runProcess("/usr/bin/setpriv", asUser + ["check"], environment: [:])
+            #expect(check.status == 0 && check.stdoutText.contains("PIXELGATE_SPOOL_DIR=\(spool)    (default)"), "\(check.stdoutText)")
+        }
+
+        var env = cgiEnvironment("/pixel/v1/track?writeKey=wk&anonymousId=a&event=Open", spool: "")
+        env["PIXELGATE_SPOOL_DIR"] = nil
+        let asWebServer = ["--reuid=33", "--regid=33", "--clear-groups", binary]
+        let hit = try runProcess("/usr/bin/setpriv", asWebServer, environment: env)
+        #expect(hit.stdoutText.hasPrefix("Status: 500"), "\(hit.stdoutText)")
+        #expect(hit.stderr.contains("PIXELGATE_SPOOL_DIR: not set, and www-data's home directory"), "\(hit.stderr)")
+        let check = try runProcess("/usr/bin/setpriv", asWebServer + ["check"], environment: [:])
+        #expect(check.status == 1 && check.stdoutText.contains("install -d -m 2770"), "\(check.stdoutText)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: oldDefault)) ?? []) == before)
+
+        // An upgrade strands nothing: events a user left in the former
+        // default are pointed out.
+        guard planted == nil else { return }
+        chown(oldDefault, 0, 0)
+        chmod(oldDefault, 0o700)
+        try Data("{}\n".utf8).write(to: URL(fileURLWithPath: oldDefault + "/current.ndjson"))
+        let rootCheck = try runPixelgate(["check"], environment: [:])
+        #expect(rootCheck.stdoutText.contains("warning: PIXELGATE_SPOOL_DIR: events remain in /var/tmp/pixelgate"), "\(rootCheck.stdoutText)")
+    }
+
     /// A spool the web server's user owns is its own: root (a drain or
     /// `check` by hand) refuses it rather than trust another user's
     /// directory, and so leaves nothing in it.
@@ -161,4 +214,22 @@ func group(_ path: String) -> Int {
     var st = stat()
     guard lstat(path, &st) == 0 else { return -1 }
     return Int(st.st_gid)
+}
+
+/// Runs `body` with a local user made for it (a passwd entry whose home is
+/// `home`, made 0700 and owned by it), removed afterwards. Needs root, as
+/// the tests run in CI.
+func withLocalUser<T>(home: String, group: Int? = nil, _ body: (Int) throws -> T) throws -> T {
+    let name = "pgtest-" + UUID().uuidString.prefix(8).lowercased()
+    var args = ["--no-create-home", "--home-dir", home, "--shell", "/usr/sbin/nologin", "--no-user-group", "--gid", "65534"]
+    if let group { args += ["--groups", String(group)] }
+    let made = try runProcess("/usr/sbin/useradd", args + [name])
+    guard made.status == 0 else { throw TestFailure("useradd \(name): \(made.stderr)") }
+    defer { _ = try? runProcess("/usr/sbin/userdel", [name]) }
+    guard let entry = getpwnam(name) else { throw TestFailure("no passwd entry for \(name)") }
+    let uid = Int(entry.pointee.pw_uid)
+    mkdir(home, 0o700)
+    chown(home, uid_t(uid), 65534)
+    chmod((home as NSString).deletingLastPathComponent, 0o755)
+    return try body(uid)
 }

@@ -6,13 +6,31 @@ struct ConfigurationTests {
     @Test func defaultsNeedNoSetUp() {
         let (config, problems) = PixelConfiguration.resolve(environment: [:])
         #expect(problems.isEmpty)
-        #expect(config.spoolDirectory == "/var/tmp/pixelgate")
+        #expect(config.spoolDirectory.isEmpty)  // the loader gives the user's own default
         #expect(config.sink == .spool)
         #expect(config.response == .text)
         #expect(config.writeKeys.isEmpty)
         #expect(config.trustedProxies.isEmpty)
         #expect(config.limits == .default)
         #expect(config.spool.fsync == .never)
+    }
+
+    /// The default spool is under the user's own home, which no other
+    /// local user can create first; a user without a private home (Debian's
+    /// www-data, whose /var/www is root's) is told to set one.
+    @Test func theDefaultSpoolIsInTheUsersOwnHome() throws {
+        #expect(try PixelConfiguration.defaultSpoolDirectory(home: "/home/ann", homeIsPrivate: true, user: "ann").get()
+                == "/home/ann/.local/state/pixelgate")
+        #expect(try PixelConfiguration.defaultSpoolDirectory(home: "/", homeIsPrivate: true, user: "root").get()
+                == "/.local/state/pixelgate")
+        for (home, isPrivate) in [("/var/www", false), ("relative", true), (nil, false)] as [(String?, Bool)] {
+            switch PixelConfiguration.defaultSpoolDirectory(home: home, homeIsPrivate: isPrivate, user: "www-data") {
+            case .success(let path): Issue.record("\(String(describing: home)) gave \(path)")
+            case .failure(let problem):
+                #expect(problem.isFatal && problem.setting == "PIXELGATE_SPOOL_DIR")
+                #expect(problem.message.contains("install -d -m 2770"), "\(problem.message)")
+            }
+        }
     }
 
     @Test func readsEveryNamedSetting() {
