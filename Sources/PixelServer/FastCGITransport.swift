@@ -18,32 +18,9 @@ public enum FastCGITransport {
 
     public static var stopRequested: Bool { StopSignal.requested }
 
-    /// Serves requests arriving on `listenFD` (0 when the web server handed
-    /// us the socket on stdin). Returns after SIGTERM, once the request in
-    /// hand is answered.
-    public static func serve(listenFD: Int32, responder: Responder) {
-        guard FCGX_Init() == 0 else {
-            responder.logger.log(.error, "FCGX_Init failed")
-            return
-        }
-        var request = FCGX_Request()
-        guard FCGX_InitRequest(&request, listenFD, 0) == 0 else {
-            responder.logger.log(.error, "FCGX_InitRequest failed")
-            return
-        }
-        defer { FCGX_Free(&request, 1) }
-        while !stopRequested {
-            let rc = FCGX_Accept_r(&request)
-            if rc < 0 {
-                if acceptShouldGoOn(rc, responder) { continue }
-                break
-            }
-            answer(&request, responder)
-            finish(&request)
-        }
-    }
-
-    /// Serves on up to `maxThreads` threads, each with its own responder
+    /// Serves requests arriving on `listenFD` (0 when the web server or
+    /// spawn-fcgi handed pixelgate the socket on stdin) until SIGTERM, on up
+    /// to `maxThreads` threads, each with its own responder
     /// (its own spool descriptors, so flock locks exclude threads exactly as
     /// they exclude processes). A thread holds one FastCGI connection at a
     /// time; with nginx's `fastcgi_keep_conn on` it keeps it between
@@ -56,10 +33,6 @@ public enum FastCGITransport {
     /// with SIGUSR2 until each has answered the request in hand and returned.
     public static func serve(listenFD: Int32, maxThreads: Int, requestTimeoutMillis: Int64 = 5000, maxQueryBytes: Int = 16 * 1024,
                              makeResponder: @escaping @Sendable () -> Responder) {
-        guard maxThreads > 1 else {
-            serve(listenFD: listenFD, responder: makeResponder())
-            return
-        }
         guard FCGX_Init() == 0 else {
             makeResponder().logger.log(.error, "FCGX_Init failed")
             return
@@ -100,8 +73,8 @@ public enum FastCGITransport {
         pthread_sigmask(SIG_SETMASK, &previous, nil)
     }
 
-    /// One pool thread: like `serve(listenFD:responder:)`, plus the
-    /// bookkeeping that tells the pool when to start another thread.
+    /// One pool thread: accepts, waits for whole requests and answers them,
+    /// and tells the pool when to start another thread.
     ///
     /// A pool thread accepts connections itself and gives one to libfcgi
     /// only once its whole request is there (`RequestGate`): FCGX_Accept_r

@@ -248,7 +248,12 @@ enum PixelgateCommand {
         }
         FastCGITransport.installStopHandler()
         let (configuration, problems) = loadLoggingProblems(logger)
-        FastCGITransport.serve(listenFD: 0, responder: makeResponder(configuration, problems, logger: logger))
+        // One thread, as libfcgi's own loop had, but behind the same gate as
+        // `serve`: spawn-fcgi's TCP socket is open to every local user.
+        FastCGITransport.serve(listenFD: 0, maxThreads: 1, requestTimeoutMillis: configuration.requestTimeoutMillis,
+                               maxQueryBytes: configuration.limits.maxQueryBytes) {
+            makeResponder(configuration, problems, logger: logger)
+        }
         return 0
     }
 

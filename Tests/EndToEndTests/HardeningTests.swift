@@ -73,23 +73,6 @@ struct BadInputTests {
         #expect((record["query"] as? String)?.utf8.count ?? .max <= 4096 * 3)
     }
 
-    /// One connection per worker process (FastCGI on stdin, `--threads 1`):
-    /// libfcgi reads the parameters and pixelgate answers 414. `serve`'s
-    /// pool closes the connection once the parameters pass their cap
-    /// (`StallTests.parametersAreCapped`); no web server sends such a line.
-    @Test func aOneMegabyteQueryIsRefusedOverFastCGI() throws {
-        let scratch = Scratch()
-        let serve = try ServeProcess(listen: scratch.path + "/fcgi.sock", workers: 1, threads: 1, environment: ["PIXELGATE_SPOOL_DIR": scratch.spool])
-        let query = "writeKey=wk&anonymousId=a&p=" + String(repeating: "x", count: 1 << 20)
-        let response = try serve.client.get("/pixel/v1/page?" + query)
-        #expect(response.status == 414)
-        #expect(response.body == "query string too long")
-        // The worker goes on serving.
-        #expect(try serve.client.get("/pixel/v1/page?writeKey=wk&anonymousId=after").status == 200)
-        #expect(scratch.spoolLines.count == 1)
-        #expect(serve.stop().status == 0)
-    }
-
     @Test func valuesWithControlBytesQuotesAndBackslashesStayInsideTheJSON() throws {
         let scratch = Scratch()
         let query = "writeKey=w%22k%5C%0A&anonymousId=a&x=%0D%0ASet-Cookie:%20evil=1&q=%22%5C%22&nul=%00&tab=%09&emoji=%F0%9F%98%80"
