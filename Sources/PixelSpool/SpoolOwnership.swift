@@ -47,7 +47,48 @@ public struct SpoolOwnership: Sendable, Equatable {
             throw SpoolError(unsafe: path, because: "others may write to it (mode \(String(st.st_mode & 0o7777, radix: 8))); "
                 + "chmod o-w it (2770 shares it with its group)")
         }
+        try verifyPathTo(path, spoolOwner: st.st_uid)
         return SpoolOwnership(uid: st.st_uid, gid: st.st_gid, groupShared: st.st_mode & S_ISGID != 0)
+    }
+
+    /// The directories on the way to the spool, as written and as resolved:
+    /// whoever may rename an entry in one of them could swap the spool
+    /// for a link after it was checked. Each must belong to root, this
+    /// user or the spool's owner, and others may write to it only when it
+    /// is sticky (`/tmp`, `/var/tmp`: there only an entry's owner renames
+    /// it).
+    static func verifyPathTo(_ path: String, spoolOwner: uid_t) throws(SpoolError) {
+        let parent = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        var ancestors = chain(parent.isEmpty ? "/" : parent)
+        if let resolved = realpath(parent.isEmpty ? "/" : parent, nil) {
+            ancestors += chain(String(cString: resolved))
+            free(resolved)
+        }
+        let me = geteuid()
+        for dir in ancestors {
+            guard let st = try Sys.lstatIfExists(dir) else { continue }
+            if st.st_mode & S_IFMT == S_IFLNK { continue }  // its target is on the resolved chain
+            if st.st_uid != 0 && st.st_uid != me && st.st_uid != spoolOwner {
+                throw SpoolError(unsafe: path, because: "\(dir) on its path belongs to uid \(st.st_uid), who could replace the spool; "
+                    + "use a directory whose parents are root's or yours")
+            }
+            if st.st_mode & S_IWOTH != 0 && st.st_mode & S_ISVTX == 0 {
+                throw SpoolError(unsafe: path, because: "others may write to \(dir) on its path and could replace the spool; "
+                    + "chmod o-w (or +t) \(dir)")
+            }
+        }
+    }
+
+    /// `/a/b/c`, `/a/b`, `/a`, `/`.
+    static func chain(_ dir: String) -> [String] {
+        var out: [String] = []
+        var current = dir
+        while true {
+            out.append(current)
+            guard current != "/", let slash = current.lastIndex(of: "/") else { break }
+            current = slash == current.startIndex ? "/" : String(current[..<slash])
+        }
+        return out
     }
 
     /// Makes the spool directory if it is missing (private, whatever the

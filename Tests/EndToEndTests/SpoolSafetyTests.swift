@@ -72,6 +72,10 @@ struct SpoolSafetyTests {
 
     enum Unsafe: String, CaseIterable, Sendable {
         case ownedBySomeoneElse, writableByOthers, aSymbolicLink
+        /// Others may write (not sticky) to a directory on the spool's path,
+        /// or it is another user's: either could swap the checked spool for
+        /// a link.
+        case inADirectoryOthersMayWrite, inAnotherUsersDirectory
     }
 
     /// A spool another user could have made or can write is refused: 500
@@ -81,6 +85,7 @@ struct SpoolSafetyTests {
         let scratch = Scratch()
         var spool = scratch.spool
         mkdir(scratch.spool, 0o700)
+        var madeNothingIn = scratch.spool
         switch kind {
         case .ownedBySomeoneElse:
             chown(scratch.spool, 65534, 65534)
@@ -90,12 +95,19 @@ struct SpoolSafetyTests {
         case .aSymbolicLink:
             spool = scratch.path + "/link"
             symlink(scratch.spool, spool)
+        case .inADirectoryOthersMayWrite, .inAnotherUsersDirectory:
+            let parent = scratch.path + "/parent"
+            mkdir(parent, 0o755)
+            if kind == .inADirectoryOthersMayWrite { chmod(parent, 0o777) } else { chown(parent, 65534, 65534) }
+            spool = parent + "/spool"
+            mkdir(spool, 0o700)
+            madeNothingIn = spool
         }
         let result = try SpoolSafetyTests.hit(spool)
         #expect(result.stdoutText.hasPrefix("Status: 500"), "\(result.stdoutText)")
         #expect(result.stdoutText.hasSuffix("\r\n\r\nserver misconfigured"))
         #expect(result.stderr.contains("refusing spool directory \(spool)"), "\(result.stderr)")
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: scratch.spool)) ?? []).isEmpty)
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: madeNothingIn)) ?? []).isEmpty)
         let check = try runPixelgate(["check"], environment: ["PIXELGATE_SPOOL_DIR": spool])
         #expect(check.status == 1)
         #expect(check.stdoutText.contains("refusing spool directory"), "\(check.stdoutText)")
