@@ -9,9 +9,20 @@ import Synchronization
 /// FastCGI through libfcgi: accepts requests on a listening socket and
 /// answers them one at a time until SIGTERM.
 public enum FastCGITransport {
-    /// Whether this process was started as plain CGI (stdin is not a
-    /// listening socket). The corresponding C function is `FCGX_IsCGI`.
-    public static func isCGI() -> Bool { FCGX_IsCGI() != 0 }
+    /// Whether this process was started as plain CGI: stdin is not a
+    /// listening socket. `FCGX_IsCGI` asks the same of `getpeername(2)`
+    /// (ENOTCONN: a listening socket), but only after `FCGX_Init`, whose
+    /// signal set-up a CGI hit does not need; so a CGI start asks first,
+    /// and FastCGI goes on to libfcgi's own answer.
+    public static func isCGI() -> Bool {
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(0, $0, &length) }
+        }
+        if rc == 0 || errno != ENOTCONN { return true }
+        return FCGX_IsCGI() != 0
+    }
 
     /// Installs the SIGTERM/SIGINT handler (no SA_RESTART) and ignores SIGPIPE.
     public static func installStopHandler() { StopSignal.install() }

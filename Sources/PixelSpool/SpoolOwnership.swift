@@ -32,6 +32,11 @@ public struct SpoolOwnership: Sendable, Equatable {
             throw SpoolError(unsafe: path.isEmpty ? "(none)" : path, because: "PIXELGATE_SPOOL_DIR must name an absolute path")
         }
         guard let st = try Sys.lstatIfExists(path) else { throw SpoolError("lstat", path, errno: ENOENT) }
+        return try verify(path, st)
+    }
+
+    /// `verify` of the directory at `path`, whose `lstat` is `st`.
+    static func verify(_ path: String, _ st: stat) throws(SpoolError) -> SpoolOwnership {
         let kind = st.st_mode & S_IFMT
         if kind == S_IFLNK {
             throw SpoolError(unsafe: path, because: "it is a symbolic link; set PIXELGATE_SPOOL_DIR to the real directory")
@@ -59,15 +64,27 @@ public struct SpoolOwnership: Sendable, Equatable {
     /// it).
     static func verifyPathTo(_ path: String, spoolOwner: uid_t) throws(SpoolError) {
         let parent = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
-        var ancestors = chain(parent.isEmpty ? "/" : parent)
-        if let resolved = realpath(parent.isEmpty ? "/" : parent, nil) {
-            ancestors += chain(String(cString: resolved))
-            free(resolved)
-        }
         let me = geteuid()
-        for dir in ancestors {
+        // One lstat a directory (a CGI start pays each); the path is
+        // resolved, and its real directories checked too, only when a link
+        // is met on the way.
+        var ancestors = chain(parent.isEmpty ? "/" : parent)
+        var resolvedChecked = false
+        var i = 0
+        while i < ancestors.count {
+            let dir = ancestors[i]
+            i += 1
             guard let st = try Sys.lstatIfExists(dir) else { continue }
-            if st.st_mode & S_IFMT == S_IFLNK { continue }  // its target is on the resolved chain
+            if st.st_mode & S_IFMT == S_IFLNK {
+                // The link's own directory is on this chain; its target's
+                // directories are on the resolved one.
+                if !resolvedChecked, let resolved = realpath(parent.isEmpty ? "/" : parent, nil) {
+                    ancestors += chain(String(cString: resolved))
+                    free(resolved)
+                }
+                resolvedChecked = true
+                continue
+            }
             if st.st_uid != 0 && st.st_uid != me && st.st_uid != spoolOwner {
                 throw SpoolError(unsafe: path, because: "\(dir) on its path belongs to uid \(st.st_uid), who could replace the spool; "
                     + "use a directory whose parents are root's or yours")
@@ -95,7 +112,8 @@ public struct SpoolOwnership: Sendable, Equatable {
     /// umask), then verifies it.
     public static func prepare(_ path: String) throws(SpoolError) -> SpoolOwnership {
         guard path.hasPrefix("/") else { return try verify(path) }
-        if try Sys.lstatIfExists(path) == nil {
+        if let st = try Sys.lstatIfExists(path) { return try verify(path, st) }
+        do {
             try Sys.mkdirs(path, mode: 0o700)
             let fd = try Sys.open(path, O_RDONLY | O_DIRECTORY)
             defer { Sys.close(fd) }
