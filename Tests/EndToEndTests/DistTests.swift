@@ -11,6 +11,32 @@ struct DistTests {
         return build.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// The newest `GLIBC_x.y` symbol version the binary needs, from its
+    /// dynamic symbol table (`objdump -T`), as numbers.
+    static func newestGlibcVersion(_ binary: String) throws -> [Int] {
+        let dump = try runProcess("/usr/bin/objdump", ["-T", binary])
+        guard dump.status == 0 else { throw TestFailure("objdump -T \(binary): \(dump.stderr)") }
+        var newest: [Int] = []
+        var rest = Substring(dump.stdoutText)
+        while let range = rest.range(of: "GLIBC_") {
+            let digits = rest[range.upperBound...].prefix { $0.isNumber || $0 == "." }
+            let version = digits.split(separator: ".").compactMap { Int($0) }
+            if version.lexicographicallyPrecedes(newest) == false && version != newest { newest = version }
+            rest = rest[range.upperBound...]
+        }
+        guard !newest.isEmpty else { throw TestFailure("no GLIBC versions in objdump -T \(binary)") }
+        return newest
+    }
+
+    /// Shared hosts and older servers run glibc 2.28 (RHEL/Alma/CloudLinux
+    /// 8, Debian 10, Ubuntu 20.04): the binary the tests run, as
+    /// `scripts/build` makes it, needs no symbol version newer than that.
+    /// (The toolchain's own link needed GLIBC_2.36.)
+    @Test func theReleaseBinaryRunsOnGlibc228() throws {
+        let newest = try DistTests.newestGlibcVersion(pixelgateBinary)
+        #expect(newest.lexicographicallyPrecedes([2, 29]), "needs GLIBC_\(newest.map(String.init).joined(separator: "."))")
+    }
+
     @Test func unpackedBinaryNeedsOnlyGlibc() throws {
         let scratch = Scratch()
         #expect(try runProcess("/bin/tar", ["-xzf", try tarball(), "-C", scratch.path]).status == 0)
@@ -27,12 +53,15 @@ struct DistTests {
         #expect(!libraries.contains("libfcgi"), "\(libraries)")
         #expect(!libraries.contains("not found"), "\(libraries)")
         // Only glibc is left to the host: libstdc++ and libgcc_s are linked in
-        // (scripts/build), so a CGI start loads nothing else.
+        // (scripts/build), so a CGI start loads nothing else. (glibc 2.28
+        // keeps threads and dlopen in libpthread and libdl; from 2.34 on
+        // they are empty names for libc.)
         let loaded = Set(libraries.split(separator: "\n").compactMap { line -> String? in
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             return fields.count > 2 && fields[1] == "=>" ? String(fields[0]) : nil
         })
-        #expect(loaded == ["libc.so.6", "libm.so.6"], "\(libraries)")
+        #expect(loaded == ["libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2"], "\(libraries)")
+        #expect(try DistTests.newestGlibcVersion(binary).lexicographicallyPrecedes([2, 29]))
 
         // As CGI, with nothing in the environment but the request and a
         // library path that leads nowhere near a Swift toolchain.

@@ -101,7 +101,7 @@ func startNginx(serverBlock: String, port: Int, in dir: String, extraServer: Str
 /// snippet inside a virtual host. `directoryExtra` opens a document root
 /// with the given AllowOverride, for the shared-hosting case.
 func startApache(snippet: String, port: Int, in dir: String, documentRoot: String? = nil, allowOverride: String = "None",
-                 preforkWithModCGI: Bool = false) throws -> Daemon {
+                 preforkWithModCGI: Bool = false, user: String = "www-data", group: String = "www-data") throws -> Daemon {
     try FileManager.default.createDirectory(atPath: dir + "/fcgid", withIntermediateDirectories: true)
     try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: dir + "/fcgid")
     try snippet.write(toFile: dir + "/snippet.conf", atomically: true, encoding: .utf8)
@@ -119,8 +119,8 @@ func startApache(snippet: String, port: Int, in dir: String, documentRoot: Strin
     ErrorLog \(dir)/error.log
     LogLevel warn
     \(modules.map { "LoadModule \($0)_module /usr/lib/apache2/modules/mod_\($0).so" }.joined(separator: "\n"))
-    User www-data
-    Group www-data
+    User \(user)
+    Group \(group)
     \(preforkWithModCGI ? "" : "ScriptSock \(dir)/cgid.sock")
     FcgidIPCDir \(dir)/fcgid
     FcgidProcessTableFile \(dir)/fcgid/table
