@@ -3,27 +3,59 @@ import Glibc
 #endif
 import CFastCGI
 import PixelCore
+import PixelSpool
 
 /// Reads the settings the way every hosting setup can pass them: the
 /// process environment (`SetEnv`, `FcgidInitialEnv`, `fastcgi_param` through
 /// fcgiwrap, systemd `Environment=`) and the file named by `PIXELGATE_CONFIG`.
+///
+/// Where neither names the spool, the running user's own home answers
+/// both: `~/.config/pixelgate/pixelgate.conf` if it exists, and the spool
+/// `~/.local/state/pixelgate`. That is how shared hosting is configured:
+/// Apache's suEXEC passes a CGI program none of the `.htaccess` `SetEnv`
+/// variables, and cron none either, but both run as the account, whose
+/// home holds the file. (A deployment that names its spool in the
+/// environment never pays for the password-database look-up.)
 public enum ConfigurationLoader {
+    /// The settings file read from the user's home when no other is named.
+    public static let homeConfigSubpath = ".config/pixelgate/pixelgate.conf"
+
     public static func load() -> (PixelConfiguration, [ConfigurationProblem]) {
-        var (config, problems) = loadSettings()
+        let environment = pixelgateEnvironment()
+        var home: HomeDirectory?
+        var configPath = environment["PIXELGATE_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+        if configPath == nil && environment["PIXELGATE_SPOOL_DIR"] == nil {
+            home = HomeDirectory.ofEffectiveUser()
+            if let home, home.isPrivate, let homePath = home.path {
+                let candidate = homePath + "/" + homeConfigSubpath
+                var st = stat()
+                if stat(candidate, &st) == 0 { configPath = candidate }
+            }
+        }
+        var (config, problems) = loadSettings(environment, configPath: configPath)
         if config.sources["PIXELGATE_SPOOL_DIR"] == nil {
-            switch defaultSpoolDirectory() {
-            case .success(let path):
-                config.spoolDirectory = path
-                if let left = eventsLeftInFormerDefault() { problems.append(left) }
+            let home = home ?? HomeDirectory.ofEffectiveUser()
+            switch PixelConfiguration.defaultSpoolDirectory(home: home.path, homeIsPrivate: home.isPrivate, user: home.user) {
+            case .success(let path): config.spoolDirectory = path
             case .failure(let problem): problems.append(problem)
             }
         }
         return (config, problems)
     }
 
-    static func loadSettings() -> (PixelConfiguration, [ConfigurationProblem]) {
+    /// The settings file pixelgate reads, if any, for `check` to name.
+    public static func configFile() -> String? {
         let environment = pixelgateEnvironment()
-        guard let path = environment["PIXELGATE_CONFIG"], !path.isEmpty else {
+        if let path = environment["PIXELGATE_CONFIG"], !path.isEmpty { return path }
+        guard environment["PIXELGATE_SPOOL_DIR"] == nil else { return nil }
+        let home = HomeDirectory.ofEffectiveUser()
+        guard home.isPrivate, let path = home.path else { return nil }
+        var st = stat()
+        return stat(path + "/" + homeConfigSubpath, &st) == 0 ? path + "/" + homeConfigSubpath : nil
+    }
+
+    static func loadSettings(_ environment: [String: String], configPath: String?) -> (PixelConfiguration, [ConfigurationProblem]) {
+        guard let path = configPath else {
             return PixelConfiguration.resolve(environment: environment)
         }
         switch readFile(path, limit: 1 << 20) {
@@ -36,42 +68,62 @@ public enum ConfigurationLoader {
         }
     }
 
+    /// The effective user's home directory, from the password database (not
+    /// `$HOME`: a web server gives CGI programs none, and cron the one the
+    /// database has).
+    struct HomeDirectory {
+        var path: String?
+        var user: String
+        /// A directory the user owns that others may not write: only then
+        /// is it trusted with the settings and the spool.
+        var isPrivate: Bool
+
+        static func ofEffectiveUser() -> HomeDirectory {
+            let me = geteuid()
+            var entry = passwd()
+            var found: UnsafeMutablePointer<passwd>?
+            var size = 4096
+            while true {
+                var buffer = [CChar](repeating: 0, count: size)
+                let status = getpwuid_r(me, &entry, &buffer, buffer.count, &found)
+                if status == ERANGE && size < 1 << 20 {
+                    size *= 4
+                    continue
+                }
+                guard status == 0, let found, let dir = found.pointee.pw_dir else {
+                    return HomeDirectory(path: nil, user: "uid \(me)", isPrivate: false)
+                }
+                let home = String(cString: dir)
+                let user = found.pointee.pw_name.map { String(cString: $0) } ?? "uid \(me)"
+                var st = stat()
+                let isPrivate = stat(home, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR && st.st_uid == me && st.st_mode & S_IWOTH == 0
+                return HomeDirectory(path: home, user: user, isPrivate: isPrivate)
+            }
+        }
+    }
+
     /// Earlier versions spooled to `/var/tmp/pixelgate` by default: events
-    /// this user left there are named, so that an upgrade strands none.
-    static func eventsLeftInFormerDefault() -> ConfigurationProblem? {
+    /// left there (by any user: root's `check` names the web server's) are
+    /// named, so that an upgrade strands none. For `check`, `drain` and
+    /// `stats`; a hit does not look.
+    public static func eventsLeftInFormerDefault(spoolDirectory: String) -> String? {
         let former = "/var/tmp/pixelgate"
+        guard SpoolLayout(directory: spoolDirectory).directory != former else { return nil }
         var st = stat()
-        guard lstat(former, &st) == 0, st.st_mode & S_IFMT == S_IFDIR, st.st_uid == geteuid(),
-              let dir = opendir(former) else { return nil }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name.hasSuffix(".ndjson") {
-                return ConfigurationProblem(setting: "PIXELGATE_SPOOL_DIR", message: "events remain in \(former), the default spool of "
-                    + "earlier versions: ship them with PIXELGATE_SPOOL_DIR=\(former) pixelgate drain --once", isFatal: false)
+        guard lstat(former, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else { return nil }
+        let owner = getpwuid(st.st_uid).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? "uid \(st.st_uid)"
+        for dir in [former, former + "/rejected"] {
+            guard let handle = opendir(dir) else { continue }
+            defer { closedir(handle) }
+            while let entry = readdir(handle) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name.hasSuffix(".ndjson") {
+                    return "events remain in \(former) (\(owner)'s), the default spool of earlier versions: ship them as that user "
+                        + "with PIXELGATE_SPOOL_DIR=\(former) pixelgate drain --once"
+                }
             }
         }
         return nil
-    }
-
-    /// The running user's default spool, from the passwd entry of the
-    /// effective user (not `$HOME`: a web server gives CGI programs none,
-    /// and cron the same one the passwd entry has).
-    static func defaultSpoolDirectory() -> Result<String, ConfigurationProblem> {
-        let me = geteuid()
-        var entry = passwd()
-        var found: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let status = getpwuid_r(me, &entry, &buffer, buffer.count, &found)
-        guard status == 0, let found, let dir = found.pointee.pw_dir else {
-            return PixelConfiguration.defaultSpoolDirectory(home: nil, homeIsPrivate: false, user: "uid \(me)")
-        }
-        let home = String(cString: dir)
-        let user = found.pointee.pw_name.map { String(cString: $0) } ?? "uid \(me)"
-        var st = stat()
-        let isPrivate = stat(home, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR
-            && st.st_uid == me && st.st_mode & S_IWOTH == 0
-        return PixelConfiguration.defaultSpoolDirectory(home: home, homeIsPrivate: isPrivate, user: user)
     }
 
     /// The `PIXELGATE_*` variables of the process environment.

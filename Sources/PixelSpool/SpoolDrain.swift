@@ -61,6 +61,8 @@ public struct DrainReport: Sendable, Equatable {
     /// Set when the pass stopped before the spool was empty; the files
     /// stay, with their progress.
     public var stop: DrainStop?
+    /// Another drain was at work on this spool: this pass did nothing.
+    public var busy = false
 }
 
 /// Ships sealed spool files to the data plane, file by file, in batches of
@@ -100,6 +102,18 @@ public final class SpoolDrain {
         keptOrigins = nil
         let deadline = Sys.nowMillis() + settings.giveUpAfterMillis
         do throws(SpoolError) {
+            // One drain at a time on a spool (cron runs that overlap, a
+            // drain by hand beside the timer's): one finding another at
+            // work ends at once. Files are also taken one by one under
+            // their own locks, so even drains that bypass this one never
+            // send a file twice.
+            let runLock = layout.directory + "/" + SpoolLayout.drainLockName
+            let runLockFD = try writer.spoolOwnership().open(runLock, O_RDWR | O_CREAT)
+            defer { Sys.close(runLockFD) }
+            guard try Sys.tryLock(runLockFD, runLock) else {
+                report.busy = true
+                return report
+            }
             try writer.sealIfDue(force: forceSeal)
             let entries = try Sys.listDirectory(layout.directory)
             let names = entries.filter(SpoolLayout.isSealed).sorted()

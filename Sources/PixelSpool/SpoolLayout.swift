@@ -9,8 +9,13 @@ import PixelCore
 public struct SpoolLayout: Sendable {
     public let directory: String
 
+    /// `directory` with doubled and trailing slashes removed (`/srv//spool/`
+    /// is `/srv/spool`).
     public init(directory: String) {
-        self.directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        var cleaned = ""
+        for character in directory where !(character == "/" && cleaned.hasSuffix("/")) { cleaned.append(character) }
+        while cleaned.count > 1 && cleaned.hasSuffix("/") { cleaned.removeLast() }
+        self.directory = cleaned
     }
 
     /// The file all writers append to until it is sealed.
@@ -32,6 +37,9 @@ public struct SpoolLayout: Sendable {
 
     /// The drain's progress through a sealed file: the offset delivered up to.
     public static func progressName(of sealed: String) -> String { "." + sealed + ".progress" }
+
+    /// Held (flock) by the drain at work on this spool.
+    public static let drainLockName = ".drain.lock"
 
     public static let activeName = "current.ndjson"
     public static let sealedPrefix = "sealed-"

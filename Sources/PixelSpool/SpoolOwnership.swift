@@ -28,11 +28,22 @@ public struct SpoolOwnership: Sendable, Equatable {
     /// Checks the spool directory at `path`; throws an unsafe-spool error
     /// naming what is wrong and the fix, or the system error.
     public static func verify(_ path: String) throws(SpoolError) -> SpoolOwnership {
+        try checkSpelling(path)
+        guard let st = try Sys.lstatIfExists(path) else { throw SpoolError("lstat", path, errno: ENOENT) }
+        return try verify(path, st)
+    }
+
+    /// An absolute path without `.` or `..` parts, doubled or trailing
+    /// slashes (`SpoolLayout` removes those), and not `/` itself: a path
+    /// whose every directory the checks below can name.
+    static func checkSpelling(_ path: String) throws(SpoolError) {
         guard path.hasPrefix("/") else {
             throw SpoolError(unsafe: path.isEmpty ? "(none)" : path, because: "PIXELGATE_SPOOL_DIR must name an absolute path")
         }
-        guard let st = try Sys.lstatIfExists(path) else { throw SpoolError("lstat", path, errno: ENOENT) }
-        return try verify(path, st)
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        if path == "/" || parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) {
+            throw SpoolError(unsafe: path, because: "PIXELGATE_SPOOL_DIR must name a directory by a plain absolute path (no ., .. or //), not /")
+        }
     }
 
     /// `verify` of the directory at `path`, whose `lstat` is `st`.
@@ -63,31 +74,37 @@ public struct SpoolOwnership: Sendable, Equatable {
     /// is sticky (`/tmp`, `/var/tmp`: there only an entry's owner renames
     /// it).
     static func verifyPathTo(_ path: String, spoolOwner: uid_t) throws(SpoolError) {
-        let parent = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        let slash = path.lastIndex(of: "/") ?? path.startIndex
+        let parent = slash == path.startIndex ? "/" : String(path[..<slash])
         let me = geteuid()
         // One lstat a directory (a CGI start pays each); the path is
         // resolved, and its real directories checked too, only when a link
         // is met on the way.
-        var ancestors = chain(parent.isEmpty ? "/" : parent)
+        var ancestors = chain(parent)
         var resolvedChecked = false
         var i = 0
         while i < ancestors.count {
             let dir = ancestors[i]
             i += 1
             guard let st = try Sys.lstatIfExists(dir) else { continue }
-            if st.st_mode & S_IFMT == S_IFLNK {
-                // The link's own directory is on this chain; its target's
-                // directories are on the resolved one.
-                if !resolvedChecked, let resolved = realpath(parent.isEmpty ? "/" : parent, nil) {
-                    ancestors += chain(String(cString: resolved))
-                    free(resolved)
-                }
-                resolvedChecked = true
-                continue
-            }
+            // A directory, or a link, of someone else's: they could point it
+            // elsewhere once the spool is checked.
             if st.st_uid != 0 && st.st_uid != me && st.st_uid != spoolOwner {
                 throw SpoolError(unsafe: path, because: "\(dir) on its path belongs to uid \(st.st_uid), who could replace the spool; "
                     + "use a directory whose parents are root's or yours")
+            }
+            if st.st_mode & S_IFMT == S_IFLNK {
+                // The link's own directory is on this chain; its target's
+                // directories are on the resolved one.
+                if !resolvedChecked {
+                    guard let resolved = realpath(parent, nil) else {
+                        throw SpoolError(unsafe: path, because: "the links on its path do not resolve (\(dir)); name the real directory")
+                    }
+                    ancestors += chain(String(cString: resolved))
+                    free(resolved)
+                    resolvedChecked = true
+                }
+                continue
             }
             if st.st_mode & S_IWOTH != 0 && st.st_mode & S_ISVTX == 0 {
                 throw SpoolError(unsafe: path, because: "others may write to \(dir) on its path and could replace the spool; "
@@ -111,7 +128,7 @@ public struct SpoolOwnership: Sendable, Equatable {
     /// Makes the spool directory if it is missing (private, whatever the
     /// umask), then verifies it.
     public static func prepare(_ path: String) throws(SpoolError) -> SpoolOwnership {
-        guard path.hasPrefix("/") else { return try verify(path) }
+        try checkSpelling(path)
         if let st = try Sys.lstatIfExists(path) { return try verify(path, st) }
         do {
             try Sys.mkdirs(path, mode: 0o700)

@@ -12,6 +12,9 @@ extension PixelgateCommand {
             printError("pixelgate: configuration: \(fatal)\n")
             return Exit.configuration
         }
+        if let left = ConfigurationLoader.eventsLeftInFormerDefault(spoolDirectory: configuration.spoolDirectory) {
+            printError("pixelgate: warning: \(left)\n")
+        }
         let backlog: SpoolStatus.Backlog
         do {
             backlog = try SpoolStatus.backlog(SpoolLayout(directory: configuration.spoolDirectory), nowMillis: SystemClock.nowMillis())

@@ -169,6 +169,9 @@ enum PixelgateCommand {
             return Exit.configuration
         }
         for problem in problems { logger.log(.warn, "configuration: \(problem)") }
+        if let left = ConfigurationLoader.eventsLeftInFormerDefault(spoolDirectory: configuration.spoolDirectory) {
+            logger.log(.warn, left)
+        }
         guard let url = configuration.dataPlaneURL else {
             logger.log(.error, "drain needs PIXELGATE_DATA_PLANE_URL")
             return Exit.configuration
@@ -195,6 +198,10 @@ enum PixelgateCommand {
             }
             let report = SpoolDrain(writer: writer, client: client, settings: settings, log: { logger.log($0, $1) }).runOnce()
             if isatty(2) != 0 { printError("\n") }
+            if report.busy {
+                logger.log(.info, "another drain is at work on \(writer.layout.directory): nothing to do")
+                return Exit.ok
+            }
             if let stop = report.stop {
                 logger.log(.error, summary(report) + "; stopped: \(stop.description)")
             } else {
@@ -317,7 +324,7 @@ enum PixelgateCommand {
         let (configuration, problems) = ConfigurationLoader.load()
         var ok = true
         var out = "pixelgate \(version) configuration\n"
-        if let file = ConfigurationLoader.variable("PIXELGATE_CONFIG") { out += "  config file: \(file)\n" }
+        if let file = ConfigurationLoader.configFile() { out += "  config file: \(file)\n" }
         for (name, value) in configuration.effectiveSettings {
             let source = configuration.sources[name] ?? "default"
             out += "  \(name)=\(value)    (\(source))\n"
@@ -325,6 +332,9 @@ enum PixelgateCommand {
         for problem in problems {
             out += "\(problem.isFatal ? "error" : "warning"): \(problem)\n"
             if problem.isFatal { ok = false }
+        }
+        if let left = ConfigurationLoader.eventsLeftInFormerDefault(spoolDirectory: configuration.spoolDirectory) {
+            out += "warning: \(left)\n"
         }
         let layout = SpoolLayout(directory: configuration.spoolDirectory)
         do {

@@ -89,23 +89,4 @@ struct ApacheTests {
         apache.stop()
         #expect(serve.stop().status == 0)
     }
-
-    @Test func sharedHostingWithOnlyHtaccess() throws {
-        let scratch = Scratch()
-        let spool = try webServerSpool(scratch)
-        let port = freePort()
-        let www = scratch.path + "/www"
-        try FileManager.default.createDirectory(atPath: www, withIntermediateDirectories: true)
-        try copyExecutable(pixelgateBinary, to: www + "/pixelgate.cgi")
-        // The shipped settings file in place of ~/pixelgate/pixelgate.conf.
-        try shippedConfig("apache-conf/shared-hosting/pixelgate.conf", [("/home/USER/pixelgate/spool", spool)])
-            .write(toFile: scratch.path + "/pixelgate.conf", atomically: true, encoding: .utf8)
-        try shippedConfig("apache-conf/shared-hosting/.htaccess", [("/home/USER/pixelgate/pixelgate.conf", scratch.path + "/pixelgate.conf")])
-            .write(toFile: www + "/.htaccess", atomically: true, encoding: .utf8)
-        // The server config grants what shared hosts grant, and nothing for pixelgate.
-        let apache = try startApache(snippet: "# nothing: the site has only its .htaccess\n", port: port, in: scratch.path + "/apache",
-                                     documentRoot: www, allowOverride: "FileInfo Options=ExecCGI,SymLinksIfOwnerMatch")
-        try explainingFailures(log: scratch.path + "/apache/error.log") { try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool) }
-        apache.stop()
-    }
 }

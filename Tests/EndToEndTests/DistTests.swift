@@ -37,6 +37,26 @@ struct DistTests {
         #expect(newest.lexicographicallyPrecedes([2, 29]), "needs GLIBC_\(newest.map(String.init).joined(separator: "."))")
     }
 
+    /// scripts/glibc-2.28.c, linked as scripts/build links it: libgcc's
+    /// unwinder walks the stack through its `_dl_find_object` (a stub that
+    /// answered "not found" made every unwind abort), and `arc4random`
+    /// gives kernel randomness.
+    @Test func theGlibcShimUnwindsAndGivesRandomness() throws {
+        let scratch = Scratch()
+        let zig = (ProcessInfo.processInfo.environment["PIXELGATE_ZIG_DIR"] ?? (NSHomeDirectory() + "/.cache/pixelgate/zig-0.17.1"))
+            + "/ziglang/zig"
+        let link = try runProcess("/bin/sh", ["-c", """
+            "$0" cc -target x86_64-linux-gnu.2.28 -O1 -funwind-tables -o "$1" "$2/Tests/Glibc/shim-check.c" "$2/scripts/glibc-2.28.c"               "$(clang -print-file-name=libgcc_eh.a)"
+            """, zig, scratch.path + "/shim-check", repositoryRoot], environment: nil, mergeStderr: true)
+        #expect(link.status == 0, "\(link.stdoutText)")
+        let run = try runProcess(scratch.path + "/shim-check")
+        #expect(run.status == 0, "\(run.stderr)")
+        let words = run.stdoutText.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        #expect(words.count == 5 && words[0] == "frames" && (Int(words[1]) ?? 0) >= 3, "\(run.stdoutText)")
+        #expect(words.count == 5 && words[3] != words[4], "\(run.stdoutText)")
+        #expect(try DistTests.newestGlibcVersion(scratch.path + "/shim-check").lexicographicallyPrecedes([2, 29]))
+    }
+
     @Test func unpackedBinaryNeedsOnlyGlibc() throws {
         let scratch = Scratch()
         #expect(try runProcess("/bin/tar", ["-xzf", try tarball(), "-C", scratch.path]).status == 0)

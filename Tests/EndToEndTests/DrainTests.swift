@@ -116,6 +116,26 @@ struct DrainTests {
         #expect(spoolFiles(scratch).isEmpty)
     }
 
+    /// One drain at a time on a spool: a run that finds another at work
+    /// (here the test holds the drain's lock) ends at once with exit 0 and
+    /// sends nothing; the next run sends everything, once.
+    @Test func aDrainFindingAnotherAtWorkEndsAtOnce() throws {
+        let scratch = Scratch()
+        let ids = try hit(20, scratch: scratch, environment: [:])
+        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp")
+        try receiver.start()
+        let lock = open(scratch.spool + "/.drain.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        #expect(lock >= 0 && flock(lock, LOCK_EX) == 0)
+        let busy = try drain(scratch, url: receiver.url)
+        #expect(busy.status == 0, "\(busy.stderr)")
+        #expect(busy.stderr.contains("another drain is at work on \(scratch.spool): nothing to do"), "\(busy.stderr)")
+        #expect(try receiver.received().isEmpty)
+        close(lock)
+        let next = try drain(scratch, url: receiver.url)
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(try receiver.received().compactMap { $0.event["anonymousId"] as? String }.sorted() == ids.sorted())
+    }
+
     @Test func aDrainKilledMidwayResumesWithoutLossAndFewDuplicates() throws {
         let scratch = Scratch()
         let ids = try hit(400, scratch: scratch, environment: ["PIXELGATE_SEAL_BYTES": "1M"])

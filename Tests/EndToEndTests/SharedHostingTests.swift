@@ -8,9 +8,9 @@ import Glibc
 /// cPanel-style account would: the release tarball unpacked in the
 /// account's home, the shipped `.htaccess`, `pixelgate.conf` and crontab
 /// line with only their placeholders set, Apache running the account's CGI
-/// as the account's own user (as suEXEC does) with only the overrides
-/// shared hosts grant, an upgrade in place between hits, and the cron line
-/// run twice at once as cron runs it.
+/// as the account's own user with no `PIXELGATE_*` variable (as suEXEC
+/// does) and only the overrides shared hosts grant, an upgrade in place
+/// between hits, and the cron line run twice at once as cron runs it.
 @Suite("Shared hosting from upload to delivery")
 struct SharedHostingTests {
     /// The command part of the shipped crontab line (after the five time
@@ -45,14 +45,15 @@ struct SharedHostingTests {
                                environment: ["HOME": home, "PATH": "/usr/bin:/bin", "TARBALL": tarball, "DATA_PLANE": receiver.url])
             }
 
-            // 1. Unpack into the home directory, settings next to the binary.
+            // 1. Unpack into the home directory; the settings file in its
+            // place; the .htaccess as shipped.
             let unpack = try run("""
                 set -e
-                mkdir -p "$HOME/pixelgate" "$HOME/public_html"
+                mkdir -p "$HOME/pixelgate" "$HOME/public_html" "$HOME/.config/pixelgate"
                 tar -xzf "$TARBALL" -C "$HOME/pixelgate" --strip-components=1
-                sed -e "s|/home/USER|$HOME|g" -e "s|https://YOUR-DATA-PLANE.example.com|$DATA_PLANE|" \
-                  "$HOME/pixelgate/apache-conf/shared-hosting/pixelgate.conf" > "$HOME/pixelgate/pixelgate.conf"
-                sed -e "s|/home/USER|$HOME|g" "$HOME/pixelgate/apache-conf/shared-hosting/.htaccess" > "$HOME/public_html/.htaccess"
+                sed -e "s|https://YOUR-DATA-PLANE.example.com|$DATA_PLANE|" -e "s|^PIXELGATE_WRITE_KEYS=$|PIXELGATE_WRITE_KEYS=wk|" \
+                  "$HOME/pixelgate/apache-conf/shared-hosting/pixelgate.conf" > "$HOME/.config/pixelgate/pixelgate.conf"
+                cp "$HOME/pixelgate/apache-conf/shared-hosting/.htaccess" "$HOME/public_html/.htaccess"
                 cp "$HOME/pixelgate/bin/pixelgate" "$HOME/public_html/pixelgate.cgi"
                 chmod 755 "$HOME/public_html/pixelgate.cgi"
                 """)
@@ -74,8 +75,17 @@ struct SharedHostingTests {
                     sent.append(id)
                 }
             }
-            try explainingFailures(log: scratch.path + "/apache/error.log") { try hits("a", 15) }
-            let spool = home + "/pixelgate/spool"
+            let spool = home + "/.local/state/pixelgate"
+            // What each hit records, through this set-up (two hits).
+            try explainingFailures(log: scratch.path + "/apache/error.log") {
+                try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool)
+            }
+            sent += ["visitor-1", "visitor-1"]
+            // The settings file reaches the hits too: a key it does not list
+            // is refused.
+            let stranger = try httpRequest("http://127.0.0.1:\(port)/pixel/v1/track?writeKey=other&anonymousId=x&event=Open")
+            #expect(stranger.status != 200 && stranger.text == "invalid write key", "\(stranger.status) \(stranger.text)")
+            try hits("a", 15)
             #expect(mode(spool) == 0o700)
             var st = stat()
             #expect(lstat(spool + "/current.ndjson", &st) == 0 && Int(st.st_uid) == uid && st.st_mode & 0o777 == 0o600)
@@ -91,7 +101,8 @@ struct SharedHostingTests {
             #expect(upgrade.status == 0, "\(upgrade.stderr)")
             try hits("b", 15)
 
-            // 4. The shipped cron line, twice at once, in cron's environment.
+            // 4. The shipped cron line, twice at once, in cron's environment
+            // (a run that finds the other at work ends at once).
             let command = try SharedHostingTests.cronCommand()
             let cronEnvironment = ["HOME": home, "LOGNAME": user, "SHELL": "/bin/sh", "PATH": "/usr/bin:/bin"]
             let first = try ChildProcess(asUser[0], Array(asUser.dropFirst()) + ["/bin/sh", "-c", command], environment: cronEnvironment,
@@ -106,13 +117,15 @@ struct SharedHostingTests {
             let delivered = try receiver.received().compactMap { $0.event["anonymousId"] as? String }
             #expect(delivered.count == sent.count, "in \(sent.count), delivered \(delivered.count)")
             #expect(delivered.sorted() == sent.sorted())
+            #expect(Set(try receiver.received().compactMap { $0.event["messageId"] as? String }).count == sent.count)
             let log = (try? String(contentsOfFile: home + "/pixelgate/drain.log", encoding: .utf8)) ?? ""
-            #expect(log.contains("30 events delivered"), "\(log)")
+            #expect(log.contains("32 events delivered"), "\(log)")
 
-            // 5. What the account checks: nothing waiting, nothing rejected.
-            let stats = try run("PIXELGATE_CONFIG=\"$HOME/pixelgate/pixelgate.conf\" \"$HOME/pixelgate/bin/pixelgate\" stats")
+            // 5. What the account checks: nothing waiting.
+            let stats = try run("\"$HOME/pixelgate/bin/pixelgate\" stats")
             #expect(stats.stdoutText.contains("backlog: 0 file(s), 0 events"), "\(stats.stdoutText) \(stats.stderr)")
-            #expect(stats.stdoutText.contains("rejected: 0 records"), "\(stats.stdoutText)")
+            // The three refused hits above, and nothing the data plane refused.
+            #expect(stats.stdoutText.contains("rejected: 3 records"), "\(stats.stdoutText)")
         }
     }
 }

@@ -76,6 +76,13 @@ struct SpoolSafetyTests {
         /// or it is another user's: either could swap the checked spool for
         /// a link.
         case inADirectoryOthersMayWrite, inAnotherUsersDirectory
+        /// A link on the way that another user owns: they could re-point
+        /// it once the spool is checked, whoever owns its target.
+        case throughAnotherUsersLink
+        /// A link named with a trailing slash (which `lstat` follows).
+        case aSymbolicLinkWithATrailingSlash
+        /// The root directory itself.
+        case theRootDirectory
     }
 
     /// A spool another user could have made or can write is refused: 500
@@ -102,11 +109,25 @@ struct SpoolSafetyTests {
             spool = parent + "/spool"
             mkdir(spool, 0o700)
             madeNothingIn = spool
+        case .throughAnotherUsersLink:
+            let real = scratch.path + "/real"
+            mkdir(real, 0o755)
+            mkdir(real + "/spool", 0o700)
+            symlink(real, scratch.path + "/theirs")
+            lchown(scratch.path + "/theirs", 65534, 65534)
+            spool = scratch.path + "/theirs/spool"
+            madeNothingIn = real + "/spool"
+        case .aSymbolicLinkWithATrailingSlash:
+            spool = scratch.path + "/link/"
+            symlink(scratch.spool, scratch.path + "/link")
+        case .theRootDirectory:
+            spool = "/"
         }
         let result = try SpoolSafetyTests.hit(spool)
         #expect(result.stdoutText.hasPrefix("Status: 500"), "\(result.stdoutText)")
         #expect(result.stdoutText.hasSuffix("\r\n\r\nserver misconfigured"))
-        #expect(result.stderr.contains("refusing spool directory \(spool)"), "\(result.stderr)")
+        let named = spool.count > 1 && spool.hasSuffix("/") ? String(spool.dropLast()) : spool
+        #expect(result.stderr.contains("refusing spool directory \(named)"), "\(result.stderr)")
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: madeNothingIn)) ?? []).isEmpty)
         let check = try runPixelgate(["check"], environment: ["PIXELGATE_SPOOL_DIR": spool])
         #expect(check.status == 1)
@@ -157,14 +178,18 @@ struct SpoolSafetyTests {
     @Test func theDefaultSpoolIsOneNoOtherUserCanMakeFirst() throws {
         let scratch = Scratch()
         let binary = try binaryOtherUsersCanRun(scratch)
+        // The machine's own /var/tmp/pixelgate, if any, is set aside and
+        // put back afterwards.
         let oldDefault = "/var/tmp/pixelgate"
-        let planted = try? FileManager.default.attributesOfItem(atPath: oldDefault)
-        if planted == nil {
-            mkdir(oldDefault, 0o777)
-            chmod(oldDefault, 0o777)
-            chown(oldDefault, 65534, 65534)
+        let aside = oldDefault + ".test-aside-" + UUID().uuidString.prefix(8)
+        let hadOne = rename(oldDefault, aside) == 0
+        defer {
+            try? FileManager.default.removeItem(atPath: oldDefault)
+            if hadOne { rename(aside, oldDefault) }
         }
-        defer { if planted == nil { try? FileManager.default.removeItem(atPath: oldDefault) } }
+        mkdir(oldDefault, 0o777)
+        chmod(oldDefault, 0o777)
+        chown(oldDefault, 65534, 65534)
         let before = (try? FileManager.default.contentsOfDirectory(atPath: oldDefault)) ?? []
 
         try withLocalUser(home: scratch.path + "/home") { uid in
@@ -180,6 +205,23 @@ struct SpoolSafetyTests {
             #expect(line.contains(#""event":"Open""#), "\(line)")
             let check = try runProcess("/usr/bin/setpriv", asUser + ["check"], environment: [:])
             #expect(check.status == 0 && check.stdoutText.contains("PIXELGATE_SPOOL_DIR=\(spool)    (default)"), "\(check.stdoutText)")
+            #expect(!check.stdoutText.contains("events remain"))
+
+            // An upgrade strands nothing: events this user left in the former
+            // default are pointed out, to it and to root.
+            chown(oldDefault, uid_t(uid), 65534)
+            chmod(oldDefault, 0o700)
+            mkdir(oldDefault + "/rejected", 0o700)
+            try Data("{}\n".utf8).write(to: URL(fileURLWithPath: oldDefault + "/rejected/upstream.ndjson"))
+            chown(oldDefault + "/rejected", uid_t(uid), 65534)
+            let name = String(cString: try #require(getpwuid(uid_t(uid))).pointee.pw_name)
+            let told = try runProcess("/usr/bin/setpriv", asUser + ["check"], environment: [:])
+            #expect(told.stdoutText.contains("warning: events remain in /var/tmp/pixelgate (\(name)'s)"), "\(told.stdoutText)")
+            let rootCheck = try runPixelgate(["check"], environment: ["PIXELGATE_SPOOL_DIR": scratch.spool])
+            #expect(rootCheck.stdoutText.contains("warning: events remain in /var/tmp/pixelgate (\(name)'s)"), "\(rootCheck.stdoutText)")
+            try? FileManager.default.removeItem(atPath: oldDefault + "/rejected")
+            chown(oldDefault, 65534, 65534)
+            chmod(oldDefault, 0o777)
         }
 
         var env = cgiEnvironment("/pixel/v1/track?writeKey=wk&anonymousId=a&event=Open", spool: "")
@@ -191,15 +233,6 @@ struct SpoolSafetyTests {
         let check = try runProcess("/usr/bin/setpriv", asWebServer + ["check"], environment: [:])
         #expect(check.status == 1 && check.stdoutText.contains("install -d -m 2770"), "\(check.stdoutText)")
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: oldDefault)) ?? []) == before)
-
-        // An upgrade strands nothing: events a user left in the former
-        // default are pointed out.
-        guard planted == nil else { return }
-        chown(oldDefault, 0, 0)
-        chmod(oldDefault, 0o700)
-        try Data("{}\n".utf8).write(to: URL(fileURLWithPath: oldDefault + "/current.ndjson"))
-        let rootCheck = try runPixelgate(["check"], environment: [:])
-        #expect(rootCheck.stdoutText.contains("warning: PIXELGATE_SPOOL_DIR: events remain in /var/tmp/pixelgate"), "\(rootCheck.stdoutText)")
     }
 
     /// A spool the web server's user owns is its own: root (a drain or
@@ -228,6 +261,8 @@ func group(_ path: String) -> Int {
     return Int(st.st_gid)
 }
 
+let localUsers = NSLock()
+
 /// Runs `body` with a local user made for it (a passwd entry whose home is
 /// `home`, made 0700 and owned by it), removed afterwards. Needs root, as
 /// the tests run in CI.
@@ -235,9 +270,11 @@ func withLocalUser<T>(home: String, group: Int? = nil, _ body: (Int) throws -> T
     let name = "pgtest-" + UUID().uuidString.prefix(8).lowercased()
     var args = ["--no-create-home", "--home-dir", home, "--shell", "/usr/sbin/nologin", "--no-user-group", "--gid", "65534"]
     if let group { args += ["--groups", String(group)] }
-    let made = try runProcess("/usr/sbin/useradd", args + [name])
+    // useradd and userdel lock /etc/passwd and give up when another holds
+    // it: the tests that run at once take turns.
+    let made = try localUsers.withLock { try runProcess("/usr/sbin/useradd", args + [name]) }
     guard made.status == 0 else { throw TestFailure("useradd \(name): \(made.stderr)") }
-    defer { _ = try? runProcess("/usr/sbin/userdel", [name]) }
+    defer { _ = localUsers.withLock { try? runProcess("/usr/sbin/userdel", [name]) } }
     guard let entry = getpwnam(name) else { throw TestFailure("no passwd entry for \(name)") }
     let uid = Int(entry.pointee.pw_uid)
     mkdir(home, 0o700)

@@ -1,0 +1,33 @@
+/*
+ * Checks scripts/glibc-2.28.c as the release binary uses it (DistTests):
+ * linked the same way, against glibc 2.28, with gcc's unwinder. Prints
+ * "frames N" (frames _Unwind_Backtrace walked through _dl_find_object) and
+ * "random A B" (two arc4random values).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <unwind.h>
+
+uint32_t arc4random(void);
+
+static _Unwind_Reason_Code count(struct _Unwind_Context *context, void *frames) {
+    (void)context;
+    ++*(int *)frames;
+    return _URC_NO_REASON;
+}
+
+__attribute__((noinline)) static int inner(void) {
+    int frames = 0;
+    _Unwind_Backtrace(count, &frames);
+    return frames;
+}
+
+__attribute__((noinline)) static int outer(void) { return inner() + 0; }
+
+int pixelgate_main(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    printf("frames %d\n", outer());
+    printf("random %u %u\n", arc4random(), arc4random());
+    return 0;
+}
