@@ -18,6 +18,15 @@ final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of the test runner's: a pipe another test is reading
+        // (runProcess) must not stay open in a daemon for its lifetime.
+        // (glibc 2.34's posix_spawn_file_actions_addclosefrom_np, which the
+        // Glibc module does not declare.)
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+            throw TestFailure("glibc without posix_spawn_file_actions_addclosefrom_np (2.34 or later is needed)")
+        }
+        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
         // A clean signal state: the test runner's threads block most signals.
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
