@@ -358,7 +358,7 @@ private final class ThreadPool: @unchecked Sendable {
     let maxQueryBytes: Int
     let allowedPeers = FastCGITransport.allowedPeers()
     let makeResponder: @Sendable () -> Responder
-    private let lock = Mutex<State>(State())
+    private let lock = PThreadLocked<State>(State())
     private let runningCount = Atomic<Int>(0)
 
     struct State {
@@ -430,4 +430,28 @@ private final class ThreadPool: @unchecked Sendable {
 private struct Handoff<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
+}
+
+/// A value behind a pthread mutex. (Synchronization's `Mutex` hands a
+/// contended lock over in the kernel (futex PI), where ThreadSanitizer
+/// cannot see it, and reports the accesses it orders as races.)
+final class PThreadLocked<Value>: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private var value: Value
+
+    init(_ value: Value) {
+        self.value = value
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body(&value)
+    }
 }
