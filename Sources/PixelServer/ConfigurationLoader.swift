@@ -23,15 +23,7 @@ public enum ConfigurationLoader {
     public static func load() -> (PixelConfiguration, [ConfigurationProblem]) {
         let environment = pixelgateEnvironment()
         var home: HomeDirectory?
-        var configPath = environment["PIXELGATE_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
-        if configPath == nil && environment["PIXELGATE_SPOOL_DIR"] == nil {
-            home = HomeDirectory.ofEffectiveUser()
-            if let home, home.isPrivate, let homePath = home.path {
-                let candidate = homePath + "/" + homeConfigSubpath
-                var st = stat()
-                if stat(candidate, &st) == 0 { configPath = candidate }
-            }
-        }
+        let configPath = settingsFile(environment, home: &home)
         var (config, problems) = loadSettings(environment, configPath: configPath)
         if config.sources["PIXELGATE_SPOOL_DIR"] == nil {
             let home = home ?? HomeDirectory.ofEffectiveUser()
@@ -45,13 +37,22 @@ public enum ConfigurationLoader {
 
     /// The settings file pixelgate reads, if any, for `check` to name.
     public static func configFile() -> String? {
-        let environment = pixelgateEnvironment()
+        var home: HomeDirectory?
+        return settingsFile(pixelgateEnvironment(), home: &home)
+    }
+
+    /// `PIXELGATE_CONFIG`, or else, when the environment names no spool,
+    /// the home's settings file if it exists. `home` is the look-up made
+    /// on the way, if one was.
+    static func settingsFile(_ environment: [String: String], home: inout HomeDirectory?) -> String? {
         if let path = environment["PIXELGATE_CONFIG"], !path.isEmpty { return path }
         guard environment["PIXELGATE_SPOOL_DIR"] == nil else { return nil }
-        let home = HomeDirectory.ofEffectiveUser()
-        guard home.isPrivate, let path = home.path else { return nil }
+        let found = HomeDirectory.ofEffectiveUser()
+        home = found
+        guard found.isPrivate, let homePath = found.path else { return nil }
+        let candidate = homePath + "/" + homeConfigSubpath
         var st = stat()
-        return stat(path + "/" + homeConfigSubpath, &st) == 0 ? path + "/" + homeConfigSubpath : nil
+        return stat(candidate, &st) == 0 ? candidate : nil
     }
 
     static func loadSettings(_ environment: [String: String], configPath: String?) -> (PixelConfiguration, [ConfigurationProblem]) {

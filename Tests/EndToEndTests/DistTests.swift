@@ -47,11 +47,12 @@ struct DistTests {
     /// gives kernel randomness.
     @Test func theGlibcShimUnwindsAndGivesRandomness() throws {
         let scratch = Scratch()
-        let zig = (ProcessInfo.processInfo.environment["PIXELGATE_ZIG_DIR"] ?? (NSHomeDirectory() + "/.cache/pixelgate/zig-0.17.1"))
-            + "/ziglang/zig"
+        // The zig scripts/build links with (scripts/zig.env).
         let link = try runProcess("/bin/sh", ["-c", """
-            "$0" cc -target x86_64-linux-gnu.2.28 -O1 -funwind-tables -o "$1" "$2/Tests/Glibc/shim-check.c" "$2/scripts/glibc-2.28.c"               "$(clang -print-file-name=libgcc_eh.a)"
-            """, zig, scratch.path + "/shim-check", repositoryRoot], environment: nil, mergeStderr: true)
+            . "$1/scripts/zig.env"
+            "$zig" cc -target x86_64-linux-gnu.2.28 -O1 -funwind-tables -o "$0" "$1/Tests/Glibc/shim-check.c" \
+              "$1/scripts/glibc-2.28.c" "$(clang -print-file-name=libgcc_eh.a)"
+            """, scratch.path + "/shim-check", repositoryRoot], environment: nil, mergeStderr: true)
         #expect(link.status == 0, "\(link.stdoutText)")
         let run = try runProcess(scratch.path + "/shim-check")
         #expect(run.status == 0, "\(run.stderr)")
