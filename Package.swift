@@ -9,7 +9,11 @@ let package = Package(
         .executable(name: "pixelgate", targets: ["pixelgate"]),
     ],
     targets: [
-        // libfcgi, through pkg-config `fcgi`. Only PixelServer imports it.
+        // The kernel and libc calls Swift's Glibc module leaves out (fork,
+        // prctl, environ, getrandom, epoll). Only PixelSystem imports it.
+        .systemLibrary(name: "CSystem"),
+        // libfcgi, through pkg-config `fcgi`. Only PixelServer's FastCGI
+        // request adapter imports it.
         .systemLibrary(
             name: "CFastCGI",
             pkgConfig: "fcgi",
@@ -23,19 +27,26 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Pure: query string → event → answer. No I/O, no clock, no C.
         .target(name: "PixelCore"),
+        // The platform: every libc and kernel call (files, clocks, threads,
+        // signals, processes, sockets, randomness) behind one wrapper with
+        // errno in its errors. Depends on nothing of pixelgate's.
+        .target(name: "PixelSystem", dependencies: ["CSystem"]),
         // The spool, forwarding and the drain: the only module that writes
         // files or talks HTTP.
-        .target(name: "PixelSpool", dependencies: ["PixelCore", "CCurl", "CZlib"]),
-        // CGI and FastCGI transports: the only importer of CFastCGI.
-        .target(name: "PixelServer", dependencies: ["PixelCore", "PixelSpool", "CFastCGI"]),
-        .executableTarget(name: "pixelgate", dependencies: ["PixelCore", "PixelSpool", "PixelServer"]),
+        .target(name: "PixelSpool", dependencies: ["PixelCore", "PixelSystem", "CCurl", "CZlib"]),
+        // CGI and FastCGI transports, the connection pool, the supervisor:
+        // the only importer of CFastCGI.
+        .target(name: "PixelServer", dependencies: ["PixelCore", "PixelSpool", "PixelSystem", "CFastCGI"]),
+        .executableTarget(name: "pixelgate", dependencies: ["PixelCore", "PixelSpool", "PixelServer", "PixelSystem"]),
         .executableTarget(
             name: "pixelgate-bench",
-            dependencies: ["PixelCore", "PixelSpool"],
+            dependencies: ["PixelCore", "PixelSpool", "PixelSystem"],
             path: "bench/Sources/pixelgate-bench"
         ),
         .testTarget(name: "PixelCoreTests", dependencies: ["PixelCore"]),
-        .testTarget(name: "PixelSpoolTests", dependencies: ["PixelCore", "PixelSpool"]),
+        .testTarget(name: "PixelSystemTests", dependencies: ["PixelSystem"]),
+        .testTarget(name: "PixelSpoolTests", dependencies: ["PixelCore", "PixelSpool", "PixelSystem"]),
+        .testTarget(name: "PixelServerTests", dependencies: ["PixelCore", "PixelSpool", "PixelServer", "PixelSystem"]),
         .testTarget(name: "EndToEndTests", dependencies: ["PixelCore"]),
     ],
     swiftLanguageModes: [.v6]

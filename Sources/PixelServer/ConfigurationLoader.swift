@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+import Glibc  // stat's mode bits
 #endif
-import CFastCGI
 import PixelCore
 import PixelSpool
+import PixelSystem
 
 /// Reads the settings the way every hosting setup can pass them: the
 /// process environment (`SetEnv`, `FcgidInitialEnv`, `fastcgi_param` through
@@ -51,8 +51,7 @@ public enum ConfigurationLoader {
         home = found
         guard found.isPrivate, let homePath = found.path else { return nil }
         let candidate = homePath + "/" + homeConfigSubpath
-        var st = stat()
-        return stat(candidate, &st) == 0 ? candidate : nil
+        return (try? Sys.statIfExists(candidate)) != nil ? candidate : nil
     }
 
     static func loadSettings(_ environment: [String: String], configPath: String?) -> (PixelConfiguration, [ConfigurationProblem]) {
@@ -80,26 +79,14 @@ public enum ConfigurationLoader {
         var isPrivate: Bool
 
         static func ofEffectiveUser() -> HomeDirectory {
-            let me = geteuid()
-            var entry = passwd()
-            var found: UnsafeMutablePointer<passwd>?
-            var size = 4096
-            while true {
-                var buffer = [CChar](repeating: 0, count: size)
-                let status = getpwuid_r(me, &entry, &buffer, buffer.count, &found)
-                if status == ERANGE && size < 1 << 20 {
-                    size *= 4
-                    continue
-                }
-                guard status == 0, let found, let dir = found.pointee.pw_dir else {
-                    return HomeDirectory(path: nil, user: "uid \(me)", isPrivate: false)
-                }
-                let home = String(cString: dir)
-                let user = found.pointee.pw_name.map { String(cString: $0) } ?? "uid \(me)"
-                var st = stat()
-                let isPrivate = stat(home, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR && st.st_uid == me && st.st_mode & S_IWOTH == 0
-                return HomeDirectory(path: home, user: user, isPrivate: isPrivate)
+            let me = ProcessControl.effectiveUser
+            guard let entry = Users.entry(of: me), let home = entry.home else {
+                return HomeDirectory(path: nil, user: "uid \(me)", isPrivate: false)
             }
+            // A home that cannot be looked at is not private either.
+            let st = try? Sys.statIfExists(home)
+            let isPrivate = st.map { $0.st_mode & S_IFMT == S_IFDIR && $0.st_uid == me && $0.st_mode & S_IWOTH == 0 } ?? false
+            return HomeDirectory(path: home, user: entry.name, isPrivate: isPrivate)
         }
     }
 
@@ -110,14 +97,11 @@ public enum ConfigurationLoader {
     public static func eventsLeftInFormerDefault(spoolDirectory: String) -> String? {
         let former = "/var/tmp/pixelgate"
         guard SpoolLayout(directory: spoolDirectory).directory != former else { return nil }
-        var st = stat()
-        guard lstat(former, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else { return nil }
-        let owner = getpwuid(st.st_uid).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? "uid \(st.st_uid)"
+        guard let st = try? Sys.lstatIfExists(former), st.st_mode & S_IFMT == S_IFDIR else { return nil }
+        let owner = Users.name(of: st.st_uid)
         for dir in [former, former + "/rejected"] {
-            guard let handle = opendir(dir) else { continue }
-            defer { closedir(handle) }
-            while let entry = readdir(handle) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard let names = try? Sys.listDirectory(dir) else { continue }
+            for name in names {
                 if name.hasSuffix(".ndjson") {
                     return "events remain in \(former) (\(owner)'s), the default spool of earlier versions: ship them as that user "
                         + "with PIXELGATE_SPOOL_DIR=\(former) pixelgate drain --once"
@@ -129,18 +113,7 @@ public enum ConfigurationLoader {
 
     /// The `PIXELGATE_*` variables of the process environment.
     static func pixelgateEnvironment() -> [String: String] {
-        var result: [String: String] = [:]
-        guard var cursor = pixelgate_environment() else { return result }
-        while let entry = cursor.pointee {
-            if strncmp(entry, "PIXELGATE_", 10) == 0 {
-                let text = String(cString: entry)
-                if let eq = text.firstIndex(of: "=") {
-                    result[String(text[..<eq])] = String(text[text.index(after: eq)...])
-                }
-            }
-            cursor += 1
-        }
-        return result
+        ProcessControl.environment(prefix: "PIXELGATE_")
     }
 
     enum ReadResult {
@@ -148,28 +121,20 @@ public enum ConfigurationLoader {
         case failure(String)
     }
 
+    /// The settings file's text; a link an administrator made is followed.
     static func readFile(_ path: String, limit: Int) -> ReadResult {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16_384)
-        while bytes.count <= limit {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return .failure(String(cString: strerror(errno)))
-            }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
+        let bytes: [UInt8]
+        do {
+            bytes = try Sys.readFile(path, limit: limit, followingLinks: true)
+        } catch {
+            return .failure(error.errno == EFBIG ? "larger than \(limit) bytes" : SystemError.reason(error.errno))
         }
-        guard bytes.count <= limit else { return .failure("larger than \(limit) bytes") }
         guard let text = String(validating: bytes, as: UTF8.self) else { return .failure("not UTF-8 text") }
         return .success(text)
     }
 
     /// One CGI variable from the process environment, if set.
     public static func variable(_ name: String) -> String? {
-        getenv(name).map { String(cString: $0) }
+        ProcessControl.variable(name)
     }
 }

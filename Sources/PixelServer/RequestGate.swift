@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import PixelSystem
 
 /// Looks at a FastCGI connection's bytes without taking them
 /// (`recv(MSG_PEEK)`) and tells whether a whole responder request is there,
@@ -50,17 +48,20 @@ struct RequestGate {
     /// answered.
     func check(_ fd: Int32) -> Verdict {
         while true {
-            let n = recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_PEEK | MSG_DONTWAIT))
-            if n == 0 { return .done(nil) }
-            if n < 0 { return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? .incomplete : .done(nil) }
+            let n: Int
+            switch Socket.peek(fd, into: buffer) {
+            case .bytes(let count): n = count
+            case .nothingYet: return .incomplete
+            case .closed: return .done(nil)
+            }
             switch judge(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), full: n == buffer.count) {
             case .request(let verdict): return verdict
             case .getValues(let recordBytes, let names):
                 // Take the record off the connection, answer it, look again.
-                guard recv(fd, buffer.baseAddress, recordBytes, Int32(MSG_DONTWAIT)) == recordBytes else { return .done(nil) }
-                guard writeAll(fd, getValuesResult(names)) else { return .done(nil) }
+                guard Socket.take(fd, recordBytes, into: buffer) else { return .done(nil) }
+                guard Socket.sendAll(fd, getValuesResult(names)) else { return .done(nil) }
             case .unknownRole(let requestId, let role):
-                _ = writeAll(fd, endRequest(requestId, protocolStatus: 3))  // FCGI_UNKNOWN_ROLE
+                _ = Socket.sendAll(fd, endRequest(requestId, protocolStatus: 3))  // FCGI_UNKNOWN_ROLE
                 return .done("refused a FastCGI request for role \(role) (pixelgate is a responder): answered FCGI_UNKNOWN_ROLE")
             }
         }
@@ -159,14 +160,5 @@ struct RequestGate {
         let padding = (8 - body.count % 8) % 8
         return [1, type, UInt8(requestId >> 8), UInt8(requestId & 0xFF), UInt8(body.count >> 8), UInt8(body.count & 0xFF), UInt8(padding), 0]
             + body + [UInt8](repeating: 0, count: padding)
-    }
-
-    func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + done, $0.count - done, Int32(MSG_NOSIGNAL)) }
-            if n > 0 { done += n } else if n < 0 && errno == EINTR { continue } else { return false }
-        }
-        return true
     }
 }

@@ -1,5 +1,6 @@
 import PixelCore
 import PixelSpool
+import PixelSystem
 
 /// One process's request-answering state: the handler, the sink it stores
 /// into, and the log. Shared by the CGI and FastCGI transports.

@@ -1,8 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import PixelCore
-import PixelSpool
+import PixelSystem
 
 /// `pixelgate serve`: opens the listening socket, pre-forks workers that
 /// share it, replaces any that die, and stops them all on SIGTERM.
@@ -11,10 +8,10 @@ public struct Supervisor {
     public var workers: Int
     public var backlog: Int32
     /// Permissions of a unix socket, so the web server's user can connect.
-    public var socketMode: mode_t
+    public var socketMode: UInt32
     public var logger: Logger
 
-    public init(listen: String, workers: Int, backlog: Int32, socketMode: mode_t, logger: Logger) {
+    public init(listen: String, workers: Int, backlog: Int32, socketMode: UInt32, logger: Logger) {
         self.listen = listen
         self.workers = workers
         self.backlog = backlog
@@ -26,84 +23,119 @@ public struct Supervisor {
     /// listening descriptor and must return when it should exit. Exits 2
     /// when `listen` is not an address pixelgate takes, 1 when it cannot
     /// listen there.
-    public func run(worker: (Int32) -> Void) -> Int32 {
-        FastCGITransport.installStopHandler()
+    public func run(worker: @escaping (Int32) -> Void) -> Int32 {
+        Signals.installStopHandler()
         guard let address = ListenAddress(listen) else {
             logger.log(.error, "--listen '\(listen)' is not HOST:PORT (an IPv4 address or localhost, port 1-65535), [IPv6]:PORT or an absolute unix socket path")
             return 2
         }
         let fd: Int32, bound: String
         do {
-            (fd, bound) = try ListenSocket.open(address, backlog: backlog, socketMode: socketMode)
+            (fd, bound) = try ListenSocket.open(address.socketAddress, backlog: backlog, socketMode: socketMode)
         } catch {
             logger.log(.error, error.description)
             return 1
         }
-        var socketIdentity: (UInt, UInt)?
-        if case .unix(let path) = address {
-            var st = stat()
-            if lstat(path, &st) == 0 { socketIdentity = (UInt(st.st_dev), UInt(st.st_ino)) }
+        var socketIdentity: (UInt64, UInt64)?
+        if case .unix(let path) = address, let st = try? Sys.lstatIfExists(path) {
+            socketIdentity = (UInt64(st.st_dev), UInt64(st.st_ino))
         }
         logger.log(.info, "listening on \(bound) with \(workers) worker(s)")
-
-        var children: [pid_t: Int64] = [:]  // pid → start time
-        var recentDeaths: [Int64] = []
-        func spawn() -> Bool {
-            let pid = FastCGITransport.fork()
-            if pid == 0 {
-                FastCGITransport.terminateWithParent()
-                // The supervisor may have died between fork and prctl.
-                if getppid() == 1 { exit(0) }
-                worker(fd)
-                exit(0)
-            }
-            if pid < 0 {
-                logger.log(.error, "fork: \(String(cString: strerror(errno)))")
-                return false
-            }
-            children[pid] = SystemClock.nowMillis()
-            return true
-        }
-        for _ in 0..<workers { _ = spawn() }
-
-        while !FastCGITransport.stopRequested && !children.isEmpty {
-            var status: Int32 = 0
-            let pid = waitpid(-1, &status, 0)
-            if pid < 0 { continue }  // EINTR: look at the stop flag
-            children[pid] = nil
-            if FastCGITransport.stopRequested { break }
-            logger.log(.warn, "worker \(pid) exited (status \(status)); starting another")
-            // A worker that dies at once, again and again, must not spin.
-            let now = SystemClock.nowMillis()
-            recentDeaths = recentDeaths.filter { now - $0 < 10_000 } + [now]
-            if recentDeaths.count > workers * 5 { SystemClock.sleep(millis: 1000) }
-            _ = spawn()
-        }
-
-        for pid in children.keys { kill(pid, SIGTERM) }
-        // Workers finish the request in hand; one blocked in accept() may
-        // miss the signal's window, so after a grace period it is killed.
-        var deadline = SystemClock.nowMillis() + 10_000
-        while !children.isEmpty {
-            var status: Int32 = 0
-            let pid = waitpid(-1, &status, WNOHANG)
-            if pid > 0 { children[pid] = nil; continue }
-            if pid < 0 && errno == ECHILD { break }
-            if SystemClock.nowMillis() > deadline {
-                for pid in children.keys {
-                    logger.log(.error, "worker \(pid) did not stop within 10 s of SIGTERM; killed")
-                    kill(pid, SIGKILL)
-                }
-                deadline = Int64.max
-            }
-            SystemClock.sleep(millis: 20)
-        }
+        supervise(WorkerProcesses(listenFD: fd, worker: worker))
         // Our socket only: another run may have taken the path since.
-        if case .unix(let path) = address, let (dev, ino) = socketIdentity {
-            var st = stat()
-            if lstat(path, &st) == 0 && UInt(st.st_dev) == dev && UInt(st.st_ino) == ino { unlink(path) }
+        if case .unix(let path) = address, let (dev, ino) = socketIdentity,
+           let st = try? Sys.lstatIfExists(path), UInt64(st.st_dev) == dev && UInt64(st.st_ino) == ino {
+            try? Sys.unlink(path)
         }
         logger.log(.info, "stopped")
         return 0
     }
+
+    /// Keeps `workers` workers running until `shouldStop`, then stops them:
+    /// SIGTERM, and SIGKILL for any still there after `graceMillis`. A
+    /// worker that dies is replaced; when they die again and again, no
+    /// faster than one a second.
+    func supervise(_ processes: some WorkerSpawner, shouldStop: () -> Bool = { Signals.stopRequested },
+                   graceMillis: Int64 = 10_000) {
+        var children: Set<Int32> = []
+        var recentDeaths: [Int64] = []
+        func spawn() {
+            switch processes.spawn() {
+            case .success(let pid): children.insert(pid)
+            case .failure(let error): logger.log(.error, "fork: \(SystemError.reason(error.errno))")
+            }
+        }
+        for _ in 0..<workers { spawn() }
+
+        while !shouldStop() && !children.isEmpty {
+            guard case .ended(let pid, let status) = processes.waitForChild(block: true) else { continue }  // EINTR: look at the stop flag
+            children.remove(pid)
+            if shouldStop() { break }
+            logger.log(.warn, "worker \(pid) exited (status \(status)); starting another")
+            // A worker that dies at once, again and again, must not spin.
+            let now = SystemClock.monotonicMillis()
+            recentDeaths = recentDeaths.filter { now - $0 < 10_000 } + [now]
+            if recentDeaths.count > workers * 5 { processes.pause(millis: 1000) }
+            spawn()
+        }
+
+        for pid in children { processes.terminate(pid) }
+        // Workers finish the request in hand; one blocked in accept() may
+        // miss the signal's window, so after a grace period it is killed.
+        var deadline = SystemClock.monotonicMillis() + graceMillis
+        while !children.isEmpty {
+            switch processes.waitForChild(block: false) {
+            case .ended(let pid, _):
+                children.remove(pid)
+                continue
+            case .noChildren:
+                return
+            case .interrupted, .noneYet:
+                break
+            }
+            if SystemClock.monotonicMillis() > deadline {
+                for pid in children.sorted() {
+                    logger.log(.error, "worker \(pid) did not stop within \(graceMillis / 1000) s of SIGTERM; killed")
+                    processes.kill(pid)
+                }
+                deadline = Int64.max
+            }
+            processes.pause(millis: 20)
+        }
+    }
+}
+
+/// How the supervisor starts, watches and stops its workers: processes, or
+/// a double in tests.
+protocol WorkerSpawner {
+    /// Starts a worker; its process id.
+    func spawn() -> Result<Int32, SystemError>
+    func waitForChild(block: Bool) -> ProcessControl.Wait
+    func terminate(_ pid: Int32)
+    func kill(_ pid: Int32)
+    func pause(millis: Int)
+}
+
+/// Workers as forked processes sharing the listening socket.
+struct WorkerProcesses: WorkerSpawner {
+    let listenFD: Int32
+    let worker: (Int32) -> Void
+
+    func spawn() -> Result<Int32, SystemError> {
+        let pid = ProcessControl.fork()
+        if pid == 0 {
+            ProcessControl.terminateWithParent()
+            // The supervisor may have died between fork and prctl.
+            if ProcessControl.parentID == 1 { ProcessControl.exit(0) }
+            worker(listenFD)
+            ProcessControl.exit(0)
+        }
+        if pid < 0 { return .failure(SystemError("fork", "", errno: ProcessControl.lastError)) }
+        return .success(pid)
+    }
+
+    func waitForChild(block: Bool) -> ProcessControl.Wait { ProcessControl.waitForChild(block: block) }
+    func terminate(_ pid: Int32) { ProcessControl.terminate(pid) }
+    func kill(_ pid: Int32) { ProcessControl.kill(pid) }
+    func pause(millis: Int) { SystemClock.sleep(millis: millis) }
 }

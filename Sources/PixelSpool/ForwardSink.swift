@@ -1,3 +1,4 @@
+import PixelSystem
 import PixelCore
 
 /// `PIXELGATE_SINK=forward`: each event is POSTed to the data plane at once;
@@ -9,9 +10,9 @@ import PixelCore
 public final class ForwardSink: EventSink {
     let client: DataPlaneClient
     let spool: SpoolSink
-    let log: (HandlerOutcome.Level, String) -> Void
+    let log: (LogLevel, String) -> Void
 
-    public init(client: DataPlaneClient, spool: SpoolSink, log: @escaping (HandlerOutcome.Level, String) -> Void) {
+    public init(client: DataPlaneClient, spool: SpoolSink, log: @escaping (LogLevel, String) -> Void) {
         self.client = client
         self.spool = spool
         self.log = log
@@ -30,7 +31,7 @@ public final class ForwardSink: EventSink {
             try spool.store(event)
         case .refused(let status, let answer):
             let record = RejectedRecord.refusedEvent(writeKey: event.writeKey, event: event.eventJSON, status: status,
-                                                     answer: answer, atMillis: Sys.nowMillis())
+                                                     answer: answer, atMillis: SystemClock.nowMillis())
             do {
                 _ = try spool.writer.appendRejected(record, file: SpoolLayout.rejectedUpstreamName)
                 log(.warn, "data plane refused an event (HTTP \(status)): \(answer.prefix(200)); kept in rejected/\(SpoolLayout.rejectedUpstreamName)")

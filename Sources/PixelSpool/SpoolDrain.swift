@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PixelSystem
 import PixelCore
 
 /// How the drain batches and retries.
@@ -80,7 +81,7 @@ public final class SpoolDrain {
     let writer: SpoolWriter
     let client: DataPlaneClient
     let settings: DrainSettings
-    let log: (HandlerOutcome.Level, String) -> Void
+    let log: (LogLevel, String) -> Void
     private var generator = SystemRandomNumberGenerator()
     /// Where the refused events already kept in `rejected/` came from
     /// (`file:offset`), read once a pass when the first refusal comes: a
@@ -88,7 +89,7 @@ public final class SpoolDrain {
     private var keptOrigins: Set<String>?
     var layout: SpoolLayout { writer.layout }
 
-    public init(writer: SpoolWriter, client: DataPlaneClient, settings: DrainSettings, log: @escaping (HandlerOutcome.Level, String) -> Void) {
+    public init(writer: SpoolWriter, client: DataPlaneClient, settings: DrainSettings, log: @escaping (LogLevel, String) -> Void) {
         self.writer = writer
         self.client = client
         self.settings = settings
@@ -100,7 +101,7 @@ public final class SpoolDrain {
     public func runOnce(forceSeal: Bool = true) -> DrainReport {
         var report = DrainReport()
         keptOrigins = nil
-        let deadline = Sys.nowMillis() + settings.giveUpAfterMillis
+        let deadline = SystemClock.nowMillis() + settings.giveUpAfterMillis
         do throws(SpoolError) {
             // One drain at a time on a spool (cron runs that overlap, a
             // drain by hand beside the timer's): one finding another at
@@ -243,7 +244,7 @@ public final class SpoolDrain {
                                   deadline: deadline, progressPath: progressPath, report: &report)
         case .refused(let status, let answer):
             report.batches += 1
-            let now = Sys.nowMillis()
+            let now = SystemClock.nowMillis()
             if keptOrigins == nil {
                 let kept = try? SpoolStatus.readFile(layout.rejectedDirectory + "/" + SpoolLayout.rejectedUpstreamName)
                 keptOrigins = RejectedRecord.origins(kept ?? [])
@@ -280,7 +281,7 @@ public final class SpoolDrain {
             // Full jitter over the upper half: drains on many hosts spread out.
             var delay = backoff / 2 + Int(generator.next(upperBound: UInt64(backoff / 2 + 1)))
             if let retryAfter { delay = max(delay, min(retryAfter, 300) * 1000) }
-            if Sys.nowMillis() + Int64(delay) > deadline { return result }
+            if SystemClock.nowMillis() + Int64(delay) > deadline { return result }
             log(.warn, "data plane: \(reason); retrying in \(delay) ms")
             // In steps, so that a stop request is not kept waiting.
             var waited = 0
@@ -297,7 +298,7 @@ public final class SpoolDrain {
     /// Keeps bytes that are not a record in `rejected/`, whole; throws when
     /// they cannot be kept, which stops the pass with the file in place.
     func setAside(_ bytes: ArraySlice<UInt8>, reason: String, file: String, report: inout DrainReport) throws(SpoolError) {
-        let record = RejectedRecord.setAside(bytes, reason: reason, file: file, atMillis: Sys.nowMillis())
+        let record = RejectedRecord.setAside(bytes, reason: reason, file: file, atMillis: SystemClock.nowMillis())
         _ = try writer.appendRejected(record, file: SpoolLayout.setAsideName)
         report.setAside += 1
         log(.warn, "set aside \(bytes.count) unreadable bytes (\(reason)) in rejected/\(SpoolLayout.setAsideName)")
@@ -399,20 +400,20 @@ final class BackgroundTask<T: Sendable> {
     }
 
     private let work: Work
-    private let thread: pthread_t?
+    private let thread: ThreadHandle?
     private var joined = false
 
     init(_ body: @escaping @Sendable () -> T) {
         let work = Work(body)
         self.work = work
-        thread = startThread { work.run() }
+        thread = Threads.start { work.run() }
         if thread == nil { work.run() }  // no thread to be had: do it here
     }
 
     /// Joins the thread (once) and returns what it made.
     func wait() -> T {
         if let thread, !joined {
-            pthread_join(thread, nil)
+            Threads.join(thread)
             joined = true
         }
         return work.result!

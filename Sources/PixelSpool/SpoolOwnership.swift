@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PixelSystem
 
 /// Who may use a spool directory, and the modes of what is made in it
 /// (SPEC §7a).
@@ -53,7 +54,7 @@ public struct SpoolOwnership: Sendable, Equatable {
             throw SpoolError(unsafe: path, because: "it is a symbolic link; set PIXELGATE_SPOOL_DIR to the real directory")
         }
         guard kind == S_IFDIR else { throw SpoolError("spool directory", path, errno: ENOTDIR) }
-        let me = geteuid()
+        let me = ProcessControl.effectiveUser
         if st.st_uid != me && st.st_uid != 0 {
             throw SpoolError(unsafe: path, because: "it is owned by uid \(st.st_uid), neither this user (uid \(me)) nor root; "
                 + "another user may have made it. Use a directory of your own, e.g. "
@@ -76,7 +77,7 @@ public struct SpoolOwnership: Sendable, Equatable {
     static func verifyPathTo(_ path: String, spoolOwner: uid_t) throws(SpoolError) {
         let slash = path.lastIndex(of: "/") ?? path.startIndex
         let parent = slash == path.startIndex ? "/" : String(path[..<slash])
-        let me = geteuid()
+        let me = ProcessControl.effectiveUser
         // One lstat a directory (a CGI start pays each); the path is
         // resolved, and its real directories checked too, only when a link
         // is met on the way.
@@ -97,11 +98,10 @@ public struct SpoolOwnership: Sendable, Equatable {
                 // The link's own directory is on this chain; its target's
                 // directories are on the resolved one.
                 if !resolvedChecked {
-                    guard let resolved = realpath(parent, nil) else {
+                    guard let resolved = Sys.realpath(parent) else {
                         throw SpoolError(unsafe: path, because: "the links on its path do not resolve (\(dir)); name the real directory")
                     }
-                    ancestors += chain(String(cString: resolved))
-                    free(resolved)
+                    ancestors += chain(resolved)
                     resolvedChecked = true
                 }
                 continue
@@ -135,7 +135,7 @@ public struct SpoolOwnership: Sendable, Equatable {
             let fd = try Sys.open(path, O_RDONLY | O_DIRECTORY)
             defer { Sys.close(fd) }
             // Only a directory we just made: chmod of the exact mode.
-            if try Sys.fstat(fd, path).st_uid == geteuid() { try Sys.fchmod(fd, 0o700, path) }
+            if try Sys.fstat(fd, path).st_uid == ProcessControl.effectiveUser { try Sys.fchmod(fd, 0o700, path) }
         }
         return try verify(path)
     }
@@ -175,7 +175,7 @@ public struct SpoolOwnership: Sendable, Equatable {
     }
 
     private func adopt(_ fd: Int32, _ st: stat, _ path: String, mode: mode_t? = nil) throws(SpoolError) {
-        let me = geteuid()
+        let me = ProcessControl.effectiveUser
         guard st.st_uid == me else { return }  // someone else's: theirs to set
         let wanted = mode ?? fileMode
         if st.st_mode & 0o7777 != wanted { try Sys.fchmod(fd, wanted, path) }

@@ -3,11 +3,11 @@ import PixelCore
 /// The default sink: each accepted event becomes one line in the spool.
 public final class SpoolSink: EventSink {
     public let writer: SpoolWriter
-    private let log: (HandlerOutcome.Level, String) -> Void
+    private let log: (LogLevel, String) -> Void
 
     /// - Parameter log: receives what the spool did besides appending
     ///   (sealing, cutting a torn line left by a killed writer).
-    public init(writer: SpoolWriter, log: @escaping (HandlerOutcome.Level, String) -> Void) {
+    public init(writer: SpoolWriter, log: @escaping (LogLevel, String) -> Void) {
         self.writer = writer
         self.log = log
     }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PixelSystem
 import PixelCore
 
 /// What a spool directory holds, for `pixelgate check` (and later `stats`).
@@ -105,7 +106,7 @@ public struct SpoolStatus: Sendable, Equatable {
         defer { Sys.close(lock) }
         try Sys.flock(lock, LOCK_EX, layout.lockFile)
         try Sys.flock(lock, LOCK_UN, layout.lockFile)
-        let probe = layout.directory + "/.probe-\(getpid())"
+        let probe = layout.directory + "/.probe-\(ProcessControl.id)"
         let fd = try owner.open(probe, O_WRONLY | O_CREAT | O_EXCL)
         Sys.close(fd)
         try Sys.unlink(probe)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PixelSystem
 import PixelCore
 
 /// What an append did besides appending, for the log.
@@ -96,7 +97,7 @@ public final class SpoolWriter {
             if case .interval = settings.fsync {
                 do throws(SpoolError) { try syncIfDue(fd) } catch { report.problems.append("interval fsync failed: \(error)") }
             }
-            let tooOld = Sys.nowMillis() - activeBornMillis >= Int64(settings.sealSeconds) * 1000
+            let tooOld = SystemClock.nowMillis() - activeBornMillis >= Int64(settings.sealSeconds) * 1000
             if size + written >= settings.sealBytes || tooOld {
                 do throws(SpoolError) {
                     report.sealedAs = try sealActive()
@@ -180,7 +181,7 @@ public final class SpoolWriter {
             // Never a link: it would move someone else's file into the spool.
             guard let st = try Sys.lstatIfExists(source), st.st_mode & S_IFMT == S_IFREG, st.st_size > 0 else { return nil }
             try upgradeLegacyRecords(source)
-            let name = SpoolLayout.sealedName(nanos: Sys.nowNanos(), pid: getpid(), random: generator.next())
+            let name = SpoolLayout.sealedName(nanos: SystemClock.nowNanos(), pid: ProcessControl.id, random: generator.next())
             try Sys.rename(source, layout.directory + "/" + name)
             if settings.fsync != .never {
                 try Sys.syncDirectory(layout.directory)
@@ -273,19 +274,19 @@ public final class SpoolWriter {
         let st = try Sys.fstat(fd, layout.activeFile)
         activeFD = fd
         activeIdentity = (UInt(st.st_dev), UInt(st.st_ino))
-        activeBornMillis = Sys.millis(try Sys.fstat(lockFD, layout.lockFile).st_mtim)
+        activeBornMillis = SystemClock.millis(try Sys.fstat(lockFD, layout.lockFile).st_mtim)
         return (fd, Int(st.st_size))
     }
 
     private func activeAgeMillis() throws(SpoolError) -> Int64 {
         let st = try Sys.fstat(lockFD, layout.lockFile)
-        return Sys.nowMillis() - Sys.millis(st.st_mtim)
+        return SystemClock.nowMillis() - SystemClock.millis(st.st_mtim)
     }
 
     /// Renames the active file to a sealed name; callers deal with their
     /// descriptor for it (`append` closes it only after syncing).
     private func sealActive() throws(SpoolError) -> String {
-        let name = SpoolLayout.sealedName(nanos: Sys.nowNanos(), pid: getpid(), random: generator.next())
+        let name = SpoolLayout.sealedName(nanos: SystemClock.nowNanos(), pid: ProcessControl.id, random: generator.next())
         try Sys.rename(layout.activeFile, layout.directory + "/" + name)
         if settings.fsync != .never { try Sys.syncDirectory(layout.directory) }
         return name
@@ -296,7 +297,7 @@ public final class SpoolWriter {
         let stampFD = try spoolOwnership().open(layout.syncStampFile, O_RDWR | O_CREAT)
         defer { Sys.close(stampFD) }
         let st = try Sys.fstat(stampFD, layout.syncStampFile)
-        if Sys.nowMillis() - Sys.millis(st.st_mtim) >= interval || st.st_size == 0 {
+        if SystemClock.nowMillis() - SystemClock.millis(st.st_mtim) >= interval || st.st_size == 0 {
             try Sys.fdatasync(fd, layout.activeFile)
             if st.st_size == 0 { _ = try Sys.writeOnce(stampFD, [0x0A], layout.syncStampFile) }
             try Sys.touch(stampFD, layout.syncStampFile)

@@ -1,6 +1,7 @@
 import PixelCore
 import PixelServer
 import PixelSpool
+import PixelSystem
 
 extension PixelgateCommand {
     static let signUsage = """

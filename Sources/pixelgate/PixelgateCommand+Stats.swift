@@ -1,6 +1,7 @@
 import PixelCore
 import PixelServer
 import PixelSpool
+import PixelSystem
 
 extension PixelgateCommand {
     /// `pixelgate stats [--json]`: the backlog waiting for the drain and what

@@ -1,9 +1,7 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import PixelCore
 import PixelServer
 import PixelSpool
+import PixelSystem
 
 enum PixelgateCommand {
     static let version = "0.1.0"
@@ -190,14 +188,14 @@ enum PixelgateCommand {
             "drained \(report.files) file(s): \(report.delivered) events delivered in \(report.batches) batch(es) (\(report.deliveredBytes) bytes), \(report.rejected) refused and kept in rejected/, \(report.setAside) unreadable set aside"
         }
         if once {
-            if isatty(2) != 0, let backlog = try? SpoolStatus.backlog(writer.layout, nowMillis: SystemClock.nowMillis()) {
+            if StandardStream.error.isTerminal, let backlog = try? SpoolStatus.backlog(writer.layout, nowMillis: SystemClock.nowMillis()) {
                 // On a terminal: how far through the backlog, after each batch.
                 settings.onBatch = { report in
                     printError("\rdrain: \(report.delivered + report.rejected) of \(backlog.events) events, \(report.deliveredBytes / 1024) of \(backlog.bytes / 1024) KiB   ")
                 }
             }
             let report = SpoolDrain(writer: writer, client: client, settings: settings, log: { logger.log($0, $1) }).runOnce()
-            if isatty(2) != 0 { printError("\n") }
+            if StandardStream.error.isTerminal { printError("\n") }
             if report.busy {
                 logger.log(.info, "another drain is at work on \(writer.layout.directory): nothing to do")
                 return Exit.ok
@@ -211,19 +209,19 @@ enum PixelgateCommand {
         }
         // --follow: a pass every interval, each sealing what is due by age,
         // until SIGTERM; a pass that meets a down data plane just ends early.
-        FastCGITransport.installStopHandler()
-        settings.shouldStop = { FastCGITransport.stopRequested }
+        Signals.installStopHandler()
+        settings.shouldStop = { Signals.stopRequested }
         settings.giveUpAfterMillis = Int64(intervalSeconds) * 1000 * 6
         let drain = SpoolDrain(writer: writer, client: client, settings: settings, log: { logger.log($0, $1) })
         logger.log(.info, "draining \(configuration.spoolDirectory) to \(URLRedaction.redacted(url)) every \(intervalSeconds) s")
-        while !FastCGITransport.stopRequested {
+        while !Signals.stopRequested {
             let report = drain.runOnce(forceSeal: false)
             if report.delivered + report.rejected + report.setAside > 0 || (report.stop != nil && report.stop != .stopped) {
                 logger.log(report.stop == nil ? .info : .warn, summary(report) + (report.stop.map { "; stopped: \($0.description)" } ?? ""))
             }
             var waited = 0
-            while waited < intervalSeconds * 10 && !FastCGITransport.stopRequested {
-                usleep(100_000)
+            while waited < intervalSeconds * 10 && !Signals.stopRequested {
+                SystemClock.nap(millis: 100)
                 waited += 1
             }
         }
@@ -245,7 +243,7 @@ enum PixelgateCommand {
     static func runResponder() -> Int32 {
         let logger = Logger()
         if FastCGITransport.isCGI() {
-            if ConfigurationLoader.variable("REQUEST_METHOD") == nil && isatty(0) != 0 {
+            if ConfigurationLoader.variable("REQUEST_METHOD") == nil && ProcessControl.isTerminal(0) {
                 printError(usage)
                 return 2
             }
@@ -253,7 +251,7 @@ enum PixelgateCommand {
             CGITransport.serveOne(makeResponder(configuration, problems, logger: logger))
             return 0
         }
-        FastCGITransport.installStopHandler()
+        Signals.installStopHandler()
         let (configuration, problems) = loadLoggingProblems(logger)
         // One thread, as libfcgi's own loop had, but behind the same gate as
         // `serve`: spawn-fcgi's TCP socket is open to every local user.
@@ -276,7 +274,7 @@ enum PixelgateCommand {
         // (BENCHMARKS.md b).
         var threads = 2
         var backlog: Int32 = 1024
-        var socketMode: mode_t = 0o660
+        var socketMode: UInt32 = 0o660
         var i = 0
         func value() -> String? {
             i += 1
@@ -296,7 +294,7 @@ enum PixelgateCommand {
                 guard let v = value(), let n = Int32(v), n >= 1 else { return usageError("--backlog takes a positive number") }
                 backlog = n
             case "--socket-mode":
-                guard let v = value(), let n = mode_t(v, radix: 8), n <= 0o777 else { return usageError("--socket-mode takes an octal mode such as 0660") }
+                guard let v = value(), let n = UInt32(v, radix: 8), n <= 0o777 else { return usageError("--socket-mode takes an octal mode such as 0660") }
                 socketMode = n
             default:
                 return usageError("unknown option '\(arg)'")
@@ -357,16 +355,6 @@ enum PixelgateCommand {
         return 2
     }
 
-    static func printOut(_ text: String) { writeAll(1, text) }
-    static func printError(_ text: String) { writeAll(2, text) }
-
-    static func writeAll(_ fd: Int32, _ text: String) {
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { return }
-            offset += n
-        }
-    }
+    static func printOut(_ text: String) { StandardStream.output.write(text) }
+    static func printError(_ text: String) { StandardStream.error.write(text) }
 }

@@ -1,14 +1,11 @@
 // pixelgate: the RudderStack Pixel API as one CGI/FastCGI executable.
 // Reads the command line and the configuration, picks the transport, runs.
 import PixelServer
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import PixelSystem
 
 // Over a file-size limit (RLIMIT_FSIZE, as shared hosts set), write(2) must
 // fail with EFBIG so the spool can take the partial line back and answer
 // 503; by default SIGXFSZ would kill the process with no answer at all.
-signal(SIGXFSZ, SIG_IGN)
+Signals.ignoreFileSizeLimitSignal()
 
-exit(PixelgateCommand.run(Array(CommandLine.arguments.dropFirst())))
+ProcessControl.exit(PixelgateCommand.run(Array(CommandLine.arguments.dropFirst())))

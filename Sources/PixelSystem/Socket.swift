@@ -1,0 +1,143 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Calls on connected and listening sockets, by descriptor.
+public enum Socket {
+    /// A connection `accept` took.
+    public struct Accepted: Sendable {
+        public var fd: Int32
+        /// The peer's IPv4 address as it is in memory (network order), or
+        /// nil for an IPv6 or unix peer.
+        public var ipv4Peer: UInt32?
+
+        public init(fd: Int32, ipv4Peer: UInt32?) {
+            self.fd = fd
+            self.ipv4Peer = ipv4Peer
+        }
+    }
+
+    /// What became of an accept.
+    public enum AcceptResult: Sendable {
+        case accepted(Accepted)
+        /// Nothing waiting (EAGAIN: another thread took it), or a signal
+        /// interrupted the call (look at the stop flag).
+        case nothingWaiting
+        /// A failure that is not about one connection: errno.
+        case failed(Int32)
+    }
+
+    /// Accepts one connection as libfcgi's own accept does: TCP_NODELAY on
+    /// TCP. Connections that failed before they were taken (accept(2),
+    /// "Error handling") are skipped. The corresponding C function is
+    /// `accept(2)`.
+    public static func accept(_ listenFD: Int32) -> AcceptResult {
+        while true {
+            var address = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let fd = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.accept(listenFD, $0, &length) }
+            }
+            if fd < 0 {
+                switch errno {
+                case ECONNABORTED, EPROTO, ENETDOWN, ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH: continue
+                case EAGAIN, EWOULDBLOCK, EINTR: return .nothingWaiting
+                default: return .failed(errno)
+                }
+            }
+            guard address.ss_family == sa_family_t(AF_INET) || address.ss_family == sa_family_t(AF_INET6) else {
+                return .accepted(Accepted(fd: fd, ipv4Peer: nil))
+            }
+            var on: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+            guard address.ss_family == sa_family_t(AF_INET) else { return .accepted(Accepted(fd: fd, ipv4Peer: nil)) }
+            let peer = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
+            }
+            return .accepted(Accepted(fd: fd, ipv4Peer: peer))
+        }
+    }
+
+    /// Whether an accept failed for want of descriptors or memory, which
+    /// the connections in hand give back as they close.
+    public static func isShortage(_ code: Int32) -> Bool {
+        code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM
+    }
+
+    /// An IPv4 address in dotted form, as `accept` reports peers; nil when
+    /// it is not one. The corresponding C function is `inet_pton(3)`.
+    public static func ipv4(_ text: String) -> UInt32? {
+        var address = in_addr()
+        return inet_pton(AF_INET, text, &address) == 1 ? address.s_addr : nil
+    }
+
+    /// Whether `fd` is a socket still waiting for connections (listening)
+    /// rather than a connected one, a pipe or a file: how a FastCGI
+    /// responder tells it was started by a web server's process manager.
+    /// The corresponding C function is `getpeername(2)` (ENOTCONN).
+    public static func isListening(_ fd: Int32) -> Bool {
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+        }
+        return rc != 0 && errno == ENOTCONN
+    }
+
+    /// Makes `accept` on `fd` return at once when nothing waits (O_NONBLOCK).
+    public static func setNonBlocking(_ fd: Int32) {
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    }
+
+    /// Makes a read of `fd` give up after `millis` (SO_RCVTIMEO).
+    public static func setReceiveTimeout(_ fd: Int32, millis: Int64) {
+        var limit = timeval(tv_sec: Int(millis / 1000), tv_usec: Int(millis % 1000) * 1000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// What a look at a connection's waiting bytes found.
+    public enum Peek: Equatable {
+        /// This many bytes are waiting (copied, not taken).
+        case bytes(Int)
+        /// Nothing yet.
+        case nothingYet
+        /// The peer closed, or the connection broke.
+        case closed
+    }
+
+    /// Copies up to `buffer.count` waiting bytes without taking them and
+    /// without waiting. The corresponding C function is `recv(MSG_PEEK)`.
+    public static func peek(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Peek {
+        let n = recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_PEEK | MSG_DONTWAIT))
+        if n > 0 { return .bytes(n) }
+        if n == 0 { return .closed }
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? .nothingYet : .closed
+    }
+
+    /// Takes `count` waiting bytes into `buffer` without waiting; true when
+    /// all were there.
+    public static func take(_ fd: Int32, _ count: Int, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        recv(fd, buffer.baseAddress, count, Int32(MSG_DONTWAIT)) == count
+    }
+
+    /// Sends all of `bytes` (no SIGPIPE); false when the connection broke.
+    public static func sendAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + done, $0.count - done, Int32(MSG_NOSIGNAL)) }
+            if n > 0 { done += n } else if n < 0 && errno == EINTR { continue } else { return false }
+        }
+        return true
+    }
+
+    /// Whether nothing is waiting on a connection whose request was read to
+    /// its end: then closing it at once loses the peer nothing.
+    public static func nothingWaiting(_ fd: Int32) -> Bool {
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return n == 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    }
+
+    /// The corresponding C function is `close(2)`.
+    public static func close(_ fd: Int32) { Sys.close(fd) }
+}

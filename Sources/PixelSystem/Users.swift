@@ -1,0 +1,36 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The password database.
+public enum Users {
+    /// A user's entry: name and home directory.
+    public struct Entry: Sendable, Equatable {
+        public var name: String
+        public var home: String?
+    }
+
+    /// The entry of `uid`, or nil when it has none (a container's bare
+    /// uid). The corresponding C function is `getpwuid_r(3)`.
+    public static func entry(of uid: UInt32) -> Entry? {
+        var entry = passwd()
+        var found: UnsafeMutablePointer<passwd>?
+        var size = 4096
+        while true {
+            var buffer = [CChar](repeating: 0, count: size)
+            let status = getpwuid_r(uid, &entry, &buffer, buffer.count, &found)
+            if status == ERANGE && size < 1 << 20 {
+                size *= 4
+                continue
+            }
+            guard status == 0, let found else { return nil }
+            return Entry(name: found.pointee.pw_name.map { String(cString: $0) } ?? "uid \(uid)",
+                         home: found.pointee.pw_dir.map { String(cString: $0) })
+        }
+    }
+
+    /// A user's name for messages: from the database, else `uid N`.
+    public static func name(of uid: UInt32) -> String {
+        entry(of: uid)?.name ?? "uid \(uid)"
+    }
+}
