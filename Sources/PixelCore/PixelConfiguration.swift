@@ -1,67 +1,3 @@
-/// Where accepted events go.
-public enum SinkKind: String, Sendable, CaseIterable {
-    case spool
-    case forward
-}
-
-/// How a hit is answered (SPEC §4, "Response formats").
-public enum ResponseFormat: String, Sendable, CaseIterable {
-    /// `200 OK` / error text, as in the Pixel API document.
-    case text
-    /// A 1×1 GIF on success; errors as text.
-    case gif
-    /// A 1×1 GIF for every GET, rejected or not (rejections are still recorded).
-    case gifAlways = "gif-always"
-}
-
-/// When the spool calls `fdatasync` after appending.
-public enum FsyncPolicy: Sendable, Equatable, CustomStringConvertible {
-    /// Leave flushing to the kernel (an OS crash may lose its last seconds).
-    case never
-    /// After every event: nothing answered 200 is lost even to power loss.
-    case always
-    /// At most once per interval across all writers of a spool.
-    case interval(millis: Int64)
-
-    public var description: String {
-        switch self {
-        case .never: return "never"
-        case .always: return "always"
-        case .interval(let ms): return ms % 1000 == 0 ? "\(ms / 1000)s" : "\(ms)ms"
-        }
-    }
-}
-
-/// How the spool seals, syncs and caps its files.
-public struct SpoolSettings: Sendable, Equatable {
-    /// The active file is sealed once it reaches this size (default 8 MiB).
-    public var sealBytes: Int = 8 * 1024 * 1024
-    /// …or once it is this old, in seconds (default 60).
-    public var sealSeconds: Int = 60
-    public var fsync: FsyncPolicy = .never
-    /// Total size kept of rejected hits; past it new ones are only logged
-    /// (default 64 MiB), so no client can fill the disk through them.
-    public var rejectedMaxBytes: Int = 64 * 1024 * 1024
-
-    public init() {}
-}
-
-/// A setting that could not be used, named for the log and `pixelgate check`.
-public struct ConfigurationProblem: Error, Sendable, Equatable, CustomStringConvertible {
-    public var setting: String
-    public var message: String
-    /// Fatal problems make every hit answer 500; others are only warnings.
-    public var isFatal: Bool
-
-    public init(setting: String, message: String, isFatal: Bool) {
-        self.setting = setting
-        self.message = message
-        self.isFatal = isFatal
-    }
-
-    public var description: String { "\(setting): \(message)" }
-}
-
 /// Every setting pixelgate reads, resolved from the environment and an
 /// optional `NAME=value` file (the environment wins).
 public struct PixelConfiguration: Sendable, Equatable {
@@ -297,19 +233,6 @@ public struct PixelConfiguration: Sendable, Equatable {
     }
 }
 
-extension IPNetwork: CustomStringConvertible {
-    public var description: String {
-        if address.isIPv4 {
-            return address.bytes[12...].map(String.init).joined(separator: ".") + "/\(prefixBits - 96)"
-        }
-        var groups: [String] = []
-        for i in stride(from: 0, to: 16, by: 2) {
-            groups.append(String(UInt16(address.bytes[i]) << 8 | UInt16(address.bytes[i + 1]), radix: 16))
-        }
-        return groups.joined(separator: ":") + "/\(prefixBits)"
-    }
-}
-
 /// `4096`, `64k`, `8M`, `1G` (binary multiples) → bytes.
 func parseSize(_ text: String) -> Int? {
     var digits = Substring(text.trimmingCharacters())
@@ -345,43 +268,4 @@ func parseDurationMillis(_ text: String, defaultUnit: Int64?) -> Int64? {
 
 extension String {
     func trimmingCharacters() -> String { String(Substring(self).trimmingSpaces()) }
-}
-
-/// The optional settings file: `NAME=value` lines, as for systemd's
-/// `EnvironmentFile=`. Blank lines and `#` or `;` comments are skipped, an
-/// `export ` prefix is allowed, and one pair of quotes around a value is
-/// removed. Files saved on Windows work too: a byte-order mark at the start
-/// and CRLF line ends are taken off.
-public enum ConfigFile {
-    public enum Entry: Equatable {
-        case setting(name: String, value: String, line: Int)
-        case malformed(line: Int)
-    }
-
-    public static func parse(_ text: String) -> [Entry] {
-        var entries: [Entry] = []
-        var text = Substring(text)
-        if text.unicodeScalars.first == "\u{FEFF}" { text = Substring(text.unicodeScalars.dropFirst()) }
-        // By scalars: in a String, "\r\n" is one Character, not a "\n".
-        let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map {
-            Substring(String($0.last == "\r" ? $0.dropLast() : $0))
-        }
-        for (i, rawLine) in lines.enumerated() {
-            var line = rawLine.trimmingSpaces()
-            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
-            if line.hasPrefix("export ") { line = line.dropFirst(7).trimmingSpaces() }
-            guard let eq = line.firstIndex(of: "=") else { entries.append(.malformed(line: i + 1)); continue }
-            let name = line[..<eq].trimmingSpaces()
-            var value = line[line.index(after: eq)...].trimmingSpaces()
-            guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
-                entries.append(.malformed(line: i + 1))
-                continue
-            }
-            if value.count >= 2, let f = value.first, f == "\"" || f == "'", value.last == f {
-                value = value.dropFirst().dropLast()
-            }
-            entries.append(.setting(name: String(name), value: String(value), line: i + 1))
-        }
-        return entries
-    }
 }
