@@ -39,10 +39,10 @@ public struct PixelConfiguration: Sendable, Equatable {
     public var spool = SpoolSettings()
     /// How long forwarding waits for the data plane before spooling instead.
     public var forwardTimeoutMillis = 2000
-    /// `PIXELGATE_FORWARD_TIMEOUT` may give 50 ms to 60 s. Less is shorter
-    /// than a connection to the data plane takes to open, so everything would
-    /// be spooled; more keeps a hit (and its web server worker) waiting longer
-    /// than web servers and browsers wait for a pixel.
+    /// `PIXELGATE_FORWARD_TIMEOUT` may give 50 ms to 60 s. Less is hardly
+    /// time to open a connection to the data plane, so nearly every event
+    /// would be spooled instead; more keeps a hit (and its web server
+    /// worker) waiting longer than web servers and browsers wait for a pixel.
     public static let forwardTimeoutMillisBounds: ClosedRange<Int> = 50...60_000
     /// How long a FastCGI connection of `serve` may take to deliver its
     /// request before it is closed (so that stalled clients hold no thread).

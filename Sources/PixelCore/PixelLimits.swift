@@ -40,8 +40,8 @@ public struct PixelLimits: Sendable, Equatable {
     /// depth, so encoding never recurses deeply.
     public var maxDepth: Int
     /// `PIXELGATE_MAX_DEPTH` may give 1 to 64: at least the one segment of a
-    /// plain name, and at most 64 levels, which keeps that recursion (and a
-    /// reader's) shallow whatever is set.
+    /// plain name, and at most 64 levels, which keeps that recursion shallow
+    /// whatever is set.
     public static let maxDepthBounds: ClosedRange<Int> = 1...64
 
     /// Highest array index a digit segment may use (default 255): without it
