@@ -84,6 +84,59 @@ struct ConfigurationTests {
         #expect(problems.first?.message.contains(setting.1) == true)
     }
 
+    /// Each bound, and the words that name it, as they were when the bounds
+    /// were literals in the resolver: the named bounds changed neither.
+    @Test(arguments: [
+        ("PIXELGATE_MAX_QUERY_BYTES", "63", "must be a whole number from 64 to 1048576, got '63'"),
+        ("PIXELGATE_MAX_QUERY_BYTES", "1025k", "must be a whole number from 64 to 1048576, got '1025k'"),
+        ("PIXELGATE_MAX_PAIRS", "0", "must be a whole number from 1 to 10000, got '0'"),
+        ("PIXELGATE_MAX_PAIRS", "10001", "must be a whole number from 1 to 10000, got '10001'"),
+        ("PIXELGATE_MAX_KEY_BYTES", "7", "must be a whole number from 8 to 4096, got '7'"),
+        ("PIXELGATE_MAX_KEY_BYTES", "4097", "must be a whole number from 8 to 4096, got '4097'"),
+        ("PIXELGATE_MAX_DEPTH", "0", "must be a whole number from 1 to 64, got '0'"),
+        ("PIXELGATE_MAX_DEPTH", "65", "must be a whole number from 1 to 64, got '65'"),
+        ("PIXELGATE_MAX_ARRAY_INDEX", "-1", "must be a whole number from 0 to 10000, got '-1'"),
+        ("PIXELGATE_MAX_ARRAY_INDEX", "10001", "must be a whole number from 0 to 10000, got '10001'"),
+        ("PIXELGATE_MAX_EVENT_BYTES", "1023", "must be a whole number from 1024 to 3900000, got '1023'"),
+        ("PIXELGATE_MAX_EVENT_BYTES", "3900001", "must be a whole number from 1024 to 3900000, got '3900001'"),
+        ("PIXELGATE_SEAL_BYTES", "4095", "must be a whole number from 4096 to 1073741824, got '4095'"),
+        ("PIXELGATE_SEAL_BYTES", "2G", "must be a whole number from 4096 to 1073741824, got '2G'"),
+        ("PIXELGATE_REJECTED_MAX_BYTES", "1099511627777", "must be a whole number from 0 to 1099511627776, got '1099511627777'"),
+        ("PIXELGATE_BATCH_BYTES", "1023", "must be a whole number from 1024 to 3800000, got '1023'"),
+        ("PIXELGATE_BATCH_BYTES", "3800001", "must be a whole number from 1024 to 3800000, got '3800001'"),
+        ("PIXELGATE_SEAL_SECONDS", "999ms", "must be a duration from 1s to 24h, got '999ms'"),
+        ("PIXELGATE_SEAL_SECONDS", "86401", "must be a duration from 1s to 24h, got '86401'"),
+        ("PIXELGATE_FORWARD_TIMEOUT", "49ms", "must be a duration from 50ms to 60s, got '49ms'"),
+        ("PIXELGATE_FORWARD_TIMEOUT", "61", "must be a duration from 50ms to 60s, got '61'"),
+        ("PIXELGATE_REQUEST_TIMEOUT", "99ms", "must be a duration from 100ms to 300s, got '99ms'"),
+        ("PIXELGATE_REQUEST_TIMEOUT", "301s", "must be a duration from 100ms to 300s, got '301s'"),
+        ("PIXELGATE_FSYNC", "0ms", "must be never, always or an interval such as 1s or 250ms, got '0ms'"),
+        ("PIXELGATE_FSYNC", "61m", "must be never, always or an interval such as 1s or 250ms, got '61m'"),
+        ("PIXELGATE_FSYNC", "5", "must be never, always or an interval such as 1s or 250ms, got '5'"),
+        ("PIXELGATE_GZIP", "maybe", "must be on or off, got 'maybe'"),
+    ])
+    func outOfBoundsValuesAreToldTheBounds(_ c: (String, String, String)) {
+        let (_, problems) = PixelConfiguration.resolve(environment: [c.0: c.1])
+        #expect(problems == [ConfigurationProblem(setting: c.0, message: c.2, isFatal: true)])
+    }
+
+    /// The bounds themselves are taken, with spaces or tabs around them.
+    @Test(arguments: [
+        ("PIXELGATE_MAX_QUERY_BYTES", "64"), ("PIXELGATE_MAX_QUERY_BYTES", "1M"), ("PIXELGATE_MAX_PAIRS", " 1"),
+        ("PIXELGATE_MAX_PAIRS", "10000"), ("PIXELGATE_MAX_KEY_BYTES", "8"), ("PIXELGATE_MAX_KEY_BYTES", "4k"),
+        ("PIXELGATE_MAX_DEPTH", "1"), ("PIXELGATE_MAX_DEPTH", "64"), ("PIXELGATE_MAX_ARRAY_INDEX", "0"),
+        ("PIXELGATE_MAX_ARRAY_INDEX", "10000"), ("PIXELGATE_MAX_EVENT_BYTES", "1k"), ("PIXELGATE_MAX_EVENT_BYTES", "3900000"),
+        ("PIXELGATE_SEAL_BYTES", "4k"), ("PIXELGATE_SEAL_BYTES", "1G"), ("PIXELGATE_REJECTED_MAX_BYTES", "1099511627776"),
+        ("PIXELGATE_BATCH_BYTES", "1k"), ("PIXELGATE_BATCH_BYTES", "3800000"), ("PIXELGATE_SEAL_SECONDS", "1s"),
+        ("PIXELGATE_SEAL_SECONDS", "24h"), ("PIXELGATE_FORWARD_TIMEOUT", "50ms"), ("PIXELGATE_FORWARD_TIMEOUT", "60"),
+        ("PIXELGATE_REQUEST_TIMEOUT", "100ms\t"), ("PIXELGATE_REQUEST_TIMEOUT", "5m"), ("PIXELGATE_FSYNC", "1ms"),
+        ("PIXELGATE_FSYNC", "1h"),
+    ])
+    func boundsAreTaken(_ c: (String, String)) {
+        let (_, problems) = PixelConfiguration.resolve(environment: [c.0: c.1])
+        #expect(problems.isEmpty, "\(problems)")
+    }
+
     @Test func unknownNamesOnlyWarn() {
         let (_, problems) = PixelConfiguration.resolve(environment: ["PIXELGATE_RESPONCE": "gif", "HOME": "/root"])
         #expect(problems == [ConfigurationProblem(setting: "PIXELGATE_RESPONCE", message: "unknown setting (ignored)", isFatal: false)])

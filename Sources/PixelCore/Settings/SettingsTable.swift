@@ -1,0 +1,235 @@
+/// Every setting pixelgate reads, in the order `pixelgate check` shows them
+/// and README lists them: where events go, who may send them, how hits are
+/// answered, the query limits, the spool, then delivery.
+///
+/// The one list of settings. `PixelConfiguration.resolve` reads values
+/// through it, `settingNames` (the unknown-name warning) and
+/// `effectiveSettings` (`pixelgate check`) come from it, and `markdownTable`
+/// is README's table under "Configuration", which a test keeps equal.
+/// Bounds of numeric settings are the documented `…Bounds` beside the
+/// fields they bound (`PixelLimits`, `SpoolSettings`, `PixelConfiguration`).
+public enum SettingsTable {
+    public static let settings: [Setting] = [
+        Setting(
+            name: "PIXELGATE_SPOOL_DIR",
+            meaning: "the spool directory (created if missing)",
+            defaultText: "`~/\(PixelConfiguration.defaultSpoolSubpath)` of the user pixelgate runs as",
+            parser: { v, config in
+                guard v.hasPrefix("/") else { return "must be an absolute path, got '\(v)'" }
+                config.spoolDirectory = v
+                return nil
+            },
+            printer: { $0.spoolDirectory }),
+        Setting(
+            name: "PIXELGATE_SINK",
+            meaning: "`spool`, or `forward` to POST each event to the data plane at once",
+            defaultText: "`spool`",
+            parser: { v, config in
+                guard let kind = SinkKind(rawValue: v.lowercased()) else { return "must be spool or forward, got '\(v)'" }
+                config.sink = kind
+                return nil
+            },
+            printer: { $0.sink.rawValue }),
+        Setting(
+            name: "PIXELGATE_DATA_PLANE_URL",
+            meaning: "RudderStack data plane URL, for forwarding and draining",
+            defaultText: "none",
+            parser: { v, config in
+                // Empty is the same as unset: a template may leave the line in.
+                if v.isEmpty { return nil }
+                guard v.hasPrefix("http://") || v.hasPrefix("https://") else {
+                    return "must be an http:// or https:// URL, got '\(URLRedaction.redacted(v))'"
+                }
+                config.dataPlaneURL = v
+                return nil
+            },
+            printer: { $0.dataPlaneURL.map(URLRedaction.redacted) ?? "" }),
+        Setting(
+            name: "PIXELGATE_WRITE_KEYS",
+            meaning: "comma-separated write keys to accept",
+            defaultText: "empty: any",
+            parser: { v, config in
+                config.writeKeys = Set(listItems(v))
+                return nil
+            },
+            // A write key is a credential of sorts: `check` shows how many.
+            printer: { $0.writeKeys.isEmpty ? "" : "(\($0.writeKeys.count) keys)" }),
+        Setting(
+            name: "PIXELGATE_SIGNING_KEYS",
+            meaning: "`writeKey:secret` pairs, comma-separated: hits for these write keys must carry a good `sig` "
+                + "([Signed pixel URLs](#signed-pixel-urls)); secrets of 16 bytes or more",
+            defaultText: "empty: no signatures",
+            parser: { v, config in
+                for item in listItems(v) {
+                    guard let colon = item.firstIndex(of: ":"), colon != item.startIndex, item.index(after: colon) != item.endIndex else {
+                        // At most 40 characters: enough to find the entry, little of a secret.
+                        return "each entry must be writeKey:secret, got '\(item.prefix(40))'"
+                    }
+                    let secret = String(item[item.index(after: colon)...])
+                    guard secret.utf8.count >= 16 else { return "the secret for '\(item[..<colon])' is shorter than 16 bytes" }
+                    config.signingKeys[String(item[..<colon])] = secret
+                }
+                return nil
+            },
+            printer: { $0.signingKeys.isEmpty ? "" : "(\($0.signingKeys.count) keys, secrets not shown)" }),
+        Setting(
+            name: "PIXELGATE_RESPONSE",
+            meaning: "`text`, `gif` (1×1 GIF on success) or `gif-always` (GIF for every GET, refused hits still recorded)",
+            defaultText: "`text`",
+            parser: { v, config in
+                guard let format = ResponseFormat(rawValue: v.lowercased()) else { return "must be text, gif or gif-always, got '\(v)'" }
+                config.response = format
+                return nil
+            },
+            printer: { $0.response.rawValue }),
+        Setting(
+            name: "PIXELGATE_TRUSTED_PROXIES",
+            meaning: "comma-separated addresses or CIDRs whose `X-Forwarded-For` is believed",
+            defaultText: "empty: none",
+            parser: { v, config in
+                var networks: [IPNetwork] = []
+                for item in listItems(v) {
+                    guard let network = IPNetwork(item) else { return "'\(item)' is not an address or CIDR range" }
+                    networks.append(network)
+                }
+                config.trustedProxies = networks
+                return nil
+            },
+            printer: { $0.trustedProxies.map(\.description).joined(separator: ",") }),
+        wholeNumber(
+            "PIXELGATE_MAX_QUERY_BYTES", meaning: "longest query (→ 414)", defaultText: "`16384`",
+            bounds: PixelLimits.maxQueryBytesBounds, \.limits.maxQueryBytes),
+        wholeNumber(
+            "PIXELGATE_MAX_PAIRS", meaning: "most `name=value` pairs", defaultText: "`256`",
+            bounds: PixelLimits.maxPairsBounds, \.limits.maxPairs),
+        wholeNumber(
+            "PIXELGATE_MAX_KEY_BYTES", meaning: "longest parameter name", defaultText: "`256`",
+            bounds: PixelLimits.maxKeyBytesBounds, \.limits.maxKeyBytes),
+        wholeNumber(
+            "PIXELGATE_MAX_DEPTH", meaning: "most dot segments in a name", defaultText: "`16`",
+            bounds: PixelLimits.maxDepthBounds, \.limits.maxDepth),
+        wholeNumber(
+            "PIXELGATE_MAX_ARRAY_INDEX", meaning: "highest array index", defaultText: "`255`",
+            bounds: PixelLimits.maxArrayIndexBounds, \.limits.maxArrayIndex),
+        wholeNumber(
+            "PIXELGATE_MAX_EVENT_BYTES",
+            meaning: "largest event as JSON (→ `400 event too large`); at most 3,900,000, under the data plane's 4,000 KB request limit",
+            defaultText: "`64k`",
+            bounds: PixelLimits.maxEventBytesBounds, \.limits.maxEventBytes),
+        wholeNumber(
+            "PIXELGATE_SEAL_BYTES", meaning: "seal the active spool file at this size (`64k`, `8M` …)", defaultText: "`8M`",
+            bounds: SpoolSettings.sealBytesBounds, \.spool.sealBytes),
+        Setting(
+            name: "PIXELGATE_SEAL_SECONDS",
+            meaning: "…or at this age (`60`, `2m` …)",
+            defaultText: "`60`",
+            parser: { v, config in
+                let bounds = SpoolSettings.sealSecondsBounds
+                let millis = Int64(bounds.lowerBound) * 1000...Int64(bounds.upperBound) * 1000
+                guard let ms = SettingText.durationMillis(v, defaultUnit: 1000), millis.contains(ms) else {
+                    return SettingText.durationProblem(millis, got: v)
+                }
+                config.spool.sealSeconds = Int(ms / 1000)
+                return nil
+            },
+            printer: { "\($0.spool.sealSeconds)" }),
+        Setting(
+            name: "PIXELGATE_FSYNC",
+            meaning: "`never`, `always`, or an interval (`1s`, `250ms`)",
+            defaultText: "`never`",
+            parser: { v, config in
+                switch v.lowercased() {
+                case "never": config.spool.fsync = .never
+                case "always": config.spool.fsync = .always
+                default:
+                    guard let ms = SettingText.durationMillis(v, defaultUnit: nil),
+                          SpoolSettings.fsyncIntervalMillisBounds.contains(ms) else {
+                        return "must be never, always or an interval such as 1s or 250ms, got '\(v)'"
+                    }
+                    config.spool.fsync = .interval(millis: ms)
+                }
+                return nil
+            },
+            printer: { $0.spool.fsync.description }),
+        wholeNumber(
+            "PIXELGATE_REJECTED_MAX_BYTES",
+            meaning: "cap on refused hits in `rejected/hits.ndjson` (events the data plane refused are always kept)",
+            defaultText: "`64M`",
+            bounds: SpoolSettings.rejectedMaxBytesBounds, \.spool.rejectedMaxBytes),
+        Setting(
+            name: "PIXELGATE_REQUEST_TIMEOUT",
+            meaning: "how long a connection to `serve` may take to deliver its request (or, kept by the web server, "
+                + "wait for the next) before it is closed",
+            defaultText: "`5s`",
+            parser: { v, config in
+                let bounds = PixelConfiguration.requestTimeoutMillisBounds
+                guard let ms = SettingText.durationMillis(v, defaultUnit: 1000), bounds.contains(ms) else {
+                    return SettingText.durationProblem(bounds, got: v)
+                }
+                config.requestTimeoutMillis = ms
+                return nil
+            },
+            printer: { "\($0.requestTimeoutMillis)ms" }),
+        Setting(
+            name: "PIXELGATE_FORWARD_TIMEOUT",
+            meaning: "how long `forward` waits for the data plane before spooling instead",
+            defaultText: "`2s`",
+            parser: { v, config in
+                let bounds = PixelConfiguration.forwardTimeoutMillisBounds
+                let millis = Int64(bounds.lowerBound)...Int64(bounds.upperBound)
+                guard let ms = SettingText.durationMillis(v, defaultUnit: 1000), millis.contains(ms) else {
+                    return SettingText.durationProblem(millis, got: v)
+                }
+                config.forwardTimeoutMillis = Int(ms)
+                return nil
+            },
+            printer: { "\($0.forwardTimeoutMillis)ms" }),
+        wholeNumber(
+            "PIXELGATE_BATCH_BYTES",
+            meaning: "largest batch body the drain sends, before compression (the data plane takes up to 4,000 KB)",
+            defaultText: "`512k`",
+            bounds: PixelConfiguration.batchBytesBounds, \.batchBytes),
+        Setting(
+            name: "PIXELGATE_GZIP",
+            meaning: "send bodies to the data plane gzipped (`Content-Encoding: gzip`, zlib's fastest level: event JSON "
+                + "still shrinks several times over, for a fraction of the CPU of the default level): `on` or `off`",
+            defaultText: "`on`",
+            parser: { v, config in
+                switch v.lowercased() {
+                case "on", "true", "yes", "1": config.gzip = true
+                case "off", "false", "no", "0": config.gzip = false
+                default: return "must be on or off, got '\(v)'"
+                }
+                return nil
+            },
+            printer: { $0.gzip ? "on" : "off" }),
+    ]
+
+    /// README's table of settings, header included, one line per row: what
+    /// the README test compares with README, and what to paste there after
+    /// changing a setting (`print(SettingsTable.markdownTable)`).
+    public static var markdownTable: String {
+        (["| variable | meaning | default |", "|---|---|---|"] + settings.map(\.markdownRow)).joined(separator: "\n")
+    }
+
+    /// A size setting (`4096`, `64k`, `8M`) stored as an `Int` at `field`,
+    /// refused outside `bounds`; `check` shows it in bytes.
+    static func wholeNumber(_ name: String, meaning: String, defaultText: String, bounds: ClosedRange<Int>,
+                            _ field: WritableKeyPath<PixelConfiguration, Int> & Sendable) -> Setting
+    {
+        Setting(
+            name: name, meaning: meaning, defaultText: defaultText,
+            parser: { v, config in
+                guard let n = SettingText.size(v), bounds.contains(n) else { return SettingText.wholeNumberProblem(bounds, got: v) }
+                config[keyPath: field] = n
+                return nil
+            },
+            printer: { "\($0[keyPath: field])" })
+    }
+
+    /// The entries of a comma-separated list, spaces and tabs around each
+    /// taken off and empty ones (`a,,b`, a trailing comma) dropped.
+    static func listItems(_ value: String) -> [String] {
+        value.split(separator: ",").map { String($0.trimmingSpaces()) }.filter { !$0.isEmpty }
+    }
+}

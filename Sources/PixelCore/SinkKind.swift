@@ -1,0 +1,5 @@
+/// Where accepted events go.
+public enum SinkKind: String, Sendable, CaseIterable {
+    case spool
+    case forward
+}

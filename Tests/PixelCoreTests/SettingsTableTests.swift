@@ -1,0 +1,119 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import PixelCore
+
+/// The table of settings is the one list: these keep README, the defaults
+/// people are told and `pixelgate check`'s texts equal to it.
+@Suite("The table of settings")
+struct SettingsTableTests {
+    /// README's `| variable | meaning | default |` table under
+    /// "## Configuration" is `SettingsTable.markdownTable`, row by row. After
+    /// changing a setting, paste `print(SettingsTable.markdownTable)` there.
+    @Test func readmesTableIsTheTable() throws {
+        let readme = try #require(Self.readFile(Self.repositoryRoot + "/README.md"), "README.md not readable")
+        let lines = readme.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let section = try #require(lines.firstIndex(of: "## Configuration"), "no ## Configuration in README.md")
+        let header = try #require(lines[section...].firstIndex(of: "| variable | meaning | default |"),
+                                  "no settings table under ## Configuration")
+        let rows = lines[header...].prefix { $0.hasPrefix("|") }
+        let expected = SettingsTable.markdownTable.split(separator: "\n").map(String.init)
+        for (line, (readmeRow, tableRow)) in zip(rows, expected).enumerated() {
+            #expect(readmeRow == tableRow, "README.md line \(header + line + 1) differs from SettingsTable; regenerate it from SettingsTable.markdownTable")
+        }
+        #expect(rows.count == expected.count, "README's table has \(rows.count) lines, SettingsTable \(expected.count)")
+    }
+
+    /// Names are unique, and `settingNames` is the table's.
+    @Test func everyNameOnce() {
+        let names = SettingsTable.settings.map(\.name)
+        #expect(Set(names).count == names.count)
+        #expect(PixelConfiguration.settingNames == names)
+        #expect(names.allSatisfy { $0.hasPrefix("PIXELGATE_") })
+    }
+
+    /// A default shown as a single code span is a value the setting takes,
+    /// and gives just what leaving it unset gives: README cannot promise a
+    /// default the code does not have.
+    @Test(arguments: SettingsTable.settings.map(\.name))
+    func aDefaultShownIsTheDefault(_ name: String) throws {
+        let setting = try #require(SettingsTable.settings.first { $0.name == name })
+        let text = setting.defaultText
+        guard text.count > 2, text.first == "`", text.last == "`", !text.dropFirst().dropLast().contains("`") else {
+            return  // prose (`none`, `empty: any`, the spool's home directory)
+        }
+        var config = PixelConfiguration()
+        #expect(setting.apply(String(text.dropFirst().dropLast()), to: &config) == nil)
+        #expect(setting.effectiveValue(in: config) == setting.effectiveValue(in: PixelConfiguration()))
+    }
+
+    /// The value texts `pixelgate check` printed before the table, which
+    /// end-to-end tests and people's scripts read.
+    @Test func checkShowsTheDefaultsAsBefore() {
+        let shown = Dictionary(uniqueKeysWithValues: PixelConfiguration().effectiveSettings.map { ($0.name, $0.value) })
+        #expect(shown == [
+            "PIXELGATE_SPOOL_DIR": "", "PIXELGATE_SINK": "spool", "PIXELGATE_DATA_PLANE_URL": "",
+            "PIXELGATE_WRITE_KEYS": "", "PIXELGATE_SIGNING_KEYS": "", "PIXELGATE_RESPONSE": "text",
+            "PIXELGATE_TRUSTED_PROXIES": "", "PIXELGATE_MAX_QUERY_BYTES": "16384", "PIXELGATE_MAX_PAIRS": "256",
+            "PIXELGATE_MAX_KEY_BYTES": "256", "PIXELGATE_MAX_DEPTH": "16", "PIXELGATE_MAX_ARRAY_INDEX": "255",
+            "PIXELGATE_MAX_EVENT_BYTES": "65536", "PIXELGATE_SEAL_BYTES": "8388608", "PIXELGATE_SEAL_SECONDS": "60",
+            "PIXELGATE_FSYNC": "never", "PIXELGATE_REJECTED_MAX_BYTES": "67108864",
+            "PIXELGATE_REQUEST_TIMEOUT": "5000ms", "PIXELGATE_FORWARD_TIMEOUT": "2000ms",
+            "PIXELGATE_BATCH_BYTES": "524288", "PIXELGATE_GZIP": "on",
+        ])
+    }
+
+    @Test func checkShowsSetValuesAsBeforeAndHidesSecrets() {
+        let (config, problems) = PixelConfiguration.resolve(environment: [
+            "PIXELGATE_SPOOL_DIR": "/srv/spool", "PIXELGATE_SINK": "Forward",
+            "PIXELGATE_DATA_PLANE_URL": "https://u:pw@dp.example.com", "PIXELGATE_WRITE_KEYS": "a,b",
+            "PIXELGATE_SIGNING_KEYS": "a:0123456789abcdef", "PIXELGATE_RESPONSE": "gif",
+            "PIXELGATE_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8, ::1", "PIXELGATE_MAX_QUERY_BYTES": "8k",
+            "PIXELGATE_MAX_PAIRS": "10", "PIXELGATE_MAX_KEY_BYTES": "64", "PIXELGATE_MAX_DEPTH": "4",
+            "PIXELGATE_MAX_ARRAY_INDEX": "0", "PIXELGATE_MAX_EVENT_BYTES": "1k", "PIXELGATE_SEAL_BYTES": "1M",
+            "PIXELGATE_SEAL_SECONDS": "1500ms", "PIXELGATE_FSYNC": "2000ms", "PIXELGATE_REJECTED_MAX_BYTES": "0",
+            "PIXELGATE_REQUEST_TIMEOUT": "1m", "PIXELGATE_FORWARD_TIMEOUT": "250ms", "PIXELGATE_BATCH_BYTES": "1024",
+            "PIXELGATE_GZIP": "no",
+        ])
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(config.effectiveSettings.map { "\($0.name)=\($0.value)" } == [
+            "PIXELGATE_SPOOL_DIR=/srv/spool", "PIXELGATE_SINK=forward",
+            "PIXELGATE_DATA_PLANE_URL=https://***@dp.example.com", "PIXELGATE_WRITE_KEYS=(2 keys)",
+            "PIXELGATE_SIGNING_KEYS=(1 keys, secrets not shown)", "PIXELGATE_RESPONSE=gif",
+            "PIXELGATE_TRUSTED_PROXIES=127.0.0.1/32,10.0.0.0/8,0:0:0:0:0:0:0:1/128", "PIXELGATE_MAX_QUERY_BYTES=8192",
+            "PIXELGATE_MAX_PAIRS=10", "PIXELGATE_MAX_KEY_BYTES=64", "PIXELGATE_MAX_DEPTH=4",
+            "PIXELGATE_MAX_ARRAY_INDEX=0", "PIXELGATE_MAX_EVENT_BYTES=1024", "PIXELGATE_SEAL_BYTES=1048576",
+            "PIXELGATE_SEAL_SECONDS=1", "PIXELGATE_FSYNC=2s", "PIXELGATE_REJECTED_MAX_BYTES=0",
+            "PIXELGATE_REQUEST_TIMEOUT=60000ms", "PIXELGATE_FORWARD_TIMEOUT=250ms", "PIXELGATE_BATCH_BYTES=1024",
+            "PIXELGATE_GZIP=off",
+        ])
+        #expect(!config.effectiveSettings.contains { $0.value.contains("0123456789abcdef") || $0.value.contains("pw") })
+    }
+
+    /// Bounds named in messages read back as the bounds themselves.
+    @Test(arguments: [Int64(1), 50, 100, 999, 1000, 60_000, 300_000, 3_600_000, 86_400_000, 90_061_000])
+    func durationTextsReadBack(_ millis: Int64) {
+        #expect(SettingText.durationMillis(SettingText.duration(millis: millis), defaultUnit: nil) == millis)
+    }
+
+    /// The repository's root: this file is Tests/PixelCoreTests/<name>.swift.
+    static var repositoryRoot: String {
+        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)
+        return parts.joined(separator: "/")
+    }
+
+    static func readFile(_ path: String) -> String? {
+        guard let file = fopen(path, "r") else { return nil }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+            if n == 0 { break }
+            bytes += chunk[..<n]
+        }
+        return ferror(file) == 0 ? String(decoding: bytes, as: UTF8.self) : nil
+    }
+}
