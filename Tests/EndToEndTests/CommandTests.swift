@@ -16,6 +16,118 @@ struct CommandTests {
         #expect(try runPixelgate(["serve"], environment: [:]).stderr.contains("serve needs --listen"))
     }
 
+    /// Every subcommand with the options its `--help` must name.
+    static let subcommands: [String: [String]] = [
+        "serve": ["--listen ADDRESS", "--workers N", "--threads N", "--backlog N", "--socket-mode MODE"],
+        "drain": ["--once", "--follow", "--interval SECONDS", "--max-seconds N"],
+        "requeue": [],
+        "sign": ["--expires DURATION"],
+        "stats": ["--json"],
+        "check": [],
+    ]
+
+    /// `CMD --help`, `CMD -h` and `help CMD` print the command's usage to
+    /// stdout and exit 0, reading no settings (a bad one changes nothing).
+    @Test(arguments: subcommands.keys.sorted())
+    func everySubcommandHasHelp(_ command: String) throws {
+        let environment = ["PIXELGATE_CONFIG": "/nonexistent/pixelgate.conf", "PIXELGATE_SPOOL_DIR": "/nonexistent/spool"]
+        let help = try runPixelgate([command, "--help"], environment: environment)
+        #expect(help.status == 0, "\(help.stderr)")
+        #expect(help.stderr.isEmpty)
+        #expect(help.stdoutText.hasPrefix("Usage: pixelgate \(command)"), "\(help.stdoutText)")
+        for option in CommandTests.subcommands[command, default: []] + ["-h, --help"] {
+            #expect(help.stdoutText.contains("\n  \(option)"), "\(command) --help names \(option): \(help.stdoutText)")
+        }
+        #expect(help.stdoutText.contains("PIXELGATE_CONFIG"))
+        let short = try runPixelgate([command, "-h"], environment: environment)
+        #expect(short.status == 0)
+        #expect(short.stdout == help.stdout)
+        let topic = try runPixelgate(["help", command], environment: environment)
+        #expect(topic.status == 0)
+        #expect(topic.stdout == help.stdout)
+        // The global usage lists the command too.
+        #expect(try runPixelgate(["--help"], environment: [:]).stdoutText.contains("  pixelgate \(command)"))
+    }
+
+    @Test func drainHelpGivesTheExitCodes() throws {
+        let help = try runPixelgate(["drain", "--help"], environment: [:]).stdoutText
+        for code in ["  75  ", "  78  ", "  1   ", "  2   "] { #expect(help.contains(code), "\(help)") }
+        let global = try runPixelgate(["--help"], environment: [:]).stdoutText
+        #expect(global.contains("Exit codes of drain"))
+        #expect(global.contains("drain --once [--max-seconds N]"))
+        #expect(global.contains("drain --follow [--interval SECONDS]"))
+    }
+
+    /// A usage mistake in any subcommand: exit 2, nothing on stdout, one
+    /// line naming the problem and a pointer to the command's help, and
+    /// nothing done (the spool is not even created).
+    @Test(arguments: [
+        (["serve", "--workers", "0", "--listen", "127.0.0.1:9000"], "--workers takes a number from 1 to 256"),
+        (["serve", "--threads=300", "--listen", "127.0.0.1:9000"], "--threads takes a number from 1 to 256"),
+        (["serve", "--listen", "127.0.0.1:9000", "--socket-mode", "0999"], "--socket-mode takes an octal mode such as 0660"),
+        (["serve", "--listen", "127.0.0.1:9000", "--backlog"], "--backlog takes a positive number"),
+        (["serve", "--listen"], "serve needs --listen HOST:PORT or --listen /path/to.sock"),
+        (["serve", "--listen", "127.0.0.1:9000", "--verbose"], "unknown serve option '--verbose'"),
+        (["serve", "--listen", "127.0.0.1:9000", "extra"], "serve takes no arguments, only options (got 'extra')"),
+        (["drain"], "drain needs --once (for cron or a timer) or --follow (as a service)"),
+        (["drain", "--once", "--follow"], "drain needs --once (for cron or a timer) or --follow (as a service)"),
+        (["drain", "--follow", "--interval", "0"], "--interval takes seconds, 1 to 3600"),
+        (["drain", "--once", "--max-seconds", "-1"], "--max-seconds takes a number of seconds"),
+        (["drain", "--once=yes"], "--once takes no value"),
+        (["drain", "--now"], "unknown drain option '--now'"),
+        (["requeue", "all"], "requeue takes no arguments"),
+        (["requeue", "--force"], "unknown requeue option '--force'"),
+        (["sign"], "sign takes one URL"),
+        (["sign", "https://a.example/pixel/v1/page?writeKey=wk", "https://b.example/pixel/v1/page?writeKey=wk"], "sign takes one URL"),
+        (["sign", "--expires", "soon", "https://a.example/pixel/v1/page?writeKey=wk"], "--expires takes a duration such as 30d, 12h, 45m or 3600s"),
+        (["stats", "--csv"], "unknown stats option '--csv'"),
+        (["stats", "json"], "stats takes only --json"),
+        (["check", "--verbose"], "unknown check option '--verbose'"),
+        (["check", "now"], "check takes no arguments (got 'now')"),
+    ])
+    func usageMistakesExit2NamingTheProblem(_ arguments: [String], _ message: String) throws {
+        let scratch = Scratch()
+        let result = try runPixelgate(arguments, environment: ["PIXELGATE_SPOOL_DIR": scratch.spool, "PIXELGATE_DATA_PLANE_URL": "http://127.0.0.1:9/"])
+        #expect(result.status == 2, "\(arguments): \(result.stderr)")
+        #expect(result.stdout.isEmpty, "\(arguments): \(result.stdoutText)")
+        #expect(result.stderr == "pixelgate: \(message)\nrun 'pixelgate \(arguments[0]) --help' for its usage\n", "\(arguments)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.spool), "\(arguments)")
+    }
+
+    @Test func helpOfAnUnknownCommandIsAUsageError() throws {
+        let result = try runPixelgate(["help", "frobnicate"], environment: [:])
+        #expect(result.status == 2)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.contains("help takes one command's name"))
+    }
+
+    /// `--listen=ADDRESS` is `--listen ADDRESS`: the same checks, the same
+    /// messages, the same socket.
+    @Test(arguments: ["127.0.0.1:99999", "typo", ""])
+    func listenWithEqualsIsListenWithASpace(_ address: String) throws {
+        let scratch = Scratch()
+        let environment = ["PIXELGATE_SPOOL_DIR": scratch.spool]
+        let spaced = try runPixelgate(["serve", "--listen", address], environment: environment)
+        let joined = try runPixelgate(["serve", "--listen=\(address)"], environment: environment)
+        #expect(spaced.status == 2)
+        #expect(joined.status == 2)
+        #expect(joined.stderr == spaced.stderr)
+        #expect(joined.stderr.hasPrefix(address.isEmpty ? "pixelgate: serve needs --listen" : "pixelgate: --listen '\(address)' is not"), "\(joined.stderr)")
+    }
+
+    @Test func serveListensOnAnAddressGivenWithEquals() throws {
+        let scratch = Scratch()
+        let port = freePort()
+        let log = scratch.path + "/serve.log"
+        let child = try ChildProcess(pixelgateBinary, ["serve", "--listen=127.0.0.1:\(port)", "--workers=1"],
+                                     environment: ["PIXELGATE_SPOOL_DIR": scratch.spool], log: log)
+        defer { _ = child.stop(grace: 10) }
+        #expect(waitUntil { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("listening on 127.0.0.1:\(port) with 1 worker(s)") },
+                "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        #expect(child.stop(grace: 10))
+        #expect(child.exitCode == 0)
+    }
+
     @Test func checkPrintsEffectiveSettingsAndSpoolState() throws {
         let scratch = Scratch()
         let result = try runPixelgate(["check"], environment: ["PIXELGATE_SPOOL_DIR": scratch.spool, "PIXELGATE_RESPONSE": "gif"])

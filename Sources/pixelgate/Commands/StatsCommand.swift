@@ -3,11 +3,24 @@ import PixelServer
 import PixelSpool
 import PixelSystem
 
-extension PixelgateCommand {
-    /// `pixelgate stats [--json]`: the backlog waiting for the drain and what
-    /// `rejected/` holds.
-    static func stats(_ arguments: [String]) -> Int32 {
-        guard arguments.isEmpty || arguments == ["--json"] else { return usageError("stats takes only --json") }
+/// `pixelgate stats [--json]`: the backlog waiting for the drain and what
+/// `rejected/` holds, for a person or for monitoring.
+struct StatsCommand: Subcommand {
+    static let name = "stats"
+    static let synopses = ["stats [--json]"]
+    static let summary = "the backlog waiting for the drain (files, events, bytes, oldest age) and what rejected/ holds"
+
+    static let json = Flag("--json", help: "one JSON object, for monitoring")
+    static let options = [json.spec]
+
+    let json: Bool
+
+    init(_ arguments: ParsedArguments) throws(UsageError) {
+        try Self.noArguments(arguments, "stats takes only --json")
+        json = arguments[Self.json]
+    }
+
+    func run() -> Int32 {
         let (configuration, problems) = ConfigurationLoader.load()
         if let fatal = problems.first(where: { $0.isFatal && $0.setting == "PIXELGATE_SPOOL_DIR" }) {
             printError("pixelgate: configuration: \(fatal)\n")
@@ -21,9 +34,9 @@ extension PixelgateCommand {
             backlog = try SpoolStatus.backlog(SpoolLayout(directory: configuration.spoolDirectory), nowMillis: SystemClock.nowMillis())
         } catch {
             printError("pixelgate: cannot read the spool: \(error)\n")
-            return 1
+            return Exit.localFailure
         }
-        if arguments == ["--json"] {
+        if json {
             // Counts as JSON numbers: this output is for tools, not a RudderStack event.
             let spool = JSONValue.string(configuration.spoolDirectory).jsonString
             let age = backlog.oldestAgeSeconds.map(String.init) ?? "null"
@@ -34,6 +47,6 @@ extension PixelgateCommand {
                 + "backlog: \(backlog.files) file(s), \(backlog.events) events, \(backlog.bytes) bytes, \(age)\n"
                 + "rejected: \(backlog.rejectedRecords) records, \(backlog.rejectedBytes) bytes\n")
         }
-        return 0
+        return Exit.ok
     }
 }

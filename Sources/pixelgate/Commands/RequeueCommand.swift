@@ -1,0 +1,40 @@
+import PixelCore
+import PixelServer
+import PixelSpool
+
+/// `pixelgate requeue`: once the reason the data plane refused events is
+/// fixed, gives them back to the drain instead of leaving them in rejected/.
+struct RequeueCommand: Subcommand {
+    static let name = "requeue"
+    static let synopses = ["requeue"]
+    static let summary = "after fixing why the data plane refused events, move rejected/upstream.ndjson back for the next drain"
+    static let details = HelpText.exitCodes
+    static let options: [OptionSpec] = []
+
+    init(_ arguments: ParsedArguments) throws(UsageError) {
+        try Self.noArguments(arguments, "requeue takes no arguments")
+    }
+
+    func run() -> Int32 {
+        let logger = Logger()
+        let (configuration, problems) = ConfigurationLoader.load()
+        if let fatal = problems.first(where: \.isFatal) {
+            logger.log(.error, "configuration: \(fatal)")
+            return Exit.configuration
+        }
+        let writer = SpoolWriter(directory: configuration.spoolDirectory, settings: configuration.spool)
+        do {
+            guard let sealed = try writer.requeueRefused() else {
+                printOut("requeue: no events refused by the data plane in \(writer.layout.rejectedDirectory)\n")
+                return Exit.ok
+            }
+            let lines = (try? SpoolStatus.readFile(writer.layout.directory + "/" + sealed)) ?? []
+            let count = lines.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            printOut("requeue: \(count) event(s) moved back to the spool as \(sealed); the next drain sends them\n")
+            return Exit.ok
+        } catch {
+            logger.log(.error, "requeue: \(error)")
+            return Exit.localFailure
+        }
+    }
+}
