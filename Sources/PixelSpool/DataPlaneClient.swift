@@ -1,31 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CCurl
 import CZlib
 import PixelCore
-
-/// What the data plane made of one batch.
-public enum DeliveryResult: Sendable, Equatable {
-    case delivered
-    /// Worth trying again: a network error, a timeout, 408, 429 or 5xx.
-    case retry(reason: String, retryAfterSeconds: Int?)
-    /// The data plane refused the batch for its events (400, 413, other
-    /// 4xx; 401/403 for a write key pixelgate was not told to accept). The
-    /// data plane refuses a whole request for one bad event, so a batch of
-    /// several is split to find it.
-    case refused(status: Int, answer: String)
-    /// Nothing is wrong with the events: the URL or the credentials are
-    /// (a redirect, 404 or 405, or 401/403 for a write key listed in
-    /// `PIXELGATE_WRITE_KEYS`). Keep everything; `reason` says what to fix.
-    case misdirected(status: Int, reason: String)
-}
 
 /// POSTs batches to a RudderStack data plane's `/v1/batch` with libcurl.
 ///
 /// One client per process; its libcurl handle keeps the connection open
 /// between batches.
-public final class DataPlaneClient {
+public final class DataPlaneClient: DataPlane {
     public let batchURL: String
     /// `batchURL` with any `user:password@` masked, for messages.
     let shownURL: String
@@ -85,12 +66,6 @@ public final class DataPlaneClient {
         return Array(out[0..<n])
     }
 
-    /// A batch body as it goes on the wire: gzipped when that is on.
-    public struct PreparedBody: Sendable {
-        public var bytes: [UInt8]
-        public var gzipped: Bool
-    }
-
     /// Compresses `body` if gzip is on. Safe to call from another thread
     /// while this client sends: it only reads the loaded zlib functions.
     public func prepare(_ body: [UInt8]) -> PreparedBody {
@@ -98,9 +73,6 @@ public final class DataPlaneClient {
         return PreparedBody(bytes: body, gzipped: false)
     }
 
-    public func send(writeKey: String, body uncompressed: [UInt8]) -> DeliveryResult {
-        send(writeKey: writeKey, prepared: prepare(uncompressed))
-    }
 
     public func send(writeKey: String, prepared: PreparedBody) -> DeliveryResult {
         var lines = ["Content-Type: application/json", "Authorization: Basic " + Base64.encode(Array((writeKey + ":").utf8)),

@@ -8,11 +8,11 @@ import PixelCore
 /// `rejected/upstream.ndjson` with its answer (or, if that cannot be
 /// written, spooled), the same rules as the drain's (SPEC §6).
 public final class ForwardSink: EventSink {
-    let client: DataPlaneClient
+    let client: DataPlane
     let spool: SpoolSink
     let log: (LogLevel, String) -> Void
 
-    public init(client: DataPlaneClient, spool: SpoolSink, log: @escaping (LogLevel, String) -> Void) {
+    public init(client: DataPlane, spool: SpoolSink, log: @escaping (LogLevel, String) -> Void) {
         self.client = client
         self.spool = spool
         self.log = log

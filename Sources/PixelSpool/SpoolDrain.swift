@@ -79,7 +79,7 @@ public struct DrainReport: Sendable, Equatable {
 /// stops the pass with everything in place.
 public final class SpoolDrain {
     let writer: SpoolWriter
-    let client: DataPlaneClient
+    let client: DataPlane
     let settings: DrainSettings
     let log: (LogLevel, String) -> Void
     private var generator = SystemRandomNumberGenerator()
@@ -89,7 +89,7 @@ public final class SpoolDrain {
     private var keptOrigins: Set<String>?
     var layout: SpoolLayout { writer.layout }
 
-    public init(writer: SpoolWriter, client: DataPlaneClient, settings: DrainSettings, log: @escaping (LogLevel, String) -> Void) {
+    public init(writer: SpoolWriter, client: DataPlane, settings: DrainSettings, log: @escaping (LogLevel, String) -> Void) {
         self.writer = writer
         self.client = client
         self.settings = settings
@@ -210,10 +210,10 @@ public final class SpoolDrain {
     /// the data plane refuses it, until each event is delivered or (alone)
     /// refused and kept. Progress is saved after each part. Returns why the
     /// pass must stop, or nil when the whole run is done.
-    func deliverRun(_ lines: ArraySlice<Range<Int>>, writeKey: String, prepared: (DataPlaneClient.PreparedBody, Int)?,
+    func deliverRun(_ lines: ArraySlice<Range<Int>>, writeKey: String, prepared: (PreparedBody, Int)?,
                     file: String, content: [UInt8], deadline: Int64, progressPath: String,
                     report: inout DrainReport) throws(SpoolError) -> DrainStop? {
-        let (body, bodyBytes): (DataPlaneClient.PreparedBody, Int)
+        let (body, bodyBytes): (PreparedBody, Int)
         if let prepared {
             (body, bodyBytes) = prepared
         } else {
@@ -272,7 +272,7 @@ public final class SpoolDrain {
     }
 
     /// Sends one batch, retrying what is worth retrying until the deadline.
-    func deliver(writeKey: String, body: DataPlaneClient.PreparedBody, deadline: Int64) -> DeliveryResult {
+    func deliver(writeKey: String, body: PreparedBody, deadline: Int64) -> DeliveryResult {
         var attempt = 0
         while true {
             let result = client.send(writeKey: writeKey, prepared: body)
@@ -325,7 +325,7 @@ struct PlannedBatch: Sendable {
     /// Nil when only set-aside lines were left.
     var writeKey: String?
     var lines: [Range<Int>] = []
-    var body = DataPlaneClient.PreparedBody(bytes: [], gzipped: false)
+    var body = PreparedBody(bytes: [], gzipped: false)
     var bodyBytes = 0
     /// Where the next batch starts.
     var end: Int
@@ -338,9 +338,9 @@ final class BatchPlanner: @unchecked Sendable {
     let content: [UInt8]
     let maxBatchBytes: Int
     /// Used only for `prepare`, which reads nothing the sending thread changes.
-    let client: DataPlaneClient
+    let client: DataPlane
 
-    init(content: [UInt8], maxBatchBytes: Int, client: DataPlaneClient) {
+    init(content: [UInt8], maxBatchBytes: Int, client: DataPlane) {
         self.content = content
         self.maxBatchBytes = maxBatchBytes
         self.client = client

@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+import PixelCore
+@testable import PixelSpool
+
+/// The drain against `InMemoryDataPlane`: what reaches the data plane, what
+/// is kept, and that nothing is lost or sent twice, with no HTTP in the way.
+@Suite("Drain against an in-memory data plane")
+struct DrainWithInMemoryDataPlaneTests {
+    /// A spool record: write key `wk-A` for the first half, `wk-B` after.
+    static func record(_ n: Int, of total: Int) -> [UInt8] {
+        let key = n < total / 2 ? "wk-A" : "wk-B"
+        return Array(#"{"writeKey":"\#(key)","event":{"type":"track","anonymousId":"a","event":"e","messageId":"m-\#(n)"}}"#.utf8) + [0x0A]
+    }
+
+    static func fill(_ writer: SpoolWriter, events: Int) throws {
+        for n in 0..<events { try writer.append(record(n, of: events)) }
+    }
+
+    static func drain(_ writer: SpoolWriter, _ plane: InMemoryDataPlane, giveUpAfterMillis: Int64 = 300_000) -> DrainReport {
+        var settings = DrainSettings()
+        settings.maxBatchBytes = 1024
+        settings.retryBaseMillis = 1
+        settings.retryCapMillis = 2
+        settings.giveUpAfterMillis = giveUpAfterMillis
+        return SpoolDrain(writer: writer, client: plane, settings: settings, log: { _, _ in }).runOnce()
+    }
+
+    static func messageIds(_ batches: [InMemoryDataPlane.Batch]) -> [String] {
+        batches.flatMap(\.events).compactMap { event in
+            event.range(of: #""messageId":"m-"#).map { String(event[$0.upperBound...].prefix { $0 != "\"" }) }
+        }
+    }
+
+    @Test func everyEventReachesTheDataPlaneOnceUnderItsOwnWriteKey() throws {
+        let spool = TempSpool()
+        let writer = SpoolWriter(directory: spool.path)
+        try Self.fill(writer, events: 60)
+        let plane = InMemoryDataPlane()
+        let report = Self.drain(writer, plane)
+        #expect(report.delivered == 60 && report.rejected == 0 && report.stop == nil)
+        #expect(Self.messageIds(plane.delivered) == (0..<60).map(String.init))
+        #expect(plane.delivered.count > 2, "batch sizes \(plane.delivered.map(\.events.count))")  // 1 KiB batches: several a key
+        for batch in plane.delivered {
+            let ids = Self.messageIds([batch]).compactMap(Int.init)
+            #expect(ids.allSatisfy { ($0 < 30) == (batch.writeKey == "wk-A") })
+        }
+        #expect(spool.eventFiles.isEmpty)
+    }
+
+    @Test func oneRefusedEventIsFoundAndKeptAndTheRestDelivered() throws {
+        let spool = TempSpool()
+        let writer = SpoolWriter(directory: spool.path)
+        try Self.fill(writer, events: 40)
+        let plane = InMemoryDataPlane { batch in
+            batch.events.contains { $0.contains(#""m-17""#) } ? .refused(status: 400, answer: "bad event") : .delivered
+        }
+        let report = Self.drain(writer, plane)
+        #expect(report.delivered == 39 && report.rejected == 1)
+        #expect(Self.messageIds(plane.delivered) == (0..<40).filter { $0 != 17 }.map(String.init))
+        let kept = spool.read("rejected/upstream.ndjson")
+        #expect(kept.contains(#""m-17""#) && kept.contains("bad event"))
+        #expect(kept.split(separator: "\n").count == 1)
+    }
+
+    @Test func anUnavailableDataPlaneLosesNothingAndTheNextPassSendsAllOnce() throws {
+        let spool = TempSpool()
+        let writer = SpoolWriter(directory: spool.path)
+        try Self.fill(writer, events: 30)
+        let plane = InMemoryDataPlane { _ in .retry(reason: "503", retryAfterSeconds: nil) }
+        let failed = Self.drain(writer, plane, giveUpAfterMillis: 0)
+        #expect(failed.delivered == 0)
+        guard case .unavailable? = failed.stop else {
+            Issue.record("a 503 did not stop the drain as unavailable: \(String(describing: failed.stop))")
+            return
+        }
+        #expect(!spool.eventFiles.isEmpty)
+        plane.answer = { _ in .delivered }
+        let report = Self.drain(writer, plane)
+        #expect(report.delivered == 30 && report.stop == nil)
+        #expect(Self.messageIds(plane.delivered) == (0..<30).map(String.init))
+        #expect(spool.eventFiles.isEmpty)
+    }
+
+    @Test func aMisdirectedDataPlaneKeepsEverythingForTheFix() throws {
+        let spool = TempSpool()
+        let writer = SpoolWriter(directory: spool.path)
+        try Self.fill(writer, events: 10)
+        let plane = InMemoryDataPlane { _ in .misdirected(status: 404, reason: "wrong URL") }
+        let report = Self.drain(writer, plane)
+        #expect(report.delivered == 0 && report.rejected == 0)
+        guard case .misconfigured? = report.stop else {
+            Issue.record("a 404 did not stop the drain as misconfigured: \(String(describing: report.stop))")
+            return
+        }
+        #expect(spool.lines.count == 10)
+    }
+
+    @Test func theDoubleSplitsABatchBodyIntoItsEvents() {
+        let body = DataPlaneClient.batchBody([Array(#"{"a":"x,y","b":[1,{"c":2}]}"#.utf8)[...], Array(#"{"d":"\"}"}"#.utf8)[...]])
+        #expect(InMemoryDataPlane.events(in: body) == [#"{"a":"x,y","b":[1,{"c":2}]}"#, #"{"d":"\"}"}"#])
+    }
+}
