@@ -3,7 +3,9 @@
 /// Contract: `store` returns only once the event is kept as durably as the
 /// sink promises (for the spool: the line is in the file); when it throws,
 /// nothing of the event is kept and the hit is answered 503. Implementations
-/// are used from one thread at a time (one request in hand per process).
+/// are used from one thread at a time: each serving thread (a CGI process,
+/// a FastCGI worker's thread) has its own responder and sink, and one
+/// request in hand.
 public protocol EventSink: AnyObject {
     func store(_ event: PixelEvent) throws(SinkError)
     /// Keeps a refused hit where the sink keeps them; best effort, since the

@@ -18,6 +18,12 @@ public struct PixelHandler: Sendable {
 
     static let retryAfterSeconds = "10"
 
+    /// The outcome of one request: routing and method first, then the
+    /// configuration, then the event engine (`EventEngine`) with SPEC §4's
+    /// checks in order, then the sink.
+    ///
+    /// - Parameter workspace: the engine's memory; a serving thread passes
+    ///   its own for every request.
     public func handle(_ request: PixelRequest, sink: EventSink, nowMillis: Int64, newMessageId: () -> String,
                        workspace: EventWorkspace = EventWorkspace()) -> HandlerOutcome {
         guard let type = request.route else {

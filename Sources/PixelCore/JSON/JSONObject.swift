@@ -1,7 +1,7 @@
 /// A JSON object with members in insertion order.
 ///
-/// Lookup is linear: objects built from a query hold at most a few hundred
-/// members (`PixelLimits.maxPairs`), where a scan beats hashing.
+/// Lookup is linear: records hold a handful of members, and the tests'
+/// reference model at most `PixelLimits.maxPairs`, where a scan is enough.
 public struct JSONObject: Sendable, Equatable {
     public struct Member: Sendable, Equatable {
         public var key: String

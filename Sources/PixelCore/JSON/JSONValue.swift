@@ -1,7 +1,9 @@
 /// A JSON value whose objects keep their members in insertion order.
 ///
-/// Events are built from query pairs applied in order; keeping that order
-/// makes the output a function of the query alone and easy to read.
+/// For the records written beside events (a refused hit, the note on an
+/// event the data plane refused) and the tests' reference model; events
+/// themselves are built as an `EventTree`. Keeping the order makes each
+/// record's bytes a function of its fields alone, and easy to read.
 public indirect enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
