@@ -1,13 +1,3 @@
-/// What the transport should do with a hit: the answer, and a log line.
-public struct HandlerOutcome: Sendable, Equatable {
-    public var response: PixelResponse
-    public var logLevel: LogLevel?
-    public var logMessage: String?
-    /// The event was kept and the answer is the configured success answer,
-    /// the same bytes every time, which a transport may keep ready.
-    public var isStoredSuccess = false
-}
-
 /// Routes a hit, validates it, builds the event, hands it to the sink and
 /// chooses the answer (SPEC §1, §4). Pure apart from the sink it is given;
 /// time and ids are passed in.
@@ -28,6 +18,12 @@ public struct PixelHandler: Sendable {
 
     static let retryAfterSeconds = "10"
 
+    /// The outcome of one request: routing and method first, then the
+    /// configuration, then the event engine (`EventEngine`) with SPEC §4's
+    /// checks in order, then the sink.
+    ///
+    /// - Parameter workspace: the engine's memory; a serving thread passes
+    ///   its own for every request.
     public func handle(_ request: PixelRequest, sink: EventSink, nowMillis: Int64, newMessageId: () -> String,
                        workspace: EventWorkspace = EventWorkspace()) -> HandlerOutcome {
         guard let type = request.route else {
@@ -50,40 +46,22 @@ public struct PixelHandler: Sendable {
         let clientIP = ClientAddress.resolve(remoteAddr: request.remoteAddr ?? "", forwardedFor: request.forwardedFor,
                                              trusted: configuration.trustedProxies)
         let query = request.query
-        // Signed URLs: with any secret configured, a trailing `sig` is taken
-        // off (it is not event data) and checked for keys that have one.
-        var mapped = query[...]
-        var signatureCheck: ((String) -> PixelError?)? = nil
-        if !configuration.signingKeys.isEmpty {
-            let parts = PixelSignature.split(query)
-            if let parts {
-                // `sig` and `exp` are the signature's, not event data.
-                mapped = parts.signed
-                if PixelSignature.pairValue(parts.signed, named: PixelSignature.expiryParameter) != nil {
-                    mapped = PixelSignature.removingPairs(parts.signed, named: PixelSignature.expiryParameter)[...]
-                }
-            }
-            let secrets = configuration.signingKeys
-            let route = type.rawValue
-            signatureCheck = { writeKey in
-                guard let secret = secrets[writeKey] else { return nil }  // this key is not signed
-                guard let parts, PixelSignature.isValid(route: route, signed: parts.signed, signature: parts.signature, secret: secret) else {
-                    return .invalidSignature
-                }
-                switch PixelSignature.expiry(parts.signed) {
-                case nil: return nil
-                case .some(nil): return .invalidSignature  // an `exp` that is not a time was never signed by us
-                case .some(.some(let seconds)): return nowMillis / 1000 > seconds ? .signatureExpired : nil
-                }
-            }
-        }
-        let built: Result<PixelEvent, PixelError> = mapped.withUnsafeBufferPointer { buffer in
+        // Signed URLs: with any secret configured, a trailing `sig` (and an
+        // `exp`) is taken off the query before the event is built from it.
+        let signed = configuration.signingKeys.isEmpty ? nil : SignedQuery(query)
+        let eventQuery = signed?.eventQuery ?? query[...]
+        let built: Result<PixelEvent, PixelError> = eventQuery.withUnsafeBufferPointer { buffer in
             Result { () throws(PixelError) -> PixelEvent in
                 let facts = HitFacts(receivedAtMillis: nowMillis, messageId: newMessageId(),
                                      userAgent: request.userAgent, clientIP: clientIP)
-                return try PixelEvent.build(type: type, query: buffer, facts: facts, limits: configuration.limits,
-                                            allowedWriteKeys: configuration.writeKeys, signatureCheck: signatureCheck,
-                                            workspace: workspace)
+                // SPEC §4's order: the query and the write key's presence
+                // (the draft), the allow-list, the signature, identity.
+                var draft = try EventEngine.draft(type: type, query: buffer, facts: facts, limits: configuration.limits,
+                                                  workspace: workspace)
+                try draft.checkWriteKey(allowed: configuration.writeKeys)
+                try signed?.check(writeKey: draft.writeKey, secrets: configuration.signingKeys, route: type, nowMillis: nowMillis)
+                try draft.checkIdentity()
+                return try draft.finish()
             }
         }
 

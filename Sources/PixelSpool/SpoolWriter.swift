@@ -25,8 +25,8 @@ public struct AppendReport: Sendable, Equatable {
 /// or lost while the call returns normally, and a throw means nothing of the
 /// line remains (with `fsync always`, a failed sync takes the line back
 /// too). What fails once the line is in (an interval sync, a seal) is
-/// reported, not thrown. One instance serves one process, one request at a
-/// time.
+/// reported, not thrown. One instance serves one thread (a CGI process, a
+/// FastCGI worker's serving thread), one request at a time.
 public final class SpoolWriter {
     public let layout: SpoolLayout
     public let settings: SpoolSettings

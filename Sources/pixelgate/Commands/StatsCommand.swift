@@ -38,9 +38,23 @@ struct StatsCommand: Subcommand {
         }
         if json {
             // Counts as JSON numbers: this output is for tools, not a RudderStack event.
-            let spool = JSONValue.string(configuration.spoolDirectory).jsonString
-            let age = backlog.oldestAgeSeconds.map(String.init) ?? "null"
-            printOut(#"{"spool":\#(spool),"backlog":{"files":\#(backlog.files),"events":\#(backlog.events),"bytes":\#(backlog.bytes),"oldestAgeSeconds":\#(age)},"rejected":{"records":\#(backlog.rejectedRecords),"bytes":\#(backlog.rejectedBytes)}}"# + "\n")
+            var out = JSONWriter()
+            out.raw(#"{"spool":"#)
+            out.string(configuration.spoolDirectory)
+            out.raw(#","backlog":{"files":"#)
+            out.integer(backlog.files)
+            out.raw(#","events":"#)
+            out.integer(backlog.events)
+            out.raw(#","bytes":"#)
+            out.integer(backlog.bytes)
+            out.raw(#","oldestAgeSeconds":"#)
+            if let age = backlog.oldestAgeSeconds { out.integer(age) } else { out.null() }
+            out.raw(#"},"rejected":{"records":"#)
+            out.integer(backlog.rejectedRecords)
+            out.raw(#","bytes":"#)
+            out.integer(backlog.rejectedBytes)
+            out.raw("}}\n")
+            printOut(String(decoding: out.bytes, as: UTF8.self))
         } else {
             let age = backlog.oldestAgeSeconds.map { "oldest \($0) s" } ?? "none waiting"
             printOut("spool \(configuration.spoolDirectory)\n"

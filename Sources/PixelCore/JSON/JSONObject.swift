@@ -1,25 +1,7 @@
-/// A JSON value whose objects keep their members in insertion order.
-///
-/// Events are built from query pairs applied in order; keeping that order
-/// makes the output a function of the query alone and easy to read.
-public indirect enum JSONValue: Sendable, Equatable {
-    case null
-    case bool(Bool)
-    case string(String)
-    case array([JSONValue])
-    case object(JSONObject)
-
-    /// The object, when this value is one.
-    public var objectValue: JSONObject? {
-        if case .object(let o) = self { return o }
-        return nil
-    }
-}
-
 /// A JSON object with members in insertion order.
 ///
-/// Lookup is linear: objects built from a query hold at most a few hundred
-/// members (`PixelLimits.maxPairs`), where a scan beats hashing.
+/// Lookup is linear: records hold a handful of members, and the tests'
+/// reference model at most `PixelLimits.maxPairs`, where a scan is enough.
 public struct JSONObject: Sendable, Equatable {
     public struct Member: Sendable, Equatable {
         public var key: String

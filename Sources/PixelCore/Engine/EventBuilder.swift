@@ -1,5 +1,9 @@
-/// Applies decoded pairs to an `EventTree` and adds what the server sets
-/// (SPEC §3, §4), then writes the spool line once.
+/// The engine's worker (see `EventEngine` for the whole path): decodes the
+/// query into the tree's text, applies the pairs to an `EventTree` and
+/// takes the write key out (`apply`), checks the event's identity
+/// (`checkIdentity`), and adds what the server sets and writes the spool
+/// line once (`finish`), SPEC §3 and §4. It never decides about write
+/// keys or signatures: that is the caller's, between `apply` and the rest.
 struct EventBuilder {
     let workspace: EventWorkspace
     var tree: EventTree
@@ -27,9 +31,10 @@ struct EventBuilder {
         Word.bytes.withUnsafeBufferPointer { _ = tree.appendText($0) }
     }
 
-    mutating func giveBack() {
+    /// Non-mutating, so that a draft's `deinit` can call it; the pair list
+    /// is emptied by the next build's `init`, when it is no longer shared.
+    func giveBack() {
         tree.giveBack(to: workspace)
-        pairs.removeAll(keepingCapacity: true)
         workspace.pairs = pairs
     }
 
@@ -45,8 +50,10 @@ struct EventBuilder {
     /// The page properties the seed asks for in `properties` or `context.page`.
     static let mirroredPageFields: [Word] = [.path, .url, .referrer, .title]
 
-    mutating func build(type: EventType, facts: HitFacts, allowedWriteKeys: Set<String>,
-                        signatureCheck: ((String) -> PixelError?)?) throws(PixelError) -> PixelEvent {
+    /// Applies the decoded pairs in query order and returns the span of
+    /// the write key, which is not event data (SPEC §3). Throws what a name
+    /// or value breaks (in query order), then `missingWriteKey`.
+    mutating func apply(type: EventType) throws(PixelError) -> ByteSpan {
         tree.setString(tree.place(words: ServerPath.type), type == .page ? Word.page.span : Word.track.span)
         var writeKey: ByteSpan?
         // The last name placed and the nodes it reached: names in a query
@@ -115,10 +122,12 @@ struct EventBuilder {
         }
 
         guard let writeKey, writeKey.count > 0 else { throw .missingWriteKey }
-        let writeKeyText = String(decoding: tree.textBytes(writeKey), as: UTF8.self)
-        if !allowedWriteKeys.isEmpty && !allowedWriteKeys.contains(writeKeyText) { throw .invalidWriteKey }
-        if let signatureCheck, let refusal = signatureCheck(writeKeyText) { throw refusal }
+        return writeKey
+    }
 
+    /// `anonymousId` present and not blank once one pair of quotes is
+    /// stripped (the stripping stays in the event), then `event` on track.
+    mutating func checkIdentity(type: EventType) throws(PixelError) {
         guard let anonymousNode = tree.member(EventTree.root, Word.anonymousId.span),
               var anonymousId = tree.string(at: anonymousNode) else { throw .missingAnonymousId }
         // `"abc"` → `abc`: some templates quote ids.
@@ -129,12 +138,17 @@ struct EventBuilder {
         }
         if Identity.isBlank(tree.textBytes(anonymousId)) { throw .missingAnonymousId }
 
-        switch type {
-        case .track:
+        if type == .track {
             guard let node = tree.member(EventTree.root, Word.event.span), let name = tree.string(at: node), name.count > 0 else {
                 throw .missingEvent
             }
-        case .page:
+        }
+    }
+
+    /// Adds what the server sets (SPEC §3), writes the line and refuses it
+    /// when the event is over `limits.maxEventBytes`.
+    mutating func finish(type: EventType, facts: HitFacts, writeKey: ByteSpan, writeKeyText: String) throws(PixelError) -> PixelEvent {
+        if type == .page {
             if let node = tree.member(EventTree.root, Word.name.span), tree.string(at: node)?.count == 0 {
                 tree.setString(node, Word.unknownPage.span)
             }
@@ -206,27 +220,25 @@ struct EventBuilder {
         return nil
     }
 
-    /// `{"writeKey":…,"event":{…}}` and a newline, written once into a
-    /// buffer sized by the tree's running `bound`.
+    /// `{"writeKey":…,"event":{…}}` and a newline, written once by the
+    /// workspace's writer and copied out at its size.
     func line(writeKey: ByteSpan, writeKeyText: String) -> PixelEvent {
-        let bound = PixelEvent.recordPrefix.count + 2 + 6 * Int(writeKey.count) + PixelEvent.recordMiddle.count
-            + tree.bound + 2 + 8
-        assert(tree.bound >= tree.encodedBound(EventTree.root), "running bound below the tree's")
-        var eventRange = 0..<0
-        // Written into the workspace's scratch (8 bytes of the bound are slack
-        // for RawWriter's 8-byte stores), then copied out at its exact size.
-        workspace.reserve(line: bound)
-        var out = RawWriter(workspace.line)
-        out.append(PixelEvent.recordPrefix)
-        out.jsonString(tree.text + Int(writeKey.start), Int(writeKey.count))
-        out.append(PixelEvent.recordMiddle)
+        let eventRange = EventBuilder.writeLine(tree: tree, writeKey: writeKey, into: &workspace.line)
+        return PixelEvent(writeKey: writeKeyText, recordLine: workspace.line.bytes, eventRange: eventRange)
+    }
+
+    /// Writes the line into `out` (emptied first); returns where the event
+    /// lies in it. One access to the workspace's writer for the whole line.
+    static func writeLine(tree: EventTree, writeKey: ByteSpan, into out: inout JSONWriter) -> Range<Int> {
+        out.removeAll()
+        out.raw(PixelEvent.recordPrefix)
+        out.string(padded: tree.text + Int(writeKey.start), count: Int(writeKey.count))
+        out.raw(PixelEvent.recordMiddle)
         let start = out.count
         tree.encode(EventTree.root, into: &out)
-        eventRange = start..<out.count
-        out.append("}\n")
-        precondition(out.count &+ 8 <= bound, "event line past its bound")
-        let line = Array(UnsafeBufferPointer(start: workspace.line, count: out.count))
-        return PixelEvent(writeKey: writeKeyText, recordLine: line, eventRange: eventRange)
+        let end = out.count
+        out.raw("}\n")
+        return start..<end
     }
 
     /// Splits a name into `segments` on `.`; `\.` is a literal dot and any
@@ -345,53 +357,5 @@ struct EventBuilder {
 
     mutating func copyIfAbsent(_ source: Int32, to path: [EventTree.Segment]) {
         if let node = tree.placeIfAbsent(words: path) { tree.copy(source, into: node) }
-    }
-}
-
-/// The paths the server reads and writes, made once.
-enum ServerPath {
-    static let type = Word.path(.type)
-    static let channel = Word.path(.channel)
-    static let contextUserAgent = Word.path(.context, .userAgent)
-    static let contextIP = Word.path(.context, .ip)
-    static let integrations = Word.path(.integrations)
-    static let messageId = Word.path(.messageId)
-    static let originalTimestamp = Word.path(.originalTimestamp)
-    static let sentAt = Word.path(.sentAt)
-    static let timestamp = Word.path(.timestamp)
-    static let receivedAt = Word.path(.receivedAt)
-    static let requestIP = Word.path(.requestIP)
-    static let properties = Word.path(.properties)
-    static let contextPage = Word.path(.context, .page)
-    static let propertiesField = EventBuilder.mirroredPageFields.map { Word.path(.properties, $0) }
-    static let contextPageField = EventBuilder.mirroredPageFields.map { Word.path(.context, .page, $0) }
-}
-
-/// The set of names seen so far, by their bytes: open addressing over pair
-/// spans in the workspace's memory, sized once for the query's pairs.
-struct NameSet {
-    static let empty = ByteSpan(start: 0, count: -1)
-    let slots: UnsafeMutablePointer<ByteSpan>
-    let mask: Int
-
-    init(capacity: Int, reusing workspace: EventWorkspace) {
-        var size = 16
-        while size < 2 * capacity { size <<= 1 }
-        workspace.reserve(names: size)
-        slots = workspace.names
-        slots.initialize(repeating: NameSet.empty, count: size)
-        mask = size - 1
-    }
-
-    /// Adds `name`; false when an equal name was already there.
-    mutating func insert(_ name: ByteSpan, tree: EventTree) -> Bool {
-        let h = tree.hash(name, prefix: tree.prefix(name))
-        var slot = Int(truncatingIfNeeded: h &>> 32) & mask
-        while slots[slot].count >= 0 {
-            if tree.equal(slots[slot], name) { return false }
-            slot = (slot &+ 1) & mask
-        }
-        slots[slot] = name
-        return true
     }
 }

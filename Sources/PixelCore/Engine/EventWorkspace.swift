@@ -1,8 +1,9 @@
-/// Memory the event builder reuses from one hit to the next: the text and
-/// node buffers, the segment and pair lists, the name set and the line
-/// scratch. A long-lived process keeps one per serving thread, so a hit
+/// Memory the event engine reuses from one hit to the next: the text and
+/// node buffers, the segment and pair lists, the name set and the writer
+/// of the line. A long-lived process keeps one per serving thread, so a hit
 /// allocates little more than its final line; without one, each build
-/// makes its own. Not for use by two builds at once.
+/// makes its own. Not for use by two builds at once: an `EventDraft`
+/// holds it from `EventEngine.draft` until the draft is finished or dropped.
 public final class EventWorkspace {
     var text: UnsafeMutablePointer<UInt8>
     var textCapacity: Int
@@ -13,8 +14,8 @@ public final class EventWorkspace {
     var segments: UnsafeMutablePointer<EventTree.Segment>
     var trail: UnsafeMutablePointer<Int32>
     var segmentCapacity: Int
-    var line: UnsafeMutablePointer<UInt8>
-    var lineCapacity: Int
+    /// Writes the line, which is then copied out at its size.
+    var line = JSONWriter(capacity: 8192)
     var index: UnsafeMutablePointer<EventTree.IndexEntry>
     var indexCapacity: Int
     var pairs: [PairSpans] = []
@@ -29,8 +30,6 @@ public final class EventWorkspace {
         segmentCapacity = 16
         segments = .allocate(capacity: 2 * segmentCapacity)
         trail = .allocate(capacity: segmentCapacity)
-        lineCapacity = 8192
-        line = .allocate(capacity: lineCapacity)
         indexCapacity = 256
         index = .allocate(capacity: indexCapacity)
         EventTree.clear(index, indexCapacity)
@@ -43,7 +42,6 @@ public final class EventWorkspace {
         nodes.deallocate()
         segments.deallocate()
         trail.deallocate()
-        line.deallocate()
         index.deallocate()
         names.deallocate()
     }
@@ -76,14 +74,6 @@ public final class EventWorkspace {
             names.deallocate()
             namesCapacity = needed
             names = .allocate(capacity: namesCapacity)
-        }
-    }
-
-    func reserve(line needed: Int) {
-        if needed > lineCapacity {
-            line.deallocate()
-            lineCapacity = max(needed, 2 * lineCapacity)
-            line = .allocate(capacity: lineCapacity)
         }
     }
 }

@@ -11,6 +11,9 @@
 /// Both buffers are raw memory lent by an `EventWorkspace` for one build:
 /// the text buffer is sized up front and never grows, the node buffer
 /// doubles when full. `giveBack()` returns them (grown, perhaps) at the end.
+///
+/// The tree keeps no account of the JSON it will make: `encode` writes
+/// through a `JSONWriter`, which makes room as it goes.
 struct EventTree {
     enum Kind: UInt8 {
         case string, object, array, null, trueValue, falseValue
@@ -71,10 +74,6 @@ struct EventTree {
     var index: UnsafeMutablePointer<IndexEntry>
     var indexCapacity: Int
     var indexCount = 0
-    /// What `encode` may write for the whole tree: every node made and
-    /// every string set adds its most, so this covers the reachable ones
-    /// (`encodedBound(_:)` walks them; debug builds check the two agree).
-    var bound = 0
 
     /// Borrows `workspace`'s buffers, with room for `textCapacity` bytes.
     init(workspace: EventWorkspace, textCapacity: Int) {
@@ -209,9 +208,6 @@ struct EventTree {
         (nodes + nodeCount).initialize(to: Node(kind: kind, key: key, keyPrefix: prefix(key), index: Int32(truncatingIfNeeded: index),
                                                 value: value))
         nodeCount += 1
-        // A comma, the quoted key and colon, and `null` (or brackets, or the
-        // quotes of a string, whose bytes `setString` adds).
-        bound &+= 8 &+ 6 &* Int(key.count) &+ 6 &* Int(value.count)
         return Int32(truncatingIfNeeded: nodeCount - 1)
     }
 
@@ -281,8 +277,6 @@ struct EventTree {
         // Past the last element (items.0, items.1, … in order): append.
         let last = nodes[Int(parent)].lastChild
         if last >= 0 && Int(nodes[Int(last)].index) < index {
-            // The array now ends further on: room for the `null,` of its gap.
-            bound &+= 5 &* (index &- Int(nodes[Int(last)].index))
             let created = newNode(.null, index: index)
             nodes[Int(last)].next = created
             nodes[Int(parent)].lastChild = created
@@ -295,7 +289,6 @@ struct EventTree {
             child = nodes[Int(child)].next
         }
         if child >= 0 && Int(nodes[Int(child)].index) == index { return child }
-        if last < 0 { bound &+= 5 &* (index &+ 1) }
         let created = newNode(.null, index: index)
         nodes[Int(created)].next = child
         if previous >= 0 { nodes[Int(previous)].next = created } else { nodes[Int(parent)].firstChild = created }
@@ -341,7 +334,6 @@ struct EventTree {
                 if segment.index != Segment.notIndex {
                     if segment.index > maxIndex { throw IndexOverLimit(segment: segment) }
                     reset(node, to: .array)
-                    bound &+= 5 &* (segment.index &+ 1)
                     created = newNode(.null, index: segment.index)
                 } else {
                     reset(node, to: .object)
@@ -387,13 +379,11 @@ struct EventTree {
     mutating func setString(_ node: Int32, _ value: ByteSpan) {
         reset(node, to: .string)
         nodes[Int(node)].value = value
-        bound &+= 6 &* Int(value.count)
     }
 
     /// Makes `node` a JSON boolean (`integrations.<Destination>`).
     mutating func setBool(_ node: Int32, _ value: Bool) {
         reset(node, to: value ? .trueValue : .falseValue)
-        bound &+= 1  // `false` is a byte longer than the `null` newNode allowed for
     }
 
     /// A repeated `properties.` name (SPEC §2): the string at `node` becomes
@@ -407,13 +397,11 @@ struct EventTree {
             guard maxIndex >= 1 else { return false }
             let first = nodes[Int(node)].value
             reset(node, to: .array)
-            bound &+= 5 &* 2
             append(newNode(.string, index: 0, value: first), to: node)
             append(newNode(.string, index: 1, value: value), to: node)
         case .array where isStringList(node):
             let count = Int(nodes[Int(node)].childCount)
             guard count <= maxIndex else { return false }
-            bound &+= 5
             append(newNode(.string, index: count, value: value), to: node)
         default:
             setString(node, value)
@@ -438,9 +426,6 @@ struct EventTree {
         let kind = nodes[Int(source)].kind
         reset(target, to: kind)
         nodes[Int(target)].value = nodes[Int(source)].value
-        bound &+= 6 &* Int(nodes[Int(source)].value.count)
-        let last = nodes[Int(source)].lastChild
-        if kind == .array && last >= 0 { bound &+= 5 &* (Int(nodes[Int(last)].index) &+ 1) }
         var child = nodes[Int(source)].firstChild
         while child >= 0 {
             let created = newNode(.null, key: nodes[Int(child)].key, index: Int(nodes[Int(child)].index))
@@ -452,55 +437,35 @@ struct EventTree {
 
     // MARK: Encoding
 
-    /// An upper bound on the bytes `encode` writes for `node`: every text
-    /// byte may become a six-byte escape, and array gaps become `null,`.
-    /// A walk of the tree; builds use the running `bound`, and debug builds
-    /// check it against this.
-    func encodedBound(_ node: Int32) -> Int {
-        let n = nodes[Int(node)]
-        switch n.kind {
-        case .string: return 2 + 6 * Int(n.value.count)
-        case .null, .trueValue: return 4
-        case .falseValue: return 5
-        case .object, .array:
-            var total = 2
-            var child = n.firstChild
-            while child >= 0 {
-                let c = nodes[Int(child)]
-                total += 1 + encodedBound(child) + (n.kind == .object ? 3 + 6 * Int(c.key.count) : 0)
-                child = c.next
-            }
-            if n.kind == .array, n.lastChild >= 0 { total += 5 * (Int(nodes[Int(n.lastChild)].index) + 1) }
-            return total
-        }
-    }
-
-    /// Writes `node` as compact JSON. Strings keep their UTF-8 bytes; only
-    /// `"`, `\` and control characters are escaped, so the output is valid
-    /// JSON on one line for any input. `out` holds `encodedBound(node)` bytes.
-    func encode(_ node: Int32, into out: inout RawWriter) {
+    /// Writes `node` as compact JSON through `out`, which escapes strings
+    /// (SPEC §3: every value a string, `integrations` flags booleans).
+    /// Array gaps are written as `null`.
+    func encode(_ node: Int32, into out: inout JSONWriter) {
         EventTree.encode(node, nodes: nodes, text: text, into: &out)
     }
 
-    static func encode(_ node: Int32, nodes: UnsafeMutablePointer<Node>, text: UnsafeMutablePointer<UInt8>, into out: inout RawWriter) {
+    static func encode(_ node: Int32, nodes: UnsafeMutablePointer<Node>, text: UnsafeMutablePointer<UInt8>,
+                       into out: inout JSONWriter) {
         let n = nodes[Int(node)]
         switch n.kind {
         case .string:
-            out.jsonString(text + Int(n.value.start), Int(n.value.count))
+            out.string(padded: text + Int(n.value.start), count: Int(n.value.count))
         case .null:
-            out.append("null")
+            out.raw("null")
         case .trueValue:
-            out.append("true")
+            out.raw("true")
         case .falseValue:
-            out.append("false")
+            out.raw("false")
         case .object:
             out.byte(UInt8(ascii: "{"))
             var child = n.firstChild
             while child >= 0 {
-                if child != n.firstChild { out.byte(UInt8(ascii: ",")) }
+                // A comma, the quoted key and a colon: one reservation.
                 let key = nodes[Int(child)].key
-                out.jsonString(text + Int(key.start), Int(key.count))
-                out.byte(UInt8(ascii: ":"))
+                out.reserve(4 &+ 6 &* Int(key.count))
+                if child != n.firstChild { out.reservedByte(UInt8(ascii: ",")) }
+                out.reservedString(padded: text + Int(key.start), count: Int(key.count))
+                out.reservedByte(UInt8(ascii: ":"))
                 encode(child, nodes: nodes, text: text, into: &out)
                 child = nodes[Int(child)].next
             }
@@ -510,136 +475,22 @@ struct EventTree {
             var expected: Int32 = 0
             var child = n.firstChild
             while child >= 0 {
-                while expected < nodes[Int(child)].index {
-                    if expected > 0 { out.byte(UInt8(ascii: ",")) }
-                    out.append("null")
-                    expected += 1
+                let index = nodes[Int(child)].index
+                if expected < index {
+                    // The gap before this element: `null,` for each slot.
+                    out.reserve(5 &* Int(index &- expected))
+                    while expected < index {
+                        if expected > 0 { out.reservedByte(UInt8(ascii: ",")) }
+                        out.reservedRaw(StaticString("null").utf8Start, count: 4)
+                        expected &+= 1
+                    }
                 }
                 if expected > 0 { out.byte(UInt8(ascii: ",")) }
                 encode(child, nodes: nodes, text: text, into: &out)
-                expected += 1
+                expected &+= 1
                 child = nodes[Int(child)].next
             }
             out.byte(UInt8(ascii: "]"))
         }
     }
-}
-
-/// Writes into memory whose size the caller has bounded beforehand, so no
-/// write checks capacity. The memory needs 8 bytes of slack past the bound:
-/// short strings are stored eight bytes at a time.
-struct RawWriter {
-    let base: UnsafeMutablePointer<UInt8>
-    var count = 0
-
-    init(_ base: UnsafeMutablePointer<UInt8>) {
-        self.base = base
-    }
-
-    @inline(__always)
-    mutating func byte(_ b: UInt8) {
-        base[count] = b
-        count += 1
-    }
-
-    @inline(__always)
-    mutating func append(_ source: UnsafePointer<UInt8>, _ n: Int) {
-        (base + count).update(from: source, count: n)
-        count += n
-    }
-
-    @inline(__always)
-    mutating func append(_ text: StaticString) {
-        append(text.utf8Start, text.utf8CodeUnitCount)
-    }
-
-    mutating func append(_ bytes: [UInt8]) {
-        bytes.withUnsafeBufferPointer { append($0.baseAddress!, $0.count) }
-    }
-
-    static let hexDigits: StaticString = "0123456789abcdef"
-
-    /// Writes a JSON string literal of `n` bytes at `s`; at most `2 + 6n` bytes.
-    ///
-    /// Eight bytes at a time: each block is stored as it is and the output
-    /// moves past its bytes up to the first that needs escaping (a byte
-    /// < 0x20, `"` or `\\`), which alone takes the slow path. `s` may be read
-    /// up to 8 bytes past `n` (the text has slack after it; those bytes are
-    /// never counted), and the output has 8 bytes of slack for the stores.
-    mutating func jsonString(_ s: UnsafePointer<UInt8>, _ n: Int) {
-        byte(UInt8(ascii: "\""))
-        var i = 0
-        while true {
-            let x = UnsafeRawPointer(s + i).loadUnaligned(as: UInt64.self)
-            UnsafeMutableRawPointer(base + count).storeBytes(of: x, as: UInt64.self)
-            let special = RawWriter.escapeBytes(x)
-            let plain = special == 0 ? 8 : special.trailingZeroBitCount &>> 3
-            if i &+ plain >= n {
-                count &+= n &- i
-                break
-            }
-            count &+= plain
-            i &+= plain
-            if plain < 8 {
-                escapedByte(s[i])
-                i &+= 1
-            }
-        }
-        byte(UInt8(ascii: "\""))
-    }
-
-    /// The high bit of each byte of `x` that is < 0x20, `"` or `\\`. Bytes
-    /// after the first flagged one may be flagged too (borrows run upward);
-    /// the lowest flag is always exact.
-    @inline(__always)
-    static func escapeBytes(_ x: UInt64) -> UInt64 {
-        let quote = x ^ 0x2222_2222_2222_2222
-        let backslash = x ^ 0x5C5C_5C5C_5C5C_5C5C
-        let special = ((x &- 0x2020_2020_2020_2020) & ~x)
-            | ((quote &- 0x0101_0101_0101_0101) & ~quote)
-            | ((backslash &- 0x0101_0101_0101_0101) & ~backslash)
-        return special & 0x8080_8080_8080_8080
-    }
-
-    @inline(__always)
-    mutating func escapedByte(_ b: UInt8) {
-        guard b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") else {
-            byte(b)
-            return
-        }
-        byte(UInt8(ascii: "\\"))
-        switch b {
-        case UInt8(ascii: "\""): byte(UInt8(ascii: "\""))
-        case UInt8(ascii: "\\"): byte(UInt8(ascii: "\\"))
-        case 0x0A: byte(UInt8(ascii: "n"))
-        case 0x0D: byte(UInt8(ascii: "r"))
-        case 0x09: byte(UInt8(ascii: "t"))
-        default:
-            append("u00")
-            byte(RawWriter.hexDigits.utf8Start[Int(b >> 4)])
-            byte(RawWriter.hexDigits.utf8Start[Int(b & 0xF)])
-        }
-    }
-}
-
-/// A digit segment over the array-index limit.
-struct IndexOverLimit: Error {
-    var segment: EventTree.Segment
-}
-
-/// Whether `n` bytes at `a` and `b` are equal; for the short keys of events.
-@inline(__always)
-func memoryEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
-    var i = 0
-    while i + 8 <= n {
-        if UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self) {
-            return false
-        }
-        i += 8
-    }
-    while i < n {
-        if a[i] != b[i] { return false }
-        i += 1
-    }
-    return true
 }

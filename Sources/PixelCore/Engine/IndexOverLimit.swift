@@ -1,0 +1,4 @@
+/// A digit segment over the array-index limit.
+struct IndexOverLimit: Error {
+    var segment: EventTree.Segment
+}

@@ -1,0 +1,5 @@
+/// One decoded pair, as spans of the decoder's buffer.
+struct PairSpans {
+    var name: ByteSpan
+    var value: ByteSpan
+}

@@ -1,0 +1,21 @@
+/// Keeps everything in memory; for tests and benchmarks.
+public final class InMemorySink: EventSink {
+    public private(set) var events: [PixelEvent] = []
+    public private(set) var lines: [[UInt8]] = []
+    public private(set) var rejected: [RejectedHit] = []
+    /// When set, `store` throws it (to test the 503 path).
+    public var failure: SinkError?
+
+    public init() {}
+
+    public func store(_ event: PixelEvent) throws(SinkError) {
+        if let failure { throw failure }
+        events.append(event)
+        lines.append(event.recordLine)
+    }
+
+    public func recordRejected(_ hit: RejectedHit) -> String? {
+        rejected.append(hit)
+        return nil
+    }
+}

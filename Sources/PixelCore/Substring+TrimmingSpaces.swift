@@ -1,0 +1,9 @@
+/// Spaces and tabs off both ends: settings lists and `X-Forwarded-For` entries.
+extension Substring {
+    func trimmingSpaces() -> Substring {
+        var s = self
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return s
+    }
+}
