@@ -93,7 +93,7 @@ public final class ConnectionPool: @unchecked Sendable {
         // until every thread has returned.
         while running > 0 {
             wakeAll()
-            SystemClock.sleep(millis: 20)
+            SystemClock.nap(millis: 20)
         }
         joinAll()
         Signals.restore(previous)
@@ -197,15 +197,16 @@ public final class ConnectionPool: @unchecked Sendable {
         while !shouldStop() {
             let now = SystemClock.monotonicMillis()
             let timeout = parked.values.min().map { Int32(clamping: max(0, $0 - now)) } ?? -1
-            let ready: [Int32]
+            let readyCount: Int
             do {
-                ready = try poller.wait(timeoutMillis: timeout)
+                readyCount = try poller.wait(timeoutMillis: timeout)
             } catch {
                 logger.log(.error, error.description)
                 break
             }
             var listenerReady = false
-            for fd in ready {
+            for i in 0..<readyCount {
+                let fd = poller.ready(i)
                 if fd == settings.listenFD { listenerReady = true; continue }
                 if parked[fd] != nil { judge(fd, parked: true) }
             }
@@ -231,7 +232,7 @@ public final class ConnectionPool: @unchecked Sendable {
                     // in hand will close, so wait and try again rather than
                     // leave this worker with one acceptor fewer.
                     logger.log(.error, "accept failed: \(SystemError.reason(code)); trying again")
-                    SystemClock.sleep(millis: 100)
+                    SystemClock.nap(millis: 100)
                     continue
                 }
                 logger.log(.error, "accept failed: \(SystemError.reason(code)) (\(-code))")

@@ -348,10 +348,7 @@ final class BatchPlanner: @unchecked Sendable {
 
     /// The index of the next newline at or after `from`.
     func newline(from: Int) -> Int? {
-        content.withUnsafeBufferPointer { b -> Int? in
-            guard from < b.count, let hit = memchr(b.baseAddress! + from, 0x0A, b.count - from) else { return nil }
-            return UnsafeRawPointer(hit) - UnsafeRawPointer(b.baseAddress!)
-        }
+        content.withUnsafeBufferPointer { CStrings.firstIndex(of: 0x0A, in: $0, from: from) }
     }
 
     func plan(from start: Int) -> PlannedBatch {

@@ -34,16 +34,21 @@ public struct Poller: ~Copyable {
         _ = epoll_ctl(fd, EPOLL_CTL_DEL, socket, nil)
     }
 
-    /// Waits up to `timeoutMillis` (-1: no limit) for input; the sockets
-    /// that have some, empty on a timeout. Throws on a failure other than
-    /// an interrupting signal (then it returns empty, for the caller to
-    /// look at its stop flag). The corresponding C function is `epoll_wait(2)`.
-    public mutating func wait(timeoutMillis: Int32) throws(SystemError) -> [Int32] {
+    /// Waits up to `timeoutMillis` (-1: no limit) for input; returns how
+    /// many sockets have some (`ready(i)` names them), 0 on a timeout.
+    /// Throws on a failure other than an interrupting signal (then it
+    /// returns 0, for the caller to look at its stop flag). Nothing is
+    /// allocated: a pool thread waits here once a request. The corresponding
+    /// C function is `epoll_wait(2)`.
+    public mutating func wait(timeoutMillis: Int32) throws(SystemError) -> Int {
         let n = epoll_wait(fd, &events, Int32(events.count), timeoutMillis)
         if n < 0 {
-            if errno == EINTR { return [] }
+            if errno == EINTR { return 0 }
             throw SystemError("epoll_wait", "", errno: errno)
         }
-        return events[0..<Int(n)].map { $0.data.fd }
+        return Int(n)
     }
+
+    /// The `i`th socket the last `wait` found ready.
+    public func ready(_ i: Int) -> Int32 { events[i].data.fd }
 }

@@ -41,7 +41,12 @@ final class FakeWorkers: WorkerSpawner {
         ended.append(pid)
     }
 
-    func pause(millis: Int) { pauses.append(millis) }
+    /// Records the pause; a short one (the stop loop's) really waits a
+    /// little, so that a grace period on the real clock passes without a spin.
+    func pause(millis: Int) {
+        pauses.append(millis)
+        if millis < 1000 { SystemClock.sleep(millis: 1) }
+    }
 }
 
 @Suite struct SupervisorTests {

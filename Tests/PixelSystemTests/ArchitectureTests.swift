@@ -70,6 +70,7 @@ import PixelSystem
         "accept", "recv", "send", "setsockopt", "getpeername", "fcntl", "epoll_create1", "epoll_ctl", "epoll_wait",
         "isatty", "strerror", "inet_pton", "inet_ntop", "chmod", "unlink", "rename", "mkdir", "fsync", "fdatasync",
         "flock", "fchmod", "fchown", "ftruncate", "futimens", "umask", "getrandom", "prctl", "connect", "strlen",
+        "memchr", "memcmp", "memcpy", "memmove", "strncmp", "strcmp", "dlopen", "dlsym",
     ]
 
     @Test func libcIsCalledFromPixelSystemAlone() {

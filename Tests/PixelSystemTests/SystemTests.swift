@@ -49,8 +49,8 @@ final class SocketPair {
         SystemClock.sleep(millis: 30)
         let end = SystemClock.monotonicMillis()
         #expect(end - start >= 30)
-        #expect(SystemClock.nowMillis() / 1000 == SystemClock.nowNanos() / 1_000_000_000
-                || SystemClock.nowMillis() / 1000 + 1 >= SystemClock.nowNanos() / 1_000_000_000)
+        let millis = SystemClock.nowMillis(), nanos = SystemClock.nowNanos()
+        #expect(nanos / 1_000_000 >= millis && nanos / 1_000_000 - millis < 1000)
     }
 
     @Test func randomBytesFillTheWholeBuffer() {
@@ -59,19 +59,22 @@ final class SocketPair {
         first.withUnsafeMutableBytes { SystemRandom.fill($0) }
         second.withUnsafeMutableBytes { SystemRandom.fill($0) }
         #expect(first != second)
-        // Every byte value shows up in 4 KiB of random bytes (the odds of
-        // one missing are about 256 × e^-16).
-        #expect(Set(first).count == 256)
+        // Random, not a fill pattern: 4 KiB hold well over 200 distinct
+        // byte values (the mean is 255.9; 200 is many deviations away).
+        #expect(Set(first).count > 200)
+        #expect(first.suffix(16) != [UInt8](repeating: 0, count: 16))
     }
 
-    @Test func theEnvironmentIsReadByPrefix() {
-        setenv("PIXELSYSTEM_TEST_A", "1=2", 1)
-        setenv("PIXELSYSTEM_TESTB", "x", 1)
-        defer { unsetenv("PIXELSYSTEM_TEST_A"); unsetenv("PIXELSYSTEM_TESTB") }
-        #expect(ProcessControl.environment(prefix: "PIXELSYSTEM_TEST_") == ["PIXELSYSTEM_TEST_A": "1=2"])
-        #expect(ProcessControl.variable("PIXELSYSTEM_TESTB") == "x")
-        #expect(ProcessControl.variableBytes("PIXELSYSTEM_TESTB").map { Array($0) } == [UInt8(ascii: "x")])
-        #expect(ProcessControl.variable("PIXELSYSTEM_UNSET") == nil)
+    /// Reads the test process's own environment (no setenv: other suites
+    /// read the environment in parallel, and glibc's setenv races getenv).
+    @Test func theEnvironmentIsReadByPrefix() throws {
+        let path = try #require(ProcessControl.variable("PATH"))
+        #expect(!path.isEmpty)
+        #expect(ProcessControl.variableBytes("PATH").map { String(decoding: $0, as: UTF8.self) } == path)
+        #expect(ProcessControl.environment(prefix: "PATH") ["PATH"] == path)
+        #expect(ProcessControl.environment(prefix: "PAT").keys.allSatisfy { $0.hasPrefix("PAT") })
+        #expect(ProcessControl.environment(prefix: "PIXELSYSTEM_NO_SUCH_").isEmpty)
+        #expect(ProcessControl.variable("PIXELSYSTEM_NO_SUCH_VARIABLE") == nil)
     }
 
     @Test func peekLooksWithoutTakingAndSeesTheClose() {
@@ -98,13 +101,14 @@ final class SocketPair {
         let watched = poller.watch(one.a, exclusive: false) && poller.watch(two.a, exclusive: false)
         #expect(watched)
         let none = try poller.wait(timeoutMillis: 0)
-        #expect(none.isEmpty)
+        #expect(none == 0)
         _ = Socket.sendAll(two.b, [1])
         let ready = try poller.wait(timeoutMillis: 1000)
-        #expect(ready == [two.a])
+        let readySocket = poller.ready(0)
+        #expect(ready == 1 && readySocket == two.a)
         poller.forget(two.a)
         let after = try poller.wait(timeoutMillis: 0)
-        #expect(after.isEmpty)
+        #expect(after == 0)
     }
 
     @Test func peerFiltersReadIPv4AddressesAsAcceptReportsThem() {
