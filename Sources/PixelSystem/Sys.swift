@@ -18,6 +18,7 @@ public enum Sys {
     /// symbolic link in the last component (`O_NOFOLLOW`): nothing in a
     /// spool is read or written through a link someone planted there.
     public static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0o600) throws(SystemError) -> Int32 {
+        if let code = Faults.take("open", path) { throw SystemError("open", path, errno: code) }
         while true {
             let fd = Glibc.open(path, flags | O_CLOEXEC | O_NOFOLLOW, mode)
             if fd >= 0 { return fd }
@@ -32,6 +33,7 @@ public enum Sys {
 
     /// The corresponding C function is `flock(2)`.
     public static func flock(_ fd: Int32, _ operation: Int32, _ path: String) throws(SystemError) {
+        if let code = Faults.take("flock", path) { throw SystemError("flock", path, errno: code) }
         while cFlock(fd, operation) != 0 {
             if errno != EINTR { throw fail("flock", path) }
         }
@@ -106,8 +108,11 @@ public enum Sys {
     /// then carries how much was written, for the caller to take back.
     public static func writeAll(_ fd: Int32, _ bytes: [UInt8], _ path: String) throws(SystemError) {
         var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
+        var limit = bytes.count
+        let fault = Faults.take("write", path)
+        if fault != nil { limit = bytes.count / 2 }
+        while done < limit {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, limit - done) }
             if n > 0 {
                 done += n
             } else if n < 0 && errno == EINTR {
@@ -117,10 +122,12 @@ public enum Sys {
                 throw SystemError("write (\(done) of \(bytes.count) bytes written)", path, errno: code)
             }
         }
+        if let fault { throw SystemError("write (\(done) of \(bytes.count) bytes written)", path, errno: fault) }
     }
 
     /// The corresponding C function is `ftruncate(2)`.
     public static func ftruncate(_ fd: Int32, _ size: Int, _ path: String) throws(SystemError) {
+        if let code = Faults.take("ftruncate", path) { throw SystemError("ftruncate", path, errno: code) }
         while Glibc.ftruncate(fd, off_t(size)) != 0 {
             if errno != EINTR { throw fail("ftruncate", path) }
         }
@@ -128,16 +135,19 @@ public enum Sys {
 
     /// The corresponding C function is `rename(2)`.
     public static func rename(_ from: String, _ to: String) throws(SystemError) {
+        if let code = Faults.take("rename", from) { throw SystemError("rename", from, errno: code) }
         if Glibc.rename(from, to) != 0 { throw fail("rename", from) }
     }
 
     /// The corresponding C function is `unlink(2)`.
     public static func unlink(_ path: String) throws(SystemError) {
+        if let code = Faults.take("unlink", path) { throw SystemError("unlink", path, errno: code) }
         if Glibc.unlink(path) != 0 && errno != ENOENT { throw fail("unlink", path) }
     }
 
     /// The corresponding C function is `mkdir(2)`; an existing directory is fine.
     public static func mkdir(_ path: String, _ mode: mode_t = 0o775) throws(SystemError) {
+        if let code = Faults.take("mkdir", path) { throw SystemError("mkdir", path, errno: code) }
         if Glibc.mkdir(path, mode) != 0 && errno != EEXIST { throw fail("mkdir", path) }
     }
 
@@ -154,6 +164,7 @@ public enum Sys {
 
     /// The corresponding C function is `fdatasync(2)`.
     public static func fdatasync(_ fd: Int32, _ path: String) throws(SystemError) {
+        if let code = Faults.take("fdatasync", path) { throw SystemError("fdatasync", path, errno: code) }
         while Glibc.fdatasync(fd) != 0 {
             if errno != EINTR { throw fail("fdatasync", path) }
         }
@@ -162,6 +173,7 @@ public enum Sys {
     /// Syncs a directory so that a created or renamed entry survives a crash.
     /// The corresponding C functions are `open(2)` and `fsync(2)`.
     public static func syncDirectory(_ path: String) throws(SystemError) {
+        if let code = Faults.take("fsync", path) { throw SystemError("fsync", path, errno: code) }
         let fd = try open(path, O_RDONLY | O_DIRECTORY)
         defer { close(fd) }
         while Glibc.fsync(fd) != 0 {
