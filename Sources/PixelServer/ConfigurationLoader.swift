@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc  // stat's mode bits
-#endif
 import PixelCore
 import PixelSpool
 import PixelSystem
@@ -85,7 +82,7 @@ public enum ConfigurationLoader {
             }
             // A home that cannot be looked at is not private either.
             let st = try? Sys.statIfExists(home)
-            let isPrivate = st.map { $0.st_mode & S_IFMT == S_IFDIR && $0.st_uid == me && $0.st_mode & S_IWOTH == 0 } ?? false
+            let isPrivate = st.map { $0.st_mode & ModeBits.typeMask == ModeBits.directory && $0.st_uid == me && $0.st_mode & ModeBits.othersWrite == 0 } ?? false
             return HomeDirectory(path: home, user: entry.name, isPrivate: isPrivate)
         }
     }
@@ -97,7 +94,7 @@ public enum ConfigurationLoader {
     public static func eventsLeftInFormerDefault(spoolDirectory: String) -> String? {
         let former = "/var/tmp/pixelgate"
         guard SpoolLayout(directory: spoolDirectory).directory != former else { return nil }
-        guard let st = try? Sys.lstatIfExists(former), st.st_mode & S_IFMT == S_IFDIR else { return nil }
+        guard let st = try? Sys.lstatIfExists(former), st.st_mode & ModeBits.typeMask == ModeBits.directory else { return nil }
         let owner = Users.name(of: st.st_uid)
         for dir in [former, former + "/rejected"] {
             guard let names = try? Sys.listDirectory(dir) else { continue }
@@ -127,7 +124,7 @@ public enum ConfigurationLoader {
         do {
             bytes = try Sys.readFile(path, limit: limit, followingLinks: true)
         } catch {
-            return .failure(error.errno == EFBIG ? "larger than \(limit) bytes" : SystemError.reason(error.errno))
+            return .failure(error.errno == Errno.fileTooBig ? "larger than \(limit) bytes" : SystemError.reason(error.errno))
         }
         guard let text = String(validating: bytes, as: UTF8.self) else { return .failure("not UTF-8 text") }
         return .success(text)

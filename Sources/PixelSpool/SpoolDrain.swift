@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import PixelSystem
 import PixelCore
 
@@ -109,7 +106,7 @@ public final class SpoolDrain {
             // their own locks, so even drains that bypass this one never
             // send a file twice.
             let runLock = layout.directory + "/" + SpoolLayout.drainLockName
-            let runLockFD = try writer.spoolOwnership().open(runLock, O_RDWR | O_CREAT)
+            let runLockFD = try writer.spoolOwnership().open(runLock, OpenFlag.readWrite | OpenFlag.create)
             defer { Sys.close(runLockFD) }
             guard try Sys.tryLock(runLockFD, runLock) else {
                 report.busy = true
@@ -141,15 +138,15 @@ public final class SpoolDrain {
         let progressPath = layout.directory + "/" + SpoolLayout.progressName(of: name)
         let fd: Int32
         do throws(SpoolError) {
-            fd = try Sys.open(path, O_RDONLY | O_NONBLOCK)
-        } catch where error.errno == ENOENT {
+            fd = try Sys.open(path, OpenFlag.readOnly | OpenFlag.nonBlocking)
+        } catch where error.errno == Errno.noEntry {
             return  // another drain finished it
-        } catch where error.errno == ELOOP {
+        } catch where error.errno == Errno.loop {
             log(.warn, "\(name) is a symbolic link, not a spool file: skipped (remove it)")
             return
         }
         defer { Sys.close(fd) }
-        guard try Sys.fstat(fd, path).st_mode & S_IFMT == S_IFREG else {
+        guard try Sys.fstat(fd, path).st_mode & ModeBits.typeMask == ModeBits.regular else {
             log(.warn, "\(name) is not a regular file: skipped (remove it)")
             return
         }
@@ -161,7 +158,7 @@ public final class SpoolDrain {
         let saved: [UInt8]?
         do throws(SpoolError) {
             saved = try SpoolStatus.readFile(progressPath)
-        } catch where error.errno == ENOENT {
+        } catch where error.errno == Errno.noEntry {
             saved = nil
         }
         let progress = SpoolProgress.resolve(saved, content: content)

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import PixelSystem
 
 /// Who may use a spool directory, and the modes of what is made in it
@@ -18,19 +15,19 @@ import PixelSystem
 /// hand) are given to the directory's owner and group, so that they never
 /// lock the web server out.
 public struct SpoolOwnership: Sendable, Equatable {
-    public var uid: uid_t
-    public var gid: gid_t
+    public var uid: UInt32
+    public var gid: UInt32
     /// The directory is set-group-ID: files are shared with its group.
     public var groupShared: Bool
 
-    public var fileMode: mode_t { groupShared ? 0o660 : 0o600 }
-    public var directoryMode: mode_t { groupShared ? 0o2770 : 0o700 }
+    public var fileMode: UInt32 { groupShared ? 0o660 : 0o600 }
+    public var directoryMode: UInt32 { groupShared ? 0o2770 : 0o700 }
 
     /// Checks the spool directory at `path`; throws an unsafe-spool error
     /// naming what is wrong and the fix, or the system error.
     public static func verify(_ path: String) throws(SpoolError) -> SpoolOwnership {
         try checkSpelling(path)
-        guard let st = try Sys.lstatIfExists(path) else { throw SpoolError("lstat", path, errno: ENOENT) }
+        guard let st = try Sys.lstatIfExists(path) else { throw SpoolError("lstat", path, errno: Errno.noEntry) }
         return try verify(path, st)
     }
 
@@ -48,24 +45,24 @@ public struct SpoolOwnership: Sendable, Equatable {
     }
 
     /// `verify` of the directory at `path`, whose `lstat` is `st`.
-    static func verify(_ path: String, _ st: stat) throws(SpoolError) -> SpoolOwnership {
-        let kind = st.st_mode & S_IFMT
-        if kind == S_IFLNK {
+    static func verify(_ path: String, _ st: FileStatus) throws(SpoolError) -> SpoolOwnership {
+        let kind = st.st_mode & ModeBits.typeMask
+        if kind == ModeBits.symbolicLink {
             throw SpoolError(unsafe: path, because: "it is a symbolic link; set PIXELGATE_SPOOL_DIR to the real directory")
         }
-        guard kind == S_IFDIR else { throw SpoolError("spool directory", path, errno: ENOTDIR) }
+        guard kind == ModeBits.directory else { throw SpoolError("spool directory", path, errno: Errno.notDirectory) }
         let me = ProcessControl.effectiveUser
         if st.st_uid != me && st.st_uid != 0 {
             throw SpoolError(unsafe: path, because: "it is owned by uid \(st.st_uid), neither this user (uid \(me)) nor root; "
                 + "another user may have made it. Use a directory of your own, e.g. "
                 + "install -d -m 2770 -o root -g <web server group> /var/spool/pixelgate")
         }
-        if st.st_mode & S_IWOTH != 0 {
+        if st.st_mode & ModeBits.othersWrite != 0 {
             throw SpoolError(unsafe: path, because: "others may write to it (mode \(String(st.st_mode & 0o7777, radix: 8))); "
                 + "chmod o-w it (2770 shares it with its group)")
         }
         try verifyPathTo(path, spoolOwner: st.st_uid)
-        return SpoolOwnership(uid: st.st_uid, gid: st.st_gid, groupShared: st.st_mode & S_ISGID != 0)
+        return SpoolOwnership(uid: st.st_uid, gid: st.st_gid, groupShared: st.st_mode & ModeBits.setGroupID != 0)
     }
 
     /// The directories on the way to the spool, as written and as resolved:
@@ -74,7 +71,7 @@ public struct SpoolOwnership: Sendable, Equatable {
     /// user or the spool's owner, and others may write to it only when it
     /// is sticky (`/tmp`, `/var/tmp`: there only an entry's owner renames
     /// it).
-    static func verifyPathTo(_ path: String, spoolOwner: uid_t) throws(SpoolError) {
+    static func verifyPathTo(_ path: String, spoolOwner: UInt32) throws(SpoolError) {
         let slash = path.lastIndex(of: "/") ?? path.startIndex
         let parent = slash == path.startIndex ? "/" : String(path[..<slash])
         let me = ProcessControl.effectiveUser
@@ -94,7 +91,7 @@ public struct SpoolOwnership: Sendable, Equatable {
                 throw SpoolError(unsafe: path, because: "\(dir) on its path belongs to uid \(st.st_uid), who could replace the spool; "
                     + "use a directory whose parents are root's or yours")
             }
-            if st.st_mode & S_IFMT == S_IFLNK {
+            if st.st_mode & ModeBits.typeMask == ModeBits.symbolicLink {
                 // The link's own directory is on this chain; its target's
                 // directories are on the resolved one.
                 if !resolvedChecked {
@@ -106,7 +103,7 @@ public struct SpoolOwnership: Sendable, Equatable {
                 }
                 continue
             }
-            if st.st_mode & S_IWOTH != 0 && st.st_mode & S_ISVTX == 0 {
+            if st.st_mode & ModeBits.othersWrite != 0 && st.st_mode & ModeBits.sticky == 0 {
                 throw SpoolError(unsafe: path, because: "others may write to \(dir) on its path and could replace the spool; "
                     + "chmod o-w (or +t) \(dir)")
             }
@@ -132,7 +129,7 @@ public struct SpoolOwnership: Sendable, Equatable {
         if let st = try Sys.lstatIfExists(path) { return try verify(path, st) }
         do {
             try Sys.mkdirs(path, mode: 0o700)
-            let fd = try Sys.open(path, O_RDONLY | O_DIRECTORY)
+            let fd = try Sys.open(path, OpenFlag.readOnly | OpenFlag.directory)
             defer { Sys.close(fd) }
             // Only a directory we just made: chmod of the exact mode.
             if try Sys.fstat(fd, path).st_uid == ProcessControl.effectiveUser { try Sys.fchmod(fd, 0o700, path) }
@@ -146,10 +143,10 @@ public struct SpoolOwnership: Sendable, Equatable {
     /// directory's owner and group.
     func open(_ path: String, _ flags: Int32) throws(SpoolError) -> Int32 {
         let fd = try Sys.open(path, flags, fileMode)
-        guard flags & O_CREAT != 0 else { return fd }
+        guard flags & OpenFlag.create != 0 else { return fd }
         do throws(SpoolError) {
             let st = try Sys.fstat(fd, path)
-            guard st.st_mode & S_IFMT == S_IFREG else { throw SpoolError("open (not a regular file)", path, errno: EINVAL) }
+            guard st.st_mode & ModeBits.typeMask == ModeBits.regular else { throw SpoolError("open (not a regular file)", path, errno: Errno.invalid) }
             try adopt(fd, st, path)
         } catch {
             Sys.close(fd)
@@ -163,18 +160,18 @@ public struct SpoolOwnership: Sendable, Equatable {
     /// that others may not write.
     func directory(_ path: String) throws(SpoolError) {
         try Sys.mkdir(path, directoryMode)
-        guard let st = try Sys.lstatIfExists(path), st.st_mode & S_IFMT == S_IFDIR else {
+        guard let st = try Sys.lstatIfExists(path), st.st_mode & ModeBits.typeMask == ModeBits.directory else {
             throw SpoolError(unsafe: path, because: "it is not a directory (a symbolic link?); remove it")
         }
-        let fd = try Sys.open(path, O_RDONLY | O_DIRECTORY)
+        let fd = try Sys.open(path, OpenFlag.readOnly | OpenFlag.directory)
         defer { Sys.close(fd) }
         try adopt(fd, try Sys.fstat(fd, path), path, mode: directoryMode)
-        if try Sys.fstat(fd, path).st_mode & S_IWOTH != 0 {
+        if try Sys.fstat(fd, path).st_mode & ModeBits.othersWrite != 0 {
             throw SpoolError(unsafe: path, because: "others may write to it; chmod o-w it")
         }
     }
 
-    private func adopt(_ fd: Int32, _ st: stat, _ path: String, mode: mode_t? = nil) throws(SpoolError) {
+    private func adopt(_ fd: Int32, _ st: FileStatus, _ path: String, mode: UInt32? = nil) throws(SpoolError) {
         let me = ProcessControl.effectiveUser
         guard st.st_uid == me else { return }  // someone else's: theirs to set
         let wanted = mode ?? fileMode

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import PixelSystem
 import PixelCore
 
@@ -81,7 +78,7 @@ public struct SpoolStatus: Sendable, Equatable {
     }
 
     public static func readFile(_ path: String) throws(SpoolError) -> [UInt8] {
-        let fd = try Sys.open(path, O_RDONLY)
+        let fd = try Sys.open(path, OpenFlag.readOnly)
         defer { Sys.close(fd) }
         let size = Int(try Sys.fstat(fd, path).st_size)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 1)
@@ -102,17 +99,17 @@ public struct SpoolStatus: Sendable, Equatable {
     @discardableResult
     public static func probeWritable(_ layout: SpoolLayout) throws(SpoolError) -> SpoolOwnership {
         let owner = try SpoolOwnership.prepare(layout.directory)
-        let lock = try owner.open(layout.lockFile, O_RDWR | O_CREAT)
+        let lock = try owner.open(layout.lockFile, OpenFlag.readWrite | OpenFlag.create)
         defer { Sys.close(lock) }
-        try Sys.flock(lock, LOCK_EX, layout.lockFile)
-        try Sys.flock(lock, LOCK_UN, layout.lockFile)
+        try Sys.flock(lock, FileLock.exclusive, layout.lockFile)
+        try Sys.flock(lock, FileLock.unlock, layout.lockFile)
         let probe = layout.directory + "/.probe-\(ProcessControl.id)"
-        let fd = try owner.open(probe, O_WRONLY | O_CREAT | O_EXCL)
+        let fd = try owner.open(probe, OpenFlag.writeOnly | OpenFlag.create | OpenFlag.exclusive)
         Sys.close(fd)
         try Sys.unlink(probe)
         if try Sys.lstatIfExists(layout.activeFile) != nil {
             // Another user may own the active file: can we append to it?
-            Sys.close(try Sys.open(layout.activeFile, O_RDWR | O_APPEND))
+            Sys.close(try Sys.open(layout.activeFile, OpenFlag.readWrite | OpenFlag.append))
         }
         return owner
     }

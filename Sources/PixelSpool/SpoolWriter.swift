@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import PixelSystem
 import PixelCore
 
@@ -140,11 +137,11 @@ public final class SpoolWriter {
             do throws(SpoolError) {
                 // Once a writer: refused hits are the request path too.
                 if !rejectedChecked { try owner.directory(layout.rejectedDirectory); rejectedChecked = true }
-                fd = try owner.open(path, O_RDWR | O_APPEND | O_CREAT)
-            } catch where error.errno == ENOENT {
+                fd = try owner.open(path, OpenFlag.readWrite | OpenFlag.append | OpenFlag.create)
+            } catch where error.errno == Errno.noEntry {
                 // Removed since it was checked: make and check it again.
                 try owner.directory(layout.rejectedDirectory)
-                fd = try owner.open(path, O_RDWR | O_APPEND | O_CREAT)
+                fd = try owner.open(path, OpenFlag.readWrite | OpenFlag.append | OpenFlag.create)
             }
             defer { Sys.close(fd) }
             var size = Int(try Sys.fstat(fd, path).st_size)
@@ -179,7 +176,7 @@ public final class SpoolWriter {
         try withLock { () throws(SpoolError) -> String? in
             let source = layout.rejectedDirectory + "/" + SpoolLayout.rejectedUpstreamName
             // Never a link: it would move someone else's file into the spool.
-            guard let st = try Sys.lstatIfExists(source), st.st_mode & S_IFMT == S_IFREG, st.st_size > 0 else { return nil }
+            guard let st = try Sys.lstatIfExists(source), st.st_mode & ModeBits.typeMask == ModeBits.regular, st.st_size > 0 else { return nil }
             try upgradeLegacyRecords(source)
             let name = SpoolLayout.sealedName(nanos: SystemClock.nowNanos(), pid: ProcessControl.id, random: generator.next())
             try Sys.rename(source, layout.directory + "/" + name)
@@ -233,15 +230,15 @@ public final class SpoolWriter {
     /// and the file is created exclusively, never through a link.
     func createFresh(_ path: String) throws(SpoolError) -> Int32 {
         try Sys.unlink(path)
-        return try spoolOwnership().open(path, O_WRONLY | O_CREAT | O_EXCL)
+        return try spoolOwnership().open(path, OpenFlag.writeOnly | OpenFlag.create | OpenFlag.exclusive)
     }
 
     private func withLock<T>(_ body: () throws(SpoolError) -> T) throws(SpoolError) -> T {
         if lockFD < 0 {
-            lockFD = try spoolOwnership().open(layout.lockFile, O_RDWR | O_CREAT)
+            lockFD = try spoolOwnership().open(layout.lockFile, OpenFlag.readWrite | OpenFlag.create)
         }
-        try Sys.flock(lockFD, LOCK_EX, layout.lockFile)
-        defer { try? Sys.flock(lockFD, LOCK_UN, layout.lockFile) }
+        try Sys.flock(lockFD, FileLock.exclusive, layout.lockFile)
+        defer { try? Sys.flock(lockFD, FileLock.unlock, layout.lockFile) }
         return try body()
     }
 
@@ -261,10 +258,10 @@ public final class SpoolWriter {
         var created = true
         var fd: Int32
         do throws(SpoolError) {
-            fd = try spoolOwnership().open(layout.activeFile, O_RDWR | O_APPEND | O_CREAT | O_EXCL)
-        } catch where error.errno == EEXIST {
+            fd = try spoolOwnership().open(layout.activeFile, OpenFlag.readWrite | OpenFlag.append | OpenFlag.create | OpenFlag.exclusive)
+        } catch where error.errno == Errno.exists {
             created = false
-            fd = try Sys.open(layout.activeFile, O_RDWR | O_APPEND)
+            fd = try Sys.open(layout.activeFile, OpenFlag.readWrite | OpenFlag.append)
         }
         if created {
             // Stamp the birth of this active file for age-based sealing.
@@ -294,7 +291,7 @@ public final class SpoolWriter {
 
     private func syncIfDue(_ fd: Int32) throws(SpoolError) {
         guard case .interval(let interval) = settings.fsync else { return }
-        let stampFD = try spoolOwnership().open(layout.syncStampFile, O_RDWR | O_CREAT)
+        let stampFD = try spoolOwnership().open(layout.syncStampFile, OpenFlag.readWrite | OpenFlag.create)
         defer { Sys.close(stampFD) }
         let st = try Sys.fstat(stampFD, layout.syncStampFile)
         if SystemClock.nowMillis() - SystemClock.millis(st.st_mtim) >= interval || st.st_size == 0 {
