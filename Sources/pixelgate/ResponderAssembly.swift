@@ -41,4 +41,15 @@ enum ResponderAssembly {
         }
         return (configuration, problems)
     }
+
+    /// The settings of a command that must not run on a fatal problem
+    /// (`drain`, `requeue`): nil after logging it, for exit 78.
+    static func loadRefusingFatalProblems(_ logger: Logger) -> (PixelConfiguration, [ConfigurationProblem])? {
+        let (configuration, problems) = ConfigurationLoader.load()
+        if let fatal = problems.first(where: \.isFatal) {
+            logger.log(.error, "configuration: \(fatal)")
+            return nil
+        }
+        return (configuration, problems)
+    }
 }

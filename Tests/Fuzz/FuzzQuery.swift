@@ -29,8 +29,8 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         for reuse in [true, false] {
             let event: PixelEvent
             do {
-                event = reuse ? try PixelEvent.build(type: type, query: query, facts: facts, workspace: workspace)
-                              : try PixelEvent.build(type: type, query: query, facts: facts)
+                event = reuse ? try EventEngine.build(type: type, query: query, facts: facts, workspace: workspace)
+                              : try EventEngine.build(type: type, query: query, facts: facts)
             } catch {
                 _ = error.message  // every refusal has an answer
                 continue

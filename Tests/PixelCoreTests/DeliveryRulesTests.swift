@@ -73,7 +73,7 @@ struct DeliveryRulesTests {
 
     @Test func theEventSizeLimitHoldsOnBothSides() throws {
         let query = "writeKey=wk&anonymousId=a&event=e&properties.v=" + String(repeating: "x", count: 1000)
-        let size = try PixelEvent.build(type: .track, query: query, facts: fixedFacts).eventJSON.count
+        let size = try EventEngine.build(type: .track, query: query, facts: fixedFacts).eventJSON.count
         #expect(refusal(.track, query, limits: PixelLimits(maxEventBytes: size)) == nil)
         #expect(refusal(.track, query, limits: PixelLimits(maxEventBytes: size - 1)) == .eventTooLarge(limit: size - 1))
         #expect(PixelError.eventTooLarge(limit: 1).message == "event too large")

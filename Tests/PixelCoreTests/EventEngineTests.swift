@@ -63,7 +63,7 @@ struct EventEngineTests {
     func theSizeTheLimitComparesIsTheWrittenSize(_ tail: String) throws {
         let query = "writeKey=wk&anonymousId=a&" + tail
         let unlimited = PixelLimits(maxEventBytes: 1 << 30)
-        let event = try PixelEvent.build(type: .page, query: query, facts: fixedFacts, limits: unlimited)
+        let event = try EventEngine.build(type: .page, query: query, facts: fixedFacts, limits: unlimited)
         let written = event.eventJSON.count
         #expect(event.recordLine.count == #"{"writeKey":"wk","event":"#.utf8.count + written + 2)
         #expect(JSONSyntax.isValid(event.eventJSON))

@@ -90,20 +90,20 @@ struct EventMappingTests {
 
     @Test func seedSamplePage() throws {
         let query = EventMappingTests.ampContext + "&properties.path=%2Fblog%2Fpost&properties.url=https%3A%2F%2Fexample.com%2Fblog%2Fpost&properties.referrer=https%3A%2F%2Fnews.example%2F&properties.title=Hello%20World&name=Blog%20Post"
-        let built = try PixelEvent.build(type: .page, query: query, facts: fixedFacts)
+        let built = try EventEngine.build(type: .page, query: query, facts: fixedFacts)
         #expect(built.writeKey == "2AbCwk")
         #expect(built.eventText == #"{"type":"page",\#(EventMappingTests.ampContextJSON),"properties":{"path":"/blog/post","url":"https://example.com/blog/post","referrer":"https://news.example/","title":"Hello World"},"name":"Blog Post","channel":"web",\#(timesTail)}"#)
     }
 
     @Test func seedSampleTrack() throws {
         let query = EventMappingTests.ampContext + "&event=Add%20to%20Cart&properties.key1=value1&properties.key2=value2"
-        let built = try PixelEvent.build(type: .track, query: query, facts: fixedFacts)
+        let built = try EventEngine.build(type: .track, query: query, facts: fixedFacts)
         #expect(built.writeKey == "2AbCwk")
         #expect(built.eventText == #"{"type":"track",\#(EventMappingTests.ampContextJSON),"event":"Add to Cart","properties":{"key1":"value1","key2":"value2"},"channel":"web",\#(timesTail)}"#)
     }
 
     @Test func recordLineCarriesTheWriteKeyBesideTheEvent() throws {
-        let built = try PixelEvent.build(type: .page, query: "writeKey=w%22k&anonymousId=a1", facts: fixedFacts)
+        let built = try EventEngine.build(type: .page, query: "writeKey=w%22k&anonymousId=a1", facts: fixedFacts)
         #expect(String(decoding: built.recordLine, as: UTF8.self) == #"{"writeKey":"w\"k","event":{"type":"page","anonymousId":"a1",\#(serverTail)}}"# + "\n")
     }
 }

@@ -9,13 +9,13 @@ let fixedFacts = HitFacts(receivedAtMillis: fixedMillis, messageId: fixedMessage
 
 /// The event JSON for `query` on `type`, built with the fixed facts.
 func eventJSON(_ type: EventType, _ query: String, limits: PixelLimits = .default, facts: HitFacts = fixedFacts) throws -> String {
-    try PixelEvent.build(type: type, query: query, facts: facts, limits: limits).eventText
+    try EventEngine.build(type: type, query: query, facts: facts, limits: limits).eventText
 }
 
 /// The error `query` is refused with, or nil when it is accepted.
 func refusal(_ type: EventType, _ query: String, limits: PixelLimits = .default, allowed: Set<String> = []) -> PixelError? {
     do {
-        _ = try PixelEvent.build(type: type, query: query, facts: fixedFacts, limits: limits, allowedWriteKeys: allowed)
+        _ = try EventEngine.build(type: type, query: query, facts: fixedFacts, limits: limits, allowedWriteKeys: allowed)
         return nil
     } catch {
         return error

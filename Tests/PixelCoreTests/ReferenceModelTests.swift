@@ -71,7 +71,7 @@ struct ReferenceModelTests {
 
     static func shipped(_ type: EventType, _ query: String, limits: PixelLimits) -> Result<String, PixelError> {
         Result { () throws(PixelError) -> String in
-            String(decoding: try PixelEvent.build(type: type, query: query, facts: fixedFacts, limits: limits).recordLine, as: UTF8.self)
+            String(decoding: try EventEngine.build(type: type, query: query, facts: fixedFacts, limits: limits).recordLine, as: UTF8.self)
         }
     }
 
@@ -133,7 +133,7 @@ struct ReferenceModelTests {
         var random = SplitMix64(state: 3)
         for _ in 0..<5_000 {
             let query = QueryGenerator.query(&random)
-            guard let event = try? PixelEvent.build(type: .page, query: query, facts: fixedFacts) else { continue }
+            guard let event = try? EventEngine.build(type: .page, query: query, facts: fixedFacts) else { continue }
             let line = event.recordLine
             #expect(line.last == 0x0A && !line.dropLast().contains(0x0A), "query: \(query)")
             #expect(SpoolLine.parse(line.dropLast()) != nil, "query: \(query)")

@@ -4,7 +4,7 @@ import Testing
 @Suite("Reading spool lines back")
 struct SpoolLineTests {
     @Test func parsesWhatTheWriterWrites() throws {
-        let event = try PixelEvent.build(type: .page, query: "writeKey=w%22k%5C&anonymousId=a1&properties.x=%0A%22", facts: fixedFacts)
+        let event = try EventEngine.build(type: .page, query: "writeKey=w%22k%5C&anonymousId=a1&properties.x=%0A%22", facts: fixedFacts)
         let line = Array(event.recordLine.dropLast())
         let parsed = try #require(SpoolLine.parse(line[...]))
         #expect(parsed.writeKey == "w\"k\\")

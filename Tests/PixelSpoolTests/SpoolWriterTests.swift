@@ -154,7 +154,7 @@ struct SpoolWriterTests {
         try FileManager.default.createDirectory(atPath: spool.path + "/current.ndjson", withIntermediateDirectories: true)
         var logged: [String] = []
         let sink = SpoolSink(writer: SpoolWriter(directory: spool.path), log: { logged.append($1) })
-        let event = try PixelEvent.build(type: .page, query: "writeKey=k&anonymousId=a",
+        let event = try EventEngine.build(type: .page, query: "writeKey=k&anonymousId=a",
                                          facts: HitFacts(receivedAtMillis: 0, messageId: "m", userAgent: nil, clientIP: ""))
         #expect(throws: SinkError.self) { try sink.store(event) }
         do throws(SinkError) {

@@ -63,4 +63,17 @@ public enum EventEngine {
         try draft.checkIdentity()
         return try draft.finish()
     }
+
+    /// Convenience for tests and tools holding a `String`.
+    public static func build(
+        type: EventType, query: String, facts: HitFacts, limits: PixelLimits = .default, allowedWriteKeys: Set<String> = []
+    ) throws(PixelError) -> PixelEvent {
+        var query = query
+        let result = query.withUTF8 { buffer in
+            Result { () throws(PixelError) -> PixelEvent in
+                try EventEngine.build(type: type, query: buffer, facts: facts, limits: limits, allowedWriteKeys: allowedWriteKeys)
+            }
+        }
+        return try result.get()
+    }
 }

@@ -12,31 +12,4 @@ public struct PixelEvent: Sendable, Equatable {
 
     /// The event's JSON object.
     public var eventJSON: ArraySlice<UInt8> { recordLine[eventRange] }
-
-    /// The whole engine (`EventEngine.build`): the name the rest of the
-    /// package, the tests and the benchmark call.
-    public static func build(
-        type: EventType,
-        query: UnsafeBufferPointer<UInt8>,
-        facts: HitFacts,
-        limits: PixelLimits = .default,
-        allowedWriteKeys: Set<String> = [],
-        workspace: EventWorkspace = EventWorkspace()
-    ) throws(PixelError) -> PixelEvent {
-        try EventEngine.build(type: type, query: query, facts: facts, limits: limits, allowedWriteKeys: allowedWriteKeys,
-                              workspace: workspace)
-    }
-
-    /// Convenience for tests and tools holding a `String`.
-    public static func build(
-        type: EventType, query: String, facts: HitFacts, limits: PixelLimits = .default, allowedWriteKeys: Set<String> = []
-    ) throws(PixelError) -> PixelEvent {
-        var query = query
-        let result = query.withUTF8 { buffer in
-            Result { () throws(PixelError) -> PixelEvent in
-                try build(type: type, query: buffer, facts: facts, limits: limits, allowedWriteKeys: allowedWriteKeys)
-            }
-        }
-        return try result.get()
-    }
 }

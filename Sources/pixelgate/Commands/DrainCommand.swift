@@ -36,11 +36,7 @@ struct DrainCommand: Subcommand {
 
     func run() -> Int32 {
         let logger = Logger()
-        let (configuration, problems) = ConfigurationLoader.load()
-        if let fatal = problems.first(where: \.isFatal) {
-            logger.log(.error, "configuration: \(fatal)")
-            return Exit.configuration
-        }
+        guard let (configuration, problems) = ResponderAssembly.loadRefusingFatalProblems(logger) else { return Exit.configuration }
         for problem in problems { logger.log(.warn, "configuration: \(problem)") }
         if let left = ConfigurationLoader.eventsLeftInFormerDefault(spoolDirectory: configuration.spoolDirectory) {
             logger.log(.warn, left)

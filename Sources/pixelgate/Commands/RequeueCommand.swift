@@ -17,11 +17,7 @@ struct RequeueCommand: Subcommand {
 
     func run() -> Int32 {
         let logger = Logger()
-        let (configuration, problems) = ConfigurationLoader.load()
-        if let fatal = problems.first(where: \.isFatal) {
-            logger.log(.error, "configuration: \(fatal)")
-            return Exit.configuration
-        }
+        guard let (configuration, _) = ResponderAssembly.loadRefusingFatalProblems(logger) else { return Exit.configuration }
         let writer = SpoolWriter(directory: configuration.spoolDirectory, settings: configuration.spool)
         do {
             guard let sealed = try writer.requeueRefused() else {

@@ -64,7 +64,7 @@ if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "fill", let n =
     for _ in 0..<n {
         var f = facts
         f.messageId = UUIDText.v4(ids.next(), ids.next())
-        try writer.append(try PixelEvent.build(type: .page, query: ampPage, facts: f).recordLine)
+        try writer.append(try EventEngine.build(type: .page, query: ampPage, facts: f).recordLine)
     }
     exit(0)
 }
@@ -77,7 +77,7 @@ if CommandLine.arguments.count >= 3, CommandLine.arguments[1] == "profile", let 
     var bytes = 0
     let workspace = EventWorkspace()
     for _ in 0..<n {
-        bytes += profiled.withUnsafeBufferPointer { try! PixelEvent.build(type: .page, query: $0, facts: facts, workspace: workspace).recordLine.count }
+        bytes += profiled.withUnsafeBufferPointer { try! EventEngine.build(type: .page, query: $0, facts: facts, workspace: workspace).recordLine.count }
     }
     print(bytes / n, "bytes a line")
     exit(0)
@@ -90,7 +90,7 @@ var sink: [UInt8] = []
 let workspace = EventWorkspace()
 let core = measure(rounds: 15, count: 20_000) { _ in
     let line = query.withUnsafeBufferPointer { buffer -> [UInt8] in
-        try! PixelEvent.build(type: .page, query: buffer, facts: facts, workspace: workspace).recordLine
+        try! EventEngine.build(type: .page, query: buffer, facts: facts, workspace: workspace).recordLine
     }
     sink = line
 }
@@ -105,7 +105,7 @@ for path in CommandLine.arguments.dropFirst(2) {
     let bytes = readQuery(path)
     var size = 0
     let t = measure(rounds: 7, count: 4_000) { _ in
-        size = bytes.withUnsafeBufferPointer { try! PixelEvent.build(type: .page, query: $0, facts: facts, workspace: workspace).recordLine.count }
+        size = bytes.withUnsafeBufferPointer { try! EventEngine.build(type: .page, query: $0, facts: facts, workspace: workspace).recordLine.count }
     }
     print("| core, \(bytes.count) B query → \(size) B line | \(format(t)) | \(Int(1e9 / t)) | — |")
 }
