@@ -189,13 +189,15 @@ public enum Sys {
     /// The names in a directory, without `.` and `..`. The corresponding C
     /// functions are `opendir(3)` and `readdir(3)`.
     public static func listDirectory(_ path: String) throws(SystemError) -> [String] {
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         guard let dir = opendir(path) else { throw fail("opendir", path) }
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
+            // The name in place, up to its NUL: a dirent is only as long as
+            // its name, and copying the whole 256-byte field out of the last
+            // one in readdir's buffer read past the buffer's end.
+            let name = String(cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self))
             if name != "." && name != ".." { names.append(name) }
         }
         return names

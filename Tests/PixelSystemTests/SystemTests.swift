@@ -44,6 +44,23 @@ final class SocketPair {
         #expect(Sys.realpath(dir + "/missing") == nil)
     }
 
+    /// Enough long names to fill readdir's buffer several times: the last
+    /// entry of each fill sits at the buffer's end, where reading a whole
+    /// `d_name` field ran past it (AddressSanitizer's heap-buffer-overflow).
+    @Test func listsEveryNameOfALargeDirectory() throws {
+        let dir = "/tmp/pixelsystem-test-\(ProcessControl.id)-list"
+        try Sys.mkdirs(dir)
+        let names = (0..<1500).map { "entry-\($0)-" + String(repeating: "n", count: $0 % 90) }
+        defer {
+            for name in names { try? Sys.unlink(dir + "/" + name) }
+            rmdir(dir)
+        }
+        for name in names {
+            Sys.close(try Sys.open(dir + "/" + name, O_WRONLY | O_CREAT, 0o600))
+        }
+        #expect(Set(try Sys.listDirectory(dir)) == Set(names))
+    }
+
     @Test func theMonotonicClockNeverGoesBackAndSleepWaits() {
         let start = SystemClock.monotonicMillis()
         SystemClock.sleep(millis: 30)
