@@ -32,7 +32,11 @@ public enum Faults {
 
     /// Forgets the faults planned under `pathPrefix`.
     public static func clear(under pathPrefix: String) {
-        planned.withLock { $0.removeAll { $0.pathPrefix == pathPrefix } }
+        planned.withLock { plan in
+            plan.removeAll { $0.pathPrefix == pathPrefix }
+            // Disarmed again once nothing is planned: one load a call, no lock.
+            if plan.isEmpty { armed.store(false, ordering: .relaxed) }
+        }
     }
 
     /// The errno planned for this call of `call` on `path`, if any (taken).

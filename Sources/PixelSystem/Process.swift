@@ -63,9 +63,9 @@ public enum ProcessControl {
     public static func environment(prefix: String) -> [String: String] {
         var result: [String: String] = [:]
         guard var cursor = pixelgate_environment() else { return result }
-        let prefixBytes = Array(prefix.utf8)
+        let prefixLength = prefix.utf8.count
         while let entry = cursor.pointee {
-            if strncmp(entry, prefix, prefixBytes.count) == 0 {
+            if strncmp(entry, prefix, prefixLength) == 0 {
                 let text = String(cString: entry)
                 if let eq = text.firstIndex(of: "=") {
                     result[String(text[..<eq])] = String(text[text.index(after: eq)...])
