@@ -17,4 +17,7 @@ public protocol EventSink: AnyObject {
     /// answer to a refused hit does not depend on it. Returns a note for the
     /// log when the hit could not be kept.
     func recordRejected(_ hit: RejectedHit) -> String?
+    /// Counts a hit answered as usual but stored nowhere by choice; best
+    /// effort. Returns a note for the log when it could not be counted.
+    func countDropped(_ reason: DroppedHit) -> String?
 }

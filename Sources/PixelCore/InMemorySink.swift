@@ -3,6 +3,7 @@ public final class InMemorySink: EventSink {
     public private(set) var events: [PixelEvent] = []
     public private(set) var lines: [[UInt8]] = []
     public private(set) var rejected: [RejectedHit] = []
+    public private(set) var dropped: [DroppedHit] = []
     /// When set, `store` throws it (to test the 503 path).
     public var failure: SinkError?
 
@@ -16,6 +17,11 @@ public final class InMemorySink: EventSink {
 
     public func recordRejected(_ hit: RejectedHit) -> String? {
         rejected.append(hit)
+        return nil
+    }
+
+    public func countDropped(_ reason: DroppedHit) -> String? {
+        dropped.append(reason)
         return nil
     }
 }

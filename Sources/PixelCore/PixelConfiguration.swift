@@ -35,6 +35,14 @@ public struct PixelConfiguration: Sendable, Equatable {
     public var signingKeys: [String: String] = [:]
     public var response: ResponseFormat = .text
     public var trustedProxies: [IPNetwork] = []
+    /// What to do with hits of each class (`TrafficRules`).
+    public var hitClasses = HitClassPolicy.default
+    /// What to do with hits that send `DNT: 1` or `Sec-GPC: 1`.
+    public var consent = ConsentAction.record
+    /// Store client addresses shortened (`AddressAnonymizer`).
+    public var anonymizeIP = false
+    /// Parameter names removed before storing.
+    public var secretNames = SecretNames.default
     public var limits = PixelLimits()
     public var spool = SpoolSettings()
     /// How long forwarding waits for the data plane before spooling instead.

@@ -23,6 +23,13 @@ public enum PixelError: Error, Sendable, Equatable {
     case messageIdNotString(parameter: String)
     case invalidIntegration(parameter: String)
     case eventTooLarge(limit: Int)
+    /// A click link without a target.
+    case missingClickTarget
+    /// A click target that is not an absolute http or https URL.
+    case invalidClickTarget
+    /// A click link for a write key without a signing secret: only signed
+    /// links redirect, so that pixelgate is never an open redirect.
+    case unsignedClick
 
     public var status: Int {
         switch self {
@@ -55,6 +62,9 @@ public enum PixelError: Error, Sendable, Equatable {
         case .messageIdNotString(let p): return "invalid parameter '\(p)': messageId is a string"
         case .invalidIntegration(let p): return "invalid value for '\(p)': must be true or false"
         case .eventTooLarge: return "event too large"
+        case .missingClickTarget: return "missing required parameter: url"
+        case .invalidClickTarget: return "invalid parameter 'url': must be an absolute http or https URL"
+        case .unsignedClick: return "click links must be signed"
         }
     }
 
@@ -79,6 +89,9 @@ public enum PixelError: Error, Sendable, Equatable {
         case .messageIdNotString: return "message_id_not_string"
         case .invalidIntegration: return "invalid_integration"
         case .eventTooLarge: return "event_too_large"
+        case .missingClickTarget: return "missing_url"
+        case .invalidClickTarget: return "invalid_url"
+        case .unsignedClick: return "unsigned_click"
         }
     }
 }

@@ -6,27 +6,39 @@ public struct PixelHandler: Sendable {
     /// Fatal configuration problems: while there are any, every hit on a
     /// pixel route answers 500 and the problems go to the log.
     public var fatalProblems: [ConfigurationProblem]
+    /// Classes hits by their headers (`TrafficRules`).
+    public var classifier: TrafficClassifier
 
     /// The answer to a stored event, made once.
     let successResponse: PixelResponse
 
-    public init(configuration: PixelConfiguration, problems: [ConfigurationProblem] = []) {
+    public init(configuration: PixelConfiguration, problems: [ConfigurationProblem] = [],
+                classifier: TrafficClassifier = .standard) {
         self.configuration = configuration
         self.fatalProblems = problems.filter(\.isFatal)
+        self.classifier = classifier
         successResponse = configuration.response == .text ? .text(200, "OK") : .gif()
     }
 
     static let retryAfterSeconds = "10"
 
+    /// What the checks made of a hit: the event, and for a click its target.
+    struct Accepted {
+        var event: PixelEvent
+        var location: String?
+        var scrubbedNames: [String]
+    }
+
     /// The outcome of one request: routing and method first, then the
-    /// configuration, then the event engine (`EventEngine`) with SPEC §4's
-    /// checks in order, then the sink.
+    /// configuration, then the hit's class and the visitor's consent, then
+    /// the event engine (`EventEngine`) with SPEC §4's checks in order,
+    /// then the sink, unless the hit is one the operator chose to drop.
     ///
     /// - Parameter workspace: the engine's memory; a serving thread passes
     ///   its own for every request.
     public func handle(_ request: PixelRequest, sink: EventSink, nowMillis: Int64, newMessageId: () -> String,
                        workspace: EventWorkspace = EventWorkspace()) -> HandlerOutcome {
-        guard let type = request.route else {
+        guard let route = request.route else {
             return HandlerOutcome(response: .text(404, "not found"))
         }
         // No REQUEST_METHOD is not an HTTP request (CGI/1.1 requires it):
@@ -43,46 +55,85 @@ public struct PixelHandler: Sendable {
                                   logMessage: "server misconfigured: " + fatalProblems.map(\.description).joined(separator: "; "))
         }
 
-        let clientIP = ClientAddress.resolve(remoteAddr: request.remoteAddr ?? "", forwardedFor: request.forwardedFor,
-                                             trusted: configuration.trustedProxies)
+        let resolvedIP = ClientAddress.resolve(remoteAddr: request.remoteAddr ?? "", forwardedFor: request.forwardedFor,
+                                               trusted: configuration.trustedProxies)
+        // The address as pixelgate keeps it anywhere: the event, rejected/, the log.
+        let clientIP = configuration.anonymizeIP ? (AddressAnonymizer.anonymized(resolvedIP) ?? "") : resolvedIP
+        let asksNotToBeTracked = configuration.consent != .record && request.asksNotToBeTracked
+        let keepsClientData = !(asksNotToBeTracked && configuration.consent == .anonymize)
+        let (hitClass, rule) = classifier.classify(request)
+        let action = configuration.hitClasses[hitClass]
+
         let query = request.query
         // Signed URLs: with any secret configured, a trailing `sig` (and an
         // `exp`) is taken off the query before the event is built from it.
         let signed = configuration.signingKeys.isEmpty ? nil : SignedQuery(query)
         let eventQuery = signed?.eventQuery ?? query[...]
-        let built: Result<PixelEvent, PixelError> = eventQuery.withUnsafeBufferPointer { buffer in
-            Result { () throws(PixelError) -> PixelEvent in
+        let built: Result<Accepted, PixelError> = eventQuery.withUnsafeBufferPointer { buffer in
+            Result { () throws(PixelError) -> Accepted in
                 let facts = HitFacts(receivedAtMillis: nowMillis, messageId: newMessageId(),
-                                     userAgent: request.userAgent, clientIP: clientIP)
+                                     userAgent: keepsClientData ? request.userAgent : nil,
+                                     clientIP: keepsClientData ? clientIP : "",
+                                     traffic: action == .mark ? TrafficMark(hitClass: hitClass, rule: rule?.id) : nil,
+                                     keepsClientData: keepsClientData, anonymizesAddresses: configuration.anonymizeIP,
+                                     secretNames: configuration.secretNames)
                 // SPEC §4's order: the query and the write key's presence
                 // (the draft), the allow-list, the signature, identity.
-                var draft = try EventEngine.draft(type: type, query: buffer, facts: facts, limits: configuration.limits,
-                                                  workspace: workspace)
+                var draft = try EventEngine.draft(type: route.eventType, route: route, query: buffer, facts: facts,
+                                                  limits: configuration.limits, workspace: workspace)
                 try draft.checkWriteKey(allowed: configuration.writeKeys)
-                try signed?.check(writeKey: draft.writeKey, secrets: configuration.signingKeys, route: type, nowMillis: nowMillis)
+                // Only signed click links redirect: never an open redirect.
+                if route == .click && configuration.signingKeys[draft.writeKey] == nil { throw .unsignedClick }
+                try signed?.check(writeKey: draft.writeKey, secrets: configuration.signingKeys, route: route, nowMillis: nowMillis)
                 try draft.checkIdentity()
-                return try draft.finish()
+                let location = route == .click ? try draft.clickLocation() : nil
+                let scrubbed = draft.scrubbedNames
+                return Accepted(event: try draft.finish(), location: location, scrubbedNames: scrubbed)
             }
         }
 
         var outcome: HandlerOutcome
         switch built {
         case .failure(let error):
-            outcome = refused(error, type: type, query: query, clientIP: clientIP, isHead: isHead, sink: sink, nowMillis: nowMillis)
-        case .success(let event):
-            outcome = HandlerOutcome(response: success(), isStoredSuccess: true)
-            if !isHead {
+            outcome = refused(error, route: route, query: query, clientIP: clientIP, isHead: isHead, sink: sink, nowMillis: nowMillis)
+        case .success(let accepted):
+            outcome = HandlerOutcome(response: accepted.location.map(PixelHandler.redirect) ?? success(),
+                                     isStoredSuccess: accepted.location == nil)
+            var notes: [String] = []
+            if !accepted.scrubbedNames.isEmpty {
+                notes.append("removed \(accepted.scrubbedNames.count) parameter\(accepted.scrubbedNames.count == 1 ? "" : "s") "
+                    + "whose names look like secrets from a \(route.rawValue) hit: "
+                    + accepted.scrubbedNames.map { "'\(quotable(Array($0.utf8), limit: 64))'" }.joined(separator: ", "))
+            }
+            if isHead {
+                // HEAD probes are answered like GET and leave no trace.
+            } else if asksNotToBeTracked && configuration.consent == .drop || action == .drop {
+                let reason = action == .drop ? DroppedHit(hitClass) : .consent
+                if let note = sink.countDropped(reason) { notes.append("a dropped \(reason.rawValue) hit was \(note)") }
+                outcome.isStoredSuccess = false
+            } else {
                 do {
-                    try sink.store(event)
-                } catch where error.isMisconfiguration {
-                    outcome = HandlerOutcome(response: .text(500, "server misconfigured"), logLevel: .error,
-                                             logMessage: "server misconfigured, event not stored: \(error.detail)")
+                    try sink.store(accepted.event)
                 } catch {
-                    outcome = HandlerOutcome(
-                        response: .text(503, "event not stored, try again later",
-                                        extraHeaders: [.init(name: "Retry-After", value: PixelHandler.retryAfterSeconds)]),
-                        logLevel: .error, logMessage: "event not stored: \(error.detail)")
+                    notes.append("event not stored: \(error.detail)")
+                    if accepted.location != nil {
+                        // The click matters more than the count: the
+                        // visitor still goes where the link said.
+                        outcome.isStoredSuccess = false
+                    } else if error.isMisconfiguration {
+                        notes[notes.count - 1] = "server misconfigured, event not stored: \(error.detail)"
+                        outcome = HandlerOutcome(response: .text(500, "server misconfigured"))
+                    } else {
+                        outcome = HandlerOutcome(
+                            response: .text(503, "event not stored, try again later",
+                                            extraHeaders: [.init(name: "Retry-After", value: PixelHandler.retryAfterSeconds)]))
+                    }
+                    outcome.logLevel = .error
                 }
+            }
+            if !notes.isEmpty {
+                outcome.logLevel = outcome.logLevel ?? .info
+                outcome.logMessage = notes.joined(separator: "; ")
             }
         }
         outcome.response.sendsBody = !isHead
@@ -91,16 +142,25 @@ public struct PixelHandler: Sendable {
 
     public func success() -> PixelResponse { successResponse }
 
-    func refused(_ error: PixelError, type: EventType, query: [UInt8], clientIP: String, isHead: Bool,
+    /// A click's answer: `302 Found` to the link's target.
+    static func redirect(_ location: String) -> PixelResponse {
+        var response = PixelResponse.text(302, "Found", extraHeaders: [.init(name: "Location", value: location)])
+        response.body = []
+        return response
+    }
+
+    func refused(_ error: PixelError, route: PixelRoute, query: [UInt8], clientIP: String, isHead: Bool,
                  sink: EventSink, nowMillis: Int64) -> HandlerOutcome {
-        var message = "refused \(type.rawValue) hit: \(error.status) \(error.message) (ip=\(clientIP))"
-        // HEAD probes (link scanners) are answered like GET but leave no trace.
-        if !isHead {
+        var message = "refused \(route.rawValue) hit: \(error.status) \(error.message) (ip=\(clientIP))"
+        // HEAD probes (link scanners) are answered like GET but leave no
+        // trace; a refused click link is logged only (it records nothing).
+        if !isHead && route != .click {
             let hit = RejectedHit(receivedAtMillis: nowMillis, status: error.status, reason: error.message, code: error.code,
-                                  route: type.rawValue, clientIP: clientIP, query: query)
+                                  route: route.rawValue, clientIP: clientIP, query: query)
             if let note = sink.recordRejected(hit) { message += "; \(note)" }
         }
-        let response: PixelResponse = configuration.response == .gifAlways ? .gif() : .text(error.status, error.message)
+        let gif = configuration.response == .gifAlways && route != .click
+        let response: PixelResponse = gif ? .gif() : .text(error.status, error.message)
         return HandlerOutcome(response: response, logLevel: isHead ? nil : .warn, logMessage: isHead ? nil : message)
     }
 }

@@ -11,9 +11,20 @@ public struct PixelRequest: Sendable, Equatable {
     public var remoteAddr: String?
     public var userAgent: String?
     public var forwardedFor: String?
+    /// `Sec-Purpose`, `Purpose`, `X-Moz`, `X-Purpose`: what a browser says
+    /// when it fetches ahead (prefetch, prerender, preview).
+    public var secPurpose: String?
+    public var purpose: String?
+    public var xMoz: String?
+    public var xPurpose: String?
+    /// `DNT` and `Sec-GPC`: the visitor asks not to be tracked.
+    public var doNotTrack: String?
+    public var globalPrivacyControl: String?
 
     public init(method: String? = "GET", requestURI: String? = nil, scriptName: String? = nil, pathInfo: String? = nil,
-                queryString: [UInt8]? = nil, remoteAddr: String? = nil, userAgent: String? = nil, forwardedFor: String? = nil) {
+                queryString: [UInt8]? = nil, remoteAddr: String? = nil, userAgent: String? = nil, forwardedFor: String? = nil,
+                secPurpose: String? = nil, purpose: String? = nil, xMoz: String? = nil, xPurpose: String? = nil,
+                doNotTrack: String? = nil, globalPrivacyControl: String? = nil) {
         self.method = method
         self.requestURI = requestURI
         self.scriptName = scriptName
@@ -22,6 +33,12 @@ public struct PixelRequest: Sendable, Equatable {
         self.remoteAddr = remoteAddr
         self.userAgent = userAgent
         self.forwardedFor = forwardedFor
+        self.secPurpose = secPurpose
+        self.purpose = purpose
+        self.xMoz = xMoz
+        self.xPurpose = xPurpose
+        self.doNotTrack = doNotTrack
+        self.globalPrivacyControl = globalPrivacyControl
     }
 
     /// Builds a request from CGI variable lookups (`REQUEST_METHOD`, …).
@@ -38,7 +55,25 @@ public struct PixelRequest: Sendable, Equatable {
         self.init(
             method: text("REQUEST_METHOD"), requestURI: requestURI.map { String(decoding: $0, as: UTF8.self) },
             scriptName: text("SCRIPT_NAME"), pathInfo: text("PATH_INFO"), queryString: queryString.map(Array.init),
-            remoteAddr: text("REMOTE_ADDR"), userAgent: text("HTTP_USER_AGENT"), forwardedFor: text("HTTP_X_FORWARDED_FOR"))
+            remoteAddr: text("REMOTE_ADDR"), userAgent: text("HTTP_USER_AGENT"), forwardedFor: text("HTTP_X_FORWARDED_FOR"),
+            secPurpose: text("HTTP_SEC_PURPOSE"), purpose: text("HTTP_PURPOSE"), xMoz: text("HTTP_X_MOZ"),
+            xPurpose: text("HTTP_X_PURPOSE"), doNotTrack: text("HTTP_DNT"), globalPrivacyControl: text("HTTP_SEC_GPC"))
+    }
+
+    /// A header classification reads (`TrafficClassifier`).
+    public func header(_ name: HitHeader) -> String? {
+        switch name {
+        case .userAgent: return userAgent
+        case .secPurpose: return secPurpose
+        case .purpose: return purpose
+        case .xMoz: return xMoz
+        case .xPurpose: return xPurpose
+        }
+    }
+
+    /// `DNT: 1` or `Sec-GPC: 1`: the visitor's browser asks not to be tracked.
+    public var asksNotToBeTracked: Bool {
+        [doNotTrack, globalPrivacyControl].contains { $0.map { Substring($0).trimmingSpaces() == "1" } == true }
     }
 
     /// The path: `REQUEST_URI` up to `?`, else `SCRIPT_NAME` + `PATH_INFO`.
@@ -57,12 +92,13 @@ public struct PixelRequest: Sendable, Equatable {
         return []
     }
 
-    /// The event type this path routes to, by its end, under any prefix.
-    public var route: EventType? {
+    /// The route this path ends with, under any prefix.
+    public var route: PixelRoute? {
         var p = path
         return p.withUTF8 { bytes in
             if PixelRequest.endsWith(bytes, "/pixel/v1/page") { return .page }
             if PixelRequest.endsWith(bytes, "/pixel/v1/track") { return .track }
+            if PixelRequest.endsWith(bytes, "/pixel/v1/click") { return .click }
             return nil
         }
     }

@@ -40,6 +40,7 @@ public struct PixelResponse: Sendable, Equatable {
     public static func reason(_ status: Int) -> String {
         switch status {
         case 200: return "OK"
+        case 302: return "Found"
         case 400: return "Bad Request"
         case 404: return "Not Found"
         case 405: return "Method Not Allowed"

@@ -43,6 +43,10 @@ public final class ForwardSink: EventSink {
         }
     }
 
+    public func countDropped(_ reason: DroppedHit) -> String? {
+        spool.countDropped(reason)
+    }
+
     public func recordRejected(_ hit: RejectedHit) -> String? {
         spool.recordRejected(hit)
     }

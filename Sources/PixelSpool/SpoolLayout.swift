@@ -26,6 +26,8 @@ public struct SpoolLayout: Sendable {
     public var lockFile: String { directory + "/.lock" }
     /// Its mtime is the last fdatasync under the interval fsync policy.
     public var syncStampFile: String { directory + "/.synced" }
+    /// Counts of hits answered but not stored by choice (`DroppedHit`).
+    public var dropCountsFile: String { directory + "/.dropped" }
     public var rejectedDirectory: String { directory + "/rejected" }
     public var rejectedFile: String { rejectedDirectory + "/" + SpoolLayout.rejectedHitsName }
     /// Refused hits (SPEC §7).

@@ -30,6 +30,15 @@ public final class SpoolSink: EventSink {
         }
     }
 
+    public func countDropped(_ reason: DroppedHit) -> String? {
+        do {
+            try writer.countDropped(reason)
+            return nil
+        } catch {
+            return "not counted: \(error)"
+        }
+    }
+
     public func recordRejected(_ hit: RejectedHit) -> String? {
         do {
             if try writer.appendRejected(hit.recordLine) { return nil }

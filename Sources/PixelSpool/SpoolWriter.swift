@@ -168,6 +168,29 @@ public final class SpoolWriter {
         }
     }
 
+    /// Adds one to a counter of hits answered but stored nowhere by the
+    /// operator's choice (`DroppedHit`), in the spool's counter file, under
+    /// the lock. The file holds one little-endian 64-bit count per reason;
+    /// `stats` reads it (`readDropCounts`).
+    public func countDropped(_ reason: DroppedHit) throws(SpoolError) {
+        try withLock { () throws(SpoolError) in
+            let path = layout.dropCountsFile
+            let fd = try spoolOwnership().open(path, OpenFlag.readWrite | OpenFlag.create)
+            defer { Sys.close(fd) }
+            let slot = DroppedHit.allCases.firstIndex(of: reason)!
+            var bytes = [UInt8](repeating: 0, count: 8)
+            let read = bytes.withUnsafeMutableBytes { buffer in
+                Result { () throws(SpoolError) in try Sys.pread(fd, buffer, at: slot * 8, path) }
+            }
+            let n = try read.get()
+            var count: UInt64 = 0
+            if n == 8 { for i in 0..<8 { count |= UInt64(bytes[i]) << UInt64(8 * i) } }
+            count &+= 1
+            for i in 0..<8 { bytes[i] = UInt8(truncatingIfNeeded: count >> UInt64(8 * i)) }
+            try Sys.pwrite(fd, bytes, at: slot * 8, path)
+        }
+    }
+
     /// Moves the events the data plane refused (`rejected/upstream.ndjson`)
     /// back into the spool as a sealed file, for the next drain to send: one
     /// rename, under the lock, so each goes back exactly once. Returns the

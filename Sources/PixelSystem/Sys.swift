@@ -91,6 +91,18 @@ public enum Sys {
         }
     }
 
+    /// The corresponding C function is `pwrite(2)`: all of `bytes` at
+    /// `offset`, or the reason it could not be (a short write is a fault).
+    public static func pwrite(_ fd: Int32, _ bytes: [UInt8], at offset: Int, _ path: String) throws(SystemError) {
+        if let fault = Faults.take("write", path) { throw SystemError("pwrite", path, errno: fault) }
+        while true {
+            let n = bytes.withUnsafeBytes { Glibc.pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
+            if n == bytes.count { return }
+            if n >= 0 { throw SystemError("pwrite (\(n) of \(bytes.count) bytes written)", path, errno: ENOSPC) }
+            if errno != EINTR { throw fail("pwrite", path) }
+        }
+    }
+
     /// The corresponding C function is `write(2)`. One call, so that an
     /// `O_APPEND` line lands whole; returns how much was written, which is
     /// less than asked only on a fault (disk full, file size limit).

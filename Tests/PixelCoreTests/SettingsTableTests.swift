@@ -55,7 +55,10 @@ struct SettingsTableTests {
         #expect(shown == [
             "PIXELGATE_SPOOL_DIR": "", "PIXELGATE_SINK": "spool", "PIXELGATE_DATA_PLANE_URL": "",
             "PIXELGATE_WRITE_KEYS": "", "PIXELGATE_SIGNING_KEYS": "", "PIXELGATE_RESPONSE": "text",
-            "PIXELGATE_TRUSTED_PROXIES": "", "PIXELGATE_MAX_QUERY_BYTES": "16384", "PIXELGATE_MAX_PAIRS": "256",
+            "PIXELGATE_TRUSTED_PROXIES": "", "PIXELGATE_HIT_CLASSES": "human=record,mail-proxy=mark,prefetch=mark,bot=mark",
+            "PIXELGATE_CONSENT": "record", "PIXELGATE_ANONYMIZE_IP": "off",
+            "PIXELGATE_SECRET_PARAMETERS": "password,token,secret,api_key,authorization",
+            "PIXELGATE_MAX_QUERY_BYTES": "16384", "PIXELGATE_MAX_PAIRS": "256",
             "PIXELGATE_MAX_KEY_BYTES": "256", "PIXELGATE_MAX_DEPTH": "16", "PIXELGATE_MAX_ARRAY_INDEX": "255",
             "PIXELGATE_MAX_EVENT_BYTES": "65536", "PIXELGATE_SEAL_BYTES": "8388608", "PIXELGATE_SEAL_SECONDS": "60",
             "PIXELGATE_FSYNC": "never", "PIXELGATE_REJECTED_MAX_BYTES": "67108864",
@@ -74,14 +77,17 @@ struct SettingsTableTests {
             "PIXELGATE_MAX_ARRAY_INDEX": "0", "PIXELGATE_MAX_EVENT_BYTES": "1k", "PIXELGATE_SEAL_BYTES": "1M",
             "PIXELGATE_SEAL_SECONDS": "1500ms", "PIXELGATE_FSYNC": "2000ms", "PIXELGATE_REJECTED_MAX_BYTES": "0",
             "PIXELGATE_REQUEST_TIMEOUT": "1m", "PIXELGATE_FORWARD_TIMEOUT": "250ms", "PIXELGATE_BATCH_BYTES": "1024",
-            "PIXELGATE_GZIP": "no",
+            "PIXELGATE_GZIP": "no", "PIXELGATE_HIT_CLASSES": "bot=drop", "PIXELGATE_CONSENT": "drop",
+            "PIXELGATE_ANONYMIZE_IP": "on", "PIXELGATE_SECRET_PARAMETERS": "pin, otp",
         ])
         #expect(problems.isEmpty, "\(problems)")
         #expect(config.effectiveSettings.map { "\($0.name)=\($0.value)" } == [
             "PIXELGATE_SPOOL_DIR=/srv/spool", "PIXELGATE_SINK=forward",
             "PIXELGATE_DATA_PLANE_URL=https://***@dp.example.com", "PIXELGATE_WRITE_KEYS=(2 keys)",
             "PIXELGATE_SIGNING_KEYS=(1 keys, secrets not shown)", "PIXELGATE_RESPONSE=gif",
-            "PIXELGATE_TRUSTED_PROXIES=127.0.0.1/32,10.0.0.0/8,0:0:0:0:0:0:0:1/128", "PIXELGATE_MAX_QUERY_BYTES=8192",
+            "PIXELGATE_TRUSTED_PROXIES=127.0.0.1/32,10.0.0.0/8,0:0:0:0:0:0:0:1/128",
+            "PIXELGATE_HIT_CLASSES=human=record,mail-proxy=mark,prefetch=mark,bot=drop", "PIXELGATE_CONSENT=drop",
+            "PIXELGATE_ANONYMIZE_IP=on", "PIXELGATE_SECRET_PARAMETERS=pin,otp", "PIXELGATE_MAX_QUERY_BYTES=8192",
             "PIXELGATE_MAX_PAIRS=10", "PIXELGATE_MAX_KEY_BYTES=64", "PIXELGATE_MAX_DEPTH=4",
             "PIXELGATE_MAX_ARRAY_INDEX=0", "PIXELGATE_MAX_EVENT_BYTES=1024", "PIXELGATE_SEAL_BYTES=1048576",
             "PIXELGATE_SEAL_SECONDS=1", "PIXELGATE_FSYNC=2s", "PIXELGATE_REJECTED_MAX_BYTES=0",

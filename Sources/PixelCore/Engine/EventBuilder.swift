@@ -12,6 +12,13 @@ struct EventBuilder {
     /// The segments of the name in hand; reused from pair to pair.
     var segments: UnsafeMutablePointer<EventTree.Segment>
     var segmentCount = 0
+    /// A click link's target: the top-level `url` (SPEC's click route).
+    var clickTarget: ByteSpan?
+    /// Names left out because they look like secrets, as sent.
+    var scrubbedNames: [String] = []
+    /// From the hit's facts, read while applying pairs.
+    let secretNames: SecretNames
+    let keepsClientData: Bool
 
     /// Takes `workspace`'s memory for one build; `giveBack()` returns it.
     /// The text is sized for everything a build appends: the query, decoded
@@ -19,17 +26,23 @@ struct EventBuilder {
     /// the query again) and the server's values (two times among them).
     init(workspace: EventWorkspace, query: UnsafeBufferPointer<UInt8>, facts: HitFacts, limits: PixelLimits) {
         let capacity = Word.bytes.count + 2 * query.count + (facts.userAgent?.utf8.count ?? 0)
-            + facts.clientIP.utf8.count + facts.messageId.utf8.count + 2 * 24
+            + facts.clientIP.utf8.count + facts.messageId.utf8.count + 2 * 24 + EventBuilder.serverMarkRoom
         workspace.reserve(text: capacity, segments: max(limits.maxDepth, 1))
         self.workspace = workspace
         tree = EventTree(workspace: workspace, textCapacity: capacity)
         self.limits = limits
+        secretNames = facts.secretNames
+        keepsClientData = facts.keepsClientData
         segments = workspace.segments
         pairs = workspace.pairs
         workspace.pairs = []
         pairs.removeAll(keepingCapacity: true)
         Word.bytes.withUnsafeBufferPointer { _ = tree.appendText($0) }
     }
+
+    /// Room for the rest the server may append: the traffic mark's class
+    /// and rule, a shortened `context.ip` (their lengths are bounded).
+    static let serverMarkRoom = 160
 
     /// Non-mutating, so that a draft's `deinit` can call it; the pair list
     /// is emptied by the next build's `init`, when it is no longer shared.
@@ -53,7 +66,7 @@ struct EventBuilder {
     /// Applies the decoded pairs in query order and returns the span of
     /// the write key, which is not event data (SPEC §3). Throws what a name
     /// or value breaks (in query order), then `missingWriteKey`.
-    mutating func apply(type: EventType) throws(PixelError) -> ByteSpan {
+    mutating func apply(type: EventType, route: PixelRoute? = nil) throws(PixelError) -> ByteSpan {
         tree.setString(tree.place(words: ServerPath.type), type == .page ? Word.page.span : Word.track.span)
         var writeKey: ByteSpan?
         // The last name placed and the nodes it reached: names in a query
@@ -78,6 +91,19 @@ struct EventBuilder {
             }
             if tree.equal(first, Word.type.span) || tree.equal(first, Word.receivedAt.span) || tree.equal(first, Word.requestIP.span) {
                 continue  // Set by the server, whatever the query says.
+            }
+            if route == .click && segmentCount == 1 && tree.equal(first, Word.url.span) {
+                if clickTarget == nil { clickTarget = pair.value }
+                continue  // The target goes to `properties.url`, at the end.
+            }
+            if !keepsClientData && segmentCount >= 2 && tree.equal(first, Word.context.span)
+                && (tree.equal(segments[1].span, Word.ip.span) || tree.equal(segments[1].span, Word.userAgent.span)) {
+                continue
+            }
+            if secretNames.matches(tree.textBytes(pair.name)) && !tree.equal(first, Word.anonymousId.span)
+                && !tree.equal(first, Word.event.span) {
+                if !isRepeat { scrubbedNames.append(String(decoding: tree.textBytes(pair.name), as: UTF8.self)) }
+                continue
             }
             // The data plane reads `messageId` as a string and destinations
             // read `integrations.X` as a boolean: anything else is refused
@@ -145,6 +171,12 @@ struct EventBuilder {
         }
     }
 
+    /// A click's `event` when the link names none (or an empty one).
+    mutating func nameClick() {
+        if let node = tree.member(EventTree.root, Word.event.span), let name = tree.string(at: node), name.count > 0 { return }
+        tree.setString(tree.place(words: ServerPath.event), Word.linkClicked.span)
+    }
+
     /// Adds what the server sets (SPEC §3), writes the line and refuses it
     /// when the event is over `limits.maxEventBytes`.
     mutating func finish(type: EventType, facts: HitFacts, writeKey: ByteSpan, writeKeyText: String) throws(PixelError) -> PixelEvent {
@@ -161,7 +193,26 @@ struct EventBuilder {
         if let userAgent = facts.userAgent {
             setIfAbsent(ServerPath.contextUserAgent, string: tree.appendText(userAgent))
         }
+        if facts.anonymizesAddresses, let node = tree.lookup(ServerPath.contextIP) {
+            // An address the query gave is shortened like the server's;
+            // anything else there could be one spelled oddly: left empty.
+            let given = tree.string(at: node).map { String(decoding: tree.textBytes($0), as: UTF8.self) }
+            tree.setString(node, given.flatMap(AddressAnonymizer.anonymized).map { tree.appendText($0) } ?? EventTree.noSpan)
+        }
         if ip.count > 0 { setIfAbsent(ServerPath.contextIP, string: ip) }
+        if let mark = facts.traffic {
+            let node = tree.place(words: ServerPath.contextTraffic)
+            tree.reset(node, to: .object)
+            let hitClass = tree.appendText(mark.hitClass.rawValue)
+            tree.append(tree.newNode(.string, key: Word.classWord.span, value: hitClass), to: node)
+            if let rule = mark.rule {
+                let ruleSpan = tree.appendText(rule)
+                tree.append(tree.newNode(.string, key: Word.rule.span, value: ruleSpan), to: node)
+            }
+        }
+        if let target = clickTarget {
+            tree.setString(tree.place(words: ServerPath.propertiesURL), target)
+        }
         if let node = tree.placeIfAbsent(words: ServerPath.integrations) {
             tree.reset(node, to: .object)
             tree.append(tree.newNode(.trueValue, key: Word.all.span), to: node)

@@ -14,9 +14,15 @@ public struct EventDraft: ~Copyable {
     var writeKeySpan = ByteSpan(start: 0, count: 0)
     /// The write key, which travels beside the event (SPEC §6); never empty.
     public private(set) var writeKey = ""
+    /// The route the hit came in on (click links carry a target).
+    let route: PixelRoute?
+    /// Parameters left out because their names look like secrets
+    /// (`HitFacts.secretNames`), as sent; for the log.
+    public var scrubbedNames: [String] { builder.scrubbedNames }
 
-    init(type: EventType, facts: HitFacts, builder: EventBuilder) {
+    init(type: EventType, route: PixelRoute? = nil, facts: HitFacts, builder: EventBuilder) {
         self.type = type
+        self.route = route
         self.facts = facts
         self.builder = builder
     }
@@ -28,7 +34,7 @@ public struct EventDraft: ~Copyable {
     /// Decodes `query` and applies it (`EventEngine.draft`'s steps 1 and 2).
     mutating func apply(_ query: UnsafeBufferPointer<UInt8>) throws(PixelError) {
         try builder.decode(query)
-        writeKeySpan = try builder.apply(type: type)
+        writeKeySpan = try builder.apply(type: type, route: route)
         writeKey = String(decoding: builder.tree.textBytes(writeKeySpan), as: UTF8.self)
     }
 
@@ -41,7 +47,17 @@ public struct EventDraft: ~Copyable {
     /// pair of surrounding quotes is stripped first, and stays stripped),
     /// then, on track, `missingEvent` without a non-empty `event`.
     public mutating func checkIdentity() throws(PixelError) {
+        if route == .click { builder.nameClick() }
         try builder.checkIdentity(type: type)
+    }
+
+    /// A click link's target as the `Location` of the answer: `missingURL`
+    /// without one, `invalidClickTarget` unless it is an absolute http or
+    /// https URL (`ClickTarget`).
+    public func clickLocation() throws(PixelError) -> String {
+        guard let span = builder.clickTarget, span.count > 0 else { throw .missingClickTarget }
+        guard let location = ClickTarget.location(builder.tree.textBytes(span)) else { throw .invalidClickTarget }
+        return location
     }
 
     /// Adds the server's fields and writes the spool line; `eventTooLarge`

@@ -32,6 +32,7 @@ public enum EventEngine {
     ///   it is finished or dropped.
     public static func draft(
         type: EventType,
+        route: PixelRoute? = nil,
         query: UnsafeBufferPointer<UInt8>,
         facts: HitFacts,
         limits: PixelLimits = .default,
@@ -39,7 +40,7 @@ public enum EventEngine {
     ) throws(PixelError) -> EventDraft {
         // Before any copying: an over-long query costs nothing but this check.
         if query.count > limits.maxQueryBytes { throw .queryTooLong(limit: limits.maxQueryBytes) }
-        var draft = EventDraft(type: type, facts: facts,
+        var draft = EventDraft(type: type, route: route, facts: facts,
                                builder: EventBuilder(workspace: workspace, query: query, facts: facts, limits: limits))
         try draft.apply(query)
         return draft

@@ -8,11 +8,40 @@ public struct HitFacts: Sendable, Equatable {
     public var userAgent: String?
     /// The client address as resolved from `REMOTE_ADDR` and trusted proxies.
     public var clientIP: String
+    /// The class to write in `context.traffic`, when the hit's class is marked.
+    public var traffic: TrafficMark?
+    /// False when the visitor asked not to be tracked and the setting says
+    /// anonymize: `context.ip` and `context.userAgent` from the query are
+    /// left out too (the server's own are left out by the caller).
+    public var keepsClientData = true
+    /// Addresses are stored shortened: a `context.ip` from the query is
+    /// shortened too, and left out when it is no address.
+    public var anonymizesAddresses = false
+    /// Parameters whose names match are left out of the event.
+    public var secretNames = SecretNames.none
 
-    public init(receivedAtMillis: Int64, messageId: String, userAgent: String?, clientIP: String) {
+    public init(receivedAtMillis: Int64, messageId: String, userAgent: String?, clientIP: String,
+                traffic: TrafficMark? = nil, keepsClientData: Bool = true, anonymizesAddresses: Bool = false,
+                secretNames: SecretNames = .none) {
         self.receivedAtMillis = receivedAtMillis
         self.messageId = messageId
         self.userAgent = userAgent
         self.clientIP = clientIP
+        self.traffic = traffic
+        self.keepsClientData = keepsClientData
+        self.anonymizesAddresses = anonymizesAddresses
+        self.secretNames = secretNames
+    }
+}
+
+/// `context.traffic`: a hit's class and the rule that gave it.
+public struct TrafficMark: Sendable, Equatable {
+    public var hitClass: HitClass
+    /// The rule's id; nil for `human`, which no rule gives.
+    public var rule: String?
+
+    public init(hitClass: HitClass, rule: String?) {
+        self.hitClass = hitClass
+        self.rule = rule
     }
 }

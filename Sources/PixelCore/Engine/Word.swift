@@ -3,7 +3,7 @@
 enum Word: Int, CaseIterable {
     case type, page, track, writeKey, receivedAt, requestIP, anonymousId, event, name, unknownPage, properties,
          context, path, url, referrer, title, channel, web, userAgent, ip, integrations, all, messageId,
-         originalTimestamp, sentAt, timestamp, trueWord, falseWord
+         originalTimestamp, sentAt, timestamp, trueWord, falseWord, traffic, classWord, rule, linkClicked
 
     var text: StaticString {
         switch self {
@@ -35,6 +35,10 @@ enum Word: Int, CaseIterable {
         case .timestamp: return "timestamp"
         case .trueWord: return "true"
         case .falseWord: return "false"
+        case .traffic: return "traffic"
+        case .classWord: return "class"
+        case .rule: return "rule"
+        case .linkClicked: return "Link Clicked"
         }
     }
 

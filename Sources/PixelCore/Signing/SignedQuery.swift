@@ -24,7 +24,7 @@ struct SignedQuery {
     /// Refuses a hit for a write key that has a secret in `secrets` unless
     /// the query carries a valid signature for `route` that has not
     /// expired at `nowMillis`. Keys without a secret need no signature.
-    func check(writeKey: String, secrets: [String: String], route: EventType, nowMillis: Int64) throws(PixelError) {
+    func check(writeKey: String, secrets: [String: String], route: PixelRoute, nowMillis: Int64) throws(PixelError) {
         guard let secret = secrets[writeKey] else { return }
         guard let parts, PixelSignature.isValid(route: route.rawValue, signed: parts.signed, signature: parts.signature,
                                                 secret: secret) else {

@@ -7,28 +7,39 @@ import PixelSystem
 /// themselves, and for checking those that do.
 struct SignCommand: Subcommand {
     static let name = "sign"
-    static let synopses = ["sign [--expires DURATION] URL"]
+    static let synopses = ["sign [--expires DURATION] URL", "sign [--expires DURATION] --target TARGET CLICK-URL"]
     static let summary = "print URL signed for its write key's secret in PIXELGATE_SIGNING_KEYS (adds &sig=…, replacing any)"
     static let details = """
     &sig=… is appended (every earlier sig removed), covering the route (page or
     track, from the path) and the query as a browser will send it (spaces and
     other bytes a browser escapes are percent-encoded first). A #fragment stays
     at the end.
+
+    A click link (path ending /pixel/v1/click) records a track event and answers
+    302 to its target: --target gives the target, which is percent-encoded
+    whole (its query and #fragment included) into url=…, replacing any url=
+    the URL had. Only signed click links redirect.
     """
 
     static let expires = Option<Int64>("--expires", "DURATION", takes: "a duration such as 30d, 12h, 45m or 3600s",
                                        help: "add exp=<Unix time> that far ahead (30d, 12h, 45m, 3600s, or seconds); hits with the URL after it answer 400 \"signature expired\"") {
         durationSeconds($0).flatMap { $0 > 0 ? $0 : nil }
     }
-    static let options = [expires.spec]
+    static let target = Option<String>("--target", "TARGET", takes: "an absolute http:// or https:// URL",
+                                       help: "for a click URL: the page the link leads to, added as url=… (percent-encoded whole)") {
+        PixelCore.ClickTarget.check($0)
+    }
+    static let options = [expires.spec, target.spec]
 
     let url: String
     let lifetimeSeconds: Int64?
+    let clickTarget: String?
 
     init(_ arguments: ParsedArguments) throws(UsageError) {
         guard arguments.positionals.count == 1 else { throw UsageError("sign takes one URL") }
         url = arguments.positionals[0]
         lifetimeSeconds = arguments[Self.expires]
+        clickTarget = arguments[Self.target]
     }
 
     func run() -> Int32 {
@@ -48,11 +59,19 @@ struct SignCommand: Subcommand {
             return Exit.usage
         }
         let path = String(url[..<mark])
-        guard let route = ["page", "track"].first(where: { path.hasSuffix("/pixel/v1/" + $0) }) else {
-            printError("pixelgate sign: the URL's path must end with /pixel/v1/page or /pixel/v1/track (the signature covers the route)\n")
+        guard let route = ["page", "track", "click"].first(where: { path.hasSuffix("/pixel/v1/" + $0) }) else {
+            printError("pixelgate sign: the URL's path must end with /pixel/v1/page, /pixel/v1/track or /pixel/v1/click (the signature covers the route)\n")
             return Exit.usage
         }
         var query = PixelSignature.removingPairs(Self.browserEncoded(url[url.index(after: mark)...])[...], named: PixelSignature.parameter)
+        if let clickTarget {
+            guard route == "click" else {
+                printError("pixelgate sign: --target is for click URLs (/pixel/v1/click)\n")
+                return Exit.usage
+            }
+            query = PixelSignature.removingPairs(query[...], named: "url")
+            query += Array("\(query.isEmpty ? "" : "&")url=".utf8) + Self.componentEncoded(clickTarget)
+        }
         if let lifetimeSeconds {
             query = PixelSignature.removingPairs(query[...], named: PixelSignature.expiryParameter)
             query += Array("\(query.isEmpty ? "" : "&")\(PixelSignature.expiryParameter)=\(SystemClock.nowMillis() / 1000 + lifetimeSeconds)".utf8)
@@ -65,6 +84,16 @@ struct SignCommand: Subcommand {
                 return Exit.usage
             }
             writeKey = key
+            if route == "click" {
+                guard let target = try QueryString.parse(text).first(where: { $0.name == "url" })?.value else {
+                    printError("pixelgate sign: a click URL needs its target: --target URL\n")
+                    return Exit.usage
+                }
+                guard PixelCore.ClickTarget.check(target) != nil else {
+                    printError("pixelgate sign: the click target must be an absolute http:// or https:// URL without spaces or control characters\n")
+                    return Exit.usage
+                }
+            }
         } catch {
             printError("pixelgate sign: the query is not valid: \(error.message)\n")
             return Exit.usage
@@ -90,6 +119,20 @@ struct SignCommand: Subcommand {
             } else {
                 out.append(b)
             }
+        }
+        return out
+    }
+
+    /// Every byte but the unreserved ones (`A-Z a-z 0-9 - . _ ~`)
+    /// percent-encoded: a click target is one parameter's value, whose own
+    /// `?`, `&`, `=` and `#` must reach pixelgate as data.
+    static func componentEncoded(_ text: String) -> [UInt8] {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        for b in text.utf8 {
+            let unreserved = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~")
+            if unreserved { out.append(b) } else { out += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 0xF)]] }
         }
         return out
     }

@@ -1,0 +1,47 @@
+/// One line of the classification table (`TrafficRules`): a test on a
+/// hit's headers, the class it gives, and where the fact that
+/// makes it right is published, so an operator can see why a hit was classed.
+public struct TrafficRule: Sendable {
+    /// What a rule looks at. Text is compared without regard to ASCII case.
+    public enum Test: Sendable {
+        /// The user agent contains one of these.
+        case userAgentContains([String])
+        /// The user agent is exactly this, nothing before or after.
+        case userAgentIs(String)
+        /// The header holds this token in its list (`Sec-Purpose:
+        /// prefetch;prerender` holds `prefetch`).
+        case headerToken(HitHeader, String)
+    }
+
+    /// Stable, short, lowercase: what `context.traffic.rule` says.
+    public let id: String
+    public let hitClass: HitClass
+    public let test: Test
+    /// Where the user agent, header or range is documented.
+    public let source: String
+
+    public init(_ id: String, _ hitClass: HitClass, _ test: Test, source: String) {
+        self.id = id
+        self.hitClass = hitClass
+        self.test = test
+        self.source = source
+    }
+
+    /// The test as README's table shows it.
+    public var testDescription: String {
+        switch test {
+        case .userAgentContains(let tokens): return "User-Agent contains " + tokens.map { "`\($0)`" }.joined(separator: " or ")
+        case .userAgentIs(let agent): return "User-Agent is exactly `\(agent)`"
+        case .headerToken(let header, let token): return "`\(header.rawValue)` has `\(token)`"
+        }
+    }
+}
+
+/// The request headers classification reads, besides the user agent.
+public enum HitHeader: String, Sendable, CaseIterable {
+    case userAgent = "User-Agent"
+    case secPurpose = "Sec-Purpose"
+    case purpose = "Purpose"
+    case xMoz = "X-Moz"
+    case xPurpose = "X-Purpose"
+}

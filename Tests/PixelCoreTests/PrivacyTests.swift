@@ -1,0 +1,133 @@
+import Testing
+@testable import PixelCore
+
+/// Consent (`DNT`, `Sec-GPC`), shortened addresses and secret-looking
+/// parameters: what reaches the spool, `rejected/` and the log.
+@Suite("Consent and privacy")
+struct PrivacyTests {
+    static let agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/143.0.0.0 Safari/537.36"
+
+    static func handle(_ query: String, _ config: PixelConfiguration = PixelConfiguration(), remoteAddr: String = "203.0.113.77",
+                       dnt: String? = nil, gpc: String? = nil, sink: InMemorySink) -> HandlerOutcome {
+        let request = PixelRequest(requestURI: "/pixel/v1/page?" + query, remoteAddr: remoteAddr, userAgent: agent,
+                                   doNotTrack: dnt, globalPrivacyControl: gpc)
+        return PixelHandler(configuration: config).handle(request, sink: sink, nowMillis: fixedMillis, newMessageId: { fixedMessageId })
+    }
+
+    static func config(_ environment: [String: String]) -> PixelConfiguration {
+        let (config, problems) = PixelConfiguration.resolve(environment: environment)
+        #expect(problems.isEmpty, "\(problems)")
+        return config
+    }
+
+    static let query = "writeKey=wk&anonymousId=v1&context.ip=198.51.100.23&context.userAgent=Agent%2F1"
+
+    @Test(arguments: [("1", nil), (nil, "1"), (" 1 ", nil)] as [(String?, String?)])
+    func anonymizeKeepsNoAddressOrAgent(_ dnt: String?, _ gpc: String?) throws {
+        let sink = InMemorySink()
+        let outcome = Self.handle(Self.query, Self.config(["PIXELGATE_CONSENT": "anonymize"]), dnt: dnt, gpc: gpc, sink: sink)
+        #expect(outcome.response.status == 200)
+        let line = String(decoding: try #require(sink.lines.first), as: UTF8.self)
+        #expect(!line.contains("203.0.113") && !line.contains("198.51.100") && !line.contains("Chrome") && !line.contains("Agent/1"), "\(line)")
+        #expect(line.contains(#""request_ip":"""#) && !line.contains(#""userAgent""#) && !line.contains(#""ip""#))
+    }
+
+    @Test func withoutTheHeadersOrWithRecordNothingChanges() throws {
+        for (env, dnt) in [(["PIXELGATE_CONSENT": "anonymize"], "0"), (["PIXELGATE_CONSENT": "record"], "1")] {
+            let sink = InMemorySink()
+            _ = Self.handle("writeKey=wk&anonymousId=v1", Self.config(env), dnt: dnt, sink: sink)
+            let line = String(decoding: try #require(sink.lines.first), as: UTF8.self)
+            #expect(line.contains(#""ip":"203.0.113.77""#) && line.contains(#""request_ip":"203.0.113.77""#) && line.contains("Chrome/143"))
+        }
+    }
+
+    @Test func dropAnswersAndCountsButStoresNothing() {
+        let sink = InMemorySink()
+        let config = Self.config(["PIXELGATE_CONSENT": "drop", "PIXELGATE_RESPONSE": "gif"])
+        let outcome = Self.handle(Self.query, config, gpc: "1", sink: sink)
+        #expect(outcome.response.status == 200 && outcome.response.body == PixelResponse.transparentGIF)
+        #expect(sink.events.isEmpty && sink.dropped == [.consent])
+        // A refused hit is still refused: consent does not hide errors.
+        let refused = Self.handle("writeKey=wk", config, gpc: "1", sink: sink)
+        #expect(refused.response.status == 400)
+    }
+
+    @Test(arguments: [
+        ("203.0.113.77", "203.0.113.0"), ("10.1.2.3", "10.1.2.0"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1::"), ("2001:db8::1", "2001:db8::"), ("::1", "::"),
+        ("2a00:1450:4001:81c::200e", "2a00:1450:4001::"), ("::ffff:192.0.2.9", "::"),
+    ])
+    func addressesAreShortened(_ address: String, _ shortened: String) {
+        #expect(AddressAnonymizer.anonymized(address) == shortened)
+    }
+
+    @Test func notAnAddressIsNotKept() {
+        #expect(AddressAnonymizer.anonymized("unknown") == nil)
+        #expect(AddressAnonymizer.anonymized("") == nil)
+    }
+
+    @Test func shortenedAddressesEverywhereTheyAreKept() throws {
+        let config = Self.config(["PIXELGATE_ANONYMIZE_IP": "on"])
+        let sink = InMemorySink()
+        _ = Self.handle(Self.query, config, sink: sink)
+        _ = Self.handle("writeKey=wk&anonymousId=v2", config, remoteAddr: "2001:db8:aa:bb:cc:dd:ee:ff", sink: sink)
+        _ = Self.handle("writeKey=wk&anonymousId=v3&context.ip=not-an-address", config, sink: sink)
+        let lines = sink.lines.map { String(decoding: $0, as: UTF8.self) }
+        try #require(lines.count == 3)
+        #expect(lines[0].contains(#""ip":"198.51.100.0""#) && lines[0].contains(#""request_ip":"203.0.113.0""#), "\(lines[0])")
+        #expect(lines[1].contains(#""ip":"2001:db8:aa::""#) && lines[1].contains(#""request_ip":"2001:db8:aa::""#), "\(lines[1])")
+        #expect(lines[2].contains(#""ip":"""#) && !lines[2].contains("not-an-address"), "\(lines[2])")
+        #expect(!lines.joined().contains("203.0.113.77") && !lines.joined().contains("198.51.100.23"))
+        // A refused hit: its record and the log line carry the short form too.
+        let refused = Self.handle("anonymousId=v4", config, sink: sink)
+        #expect(sink.rejected.last?.clientIP == "203.0.113.0")
+        #expect(refused.logMessage?.contains("ip=203.0.113.0") == true && refused.logMessage?.contains("203.0.113.77") == false)
+    }
+
+    @Test func secretLookingParametersAreRemovedAndLogged() throws {
+        let sink = InMemorySink()
+        let query = "writeKey=wk&anonymousId=v1&properties.plan=pro&properties.password=hunter2&properties.newPassword=x1"
+            + "&properties.access_token=t0k&properties.X-API-Key=k3y&context.Authorization=Bearer%20abc&properties.client_secret=s3"
+        let outcome = Self.handle(query, sink: sink)
+        #expect(outcome.response.status == 200)
+        let line = String(decoding: try #require(sink.lines.first), as: UTF8.self)
+        for secret in ["hunter2", "x1\"", "t0k", "k3y", "Bearer", "s3\""] { #expect(!line.contains(secret), "\(secret) in \(line)") }
+        #expect(line.contains(#""properties":{"plan":"pro"}"#), "\(line)")
+        let log = try #require(outcome.logMessage)
+        #expect(outcome.logLevel == .info)
+        #expect(log.contains("removed 6 parameters") && log.contains("'properties.password'") && log.contains("'context.Authorization'"))
+        #expect(!log.contains("hunter2"))
+    }
+
+    @Test func theSecretListIsASetting() throws {
+        let sink = InMemorySink()
+        let query = "writeKey=wk&anonymousId=v1&properties.password=p&properties.pin=1234"
+        _ = Self.handle(query, Self.config(["PIXELGATE_SECRET_PARAMETERS": "none"]), sink: sink)
+        _ = Self.handle(query, Self.config(["PIXELGATE_SECRET_PARAMETERS": "pin"]), sink: sink)
+        let lines = sink.lines.map { String(decoding: $0, as: UTF8.self) }
+        #expect(lines[0].contains(#""password":"p""#) && lines[0].contains(#""pin":"1234""#))
+        #expect(lines[1].contains(#""password":"p""#) && !lines[1].contains("1234"))
+        // The identity a hit needs is never taken, whatever the list says.
+        _ = Self.handle("writeKey=wk&anonymousId=v1", Self.config(["PIXELGATE_SECRET_PARAMETERS": "anonymous,key"]), sink: sink)
+        #expect(sink.events.count == 3 && sink.events[2].writeKey == "wk")
+    }
+
+    @Test(arguments: [
+        ("properties.password", true), ("properties.PassWord", true), ("properties.api-key", true), ("properties.apikey", true),
+        ("properties.API_KEY", true), ("context.page.url", false), ("properties.pass", false), ("properties.tok", false),
+        ("properties.secretary", true), ("", false),
+    ])
+    func namesMatchIgnoringCaseAndSeparators(_ name: String, _ matches: Bool) {
+        var name = name
+        #expect(name.withUTF8 { SecretNames.default.matches($0) } == matches)
+    }
+
+    @Test func privacySettingsAreRead() {
+        for (name, value) in [("PIXELGATE_CONSENT", "forget"), ("PIXELGATE_ANONYMIZE_IP", "maybe")] {
+            let (_, problems) = PixelConfiguration.resolve(environment: [name: value])
+            #expect(problems.contains { $0.setting == name && $0.isFatal }, "\(name)=\(value)")
+        }
+        let (config, _) = PixelConfiguration.resolve(environment: ["PIXELGATE_CONSENT": " Anonymize", "PIXELGATE_ANONYMIZE_IP": "yes"])
+        #expect(config.consent == .anonymize && config.anonymizeIP)
+    }
+}
