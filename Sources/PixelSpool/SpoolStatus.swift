@@ -38,6 +38,22 @@ public struct SpoolStatus: Sendable, Equatable {
         public var oldestAgeSeconds: Int?
         public var rejectedRecords = 0
         public var rejectedBytes = 0
+        /// Hits answered but stored nowhere by choice, by reason, in
+        /// `DroppedHit.allCases` order (`SpoolWriter.countDropped`).
+        public var dropped = [Int](repeating: 0, count: DroppedHit.allCases.count)
+    }
+
+    /// The counts of the spool's `.dropped` file, zeros where it has none;
+    /// never read through a link.
+    static func dropCounts(_ layout: SpoolLayout) -> [Int] {
+        var counts = [Int](repeating: 0, count: DroppedHit.allCases.count)
+        guard let bytes = try? Sys.readFile(layout.dropCountsFile, limit: 4096, followingLinks: false) else { return counts }
+        for slot in counts.indices where bytes.count >= 8 * (slot + 1) {
+            var value: UInt64 = 0
+            for i in 0..<8 { value |= UInt64(bytes[8 * slot + i]) << UInt64(8 * i) }
+            counts[slot] = Int(truncatingIfNeeded: min(value, UInt64(Int.max)))
+        }
+        return counts
     }
 
     /// Counts the events not yet delivered: lines of sealed files past the
@@ -61,6 +77,7 @@ public struct SpoolStatus: Sendable, Equatable {
             if let at = receivedAt(firstLine) { oldest = min(oldest ?? at, at) }
         }
         backlog.oldestAgeSeconds = oldest.map { Int(max(0, nowMillis - $0) / 1000) }
+        backlog.dropped = dropCounts(layout)
         if try Sys.statIfExists(layout.rejectedDirectory) != nil {
             for name in try Sys.listDirectory(layout.rejectedDirectory) where name.hasSuffix(SpoolLayout.suffix) {
                 guard let content = try? readFile(layout.rejectedDirectory + "/" + name) else { continue }

@@ -8,7 +8,7 @@ import PixelSystem
 struct StatsCommand: Subcommand {
     static let name = "stats"
     static let synopses = ["stats [--json]"]
-    static let summary = "the backlog waiting for the drain (files, events, bytes, oldest age) and what rejected/ holds"
+    static let summary = "the backlog waiting for the drain (files, events, bytes, oldest age), what rejected/ holds, and hits dropped by choice"
 
     static let json = Flag("--json", help: "one JSON object, for monitoring")
     static let options = [json.spec]
@@ -53,13 +53,21 @@ struct StatsCommand: Subcommand {
             out.integer(backlog.rejectedRecords)
             out.raw(#","bytes":"#)
             out.integer(backlog.rejectedBytes)
+            out.raw(#"},"dropped":{"#)
+            for (i, reason) in DroppedHit.allCases.enumerated() {
+                if i > 0 { out.raw(",") }
+                out.string(reason.rawValue)
+                out.raw(":")
+                out.integer(backlog.dropped[i])
+            }
             out.raw("}}\n")
             printOut(String(decoding: out.bytes, as: UTF8.self))
         } else {
             let age = backlog.oldestAgeSeconds.map { "oldest \($0) s" } ?? "none waiting"
             printOut("spool \(configuration.spoolDirectory)\n"
                 + "backlog: \(backlog.files) file(s), \(backlog.events) events, \(backlog.bytes) bytes, \(age)\n"
-                + "rejected: \(backlog.rejectedRecords) records, \(backlog.rejectedBytes) bytes\n")
+                + "rejected: \(backlog.rejectedRecords) records, \(backlog.rejectedBytes) bytes\n"
+                + "dropped by choice: " + DroppedHit.allCases.enumerated().map { "\($1.rawValue) \(backlog.dropped[$0])" }.joined(separator: ", ") + "\n")
         }
         return Exit.ok
     }
