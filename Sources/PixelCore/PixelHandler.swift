@@ -27,6 +27,7 @@ public struct PixelHandler: Sendable {
         var event: PixelEvent
         var location: String?
         var scrubbedNames: [String]
+        var scrubbedPairs: Int
     }
 
     /// The outcome of one request: routing and method first, then the
@@ -61,8 +62,13 @@ public struct PixelHandler: Sendable {
         let clientIP = configuration.anonymizeIP ? (AddressAnonymizer.anonymized(resolvedIP) ?? "") : resolvedIP
         let asksNotToBeTracked = configuration.consent != .record && request.asksNotToBeTracked
         let keepsClientData = !(asksNotToBeTracked && configuration.consent == .anonymize)
-        let (hitClass, rule) = classifier.classify(request)
+        // HEAD stores nothing, and when every class is recorded alike the
+        // class changes nothing: neither needs the headers read.
+        let (hitClass, rule) = isHead || configuration.hitClasses.recordsAll ? (.human, nil) : classifier.classify(request)
         let action = configuration.hitClasses[hitClass]
+        let drops = action == .drop || asksNotToBeTracked && configuration.consent == .drop
+        // The address as stored and logged for this hit.
+        let storedIP = keepsClientData ? clientIP : ""
 
         let query = request.query
         // Signed URLs: with any secret configured, a trailing `sig` (and an
@@ -73,7 +79,7 @@ public struct PixelHandler: Sendable {
             Result { () throws(PixelError) -> Accepted in
                 let facts = HitFacts(receivedAtMillis: nowMillis, messageId: newMessageId(),
                                      userAgent: keepsClientData ? request.userAgent : nil,
-                                     clientIP: keepsClientData ? clientIP : "",
+                                     clientIP: storedIP,
                                      traffic: action == .mark ? TrafficMark(hitClass: hitClass, rule: rule?.id) : nil,
                                      keepsClientData: keepsClientData, anonymizesAddresses: configuration.anonymizeIP,
                                      secretNames: configuration.secretNames)
@@ -87,27 +93,32 @@ public struct PixelHandler: Sendable {
                 try signed?.check(writeKey: draft.writeKey, secrets: configuration.signingKeys, route: route, nowMillis: nowMillis)
                 try draft.checkIdentity()
                 let location = route == .click ? try draft.clickLocation() : nil
-                let scrubbed = draft.scrubbedNames
-                return Accepted(event: try draft.finish(), location: location, scrubbedNames: scrubbed)
+                let scrubbed = draft.scrubbedNames, scrubbedPairs = draft.scrubbedPairs
+                return Accepted(event: try draft.finish(), location: location, scrubbedNames: scrubbed, scrubbedPairs: scrubbedPairs)
             }
         }
 
         var outcome: HandlerOutcome
         switch built {
         case .failure(let error):
-            outcome = refused(error, route: route, query: query, clientIP: clientIP, isHead: isHead, sink: sink, nowMillis: nowMillis)
+            // A refused hit is kept in rejected/ under the event's privacy
+            // rules, and not at all when its kind is dropped.
+            let kept = isHead || drops || route == .click ? nil
+                : StoredQuery.cleaned(query, secretNames: configuration.secretNames, keepsClientData: keepsClientData,
+                                      anonymizesAddresses: configuration.anonymizeIP)
+            outcome = refused(error, route: route, keeping: kept, clientIP: storedIP, isHead: isHead, sink: sink, nowMillis: nowMillis)
         case .success(let accepted):
             outcome = HandlerOutcome(response: accepted.location.map(PixelHandler.redirect) ?? success(),
                                      isStoredSuccess: accepted.location == nil)
             var notes: [String] = []
-            if !accepted.scrubbedNames.isEmpty {
-                notes.append("removed \(accepted.scrubbedNames.count) parameter\(accepted.scrubbedNames.count == 1 ? "" : "s") "
+            if accepted.scrubbedPairs > 0 {
+                notes.append("removed \(accepted.scrubbedPairs) parameter\(accepted.scrubbedPairs == 1 ? "" : "s") "
                     + "whose names look like secrets from a \(route.rawValue) hit: "
                     + accepted.scrubbedNames.map { "'\(quotable(Array($0.utf8), limit: 64))'" }.joined(separator: ", "))
             }
             if isHead {
                 // HEAD probes are answered like GET and leave no trace.
-            } else if asksNotToBeTracked && configuration.consent == .drop || action == .drop {
+            } else if drops {
                 let reason = action == .drop ? DroppedHit(hitClass) : .consent
                 if let note = sink.countDropped(reason) { notes.append("a dropped \(reason.rawValue) hit was \(note)") }
                 outcome.isStoredSuccess = false
@@ -149,12 +160,12 @@ public struct PixelHandler: Sendable {
         return response
     }
 
-    func refused(_ error: PixelError, route: PixelRoute, query: [UInt8], clientIP: String, isHead: Bool,
+    /// - Parameter query: what `rejected/` keeps of the query; nil keeps
+    ///   no record (HEAD probes, refused click links, dropped kinds of hit).
+    func refused(_ error: PixelError, route: PixelRoute, keeping query: [UInt8]?, clientIP: String, isHead: Bool,
                  sink: EventSink, nowMillis: Int64) -> HandlerOutcome {
-        var message = "refused \(route.rawValue) hit: \(error.status) \(error.message) (ip=\(clientIP))"
-        // HEAD probes (link scanners) are answered like GET but leave no
-        // trace; a refused click link is logged only (it records nothing).
-        if !isHead && route != .click {
+        var message = "refused \(route.rawValue) hit: \(error.status) \(error.message) (ip=\(clientIP.isEmpty ? "-" : clientIP))"
+        if let query {
             let hit = RejectedHit(receivedAtMillis: nowMillis, status: error.status, reason: error.message, code: error.code,
                                   route: route.rawValue, clientIP: clientIP, query: query)
             if let note = sink.recordRejected(hit) { message += "; \(note)" }

@@ -44,11 +44,17 @@ public struct SpoolStatus: Sendable, Equatable {
     }
 
     /// The counts of the spool's `.dropped` file, zeros where it has none;
-    /// never read through a link.
+    /// never read through a link, from anything but a regular file (a FIFO
+    /// would block), or past its counts.
     static func dropCounts(_ layout: SpoolLayout) -> [Int] {
         var counts = [Int](repeating: 0, count: DroppedHit.allCases.count)
-        guard let bytes = try? Sys.readFile(layout.dropCountsFile, limit: 4096, followingLinks: false) else { return counts }
-        for slot in counts.indices where bytes.count >= 8 * (slot + 1) {
+        let path = layout.dropCountsFile
+        guard let fd = try? Sys.open(path, OpenFlag.readOnly | OpenFlag.nonBlocking) else { return counts }
+        defer { Sys.close(fd) }
+        guard let st = try? Sys.fstat(fd, path), st.st_mode & ModeBits.typeMask == ModeBits.regular else { return counts }
+        var bytes = [UInt8](repeating: 0, count: 8 * counts.count)
+        let read = bytes.withUnsafeMutableBytes { buffer in (try? Sys.pread(fd, buffer, at: 0, path)) ?? 0 }
+        for slot in counts.indices where read >= 8 * (slot + 1) {
             var value: UInt64 = 0
             for i in 0..<8 { value |= UInt64(bytes[8 * slot + i]) << UInt64(8 * i) }
             counts[slot] = Int(truncatingIfNeeded: min(value, UInt64(Int.max)))

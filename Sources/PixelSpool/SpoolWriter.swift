@@ -171,12 +171,17 @@ public final class SpoolWriter {
     /// Adds one to a counter of hits answered but stored nowhere by the
     /// operator's choice (`DroppedHit`), in the spool's counter file, under
     /// the lock. The file holds one little-endian 64-bit count per reason;
-    /// `stats` reads it (`readDropCounts`).
+    /// `stats` reads it (`SpoolStatus.dropCounts`). It is written in place,
+    /// so a file with a second name (a hard link to an event file) is
+    /// refused rather than overwritten.
     public func countDropped(_ reason: DroppedHit) throws(SpoolError) {
         try withLock { () throws(SpoolError) in
             let path = layout.dropCountsFile
             let fd = try spoolOwnership().open(path, OpenFlag.readWrite | OpenFlag.create)
             defer { Sys.close(fd) }
+            guard try Sys.fstat(fd, path).st_nlink == 1 else {
+                throw SpoolError(unsafe: path, because: "it has another name (a hard link); remove it")
+            }
             let slot = DroppedHit.allCases.firstIndex(of: reason)!
             var bytes = [UInt8](repeating: 0, count: 8)
             let read = bytes.withUnsafeMutableBytes { buffer in

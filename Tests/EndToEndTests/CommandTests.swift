@@ -21,7 +21,7 @@ struct CommandTests {
         "serve": ["--listen ADDRESS", "--workers N", "--threads N", "--backlog N", "--socket-mode MODE"],
         "drain": ["--once", "--follow", "--interval SECONDS", "--max-seconds N"],
         "requeue": [],
-        "sign": ["--expires DURATION"],
+        "sign": ["--expires DURATION", "--target TARGET"],
         "stats": ["--json"],
         "check": [],
     ]
@@ -80,6 +80,7 @@ struct CommandTests {
         (["sign"], "sign takes one URL"),
         (["sign", "https://a.example/pixel/v1/page?writeKey=wk", "https://b.example/pixel/v1/page?writeKey=wk"], "sign takes one URL"),
         (["sign", "--expires", "soon", "https://a.example/pixel/v1/page?writeKey=wk"], "--expires takes a duration such as 30d, 12h, 45m or 3600s"),
+        (["sign", "--target", "javascript:alert(1)", "https://a.example/pixel/v1/click?writeKey=wk"], "--target takes an absolute http:// or https:// URL"),
         (["stats", "--csv"], "unknown stats option '--csv'"),
         (["stats", "json"], "stats takes only --json"),
         (["check", "--verbose"], "unknown check option '--verbose'"),

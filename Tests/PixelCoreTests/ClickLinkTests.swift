@@ -71,10 +71,11 @@ struct ClickLinkTests {
         ("tampered id", Self.signed(Self.base + "&url=" + Self.encodedTarget).replacingFirst("reader-9", "reader-8"), "invalid signature"),
         ("signed for track", Self.signed(Self.base + "&event=x&url=" + Self.encodedTarget, route: "track"), "invalid signature"),
         ("no target", Self.signed(Self.base), "missing required parameter: url"),
-        ("javascript", Self.signed(Self.base + "&url=javascript%3Aalert(1)"), "invalid parameter 'url': must be an absolute http or https URL"),
-        ("header injection", Self.signed(Self.base + "&url=https%3A%2F%2Fa.example%2F%0D%0ASet-Cookie%3A%20x%3D1"), "invalid parameter 'url': must be an absolute http or https URL"),
-        ("no host", Self.signed(Self.base + "&url=https%3A%2F%2F%2Fevil.example"), "invalid parameter 'url': must be an absolute http or https URL"),
-        ("relative", Self.signed(Self.base + "&url=%2F%2Fevil.example"), "invalid parameter 'url': must be an absolute http or https URL"),
+        ("javascript", Self.signed(Self.base + "&url=javascript%3Aalert(1)"), "invalid parameter 'url': must be an absolute http or https URL of at most 2000 bytes"),
+        ("header injection", Self.signed(Self.base + "&url=https%3A%2F%2Fa.example%2F%0D%0ASet-Cookie%3A%20x%3D1"), "invalid parameter 'url': must be an absolute http or https URL of at most 2000 bytes"),
+        ("no host", Self.signed(Self.base + "&url=https%3A%2F%2F%2Fevil.example"), "invalid parameter 'url': must be an absolute http or https URL of at most 2000 bytes"),
+        ("relative", Self.signed(Self.base + "&url=%2F%2Fevil.example"), "invalid parameter 'url': must be an absolute http or https URL of at most 2000 bytes"),
+        ("too long for a Location header", Self.signed(Self.base + "&url=https%3A%2F%2Fa.example%2F" + String(repeating: "a", count: 1983)), "invalid parameter 'url': must be an absolute http or https URL of at most 2000 bytes"),
         ("no anonymousId", Self.signed("writeKey=wk&url=" + Self.encodedTarget), "missing required parameter: anonymousId"),
     ])
     func badLinksAnswer400AndRecordNothing(_ label: String, _ query: String, _ message: String) {
@@ -139,7 +140,13 @@ struct ClickLinkTests {
         #expect(ClickTarget.check(target) == location)
     }
 
-    @Test(arguments: ["ftp://a.example", "https://", "https:a.example", "https://a.example/ x", "https://a.example/\t", "data:text/html,x", "https:/\\evil.example"])
+    @Test func theLongestTargetStillFits() {
+        let longest = "https://a.example/" + String(repeating: "a", count: ClickTarget.maxBytes - 18)
+        #expect(ClickTarget.check(longest) == longest)
+        #expect(ClickTarget.check(longest + "a") == nil)
+    }
+
+    @Test(arguments: ["ftp://a.example", "https://", "https:a.example", "https://a.example/ x", "https://a.example/\t", "data:text/html,x", "https:/\\evil.example", "https://\\evil.example", "https://?x", "https://#x"])
     func targetsThatAreNotLinksAreRefused(_ target: String) {
         #expect(ClickTarget.check(target) == nil)
     }

@@ -55,7 +55,7 @@ struct PrivacyTests {
     @Test(arguments: [
         ("203.0.113.77", "203.0.113.0"), ("10.1.2.3", "10.1.2.0"),
         ("2001:db8:1:2:3:4:5:6", "2001:db8:1::"), ("2001:db8::1", "2001:db8::"), ("::1", "::"),
-        ("2a00:1450:4001:81c::200e", "2a00:1450:4001::"), ("::ffff:192.0.2.9", "::"),
+        ("2a00:1450:4001:81c::200e", "2a00:1450:4001::"), ("::ffff:192.0.2.9", "::ffff:192.0.2.0"), ("::FFFF:c000:0209", "::ffff:192.0.2.0"),
     ])
     func addressesAreShortened(_ address: String, _ shortened: String) {
         #expect(AddressAnonymizer.anonymized(address) == shortened)
@@ -84,6 +84,32 @@ struct PrivacyTests {
         #expect(refused.logMessage?.contains("ip=203.0.113.0") == true && refused.logMessage?.contains("203.0.113.77") == false)
     }
 
+    /// A refused hit is kept in rejected/ under the same rules as an event:
+    /// no secret, no address or agent the visitor asked to keep back, and
+    /// no record at all for a kind of hit that is dropped.
+    @Test func refusedHitsKeepNoMoreThanEventsWould() throws {
+        let refusedQuery = "anonymousId=v1&context.ip=198.51.100.23&context.userAgent=Secret%20UA&properties.pass%77ord=hunter2&properties.plan=pro"
+        let sink = InMemorySink()
+        let anonymize = Self.config(["PIXELGATE_CONSENT": "anonymize"])
+        let outcome = Self.handle(refusedQuery, anonymize, dnt: "1", sink: sink)
+        #expect(outcome.response.status == 400)
+        let hit = try #require(sink.rejected.last)
+        let kept = String(decoding: hit.query, as: UTF8.self)
+        #expect(kept == "anonymousId=v1&properties.plan=pro", "\(kept)")
+        #expect(hit.clientIP == "" && outcome.logMessage?.contains("(ip=-)") == true && outcome.logMessage?.contains("203.0.113") == false)
+
+        _ = Self.handle(refusedQuery, Self.config(["PIXELGATE_ANONYMIZE_IP": "on"]), sink: sink)
+        #expect(String(decoding: try #require(sink.rejected.last).query, as: UTF8.self)
+            == "anonymousId=v1&context.ip=198.51.100.0&context.userAgent=Secret%20UA&properties.plan=pro")
+
+        for env in [["PIXELGATE_CONSENT": "drop"], ["PIXELGATE_HIT_CLASSES": "human=drop"]] {
+            let before = sink.rejected.count
+            let dropped = Self.handle(refusedQuery, Self.config(env), dnt: "1", sink: sink)
+            #expect(dropped.response.status == 400 && sink.rejected.count == before, "\(env)")
+        }
+        #expect(sink.events.isEmpty && sink.dropped.isEmpty)
+    }
+
     @Test func secretLookingParametersAreRemovedAndLogged() throws {
         let sink = InMemorySink()
         let query = "writeKey=wk&anonymousId=v1&properties.plan=pro&properties.password=hunter2&properties.newPassword=x1"
@@ -97,6 +123,11 @@ struct PrivacyTests {
         #expect(outcome.logLevel == .info)
         #expect(log.contains("removed 6 parameters") && log.contains("'properties.password'") && log.contains("'context.Authorization'"))
         #expect(!log.contains("hunter2"))
+
+        // Repeated names count each time; dotted spellings are caught too.
+        let repeated = Self.handle("writeKey=wk&anonymousId=v1&properties.token=a&properties.token=b&properties.api.key=c", sink: sink)
+        #expect(repeated.logMessage?.hasPrefix("removed 3 parameters") == true, "\(repeated.logMessage ?? "")")
+        #expect(sink.lines.last.map { String(decoding: $0, as: UTF8.self).contains(#""properties""#) } == false)
     }
 
     @Test func theSecretListIsASetting() throws {
@@ -115,7 +146,7 @@ struct PrivacyTests {
     @Test(arguments: [
         ("properties.password", true), ("properties.PassWord", true), ("properties.api-key", true), ("properties.apikey", true),
         ("properties.API_KEY", true), ("context.page.url", false), ("properties.pass", false), ("properties.tok", false),
-        ("properties.secretary", true), ("", false),
+        ("properties.secretary", true), ("properties.pass.word", true), ("properties.api.key", true), ("", false),
     ])
     func namesMatchIgnoringCaseAndSeparators(_ name: String, _ matches: Bool) {
         var name = name

@@ -1,16 +1,24 @@
 /// Where a click link sends the browser: the decoded `url` parameter,
-/// which must be an absolute `http` or `https` URL with a host. It is
-/// passed on byte for byte (its own query and fragment included), except
-/// that bytes past ASCII are percent-encoded, as a browser would send them;
-/// control bytes and spaces are refused, so nothing can be added to the
-/// answer's headers. Only signed links get this far: the signature, not
-/// this check, is what keeps pixelgate from being an open redirect.
+/// which must be an absolute `http` or `https` URL with a host, of at most
+/// `maxBytes`. It is passed on byte for byte (its own query and fragment
+/// included), except that bytes past ASCII are percent-encoded, as a
+/// browser would send them (the event's `properties.url` keeps them as
+/// UTF-8); control bytes and spaces are refused, so nothing can be added
+/// to the answer's headers. Only signed links get this far: the signature,
+/// not this check, is what keeps pixelgate from being an open redirect.
 public enum ClickTarget {
+    /// Longest target: a `Location` header must fit the web server's
+    /// buffer for a FastCGI or CGI answer's headers (nginx's
+    /// `fastcgi_buffer_size` is one 4 KiB page by default), or the visitor
+    /// gets a 502 after the click was stored.
+    public static let maxBytes = 2000
+
     public static func location(_ target: UnsafeBufferPointer<UInt8>) -> String? {
         let bytes = Array(target)
+        guard bytes.count <= maxBytes else { return nil }
         let schemeEnd: Int
         if hasPrefix(bytes, "http://") { schemeEnd = 7 } else if hasPrefix(bytes, "https://") { schemeEnd = 8 } else { return nil }
-        // A host must follow: `https:///x` or `https:/\x` is not a URL a
+        // A host must follow: `https:///x` or `https://\x` is not a URL a
         // person wrote, and browsers read them in surprising ways.
         guard bytes.count > schemeEnd, ![UInt8(ascii: "/"), UInt8(ascii: "\\"), UInt8(ascii: "?"), UInt8(ascii: "#")].contains(bytes[schemeEnd]) else {
             return nil

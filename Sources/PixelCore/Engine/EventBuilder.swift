@@ -14,8 +14,10 @@ struct EventBuilder {
     var segmentCount = 0
     /// A click link's target: the top-level `url` (SPEC's click route).
     var clickTarget: ByteSpan?
-    /// Names left out because they look like secrets, as sent.
+    /// Names left out because they look like secrets, as sent, once each,
+    /// and how many pairs were left out (a repeated name counts each time).
     var scrubbedNames: [String] = []
+    var scrubbedPairs = 0
     /// From the hit's facts, read while applying pairs.
     let secretNames: SecretNames
     let keepsClientData: Bool
@@ -27,6 +29,7 @@ struct EventBuilder {
     init(workspace: EventWorkspace, query: UnsafeBufferPointer<UInt8>, facts: HitFacts, limits: PixelLimits) {
         let capacity = Word.bytes.count + 2 * query.count + (facts.userAgent?.utf8.count ?? 0)
             + facts.clientIP.utf8.count + facts.messageId.utf8.count + 2 * 24 + EventBuilder.serverMarkRoom
+            + (facts.traffic.map { $0.hitClass.rawValue.utf8.count + ($0.rule?.utf8.count ?? 0) } ?? 0)
         workspace.reserve(text: capacity, segments: max(limits.maxDepth, 1))
         self.workspace = workspace
         tree = EventTree(workspace: workspace, textCapacity: capacity)
@@ -40,9 +43,10 @@ struct EventBuilder {
         Word.bytes.withUnsafeBufferPointer { _ = tree.appendText($0) }
     }
 
-    /// Room for the rest the server may append: the traffic mark's class
-    /// and rule, a shortened `context.ip` (their lengths are bounded).
-    static let serverMarkRoom = 160
+    /// Room for a shortened `context.ip` from the query (an IPv6 address
+    /// is at most 45 bytes), with some to spare; the traffic mark's class
+    /// and rule are counted by their lengths.
+    static let serverMarkRoom = 64
 
     /// Non-mutating, so that a draft's `deinit` can call it; the pair list
     /// is emptied by the next build's `init`, when it is no longer shared.
@@ -78,6 +82,8 @@ struct EventBuilder {
         var previousCount = 0
         let trail = workspace.trail
         var seen = NameSet(capacity: pairs.count, reusing: workspace)
+        // Read once: a stored property read in the loop may retain it every time.
+        let secretNames = self.secretNames, keepsClientData = self.keepsClientData
         for pair in pairs {
             // A repeated name: the first value counts, as in RudderStack,
             // except under `properties.`, where the values make an array.
@@ -92,6 +98,8 @@ struct EventBuilder {
             if tree.equal(first, Word.type.span) || tree.equal(first, Word.receivedAt.span) || tree.equal(first, Word.requestIP.span) {
                 continue  // Set by the server, whatever the query says.
             }
+            // `context.traffic` is the server's: marked or absent, never the query's.
+            if segmentCount >= 2 && tree.equal(first, Word.context.span) && tree.equal(segments[1].span, Word.traffic.span) { continue }
             if route == .click && segmentCount == 1 && tree.equal(first, Word.url.span) {
                 if clickTarget == nil { clickTarget = pair.value }
                 continue  // The target goes to `properties.url`, at the end.
@@ -102,6 +110,7 @@ struct EventBuilder {
             }
             if secretNames.matches(tree.textBytes(pair.name)) && !tree.equal(first, Word.anonymousId.span)
                 && !tree.equal(first, Word.event.span) {
+                scrubbedPairs &+= 1
                 if !isRepeat { scrubbedNames.append(String(decoding: tree.textBytes(pair.name), as: UTF8.self)) }
                 continue
             }

@@ -19,6 +19,8 @@ public struct EventDraft: ~Copyable {
     /// Parameters left out because their names look like secrets
     /// (`HitFacts.secretNames`), as sent; for the log.
     public var scrubbedNames: [String] { builder.scrubbedNames }
+    /// How many pairs were left out (a repeated name counts each time).
+    public var scrubbedPairs: Int { builder.scrubbedPairs }
 
     init(type: EventType, route: PixelRoute? = nil, facts: HitFacts, builder: EventBuilder) {
         self.type = type

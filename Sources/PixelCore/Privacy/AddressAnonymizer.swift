@@ -14,6 +14,11 @@ public enum AddressAnonymizer {
         }
         guard let address = IPAddress(trimmed) else { return nil }
         var bytes = address.bytes
+        // An IPv4 client on a dual-stack socket (`::ffff:203.0.113.77`):
+        // shortened as IPv4, not emptied by the IPv6 rule.
+        if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {
+            return "::ffff:\(bytes[12]).\(bytes[13]).\(bytes[14]).0"
+        }
         for i in 6..<16 { bytes[i] = 0 }
         return IPAddress.ipv6Text(bytes)
     }

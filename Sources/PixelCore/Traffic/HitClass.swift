@@ -9,6 +9,16 @@ public enum HitClass: String, Sendable, CaseIterable {
     case prefetch
     /// A crawler, link previewer or scanner.
     case bot
+
+    /// Its place in `allCases`.
+    var slot: Int {
+        switch self {
+        case .human: return 0
+        case .mailProxy: return 1
+        case .prefetch: return 2
+        case .bot: return 3
+        }
+    }
 }
 
 /// What pixelgate does with a hit of a class (`PIXELGATE_HIT_CLASSES`).
@@ -34,8 +44,8 @@ public struct HitClassPolicy: Sendable, Equatable {
     }
 
     public subscript(hitClass: HitClass) -> ClassAction {
-        get { actions[HitClass.allCases.firstIndex(of: hitClass)!] }
-        set { actions[HitClass.allCases.firstIndex(of: hitClass)!] = newValue }
+        get { actions[hitClass.slot] }
+        set { actions[hitClass.slot] = newValue }
     }
 
     /// Reads `class=action` pairs, comma-separated, over the default;
@@ -57,6 +67,9 @@ public struct HitClassPolicy: Sendable, Equatable {
         }
         return policy
     }
+
+    /// Every class is recorded as is: the class changes nothing.
+    public var recordsAll: Bool { actions.allSatisfy { $0 == .record } }
 
     /// Every class with its action, as `check` shows it.
     public var description: String {

@@ -10,8 +10,8 @@ struct SignCommand: Subcommand {
     static let synopses = ["sign [--expires DURATION] URL", "sign [--expires DURATION] --target TARGET CLICK-URL"]
     static let summary = "print URL signed for its write key's secret in PIXELGATE_SIGNING_KEYS (adds &sig=…, replacing any)"
     static let details = """
-    &sig=… is appended (every earlier sig removed), covering the route (page or
-    track, from the path) and the query as a browser will send it (spaces and
+    &sig=… is appended (every earlier sig removed), covering the route (page,
+    track or click, from the path) and the query as a browser will send it (spaces and
     other bytes a browser escapes are percent-encoded first). A #fragment stays
     at the end.
 
@@ -75,6 +75,11 @@ struct SignCommand: Subcommand {
         if let lifetimeSeconds {
             query = PixelSignature.removingPairs(query[...], named: PixelSignature.expiryParameter)
             query += Array("\(query.isEmpty ? "" : "&")\(PixelSignature.expiryParameter)=\(SystemClock.nowMillis() / 1000 + lifetimeSeconds)".utf8)
+        }
+        // An `exp` that is no time would make a link that never works.
+        if case .some(nil) = PixelSignature.expiry(query[...]) {
+            printError("pixelgate sign: exp= must be Unix seconds (or use --expires)\n")
+            return Exit.usage
         }
         let text = String(decoding: query, as: UTF8.self)
         let writeKey: String
