@@ -64,7 +64,8 @@ public struct PixelHandler: Sendable {
         let keepsClientData = !(asksNotToBeTracked && configuration.consent == .anonymize)
         // HEAD stores nothing, and when every class is recorded alike the
         // class changes nothing: neither needs the headers read.
-        let (hitClass, rule) = isHead || configuration.hitClasses.recordsAll ? (.human, nil) : classifier.classify(request)
+        let verdict = isHead || configuration.hitClasses.recordsAll ? .unclassified : classifier.classify(request)
+        let hitClass = verdict.hitClass
         let action = configuration.hitClasses[hitClass]
         let drops = action == .drop || asksNotToBeTracked && configuration.consent == .drop
         // The address as stored and logged for this hit.
@@ -80,7 +81,7 @@ public struct PixelHandler: Sendable {
                 let facts = HitFacts(receivedAtMillis: nowMillis, messageId: newMessageId(),
                                      userAgent: keepsClientData ? request.userAgent : nil,
                                      clientIP: storedIP,
-                                     traffic: action == .mark ? TrafficMark(hitClass: hitClass, rule: rule?.id) : nil,
+                                     traffic: action == .mark ? TrafficMark(hitClass: hitClass, rule: verdict.ruleID.isEmpty ? nil : verdict.ruleID) : nil,
                                      keepsClientData: keepsClientData, anonymizesAddresses: configuration.anonymizeIP,
                                      secretNames: configuration.secretNames)
                 // SPEC §4's order: the query and the write key's presence

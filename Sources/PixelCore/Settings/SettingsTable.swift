@@ -98,10 +98,7 @@ public enum SettingsTable {
             printer: { $0.trustedProxies.map(\.description).joined(separator: ",") }),
         Setting(
             name: "PIXELGATE_HIT_CLASSES",
-            meaning: "what to do with each class of hit ([Machine opens](#machine-opens-prefetch-and-bots)): "
-                + "`class=action` pairs, comma-separated, classes `human`, `mail-proxy`, `prefetch`, `bot`, actions "
-                + "`record`, `mark` (add `context.traffic`) or `drop` (answer as usual, store nothing, count it); "
-                + "classes not named keep their default",
+            meaning: "what to do with each class of hit ([Machine opens](#machine-opens-prefetch-and-bots)): `class=action` pairs, comma-separated, classes `human`, `mail-proxy`, `prefetch`, `bot`, actions `record`, `mark` (add `context.traffic`) or `drop` (answer as usual, store nothing, count it); classes not named keep their default",
             defaultText: "`human=record,mail-proxy=mark,prefetch=mark,bot=mark`",
             parser: { v, config in
                 do throws(SettingProblem) {
@@ -114,8 +111,7 @@ public enum SettingsTable {
             printer: { $0.hitClasses.description }),
         Setting(
             name: "PIXELGATE_CONSENT",
-            meaning: "hits whose browser sends `DNT: 1` or `Sec-GPC: 1`: `record`, `anonymize` (no address, no user agent "
-                + "stored) or `drop` (answer as usual, store nothing, count it)",
+            meaning: "hits whose browser sends `DNT: 1` or `Sec-GPC: 1`: `record`, `anonymize` (no address, no user agent stored) or `drop` (answer as usual, store nothing, count it)",
             defaultText: "`record`",
             parser: { v, config in
                 guard let action = ConsentAction(rawValue: String(Substring(v).trimmingSpaces()).lowercased()) else {
@@ -127,8 +123,7 @@ public enum SettingsTable {
             printer: { $0.consent.rawValue }),
         Setting(
             name: "PIXELGATE_ANONYMIZE_IP",
-            meaning: "store client addresses shortened, in `request_ip` and `context.ip` (IPv4's last octet and IPv6's "
-                + "last 80 bits zeroed), and so in `rejected/` and the log: `on` or `off`",
+            meaning: "store client addresses shortened, in `request_ip` and `context.ip` (IPv4's last octet and IPv6's last 80 bits zeroed), and so in `rejected/` and the log: `on` or `off`",
             defaultText: "`off`",
             parser: { v, config in
                 switch String(Substring(v).trimmingSpaces()).lowercased() {
@@ -141,9 +136,8 @@ public enum SettingsTable {
             printer: { $0.anonymizeIP ? "on" : "off" }),
         Setting(
             name: "PIXELGATE_SECRET_PARAMETERS",
-            meaning: "comma-separated words: a parameter whose name contains one (ignoring case, `_` and `-`) is removed "
-                + "before the event is stored, and the log says which; `none` keeps every parameter",
-            defaultText: "`\(SecretNames.defaultList.joined(separator: ","))`",
+            meaning: "comma-separated words: a parameter whose name contains one (ignoring case, `_`, `-` and `.`) is removed before the event is stored, and the log says which; `none` keeps every parameter",
+            defaultText: "`password,token,secret,api_key,authorization`",
             parser: { v, config in
                 let items = listItems(v)
                 if items.count == 1 && items[0].lowercased() == "none" || items.isEmpty {

@@ -7,26 +7,29 @@
 /// with them from a small table, and only those are compared. The rule
 /// with the lowest index among everything that matched wins.
 public struct TrafficClassifier: Sendable {
-    /// A token of a `userAgentContains` rule.
+    /// A rule's text, lowercased: a `userAgentContains` token, a
+    /// `userAgentIs` agent (`exact`) or a `headerToken` token (`header`).
+    /// One type for all three: a CGI process builds this table for its one
+    /// hit, and each array type it makes costs that process its metadata.
     struct Token: Sendable {
         let rule: Int
-        /// Lowercased.
+        let header: HitHeader
+        let exact: Bool
         let bytes: [UInt8]
     }
 
     let rules: [TrafficRule]
-    /// Tokens sorted by the bucket of their first two bytes (`bucket`);
-    /// bucket `b`'s are `tokens[bucketStart[b]..<bucketStart[b + 1]]`.
-    /// One flat array, so that a byte that starts nothing costs a lookup.
+    /// `userAgentContains` tokens sorted by the bucket of their first two
+    /// bytes (`bucket`); bucket `b`'s are
+    /// `tokens[bucketStart[b]..<bucketStart[b + 1]]`. One flat array, so
+    /// that a byte that starts nothing costs a lookup.
     let tokens: [Token]
     let bucketStart: [Int32]
     /// A bit for each pair of folded bytes some token starts with: almost
     /// every position of a browser's agent is passed over on one lookup.
     let startsToken: [UInt64]
-    /// `userAgentIs` rules: index and lowercased agent.
-    let exact: [(rule: Int, agent: [UInt8])]
-    /// `headerToken` rules: index, header and lowercased token.
-    let headerTokens: [(rule: Int, header: HitHeader, token: [UInt8])]
+    /// `userAgentIs` and `headerToken` rules, in rule order.
+    let others: [Token]
 
     static let bucketCount = 512
 
@@ -34,32 +37,44 @@ public struct TrafficClassifier: Sendable {
 
     public init(rules: [TrafficRule]) {
         self.rules = rules
-        var buckets = [[Token]](repeating: [], count: Self.bucketCount)
+        var found: [Token] = []
+        var others: [Token] = []
+        found.reserveCapacity(4 * rules.count)
+        others.reserveCapacity(rules.count)
         var startsToken = [UInt64](repeating: 0, count: 65_536 / 64)
-        var exact: [(Int, [UInt8])] = []
-        var headerTokens: [(Int, HitHeader, [UInt8])] = []
+        var counts = [Int32](repeating: 0, count: Self.bucketCount + 1)
         for (index, rule) in rules.enumerated() {
             switch rule.test {
-            case .userAgentContains(let tokens):
-                for token in tokens.map(Self.lowered) where !token.isEmpty {
+            case .userAgentContains(let texts):
+                for text in texts {
+                    let token = Self.lowered(text)
                     // One-byte tokens have no second byte: every bucket of
                     // their first byte would have to hold them. None exist.
                     precondition(token.count >= 2, "a user-agent token has at least two bytes")
-                    buckets[Self.bucket(token[0], token[1])].append(Token(rule: index, bytes: token))
+                    found.append(Token(rule: index, header: .userAgent, exact: false, bytes: token))
+                    counts[Self.bucket(token[0], token[1]) + 1] += 1
                     let pair = Int(token[0]) << 8 | Int(token[1])
                     startsToken[pair >> 6] |= 1 << UInt64(pair & 63)
                 }
-            case .userAgentIs(let agent): exact.append((index, Self.lowered(agent)))
-            case .headerToken(let header, let token): headerTokens.append((index, header, Self.lowered(token)))
+            case .userAgentIs(let agent):
+                others.append(Token(rule: index, header: .userAgent, exact: true, bytes: Self.lowered(agent)))
+            case .headerToken(let header, let token):
+                others.append(Token(rule: index, header: header, exact: false, bytes: Self.lowered(token)))
             }
         }
-        tokens = buckets.flatMap { $0 }
-        var starts: [Int32] = [0]
-        for bucket in buckets { starts.append(starts.last! + Int32(bucket.count)) }
-        bucketStart = starts
+        // A counting sort by bucket, stable, so rule order holds within one.
+        for b in 0..<Self.bucketCount { counts[b + 1] += counts[b] }
+        bucketStart = counts
+        var next = counts
+        var order = [Int](repeating: 0, count: found.count)
+        for (i, token) in found.enumerated() {
+            let b = Self.bucket(token.bytes[0], token.bytes[1])
+            order[Int(next[b])] = i
+            next[b] += 1
+        }
+        tokens = order.map { found[$0] }
         self.startsToken = startsToken
-        self.exact = exact
-        self.headerTokens = headerTokens
+        self.others = others
     }
 
     @inline(__always)
@@ -68,25 +83,36 @@ public struct TrafficClassifier: Sendable {
     @inline(__always)
     static func bucket(_ a: UInt8, _ b: UInt8) -> Int { (Int(a) &* 31 &+ Int(b)) & (bucketCount - 1) }
 
-    /// The class of a hit and the rule that gave it (nil for `human` when
+    /// A hit's class and the rule that gave it. A plain struct of plain
+    /// fields: an optional rule or a tuple would make a CGI process, which
+    /// classes one hit and exits, instantiate their types' metadata first.
+    public struct Verdict: Sendable, Equatable {
+        public let hitClass: HitClass
+        /// The rule's id (`context.traffic.rule`); empty when none matched.
+        public let ruleID: String
+
+        public static let unclassified = Verdict(hitClass: .human, ruleID: "")
+    }
+
+    /// The class of a hit and the rule that gave it (none for `human` when
     /// no rule named it). `header` gives a request header's value.
-    public func classify(header: (HitHeader) -> String?) -> (hitClass: HitClass, rule: TrafficRule?) {
+    public func classify(header: (HitHeader) -> String?) -> Verdict {
         var best = Int.max
-        for entry in headerTokens where entry.rule < best {
-            if let value = header(entry.header), Self.hasToken(value, entry.token) { best = entry.rule }
+        for entry in others where !entry.exact && entry.rule < best {
+            if let value = header(entry.header), Self.hasToken(value, entry.bytes) { best = entry.rule }
         }
         if var agent = header(.userAgent), !agent.isEmpty {
             best = agent.withUTF8 { matchAgent($0, below: best) }
         }
-        guard best < rules.count else { return (.human, nil) }
-        return (rules[best].hitClass, rules[best])
+        guard best < rules.count else { return .unclassified }
+        return Verdict(hitClass: rules[best].hitClass, ruleID: rules[best].id)
     }
 
     /// The lowest rule index under `limit` whose test the agent passes.
     func matchAgent(_ agent: UnsafeBufferPointer<UInt8>, below limit: Int) -> Int {
         var best = limit
         let trimmed = Self.trimmed(agent)
-        for entry in exact where entry.rule < best && Self.equalFolded(trimmed, entry.agent) { best = entry.rule }
+        for entry in others where entry.exact && entry.rule < best && Self.equalFolded(trimmed, entry.bytes) { best = entry.rule }
         let n = agent.count
         if n < 2 { return best }
         startsToken.withUnsafeBufferPointer { startsToken in
@@ -117,7 +143,7 @@ public struct TrafficClassifier: Sendable {
     }
 
     /// The class of a request, by its headers.
-    public func classify(_ request: PixelRequest) -> (hitClass: HitClass, rule: TrafficRule?) {
+    public func classify(_ request: PixelRequest) -> Verdict {
         classify(header: { request.header($0) })
     }
 
@@ -145,7 +171,13 @@ public struct TrafficClassifier: Sendable {
     }
 
     static func lowered(_ text: String) -> [UInt8] {
-        text.utf8.map(fold)
+        var text = text
+        return text.withUTF8 { source in
+            [UInt8](unsafeUninitializedCapacity: source.count) { out, count in
+                for i in 0..<source.count { out[i] = fold(source[i]) }
+                count = source.count
+            }
+        }
     }
 
     /// Whether a header's list (`a, b;c`) holds `token` (lowercased), in any case.
