@@ -63,7 +63,7 @@ public enum PixelError: Error, Sendable, Equatable {
         case .invalidIntegration(let p): return "invalid value for '\(p)': must be true or false"
         case .eventTooLarge: return "event too large"
         case .missingClickTarget: return "missing required parameter: url"
-        case .invalidClickTarget: return "invalid parameter 'url': must be an absolute http or https URL of at most \(ClickTarget.maxBytes) bytes"
+        case .invalidClickTarget: return "invalid parameter 'url': must be an absolute http or https URL of at most \(ClickTarget.maxBytes) bytes, percent-encoded"
         case .unsignedClick: return "click links must be signed"
         }
     }

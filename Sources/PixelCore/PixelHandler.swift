@@ -112,7 +112,7 @@ public struct PixelHandler: Sendable {
             outcome = HandlerOutcome(response: accepted.location.map(PixelHandler.redirect) ?? success(),
                                      isStoredSuccess: accepted.location == nil)
             var notes: [String] = []
-            if accepted.scrubbedPairs > 0 {
+            if accepted.scrubbedPairs > 0 && !isHead {
                 notes.append("removed \(accepted.scrubbedPairs) parameter\(accepted.scrubbedPairs == 1 ? "" : "s") "
                     + "whose names look like secrets from a \(route.rawValue) hit: "
                     + accepted.scrubbedNames.map { "'\(quotable(Array($0.utf8), limit: 64))'" }.joined(separator: ", "))
@@ -121,7 +121,10 @@ public struct PixelHandler: Sendable {
                 // HEAD probes are answered like GET and leave no trace.
             } else if drops {
                 let reason = action == .drop ? DroppedHit(hitClass) : .consent
-                if let note = sink.countDropped(reason) { notes.append("a dropped \(reason.rawValue) hit was \(note)") }
+                if let note = sink.countDropped(reason) {
+                    notes.append("a dropped \(reason.rawValue) hit was \(note)")
+                    outcome.logLevel = .warn
+                }
                 outcome.isStoredSuccess = false
             } else {
                 do {

@@ -99,10 +99,10 @@ private struct TrafficRun {
     var serveLog: String
 }
 
-/// A desktop Chrome user agent. Headless Chromium's own says
-/// "HeadlessChrome/…", which a bot rule may rightly class as `bot`; these
-/// tests are about prefetch against open, so the image must look human.
-/// Every other header is Chromium's own.
+/// A desktop Chrome user agent, as a visitor's browser sends it. Headless
+/// Chromium's own says "HeadlessChrome/…"; no rule classes that today, but
+/// these tests are about prefetch against open, not about agents, so they
+/// do not depend on it. Every other header is Chromium's own.
 private let desktopChromeUserAgent =
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
 

@@ -71,11 +71,12 @@ struct ClickLinkTests {
         ("tampered id", Self.signed(Self.base + "&url=" + Self.encodedTarget).replacingFirst("reader-9", "reader-8"), "invalid signature"),
         ("signed for track", Self.signed(Self.base + "&event=x&url=" + Self.encodedTarget, route: "track"), "invalid signature"),
         ("no target", Self.signed(Self.base), "missing required parameter: url"),
-        ("javascript", Self.signed(Self.base + "&url=javascript%3Aalert(1)"), "invalid parameter 'url': must be an absolute http or https URL of at most 2000 bytes"),
-        ("header injection", Self.signed(Self.base + "&url=https%3A%2F%2Fa.example%2F%0D%0ASet-Cookie%3A%20x%3D1"), "invalid parameter 'url': must be an absolute http or https URL of at most 2000 bytes"),
-        ("no host", Self.signed(Self.base + "&url=https%3A%2F%2F%2Fevil.example"), "invalid parameter 'url': must be an absolute http or https URL of at most 2000 bytes"),
-        ("relative", Self.signed(Self.base + "&url=%2F%2Fevil.example"), "invalid parameter 'url': must be an absolute http or https URL of at most 2000 bytes"),
-        ("too long for a Location header", Self.signed(Self.base + "&url=https%3A%2F%2Fa.example%2F" + String(repeating: "a", count: 1983)), "invalid parameter 'url': must be an absolute http or https URL of at most 2000 bytes"),
+        ("javascript", Self.signed(Self.base + "&url=javascript%3Aalert(1)"), "invalid parameter 'url': must be an absolute http or https URL of at most 2000 bytes, percent-encoded"),
+        ("header injection", Self.signed(Self.base + "&url=https%3A%2F%2Fa.example%2F%0D%0ASet-Cookie%3A%20x%3D1"), "invalid parameter 'url': must be an absolute http or https URL of at most 2000 bytes, percent-encoded"),
+        ("no host", Self.signed(Self.base + "&url=https%3A%2F%2F%2Fevil.example"), "invalid parameter 'url': must be an absolute http or https URL of at most 2000 bytes, percent-encoded"),
+        ("relative", Self.signed(Self.base + "&url=%2F%2Fevil.example"), "invalid parameter 'url': must be an absolute http or https URL of at most 2000 bytes, percent-encoded"),
+        ("too long for a Location header", Self.signed(Self.base + "&url=https%3A%2F%2Fa.example%2F" + String(repeating: "a", count: 1983)), "invalid parameter 'url': must be an absolute http or https URL of at most 2000 bytes, percent-encoded"),
+        ("too long once encoded", Self.signed(Self.base + "&url=https%3A%2F%2Fa.example%2F" + String(repeating: "%C3%A9", count: 400)), "invalid parameter 'url': must be an absolute http or https URL of at most 2000 bytes, percent-encoded"),
         ("no anonymousId", Self.signed("writeKey=wk&url=" + Self.encodedTarget), "missing required parameter: anonymousId"),
     ])
     func badLinksAnswer400AndRecordNothing(_ label: String, _ query: String, _ message: String) {
@@ -128,6 +129,11 @@ struct ClickLinkTests {
                                    remoteAddr: "66.249.66.1", userAgent: "Barracuda Sentinel (EE)")
         let outcome = PixelHandler(configuration: config).handle(request, sink: sink, nowMillis: fixedMillis, newMessageId: { fixedMessageId })
         #expect(outcome.response.status == 302 && sink.events.isEmpty && sink.dropped == [.bot])
+        // Marked (the default): stored, with the scanner named.
+        config.hitClasses = .default
+        let marked = PixelHandler(configuration: config).handle(request, sink: sink, nowMillis: fixedMillis, newMessageId: { fixedMessageId })
+        #expect(marked.response.status == 302 && sink.events.count == 1)
+        #expect(sink.events.first?.eventText.contains(#""traffic":{"class":"bot","rule":"mail-link-scanner"}"#) == true)
     }
 
     @Test(arguments: [
@@ -144,6 +150,10 @@ struct ClickLinkTests {
         let longest = "https://a.example/" + String(repeating: "a", count: ClickTarget.maxBytes - 18)
         #expect(ClickTarget.check(longest) == longest)
         #expect(ClickTarget.check(longest + "a") == nil)
+        // Measured as the header carries it: é is six bytes there.
+        let wide = "https://a.example/" + String(repeating: "\u{e9}", count: (ClickTarget.maxBytes - 18) / 6)
+        #expect(ClickTarget.check(wide)?.utf8.count == 18 + 6 * ((ClickTarget.maxBytes - 18) / 6))
+        #expect(ClickTarget.check(wide + "\u{e9}") == nil)
     }
 
     @Test(arguments: ["ftp://a.example", "https://", "https:a.example", "https://a.example/ x", "https://a.example/\t", "data:text/html,x", "https:/\\evil.example", "https://\\evil.example", "https://?x", "https://#x"])

@@ -47,9 +47,10 @@ struct PrivacyTests {
         let outcome = Self.handle(Self.query, config, gpc: "1", sink: sink)
         #expect(outcome.response.status == 200 && outcome.response.body == PixelResponse.transparentGIF)
         #expect(sink.events.isEmpty && sink.dropped == [.consent])
-        // A refused hit is still refused: consent does not hide errors.
+        // A refused hit is still refused (consent hides no error), and
+        // nothing of it is kept either.
         let refused = Self.handle("writeKey=wk", config, gpc: "1", sink: sink)
-        #expect(refused.response.status == 400)
+        #expect(refused.response.status == 400 && sink.rejected.isEmpty && sink.dropped == [.consent])
     }
 
     @Test(arguments: [
@@ -98,9 +99,11 @@ struct PrivacyTests {
         #expect(kept == "anonymousId=v1&properties.plan=pro", "\(kept)")
         #expect(hit.clientIP == "" && outcome.logMessage?.contains("(ip=-)") == true && outcome.logMessage?.contains("203.0.113") == false)
 
-        _ = Self.handle(refusedQuery, Self.config(["PIXELGATE_ANONYMIZE_IP": "on"]), sink: sink)
+        _ = Self.handle(refusedQuery + "&context.ip.0=198.51.100.24", Self.config(["PIXELGATE_ANONYMIZE_IP": "on"]), sink: sink)
         #expect(String(decoding: try #require(sink.rejected.last).query, as: UTF8.self)
             == "anonymousId=v1&context.ip=198.51.100.0&context.userAgent=Secret%20UA&properties.plan=pro")
+        _ = Self.handle(refusedQuery + "&context.userAgent.x=UA2&context.ip.0=198.51.100.24", anonymize, gpc: "1", sink: sink)
+        #expect(String(decoding: try #require(sink.rejected.last).query, as: UTF8.self) == "anonymousId=v1&properties.plan=pro")
 
         for env in [["PIXELGATE_CONSENT": "drop"], ["PIXELGATE_HIT_CLASSES": "human=drop"]] {
             let before = sink.rejected.count
@@ -124,6 +127,11 @@ struct PrivacyTests {
         #expect(log.contains("removed 6 parameters") && log.contains("'properties.password'") && log.contains("'context.Authorization'"))
         #expect(!log.contains("hunter2"))
 
+        // Under a field the hit needs, a secret is a secret.
+        let nested = Self.handle("writeKey=wk&anonymousId=v1&event.token=abc", sink: sink)
+        #expect(nested.logMessage?.contains("'event.token'") == true)
+        #expect(sink.lines.last.map { String(decoding: $0, as: UTF8.self).contains("abc") } == false)
+
         // Repeated names count each time; dotted spellings are caught too.
         let repeated = Self.handle("writeKey=wk&anonymousId=v1&properties.token=a&properties.token=b&properties.api.key=c", sink: sink)
         #expect(repeated.logMessage?.hasPrefix("removed 3 parameters") == true, "\(repeated.logMessage ?? "")")
@@ -146,11 +154,19 @@ struct PrivacyTests {
     @Test(arguments: [
         ("properties.password", true), ("properties.PassWord", true), ("properties.api-key", true), ("properties.apikey", true),
         ("properties.API_KEY", true), ("context.page.url", false), ("properties.pass", false), ("properties.tok", false),
-        ("properties.secretary", true), ("properties.pass.word", true), ("properties.api.key", true), ("", false),
+        ("properties.secretary", true), ("properties.pass.word", true), ("properties.api.key", true),
+        ("properties.api\\.key", true), ("", false),
     ])
     func namesMatchIgnoringCaseAndSeparators(_ name: String, _ matches: Bool) {
         var name = name
         #expect(name.withUTF8 { SecretNames.default.matches($0) } == matches)
+    }
+
+    @Test func theSecretListNeverFailsOpen() {
+        let (empty, _) = PixelConfiguration.resolve(environment: ["PIXELGATE_SECRET_PARAMETERS": " "])
+        #expect(empty.secretNames == .default)
+        let (_, problems) = PixelConfiguration.resolve(environment: ["PIXELGATE_SECRET_PARAMETERS": "password,id"])
+        #expect(problems.contains { $0.setting == "PIXELGATE_SECRET_PARAMETERS" && $0.isFatal && $0.message.contains("'id'") })
     }
 
     @Test func privacySettingsAreRead() {

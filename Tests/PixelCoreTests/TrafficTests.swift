@@ -7,7 +7,7 @@ import Testing
 struct TrafficTests {
     static let query = "writeKey=wk&anonymousId=visitor-1&name=Welcome"
 
-    /// The request a web server would pass for `fixture`, on `route`.
+    /// The request a web server would pass for `fixture`, on the page route.
     static func request(_ fixture: TrafficFixture, method: String = "GET", query: String = TrafficTests.query) -> PixelRequest {
         var request = PixelRequest(method: method, requestURI: "/pixel/v1/page?" + query, remoteAddr: fixture.remoteAddr)
         for (name, value) in fixture.headers {

@@ -1,6 +1,6 @@
 /// Where a click link sends the browser: the decoded `url` parameter,
-/// which must be an absolute `http` or `https` URL with a host, of at most
-/// `maxBytes`. It is passed on byte for byte (its own query and fragment
+/// which must be an absolute `http` or `https` URL with a host, whose
+/// `Location` is at most `maxBytes`. It is passed on byte for byte (its own query and fragment
 /// included), except that bytes past ASCII are percent-encoded, as a
 /// browser would send them (the event's `properties.url` keeps them as
 /// UTF-8); control bytes and spaces are refused, so nothing can be added
@@ -15,7 +15,6 @@ public enum ClickTarget {
 
     public static func location(_ target: UnsafeBufferPointer<UInt8>) -> String? {
         let bytes = Array(target)
-        guard bytes.count <= maxBytes else { return nil }
         let schemeEnd: Int
         if hasPrefix(bytes, "http://") { schemeEnd = 7 } else if hasPrefix(bytes, "https://") { schemeEnd = 8 } else { return nil }
         // A host must follow: `https:///x` or `https://\x` is not a URL a
@@ -35,6 +34,8 @@ public enum ClickTarget {
                 out.append(Hex.upper(b & 0xF))
             }
         }
+        // Measured as sent: a byte past ASCII is three in the header.
+        guard out.count <= maxBytes else { return nil }
         return String(decoding: out, as: UTF8.self)
     }
 

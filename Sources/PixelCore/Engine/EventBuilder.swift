@@ -108,8 +108,10 @@ struct EventBuilder {
                 && (tree.equal(segments[1].span, Word.ip.span) || tree.equal(segments[1].span, Word.userAgent.span)) {
                 continue
             }
-            if secretNames.matches(tree.textBytes(pair.name)) && !tree.equal(first, Word.anonymousId.span)
-                && !tree.equal(first, Word.event.span) {
+            // The identity a hit needs is never taken, whatever the list
+            // says; names under it (`event.token`) are checked like any.
+            if secretNames.matches(tree.textBytes(pair.name))
+                && !(segmentCount == 1 && (tree.equal(first, Word.anonymousId.span) || tree.equal(first, Word.event.span))) {
                 scrubbedPairs &+= 1
                 if !isRepeat { scrubbedNames.append(String(decoding: tree.textBytes(pair.name), as: UTF8.self)) }
                 continue

@@ -1,7 +1,7 @@
 /// Parameter names that look like secrets (`PIXELGATE_SECRET_PARAMETERS`):
 /// a pixel URL built by a careless template can carry a password or a
 /// token, and a spool or a data plane is no place for one. A name matches
-/// when, with ASCII case, `_`, `-` and `.` ignored, its bytes contain a
+/// when, with ASCII case, `_`, `-`, `.` and `\` ignored, its bytes contain a
 /// listed word: `password` catches `properties.newPassword`, `api_key`
 /// catches `properties.x-api-key`, `properties.apiKey` and
 /// `properties.api.key`.
@@ -59,6 +59,9 @@ public struct SecretNames: Sendable, Equatable {
 
     /// At most this many words (one bit each in the table of starts).
     public static let maxWords = 64
+    /// Shortest word: one of one or two letters would match nearly every
+    /// name (and the table of pairs needs two).
+    public static let minWordBytes = 3
     public static let defaultList = ["password", "token", "secret", "api_key", "authorization"]
     public static let `default` = SecretNames(defaultList)
     /// Scrubs nothing.
@@ -85,7 +88,9 @@ public struct SecretNames: Sendable, Equatable {
     static func fold(_ b: UInt8) -> UInt8 { b &- 0x41 < 26 ? b | 0x20 : b }
 
     @inline(__always)
-    static func isSeparator(_ b: UInt8) -> Bool { b == UInt8(ascii: "_") || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") }
+    static func isSeparator(_ b: UInt8) -> Bool {
+        b == UInt8(ascii: "_") || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "\\")
+    }
 
     /// Whether the (decoded) name looks like a secret's.
     public func matches(_ name: UnsafeBufferPointer<UInt8>) -> Bool {

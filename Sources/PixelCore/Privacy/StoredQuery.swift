@@ -1,8 +1,9 @@
 /// A refused hit's query as `rejected/` keeps it: the same privacy rules
 /// as an event's (`PixelHandler`). Pairs whose names look like secrets are
-/// left out; so are `context.ip` and `context.userAgent` when the visitor's
-/// address and agent are not kept, and a `context.ip` is shortened when
-/// addresses are. The query may be malformed (that may be why it was
+/// left out (never `writeKey`, `anonymousId` or `event`); so are
+/// `context.ip` and `context.userAgent`, and names under them, when the
+/// visitor's address and agent are not kept; when addresses are shortened,
+/// a `context.ip` is shortened and names under it are left out. The query may be malformed (that may be why it was
 /// refused), so names are decoded leniently: a bad escape stays as it is.
 enum StoredQuery {
     static func cleaned(_ query: [UInt8], secretNames: SecretNames, keepsClientData: Bool, anonymizesAddresses: Bool) -> [UInt8] {
@@ -12,9 +13,14 @@ enum StoredQuery {
         for pair in query.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: false) {
             let equals = pair.firstIndex(of: UInt8(ascii: "="))
             let name = lenientlyDecoded(pair[..<(equals ?? pair.endIndex)])
-            if name.withUnsafeBufferPointer({ secretNames.matches($0) }) { continue }
+            let isIdentity = ["writeKey", "anonymousId", "event"].contains { name.elementsEqual($0.utf8) }
+            if !isIdentity && name.withUnsafeBufferPointer({ secretNames.matches($0) }) { continue }
             let isIP = name.elementsEqual("context.ip".utf8)
-            if !keepsClientData && (isIP || name.elementsEqual("context.userAgent".utf8)) { continue }
+            // Deeper names under them (`context.ip.0`) are theirs too.
+            let underIP = isIP || name.starts(with: "context.ip.".utf8)
+            let underAgent = name.elementsEqual("context.userAgent".utf8) || name.starts(with: "context.userAgent.".utf8)
+            if !keepsClientData && (underIP || underAgent) { continue }
+            if anonymizesAddresses && underIP && !isIP { continue }
             var kept = Array(pair)
             if anonymizesAddresses && isIP {
                 let value = equals.map { String(decoding: lenientlyDecoded(pair[pair.index(after: $0)...]), as: UTF8.self) } ?? ""

@@ -74,7 +74,7 @@ public enum SettingsTable {
             printer: { $0.signingKeys.isEmpty ? "" : "(\($0.signingKeys.count) keys, secrets not shown)" }),
         Setting(
             name: "PIXELGATE_RESPONSE",
-            meaning: "`text`, `gif` (1×1 GIF on success) or `gif-always` (GIF for every GET, refused hits still recorded)",
+            meaning: "`text`, `gif` (1×1 GIF on success) or `gif-always` (GIF for every GET of a page or track pixel, refused hits still recorded unless of a kind dropped by `PIXELGATE_HIT_CLASSES` or `PIXELGATE_CONSENT`)",
             defaultText: "`text`",
             parser: { v, config in
                 guard let format = ResponseFormat(rawValue: v.lowercased()) else { return "must be text, gif or gif-always, got '\(v)'" }
@@ -136,15 +136,24 @@ public enum SettingsTable {
             printer: { $0.anonymizeIP ? "on" : "off" }),
         Setting(
             name: "PIXELGATE_SECRET_PARAMETERS",
-            meaning: "comma-separated words: a parameter whose name contains one (ignoring case, `_`, `-` and `.`) is removed before the event is stored, and the log says which; `none` keeps every parameter",
+            meaning: "comma-separated words: a parameter whose name contains one (ignoring case, `_`, `-` and `.`) is removed before the event is stored, and the log says which; `none` keeps every parameter (empty is the default)",
             defaultText: "`password,token,secret,api_key,authorization`",
             parser: { v, config in
                 let items = listItems(v)
-                if items.count == 1 && items[0].lowercased() == "none" || items.isEmpty {
+                // Empty is unset (a template may leave the line in): only
+                // `none` turns the check off, so it never fails open.
+                if items.isEmpty {
+                    config.secretNames = .default
+                    return nil
+                }
+                if items.count == 1 && items[0].lowercased() == "none" {
                     config.secretNames = .none
                     return nil
                 }
                 guard items.count <= SecretNames.maxWords else { return "at most \(SecretNames.maxWords) words, got \(items.count)" }
+                if let short = items.first(where: { SecretNames.folded($0.utf8).count < SecretNames.minWordBytes }) {
+                    return "each word needs \(SecretNames.minWordBytes) letters or more (a shorter one matches nearly every name), got '\(short.prefix(40))'"
+                }
                 config.secretNames = SecretNames(items)
                 return nil
             },

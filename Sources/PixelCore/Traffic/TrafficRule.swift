@@ -17,7 +17,7 @@ public struct TrafficRule: Sendable {
     public let id: String
     public let hitClass: HitClass
     public let test: Test
-    /// Where the user agent, header or range is documented.
+    /// Where the user agent or header is documented.
     public let source: String
 
     public init(_ id: String, _ hitClass: HitClass, _ test: Test, source: String) {

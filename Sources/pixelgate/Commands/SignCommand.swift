@@ -27,7 +27,8 @@ struct SignCommand: Subcommand {
     }
     static let target = Option<String>("--target", "TARGET", takes: "an absolute http:// or https:// URL",
                                        help: "for a click URL: the page the link leads to, added as url=… (percent-encoded whole)") {
-        PixelCore.ClickTarget.check($0)
+        // Checked as pixelgate will check it, then encoded as written.
+        PixelCore.ClickTarget.check($0) == nil ? nil : $0
     }
     static let options = [expires.spec, target.spec]
 
