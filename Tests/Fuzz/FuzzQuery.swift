@@ -4,14 +4,19 @@
 //   - no crash, no memory error (AddressSanitizer);
 //   - an accepted event is one spool line that parses back (valid JSON, the
 //     write key beside the event);
-//   - the line's size is within a linear bound of the query's.
+//   - the line's size is within a linear bound of the query's;
+//   - as a click link's query, a target is a Location with no byte that
+//     could end or add a header;
+//   - as a user agent and a purpose header, classing never fails, and a
+//     refused hit's stored query is never longer than the query.
 //
 // Compiled in one module with PixelCore's sources (no import), so internal
 // checks are reachable too.
 
 enum Fuzz {
     static let facts = HitFacts(receivedAtMillis: 1_795_785_972_345, messageId: "6f1c2a8e-3b4d-4e5f-9a0b-1c2d3e4f5a6b",
-                                userAgent: "fuzz/1.0", clientIP: "203.0.113.7")
+                                userAgent: "fuzz/1.0", clientIP: "203.0.113.7", traffic: TrafficMark(hitClass: .bot, rule: "crawler-word"),
+                                anonymizesAddresses: true, secretNames: .default)
     /// libFuzzer calls the target from one thread.
     nonisolated(unsafe) static let workspace = EventWorkspace()
 }
@@ -42,5 +47,22 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
             precondition(line.count <= bound, "line of \(line.count) bytes for a \(size)-byte query")
         }
     }
+    // The click route: its target, when accepted, is a safe Location.
+    do {
+        var draft = try EventEngine.draft(type: .track, route: .click, query: query, facts: facts, workspace: workspace)
+        try draft.checkIdentity()
+        if let location = try? draft.clickLocation() {
+            precondition(location.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }, "a Location byte that is no URL's: \(location)")
+            precondition(location.utf8.count <= 3 * ClickTarget.maxBytes, "a Location past its bound")
+        }
+        _ = try draft.finish()
+    } catch {
+        _ = error.message
+    }
+    let text = String(decoding: query, as: UTF8.self)
+    let verdict = TrafficClassifier.standard.classify(header: { _ in text })
+    precondition(verdict.hitClass == .human || !verdict.ruleID.isEmpty, "a machine class without its rule")
+    let stored = StoredQuery.cleaned(Array(query), secretNames: .default, keepsClientData: false, anonymizesAddresses: true)
+    precondition(stored.count <= size + 16, "a stored query longer than the query")
     return 0
 }
