@@ -123,3 +123,20 @@ struct SettingsTableTests {
         return ferror(file) == 0 ? String(decoding: bytes, as: UTF8.self) : nil
     }
 }
+
+extension SettingsTableTests {
+    /// Keywords and switches read the same from the environment as from the
+    /// config file (which trims): a `SetEnv` with a stray space or a capital
+    /// must not turn into a fatal problem or a wrong value.
+    @Test func keywordsAndSwitchesIgnoreCaseAndSpaces() {
+        let (config, problems) = PixelConfiguration.resolve(environment: [
+            "PIXELGATE_SINK": " Forward ", "PIXELGATE_DATA_PLANE_URL": "https://dp.example.com", "PIXELGATE_RESPONSE": "GIF\t",
+            "PIXELGATE_GZIP": " off", "PIXELGATE_FSYNC": "Always ", "PIXELGATE_CONSENT": " Drop", "PIXELGATE_ANONYMIZE_IP": "YES",
+        ])
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(config.sink == .forward && config.response == .gif && !config.gzip && config.spool.fsync == .always
+            && config.consent == .drop && config.anonymizeIP)
+        let (_, bad) = PixelConfiguration.resolve(environment: ["PIXELGATE_RESPONSE": "png", "PIXELGATE_GZIP": "maybe"])
+        #expect(bad.map(\.message).sorted() == ["must be on or off, got 'maybe'", "must be text, gif or gif-always, got 'png'"])
+    }
+}

@@ -20,16 +20,9 @@ public enum SettingsTable {
                 return nil
             },
             printer: { $0.spoolDirectory }),
-        Setting(
-            name: "PIXELGATE_SINK",
-            meaning: "`spool`, or `forward` to POST each event to the data plane at once",
-            defaultText: "`spool`",
-            parser: { v, config in
-                guard let kind = SinkKind(rawValue: v.lowercased()) else { return "must be spool or forward, got '\(v)'" }
-                config.sink = kind
-                return nil
-            },
-            printer: { $0.sink.rawValue }),
+        keyword(
+            "PIXELGATE_SINK", meaning: "`spool`, or `forward` to POST each event to the data plane at once", defaultText: "`spool`",
+            \.sink),
         Setting(
             name: "PIXELGATE_DATA_PLANE_URL",
             meaning: "RudderStack data plane URL, for forwarding and draining",
@@ -72,16 +65,10 @@ public enum SettingsTable {
                 return nil
             },
             printer: { $0.signingKeys.isEmpty ? "" : "(\($0.signingKeys.count) keys, secrets not shown)" }),
-        Setting(
-            name: "PIXELGATE_RESPONSE",
+        keyword(
+            "PIXELGATE_RESPONSE",
             meaning: "`text`, `gif` (1×1 GIF on success) or `gif-always` (GIF for every GET of a page or track pixel, refused hits still recorded unless of a kind dropped by `PIXELGATE_HIT_CLASSES` or `PIXELGATE_CONSENT`)",
-            defaultText: "`text`",
-            parser: { v, config in
-                guard let format = ResponseFormat(rawValue: v.lowercased()) else { return "must be text, gif or gif-always, got '\(v)'" }
-                config.response = format
-                return nil
-            },
-            printer: { $0.response.rawValue }),
+            defaultText: "`text`", \.response),
         Setting(
             name: "PIXELGATE_TRUSTED_PROXIES",
             meaning: "comma-separated addresses or CIDRs whose `X-Forwarded-For` is believed",
@@ -109,31 +96,14 @@ public enum SettingsTable {
                 return nil
             },
             printer: { $0.hitClasses.description }),
-        Setting(
-            name: "PIXELGATE_CONSENT",
+        keyword(
+            "PIXELGATE_CONSENT",
             meaning: "hits whose browser sends `DNT: 1` or `Sec-GPC: 1`: `record`, `anonymize` (no address, no user agent stored) or `drop` (answer as usual, store nothing, count it)",
-            defaultText: "`record`",
-            parser: { v, config in
-                guard let action = ConsentAction(rawValue: String(Substring(v).trimmingSpaces()).lowercased()) else {
-                    return "must be record, anonymize or drop, got '\(v)'"
-                }
-                config.consent = action
-                return nil
-            },
-            printer: { $0.consent.rawValue }),
-        Setting(
-            name: "PIXELGATE_ANONYMIZE_IP",
+            defaultText: "`record`", \.consent),
+        onOff(
+            "PIXELGATE_ANONYMIZE_IP",
             meaning: "store client addresses shortened, in `request_ip` and `context.ip` (IPv4's last octet and IPv6's last 80 bits zeroed), and so in `rejected/` and the log: `on` or `off`",
-            defaultText: "`off`",
-            parser: { v, config in
-                switch String(Substring(v).trimmingSpaces()).lowercased() {
-                case "on", "true", "yes", "1": config.anonymizeIP = true
-                case "off", "false", "no", "0": config.anonymizeIP = false
-                default: return "must be on or off, got '\(v)'"
-                }
-                return nil
-            },
-            printer: { $0.anonymizeIP ? "on" : "off" }),
+            defaultText: "`off`", \.anonymizeIP),
         Setting(
             name: "PIXELGATE_SECRET_PARAMETERS",
             meaning: "comma-separated words: a parameter whose name contains one (ignoring case, `_`, `-` and `.`) is removed before the event is stored, and the log says which; `none` keeps every parameter (empty is the default)",
@@ -200,7 +170,7 @@ public enum SettingsTable {
             meaning: "`never`, `always`, or an interval (`1s`, `250ms`)",
             defaultText: "`never`",
             parser: { v, config in
-                switch v.lowercased() {
+                switch String(Substring(v).trimmingSpaces()).lowercased() {
                 case "never": config.spool.fsync = .never
                 case "always": config.spool.fsync = .always
                 default:
@@ -251,20 +221,10 @@ public enum SettingsTable {
             meaning: "largest batch body the drain sends, before compression (the data plane takes up to 4,000 KB)",
             defaultText: "`512k`",
             bounds: PixelConfiguration.batchBytesBounds, \.batchBytes),
-        Setting(
-            name: "PIXELGATE_GZIP",
-            meaning: "send bodies to the data plane gzipped (`Content-Encoding: gzip`, zlib's fastest level: event JSON "
-                + "still shrinks several times over, for a fraction of the CPU of the default level): `on` or `off`",
-            defaultText: "`on`",
-            parser: { v, config in
-                switch v.lowercased() {
-                case "on", "true", "yes", "1": config.gzip = true
-                case "off", "false", "no", "0": config.gzip = false
-                default: return "must be on or off, got '\(v)'"
-                }
-                return nil
-            },
-            printer: { $0.gzip ? "on" : "off" }),
+        onOff(
+            "PIXELGATE_GZIP",
+            meaning: "send bodies to the data plane gzipped (`Content-Encoding: gzip`, zlib's fastest level: event JSON still shrinks several times over, for a fraction of the CPU of the default level): `on` or `off`",
+            defaultText: "`on`", \.gzip),
     ]
 
     /// README's table of settings, header included, one line per row: what
@@ -287,6 +247,42 @@ public enum SettingsTable {
                 return nil
             },
             printer: { "\($0[keyPath: field])" })
+    }
+
+    /// A setting that is one of an enum's raw values (`spool`, `forward`),
+    /// in any case, spaces and tabs around it ignored; `check` shows the
+    /// raw value. The message lists the values in the enum's order.
+    static func keyword<Value: RawRepresentable & CaseIterable & Sendable>(
+        _ name: String, meaning: String, defaultText: String, _ field: WritableKeyPath<PixelConfiguration, Value> & Sendable
+    ) -> Setting where Value.RawValue == String {
+        Setting(
+            name: name, meaning: meaning, defaultText: defaultText,
+            parser: { v, config in
+                guard let value = Value(rawValue: String(Substring(v).trimmingSpaces()).lowercased()) else {
+                    let names = Value.allCases.map(\.rawValue)
+                    return "must be \(names.dropLast().joined(separator: ", ")) or \(names.last ?? ""), got '\(v)'"
+                }
+                config[keyPath: field] = value
+                return nil
+            },
+            printer: { $0[keyPath: field].rawValue })
+    }
+
+    /// A switch: `on`, `true`, `yes`, `1` or their opposites, in any case,
+    /// spaces and tabs around it ignored; `check` shows `on` or `off`.
+    static func onOff(_ name: String, meaning: String, defaultText: String,
+                      _ field: WritableKeyPath<PixelConfiguration, Bool> & Sendable) -> Setting {
+        Setting(
+            name: name, meaning: meaning, defaultText: defaultText,
+            parser: { v, config in
+                switch String(Substring(v).trimmingSpaces()).lowercased() {
+                case "on", "true", "yes", "1": config[keyPath: field] = true
+                case "off", "false", "no", "0": config[keyPath: field] = false
+                default: return "must be on or off, got '\(v)'"
+                }
+                return nil
+            },
+            printer: { $0[keyPath: field] ? "on" : "off" })
     }
 
     /// The entries of a comma-separated list, spaces and tabs around each
