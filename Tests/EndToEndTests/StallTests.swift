@@ -156,7 +156,10 @@ struct StallTests {
         #expect(closedEarly, "the server read 100 MB of parameters")
         let status = (try? String(contentsOfFile: "/proc/\(worker)/status", encoding: .utf8)) ?? ""
         let rssKiB = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
-        #expect(rssKiB > 0 && rssKiB < 32 * 1024, "worker RSS \(rssKiB) KiB")
+        // 100 MB read would show whatever the build; a sanitizer's shadow
+        // memory alone takes a worker past 32 MiB (33.7 MiB under TSan).
+        let boundKiB = ProcessInfo.processInfo.environment["PIXELGATE_SANITIZER"] == nil ? 32 * 1024 : 64 * 1024
+        #expect(rssKiB > 0 && rssKiB < boundKiB, "worker RSS \(rssKiB) KiB")
         // A 1 MB query (no web server sends one) gets the same: closed.
         let long = try? serve.client.get("/pixel/v1/page?writeKey=wk&anonymousId=a&p=" + String(repeating: "x", count: 1 << 20))
         #expect(long == nil || long?.status != 200)
