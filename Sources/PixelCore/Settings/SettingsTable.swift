@@ -22,7 +22,7 @@ public enum SettingsTable {
             printer: { $0.spoolDirectory }),
         keyword(
             "PIXELGATE_SINK", meaning: "`spool`, or `forward` to POST each event to the data plane at once", defaultText: "`spool`",
-            \.sink),
+            get: { $0.sink }, set: { $0.sink = $1 }),
         Setting(
             name: "PIXELGATE_DATA_PLANE_URL",
             meaning: "RudderStack data plane URL, for forwarding and draining",
@@ -68,7 +68,7 @@ public enum SettingsTable {
         keyword(
             "PIXELGATE_RESPONSE",
             meaning: "`text`, `gif` (1×1 GIF on success) or `gif-always` (GIF for every GET of a page or track pixel, refused hits still recorded unless of a kind dropped by `PIXELGATE_HIT_CLASSES` or `PIXELGATE_CONSENT`)",
-            defaultText: "`text`", \.response),
+            defaultText: "`text`", get: { $0.response }, set: { $0.response = $1 }),
         Setting(
             name: "PIXELGATE_TRUSTED_PROXIES",
             meaning: "comma-separated addresses or CIDRs whose `X-Forwarded-For` is believed",
@@ -99,11 +99,11 @@ public enum SettingsTable {
         keyword(
             "PIXELGATE_CONSENT",
             meaning: "hits whose browser sends `DNT: 1` or `Sec-GPC: 1`: `record`, `anonymize` (no address, no user agent stored) or `drop` (answer as usual, store nothing, count it)",
-            defaultText: "`record`", \.consent),
+            defaultText: "`record`", get: { $0.consent }, set: { $0.consent = $1 }),
         onOff(
             "PIXELGATE_ANONYMIZE_IP",
             meaning: "store client addresses shortened, in `request_ip` and `context.ip` (IPv4's last octet and IPv6's last 80 bits zeroed), and so in `rejected/` and the log: `on` or `off`",
-            defaultText: "`off`", \.anonymizeIP),
+            defaultText: "`off`", get: { $0.anonymizeIP }, set: { $0.anonymizeIP = $1 }),
         Setting(
             name: "PIXELGATE_SECRET_PARAMETERS",
             meaning: "comma-separated words: a parameter whose name contains one (ignoring case, `_`, `-` and `.`) is removed before the event is stored, and the log says which; `none` keeps every parameter (empty is the default)",
@@ -224,7 +224,7 @@ public enum SettingsTable {
         onOff(
             "PIXELGATE_GZIP",
             meaning: "send bodies to the data plane gzipped (`Content-Encoding: gzip`, zlib's fastest level: event JSON still shrinks several times over, for a fraction of the CPU of the default level): `on` or `off`",
-            defaultText: "`on`", \.gzip),
+            defaultText: "`on`", get: { $0.gzip }, set: { $0.gzip = $1 }),
     ]
 
     /// README's table of settings, header included, one line per row: what
@@ -251,9 +251,13 @@ public enum SettingsTable {
 
     /// A setting that is one of an enum's raw values (`spool`, `forward`),
     /// in any case, spaces and tabs around it ignored; `check` shows the
-    /// raw value. The message lists the values in the enum's order.
+    /// raw value. The message lists the values in the enum's order. The
+    /// field is reached through closures, not a key path: a CGI process
+    /// reads its settings once, and each key path to a field of a new type
+    /// costs it that type's metadata at run time.
     static func keyword<Value: RawRepresentable & CaseIterable & Sendable>(
-        _ name: String, meaning: String, defaultText: String, _ field: WritableKeyPath<PixelConfiguration, Value> & Sendable
+        _ name: String, meaning: String, defaultText: String,
+        get: @escaping @Sendable (PixelConfiguration) -> Value, set: @escaping @Sendable (inout PixelConfiguration, Value) -> Void
     ) -> Setting where Value.RawValue == String {
         Setting(
             name: name, meaning: meaning, defaultText: defaultText,
@@ -262,27 +266,28 @@ public enum SettingsTable {
                     let names = Value.allCases.map(\.rawValue)
                     return "must be \(names.dropLast().joined(separator: ", ")) or \(names.last ?? ""), got '\(v)'"
                 }
-                config[keyPath: field] = value
+                set(&config, value)
                 return nil
             },
-            printer: { $0[keyPath: field].rawValue })
+            printer: { get($0).rawValue })
     }
 
     /// A switch: `on`, `true`, `yes`, `1` or their opposites, in any case,
     /// spaces and tabs around it ignored; `check` shows `on` or `off`.
     static func onOff(_ name: String, meaning: String, defaultText: String,
-                      _ field: WritableKeyPath<PixelConfiguration, Bool> & Sendable) -> Setting {
+                      get: @escaping @Sendable (PixelConfiguration) -> Bool,
+                      set: @escaping @Sendable (inout PixelConfiguration, Bool) -> Void) -> Setting {
         Setting(
             name: name, meaning: meaning, defaultText: defaultText,
             parser: { v, config in
                 switch String(Substring(v).trimmingSpaces()).lowercased() {
-                case "on", "true", "yes", "1": config[keyPath: field] = true
-                case "off", "false", "no", "0": config[keyPath: field] = false
+                case "on", "true", "yes", "1": set(&config, true)
+                case "off", "false", "no", "0": set(&config, false)
                 default: return "must be on or off, got '\(v)'"
                 }
                 return nil
             },
-            printer: { $0[keyPath: field] ? "on" : "off" })
+            printer: { get($0) ? "on" : "off" })
     }
 
     /// The entries of a comma-separated list, spaces and tabs around each
