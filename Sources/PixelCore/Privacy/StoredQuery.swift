@@ -38,7 +38,8 @@ enum StoredQuery {
         var i = bytes.startIndex
         while i < bytes.endIndex {
             let b = bytes[i]
-            if b == UInt8(ascii: "%"), i + 2 < bytes.endIndex, let high = hexValue(bytes[i + 1]), let low = hexValue(bytes[i + 2]) {
+            if b == UInt8(ascii: "%"), i + 2 < bytes.endIndex, let high = QueryDecoder.hexValue(bytes[i + 1]),
+               let low = QueryDecoder.hexValue(bytes[i + 2]) {
                 out.append(high << 4 | low)
                 i += 3
                 continue
@@ -47,14 +48,5 @@ enum StoredQuery {
             i += 1
         }
         return out
-    }
-
-    static func hexValue(_ b: UInt8) -> UInt8? {
-        switch b {
-        case 0x30...0x39: return b - 0x30
-        case 0x41...0x46: return b - 0x41 + 10
-        case 0x61...0x66: return b - 0x61 + 10
-        default: return nil
-        }
     }
 }

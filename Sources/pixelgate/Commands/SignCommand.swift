@@ -117,28 +117,27 @@ struct SignCommand: Subcommand {
     /// everything outside ASCII) are escaped, the rest kept as written, so
     /// the signature covers what pixelgate will be sent.
     static func browserEncoded(_ query: Substring) -> [UInt8] {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        for b in query.utf8 {
-            if b <= 0x20 || b >= 0x7F || b == UInt8(ascii: "\"") || b == UInt8(ascii: "'") || b == UInt8(ascii: "<") || b == UInt8(ascii: ">") {
-                out += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 0xF)]]
-            } else {
-                out.append(b)
-            }
+        percentEncoded(query.utf8) { b in
+            b > 0x20 && b < 0x7F && b != UInt8(ascii: "\"") && b != UInt8(ascii: "'") && b != UInt8(ascii: "<") && b != UInt8(ascii: ">")
         }
-        return out
     }
 
     /// Every byte but the unreserved ones (`A-Z a-z 0-9 - . _ ~`)
     /// percent-encoded: a click target is one parameter's value, whose own
     /// `?`, `&`, `=` and `#` must reach pixelgate as data.
     static func componentEncoded(_ text: String) -> [UInt8] {
+        percentEncoded(text.utf8) { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~")
+        }
+    }
+
+    /// `bytes` with every byte `keeps` refuses written `%XX` (uppercase hex).
+    static func percentEncoded<Bytes: Sequence<UInt8>>(_ bytes: Bytes, keeps: (UInt8) -> Bool) -> [UInt8] {
         let hex = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
-        for b in text.utf8 {
-            let unreserved = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
-                || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~")
-            if unreserved { out.append(b) } else { out += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 0xF)]] }
+        for b in bytes {
+            if keeps(b) { out.append(b) } else { out += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 0xF)]] }
         }
         return out
     }
