@@ -1,24 +1,54 @@
 import Foundation
 import Testing
 
+/// The shipped units, with only their placeholders changed. They set no
+/// `Environment=`: pixelgate reads /etc/pixelgate/pixelgate.env itself, in
+/// every mode, and a unit's variable would silently win over the file. The
+/// tests may not write /etc, so they render the settings file a host has
+/// (the shipped packaging/pixelgate.env, plus the data plane URL an operator
+/// sets) and hand its settings to the unit's command as variables, which
+/// has the same effect: the environment wins over the file.
 @Suite("systemd units")
 struct SystemdTests {
     static let units = ["pixelgate.socket", "pixelgate.service", "pixelgate-serve.service", "pixelgate-drain.service", "pixelgate-drain.timer"]
 
+    /// What an operator adds to the packaged settings file (README.Debian);
+    /// a test replaces the URL as it would a unit's placeholder.
+    static let operatorSettings = "PIXELGATE_DATA_PLANE_URL=https://dataplane.example.com\n"
+
+    /// The settings file rendered with each unit, by the unit's rendered
+    /// text: what `render` returned and `command(of:)` is given.
+    private let settingsFiles = RenderedSettingsFiles()
+
+    /// Writes `unit`, its placeholders replaced, into `dir` and returns its
+    /// text. Each replacement must occur in the unit or in the settings
+    /// file it reads (a test of a file that no longer has a placeholder
+    /// fails rather than testing something else).
     func render(_ unit: String, in dir: String, extra: [(String, String)] = []) throws -> String {
         var replacements: [(String, String)] = []
         if unit.hasSuffix(".service") {
             replacements = [("/usr/local/lib/pixelgate/pixelgate", pixelgateBinary), ("/var/spool/pixelgate", dir + "/spool")]
         }
-        let text = try shippedConfig("systemd/" + unit, replacements + extra)
+        var text = try String(contentsOfFile: repositoryRoot + "/systemd/" + unit, encoding: .utf8)
+        var settings = try String(contentsOfFile: repositoryRoot + "/packaging/pixelgate.env", encoding: .utf8)
+            + "\n" + SystemdTests.operatorSettings
+        for (placeholder, value) in replacements + extra {
+            guard text.contains(placeholder) || settings.contains(placeholder) else {
+                throw TestFailure("neither systemd/\(unit) nor the settings file has the placeholder \(placeholder)")
+            }
+            text = text.replacingOccurrences(of: placeholder, with: value)
+            settings = settings.replacingOccurrences(of: placeholder, with: value)
+        }
         try text.write(toFile: dir + "/" + unit, atomically: true, encoding: .utf8)
+        settingsFiles.record(SystemdTests.assignments(inSettingsFile: settings), for: text)
         return text
     }
 
-    /// `ExecStart=` split into words, and the `Environment=` assignments.
+    /// `ExecStart=` split into words, and the environment its process gets:
+    /// the settings file's assignments under the unit's own `Environment=`.
     func command(of unitText: String) -> (argv: [String], environment: [String: String]) {
         var argv: [String] = []
-        var env: [String: String] = [:]
+        var env = settingsFiles.assignments(for: unitText)
         for line in unitText.split(separator: "\n") {
             if line.hasPrefix("ExecStart=") { argv = line.dropFirst(10).split(separator: " ").map(String.init) }
             if line.hasPrefix("Environment=") {
@@ -27,6 +57,42 @@ struct SystemdTests {
             }
         }
         return (argv, env)
+    }
+
+    /// The `NAME=value` lines of a settings file (`#` comments, optional
+    /// quotes), as pixelgate reads them.
+    static func assignments(inSettingsFile text: String) -> [String: String] {
+        var settings: [String: String] = [:]
+        for rawLine in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            guard !line.isEmpty, !line.hasPrefix("#"), let eq = line.firstIndex(of: "=") else { continue }
+            var value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            if value.count >= 2, let quote = value.first, quote == "\"" || quote == "'", value.last == quote {
+                value = String(value.dropFirst().dropLast())
+            }
+            settings[line[..<eq].trimmingCharacters(in: .whitespaces)] = value
+        }
+        return settings
+    }
+
+    /// No unit overrides the settings file: no `Environment=` or
+    /// `EnvironmentFile=` (the file is pixelgate's to read, in every mode,
+    /// and a unit's variable would win over it), and each service may
+    /// write exactly the spool the shipped settings file names.
+    @Test func theUnitsLeaveSettingsToTheSettingsFile() throws {
+        let shipped = SystemdTests.assignments(inSettingsFile: try String(contentsOfFile: repositoryRoot + "/packaging/pixelgate.env", encoding: .utf8))
+        #expect(shipped["PIXELGATE_SPOOL_DIR"] == "/var/spool/pixelgate")
+        for unit in SystemdTests.units {
+            let text = try String(contentsOfFile: repositoryRoot + "/systemd/" + unit, encoding: .utf8)
+            let lines = text.split(separator: "\n").filter { !$0.hasPrefix("#") }
+            let ownEnvironment = lines.contains(where: { $0.hasPrefix("Environment=") || $0.hasPrefix("EnvironmentFile=") })
+            #expect(ownEnvironment == false, "\(unit) sets its own environment")
+            if unit.hasSuffix(".service") {
+                let spool = shipped["PIXELGATE_SPOOL_DIR"] ?? "?"
+                let writesTheSpool = lines.contains(where: { $0 == "ReadWritePaths=" + spool })
+                #expect(writesTheSpool, "\(unit) may not write \(spool)")
+            }
+        }
     }
 
     @Test func everyUnitPassesSystemdAnalyzeVerifyWithoutWarnings() throws {
@@ -79,5 +145,19 @@ struct SystemdTests {
         #expect(daemon.stop())
         #expect(daemon.exitCode == 0)
         #expect(scratch.spoolLines.count == 1)
+    }
+}
+
+/// Settings files rendered beside units, by the unit's rendered text.
+final class RenderedSettingsFiles: @unchecked Sendable {
+    private let lock = NSLock()
+    private var byUnitText: [String: [String: String]] = [:]
+
+    func record(_ assignments: [String: String], for unitText: String) {
+        lock.withLock { byUnitText[unitText] = assignments }
+    }
+
+    func assignments(for unitText: String) -> [String: String] {
+        lock.withLock { byUnitText[unitText] ?? [:] }
     }
 }
