@@ -67,7 +67,8 @@ struct DistTests {
         #expect(try runProcess("/bin/tar", ["-xzf", try tarball(), "-C", scratch.path]).status == 0)
         let top = try #require(try FileManager.default.contentsOfDirectory(atPath: scratch.path).first { $0.hasPrefix("pixelgate-") })
         let root = scratch.path + "/" + top
-        for file in ["bin/pixelgate", "INSTALL", "README.md", "apache-conf/pixelgate-fcgid.conf", "apache-conf/shared-hosting/.htaccess",
+        for file in ["bin/pixelgate", "INSTALL", "README.md", "LICENSE", "pixelgate.8", "pixelgate.env", "SHA256SUMS",
+                     "apache-conf/pixelgate-fcgid.conf", "apache-conf/shared-hosting/.htaccess",
                      "nginx-conf/pixelgate-serve.conf", "systemd/pixelgate.service"] {
             #expect(FileManager.default.fileExists(atPath: root + "/" + file), "missing \(file)")
         }
@@ -100,5 +101,66 @@ struct DistTests {
         #expect(scratch.spoolLines.count == 1)
         let version = try runProcess(binary, ["--version"])
         #expect(version.status == 0 && version.stdoutText.hasPrefix("pixelgate "))
+    }
+
+    /// What a download carries beside the binary: the licence, the man page
+    /// and the settings file (each documenting every setting the binary
+    /// knows), an INSTALL that covers delivery, and checksums that verify.
+    @Test func theTarballCarriesLicenceManPageSettingsAndChecksums() throws {
+        let scratch = Scratch()
+        let tarball = try tarball()
+        #expect(try runProcess("/bin/tar", ["-xzf", tarball, "-C", scratch.path]).status == 0)
+        let top = try #require(try FileManager.default.contentsOfDirectory(atPath: scratch.path).first { $0.hasPrefix("pixelgate-") })
+        let root = scratch.path + "/" + top
+        func text(_ file: String) -> String { (try? String(contentsOfFile: root + "/" + file, encoding: .utf8)) ?? "" }
+
+        // The Apache License 2.0, as the repository has it.
+        let license = text("LICENSE")
+        #expect(license.contains("Apache License") && license.contains("Version 2.0, January 2004"))
+        #expect(license == (try? String(contentsOfFile: repositoryRoot + "/LICENSE", encoding: .utf8)))
+
+        // The man page renders without a warning.
+        let groff = try runProcess("/usr/bin/groff", ["-man", "-Tutf8", "-ww", "-z", root + "/pixelgate.8"], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(groff.status == 0 && groff.stderr.isEmpty, "\(groff.stderr)")
+        // It and the settings file name every setting `check` prints; the
+        // file sets only the spool the units were written for.
+        let check = try runProcess(root + "/bin/pixelgate", ["check"], environment: ["PIXELGATE_SPOOL_DIR": scratch.spool])
+        let settings = check.stdoutText.split(separator: "\n").compactMap { line -> String? in
+            let trimmed = line.drop { $0 == " " }
+            guard trimmed.hasPrefix("PIXELGATE_"), let eq = trimmed.firstIndex(of: "=") else { return nil }
+            return String(trimmed[..<eq])
+        }
+        #expect(settings.count >= 20, "\(check.stdoutText)")
+        let manPage = text("pixelgate.8"), settingsFile = text("pixelgate.env")
+        for name in settings {
+            #expect(manPage.contains(name), "pixelgate.8 does not document \(name)")
+            #expect(settingsFile.contains(name + "="), "pixelgate.env has no line for \(name)")
+        }
+        #expect(manPage.contains("PIXELGATE_CONFIG"))
+        let assignments = SystemdTests.assignments(inSettingsFile: settingsFile)
+        #expect(assignments == ["PIXELGATE_SPOOL_DIR": "/var/spool/pixelgate"], "\(assignments)")
+
+        // INSTALL: the settings file and the drain, by timer or cron.
+        let install = text("INSTALL")
+        #expect(install.contains("/etc/pixelgate/pixelgate.env"))
+        #expect(install.contains("pixelgate-drain.timer"))
+        #expect(install.contains("drain --once") && install.contains("*/5 * * * *"))
+
+        // SHA256SUMS covers every other file and verifies where unpacked.
+        let sums = text("SHA256SUMS").split(separator: "\n")
+        let files = (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []).filter { name in
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: root + "/" + name, isDirectory: &isDirectory) && !isDirectory.boolValue
+        }
+        #expect(Set(sums.map { String($0.dropFirst(66)) }) == Set(files).subtracting(["SHA256SUMS"]))
+        let verify = try runProcess("/bin/sh", ["-c", "cd \"$0\" && sha256sum --check --strict SHA256SUMS", root], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(verify.status == 0, "\(verify.stdoutText)\(verify.stderr)")
+        // And dist/SHA256SUMS, beside the tarball, covers the download.
+        let dist = (tarball as NSString).deletingLastPathComponent
+        let downloads = (try? String(contentsOfFile: dist + "/SHA256SUMS", encoding: .utf8)) ?? ""
+        #expect(downloads.contains("  " + (tarball as NSString).lastPathComponent + "\n"), "\(downloads)")
+        let verifyDownloads = try runProcess("/bin/sh", ["-c", "cd \"$0\" && sha256sum --check --strict --ignore-missing SHA256SUMS", dist],
+                                             environment: ["PATH": "/usr/bin:/bin"])
+        #expect(verifyDownloads.status == 0, "\(verifyDownloads.stdoutText)\(verifyDownloads.stderr)")
     }
 }
