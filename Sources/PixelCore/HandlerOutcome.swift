@@ -6,4 +6,7 @@ public struct HandlerOutcome: Sendable, Equatable {
     /// The event was kept and the answer is the configured success answer,
     /// the same bytes every time, which a transport may keep ready.
     public var isStoredSuccess = false
+    /// The log line is about a refused hit: `PIXELGATE_LOG_REFUSED` may
+    /// leave it out.
+    public var isRefusal = false
 }

@@ -67,6 +67,10 @@ public struct PixelConfiguration: Sendable, Equatable {
     public static let batchBytesBounds: ClosedRange<Int> = 1024...3_800_000
     /// Send bodies to the data plane gzipped (`Content-Encoding: gzip`).
     public var gzip = true
+    /// The least that is logged.
+    public var logLevel: LogLevel = .info
+    /// Which refused-hit lines are logged.
+    public var refusedLogging: RefusedLogging = .all
     /// Where the settings came from, for `pixelgate check`.
     public var sources: [String: String] = [:]
 
@@ -114,7 +118,20 @@ public struct PixelConfiguration: Sendable, Equatable {
         if config.sink == .forward && config.dataPlaneURL == nil {
             problems.append(.init(setting: "PIXELGATE_SINK", message: "forward needs PIXELGATE_DATA_PLANE_URL", isFatal: true))
         }
+        if let url = config.dataPlaneURL, endsInBatchPath(url) {
+            problems.append(.init(setting: "PIXELGATE_DATA_PLANE_URL",
+                                  message: "ends in /v1/batch, which pixelgate adds itself: events would go to …/v1/batch/v1/batch; give the data plane's address alone",
+                                  isFatal: false))
+        }
         return (config, problems)
+    }
+
+    /// Whether `url`'s path ends in `/v1/batch` (before any query, with or
+    /// without a trailing slash, in any case).
+    static func endsInBatchPath(_ url: String) -> Bool {
+        var path = url.prefix { $0 != "?" && $0 != "#" }.lowercased()
+        while path.hasSuffix("/") { path.removeLast() }
+        return path.hasSuffix("/v1/batch")
     }
 
     /// The effective settings as `NAME=value` pairs, for `pixelgate check`,

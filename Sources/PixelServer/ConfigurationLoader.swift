@@ -4,18 +4,32 @@ import PixelSystem
 
 /// Reads the settings the way every hosting setup can pass them: the
 /// process environment (`SetEnv`, `FcgidInitialEnv`, `fastcgi_param` through
-/// fcgiwrap, systemd `Environment=`) and the file named by `PIXELGATE_CONFIG`.
+/// fcgiwrap, systemd `Environment=`) over one settings file of `NAME=value`
+/// lines, the first of:
 ///
-/// Where neither names the spool, the running user's own home answers
-/// both: `~/.config/pixelgate/pixelgate.conf` if it exists, and the spool
+/// 1. the file `PIXELGATE_CONFIG` names (`none`: no file at all);
+/// 2. `/etc/pixelgate/pixelgate.env` when it exists: the package's file,
+///    which the web server's CGI and FastCGI processes, `serve` and the
+///    drain all read, so that they share one configuration;
+/// 3. where the environment names no spool, the running user's own
+///    `~/.config/pixelgate/pixelgate.conf` if it exists.
+///
+/// Where neither names the spool, the running user's own home holds it:
 /// `~/.local/state/pixelgate`. That is how shared hosting is configured:
 /// Apache's suEXEC passes a CGI program none of the `.htaccess` `SetEnv`
 /// variables, and cron none either, but both run as the account, whose
 /// home holds the file. (A deployment that names its spool in the
 /// environment never pays for the password-database look-up.)
+///
+/// A settings file decides where events go, so it is read only when its
+/// owner is root or the running user and others may not write it.
 public enum ConfigurationLoader {
     /// The settings file read from the user's home when no other is named.
     public static let homeConfigSubpath = ".config/pixelgate/pixelgate.conf"
+    /// The system-wide settings file (the Debian package's conffile).
+    public static let systemConfigPath = "/etc/pixelgate/pixelgate.env"
+    /// `PIXELGATE_CONFIG=none`: read no settings file.
+    public static let noConfigFile = "none"
 
     public static func load() -> (PixelConfiguration, [ConfigurationProblem]) {
         let environment = pixelgateEnvironment()
@@ -38,11 +52,15 @@ public enum ConfigurationLoader {
         return settingsFile(pixelgateEnvironment(), home: &home)
     }
 
-    /// `PIXELGATE_CONFIG`, or else, when the environment names no spool,
-    /// the home's settings file if it exists. `home` is the look-up made
-    /// on the way, if one was.
-    static func settingsFile(_ environment: [String: String], home: inout HomeDirectory?) -> String? {
-        if let path = environment["PIXELGATE_CONFIG"], !path.isEmpty { return path }
+    /// The settings file of the order above, if any. `home` is the
+    /// look-up made on the way, if one was.
+    static func settingsFile(_ environment: [String: String], home: inout HomeDirectory?,
+                             systemPath: String = systemConfigPath) -> String? {
+        if let path = environment["PIXELGATE_CONFIG"], !path.isEmpty { return path == noConfigFile ? nil : path }
+        // Present but unreadable still counts: reading it then says why.
+        let systemFileExists: Bool
+        do { systemFileExists = try Sys.statIfExists(systemPath) != nil } catch { systemFileExists = true }
+        if systemFileExists { return systemPath }
         guard environment["PIXELGATE_SPOOL_DIR"] == nil else { return nil }
         let found = HomeDirectory.ofEffectiveUser()
         home = found
@@ -119,12 +137,24 @@ public enum ConfigurationLoader {
     }
 
     /// The settings file's text; a link an administrator made is followed.
+    /// Refused when someone other than root or the running user owns it or
+    /// others may write it: they could send the events anywhere.
     static func readFile(_ path: String, limit: Int) -> ReadResult {
+        let me = ProcessControl.effectiveUser
+        var refusal: String?
         let bytes: [UInt8]
         do {
-            bytes = try Sys.readFile(path, limit: limit, followingLinks: true)
+            bytes = try Sys.readFile(path, limit: limit, followingLinks: true) { st in
+                if st.st_uid != 0 && st.st_uid != me {
+                    refusal = "owned by \(Users.name(of: st.st_uid)), not root or the user pixelgate runs as (\(Users.name(of: me)))"
+                } else if st.st_mode & ModeBits.othersWrite != 0 {
+                    refusal = "writable by every user; chmod o-w it"
+                }
+                return refusal
+            }
         } catch {
-            return .failure(error.errno == Errno.fileTooBig ? "larger than \(limit) bytes" : SystemError.reason(error.errno))
+            if let refusal { return .failure(refusal) }
+            return .failure(error.errno == Errno.fileTooBig ? "larger than \(limit) bytes" : error.errno == Errno.invalid ? "not a regular file" : SystemError.reason(error.errno))
         }
         guard let text = String(validating: bytes, as: UTF8.self) else { return .failure("not UTF-8 text") }
         return .success(text)

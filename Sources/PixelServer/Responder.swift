@@ -28,7 +28,7 @@ public final class Responder {
     public func respond(to request: PixelRequest) -> [UInt8] {
         let outcome = handler.handle(request, sink: sink, nowMillis: SystemClock.nowMillis(), newMessageId: { ids.next() }, workspace: workspace)
         if let level = outcome.logLevel, let message = outcome.logMessage {
-            logger.log(level, message)
+            if outcome.isRefusal { logger.logRefusal(level, message) } else { logger.log(level, message) }
         }
         if outcome.isStoredSuccess { return outcome.response.sendsBody ? successBytes : successHeadBytes }
         return outcome.response.cgiBytes()

@@ -225,13 +225,32 @@ public enum Sys {
 
     /// Reads a whole file of at most `limit` bytes. `followingLinks`: a
     /// settings file may be a link an administrator made; spool files never are.
-    public static func readFile(_ path: String, limit: Int, followingLinks: Bool) throws(SystemError) -> [UInt8] {
+    /// The bytes and inodes an unprivileged user may still take on the
+    /// file system holding the directory `path`. The corresponding C function is `fstatvfs(3)`.
+    public static func freeSpace(_ path: String) throws(SystemError) -> (bytes: UInt64, inodes: UInt64) {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_DIRECTORY | O_NONBLOCK)
+        guard fd >= 0 else { throw fail("open", path) }
+        defer { close(fd) }
+        var st = statvfs()
+        guard fstatvfs(fd, &st) == 0 else { throw fail("fstatvfs", path) }
+        return (UInt64(st.f_bavail) * UInt64(st.f_frsize), UInt64(st.f_favail))
+    }
+
+    /// `refusing` sees the opened file's status and returns why it is not
+    /// to be read, if it is not (a settings file someone else may write).
+    /// A FIFO or device is never waited on: the file is opened without
+    /// blocking and must be a regular file.
+    public static func readFile(_ path: String, limit: Int, followingLinks: Bool,
+                                refusing: ((stat) -> String?)? = nil) throws(SystemError) -> [UInt8] {
         var fd: Int32
         repeat {
-            fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | (followingLinks ? 0 : O_NOFOLLOW))
+            fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followingLinks ? 0 : O_NOFOLLOW))
         } while fd < 0 && errno == EINTR
         guard fd >= 0 else { throw fail("open", path) }
         defer { close(fd) }
+        let st = try fstat(fd, path)
+        guard st.st_mode & S_IFMT == S_IFREG else { throw SystemError("read (not a regular file)", path, errno: EINVAL) }
+        if let refusal = refusing?(st) { throw SystemError("read (\(refusal))", path, errno: EPERM) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16_384)
         while bytes.count <= limit {

@@ -64,7 +64,72 @@ struct SettingsTableTests {
             "PIXELGATE_FSYNC": "never", "PIXELGATE_REJECTED_MAX_BYTES": "67108864",
             "PIXELGATE_REQUEST_TIMEOUT": "5000ms", "PIXELGATE_FORWARD_TIMEOUT": "2000ms",
             "PIXELGATE_BATCH_BYTES": "524288", "PIXELGATE_GZIP": "on",
+            "PIXELGATE_LOG_LEVEL": "info", "PIXELGATE_LOG_REFUSED": "all",
         ])
+    }
+
+    /// packaging/pixelgate.env, which the package installs as
+    /// /etc/pixelgate/pixelgate.env and the tarball carries, is
+    /// `ExampleSettingsFile.text`: after changing a setting, write
+    /// `ExampleSettingsFile.text` there.
+    @Test func theShippedSettingsFileIsTheTables() throws {
+        let shipped = try #require(Self.readFile(Self.repositoryRoot + "/packaging/pixelgate.env"), "packaging/pixelgate.env not readable")
+        let shippedLines = shipped.split(separator: "\n", omittingEmptySubsequences: false)
+        let expectedLines = ExampleSettingsFile.text.split(separator: "\n", omittingEmptySubsequences: false)
+        for (i, (a, b)) in zip(shippedLines, expectedLines).enumerated() where a != b {
+            Issue.record("packaging/pixelgate.env line \(i + 1) is '\(a)', the table gives '\(b)'; rewrite it from ExampleSettingsFile.text")
+            break
+        }
+        #expect(shippedLines.count == expectedLines.count)
+    }
+
+    /// Every setting is in the file; read as it ships it gives the spool and
+    /// nothing else, and with every line uncommented it gives the defaults,
+    /// without a problem: the file promises no default the code lacks.
+    @Test func theExampleFileHoldsEverySettingAtItsDefault() {
+        let text = ExampleSettingsFile.text
+        for setting in SettingsTable.settings {
+            #expect(text.contains("\n#\(setting.name)=") || text.contains("\n\(setting.name)="), "\(setting.name) missing")
+        }
+        let (asShipped, shippedProblems) = PixelConfiguration.resolve(environment: [:], fileText: text, fileName: "pixelgate.env")
+        #expect(shippedProblems.isEmpty)
+        #expect(asShipped.spoolDirectory == ExampleSettingsFile.systemSpool)
+        #expect(Set(asShipped.sources.keys) == ["PIXELGATE_SPOOL_DIR"])
+
+        let uncommented = text.split(separator: "\n").map { $0.hasPrefix("#PIXELGATE_") ? String($0.dropFirst()) : String($0) }.joined(separator: "\n")
+        let (everything, problems) = PixelConfiguration.resolve(environment: [:], fileText: uncommented, fileName: "pixelgate.env")
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(everything.sources.count == SettingsTable.settings.count)
+        var expected = PixelConfiguration()
+        expected.spoolDirectory = ExampleSettingsFile.systemSpool
+        #expect(everything.effectiveSettings.map(\.value) == expected.effectiveSettings.map(\.value))
+    }
+
+    @Test func logSettings() {
+        let (config, problems) = PixelConfiguration.resolve(environment: ["PIXELGATE_LOG_LEVEL": " Warn ", "PIXELGATE_LOG_REFUSED": "100"])
+        #expect(problems.isEmpty)
+        #expect(config.logLevel == .warn)
+        #expect(config.refusedLogging == .oneIn(100))
+        #expect(PixelConfiguration.resolve(environment: ["PIXELGATE_LOG_REFUSED": "none"]).0.refusedLogging == RefusedLogging.none)
+        #expect(PixelConfiguration.resolve(environment: ["PIXELGATE_LOG_REFUSED": "1"]).0.refusedLogging == .all)
+        for bad in ["0", "-3", "some", "1.5", "1000001"] {
+            let (_, problems) = PixelConfiguration.resolve(environment: ["PIXELGATE_LOG_REFUSED": bad])
+            #expect(problems.map(\.setting) == ["PIXELGATE_LOG_REFUSED"], "\(bad)")
+        }
+        let (_, levelProblems) = PixelConfiguration.resolve(environment: ["PIXELGATE_LOG_LEVEL": "verbose"])
+        #expect(levelProblems.first?.message == "must be debug, info, warn or error, got 'verbose'")
+    }
+
+    /// A data plane URL with /v1/batch on it would post to
+    /// /v1/batch/v1/batch: a warning, not a refusal, in every mode.
+    @Test func aBatchPathInTheDataPlaneURLIsWarnedAbout() {
+        for url in ["https://dp.example.com/v1/batch", "https://dp.example.com/v1/batch/", "https://dp.example.com/V1/Batch?x=1"] {
+            let (_, problems) = PixelConfiguration.resolve(environment: ["PIXELGATE_DATA_PLANE_URL": url])
+            #expect(problems.count == 1 && problems.first?.isFatal == false && problems.first?.setting == "PIXELGATE_DATA_PLANE_URL", "\(url)")
+        }
+        for url in ["https://dp.example.com", "https://dp.example.com/v1/batches", "https://dp.example.com/rudder/"] {
+            #expect(PixelConfiguration.resolve(environment: ["PIXELGATE_DATA_PLANE_URL": url]).1.isEmpty, "\(url)")
+        }
     }
 
     @Test func checkShowsSetValuesAsBeforeAndHidesSecrets() {
@@ -79,6 +144,7 @@ struct SettingsTableTests {
             "PIXELGATE_REQUEST_TIMEOUT": "1m", "PIXELGATE_FORWARD_TIMEOUT": "250ms", "PIXELGATE_BATCH_BYTES": "1024",
             "PIXELGATE_GZIP": "no", "PIXELGATE_HIT_CLASSES": "bot=drop", "PIXELGATE_CONSENT": "drop",
             "PIXELGATE_ANONYMIZE_IP": "on", "PIXELGATE_SECRET_PARAMETERS": "pin, otp",
+            "PIXELGATE_LOG_LEVEL": "error", "PIXELGATE_LOG_REFUSED": "none",
         ])
         #expect(problems.isEmpty, "\(problems)")
         #expect(config.effectiveSettings.map { "\($0.name)=\($0.value)" } == [
@@ -92,7 +158,7 @@ struct SettingsTableTests {
             "PIXELGATE_MAX_ARRAY_INDEX=0", "PIXELGATE_MAX_EVENT_BYTES=1024", "PIXELGATE_SEAL_BYTES=1048576",
             "PIXELGATE_SEAL_SECONDS=1", "PIXELGATE_FSYNC=2s", "PIXELGATE_REJECTED_MAX_BYTES=0",
             "PIXELGATE_REQUEST_TIMEOUT=60000ms", "PIXELGATE_FORWARD_TIMEOUT=250ms", "PIXELGATE_BATCH_BYTES=1024",
-            "PIXELGATE_GZIP=off",
+            "PIXELGATE_GZIP=off", "PIXELGATE_LOG_LEVEL=error", "PIXELGATE_LOG_REFUSED=none",
         ])
         #expect(!config.effectiveSettings.contains { $0.value.contains("0123456789abcdef") || $0.value.contains("pw") })
     }

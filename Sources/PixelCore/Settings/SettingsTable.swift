@@ -225,6 +225,22 @@ public enum SettingsTable {
             "PIXELGATE_GZIP",
             meaning: "send bodies to the data plane gzipped (`Content-Encoding: gzip`, zlib's fastest level: event JSON still shrinks several times over, for a fraction of the CPU of the default level): `on` or `off`",
             defaultText: "`on`", get: { $0.gzip }, set: { $0.gzip = $1 }),
+        keyword(
+            "PIXELGATE_LOG_LEVEL",
+            meaning: "the least a line must matter to be logged: `debug` (adds a line for every stored event), `info`, `warn` or `error`",
+            defaultText: "`info`", get: { $0.logLevel }, set: { $0.logLevel = $1 }),
+        Setting(
+            name: "PIXELGATE_LOG_REFUSED",
+            meaning: "which refused-hit lines are logged: `all`, `none`, or a number N for one in N at random (`pixelgate stats` counts every refused hit by reason either way)",
+            defaultText: "`all`",
+            parser: { v, config in
+                guard let choice = RefusedLogging(String(Substring(v).trimmingSpaces())) else {
+                    return "must be all, none or a number from 1 to \(RefusedLogging.maxSampling), got '\(v)'"
+                }
+                config.refusedLogging = choice
+                return nil
+            },
+            printer: { $0.refusedLogging.description }),
     ]
 
     /// README's table of settings, header included, one line per row: what

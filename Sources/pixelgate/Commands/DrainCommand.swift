@@ -9,7 +9,7 @@ struct DrainCommand: Subcommand {
     static let name = "drain"
     static let synopses = ["drain --once [--max-seconds N]", "drain --follow [--interval SECONDS]"]
     static let summary = "seal the active spool file and deliver every sealed file to PIXELGATE_DATA_PLANE_URL: --once (exit codes below), or --follow as a service, a pass every interval until SIGTERM"
-    static let details = HelpText.exitCodes
+    static let details = HelpText.drainExitCodes
 
     static let once = Flag("--once", help: "one pass, for cron or a timer: seal the active file, deliver everything sealed, exit")
     static let follow = Flag("--follow", help: "as a service: a pass every interval, sealing files by age, until SIGTERM")
@@ -28,15 +28,20 @@ struct DrainCommand: Subcommand {
     init(_ arguments: ParsedArguments) throws(UsageError) {
         try Self.noArguments(arguments)
         switch (arguments[Self.once], arguments[Self.follow]) {
-        case (true, false): mode = .once(giveUpAfterMillis: arguments[Self.maxSeconds].map { $0 * 1000 })
-        case (false, true): mode = .follow(intervalSeconds: arguments[Self.interval] ?? 5)
-        default: throw UsageError("drain needs --once (for cron or a timer) or --follow (as a service)")
+        case (true, false):
+            if arguments[Self.interval] != nil { throw UsageError("--interval is for --follow; --once makes one pass") }
+            mode = .once(giveUpAfterMillis: arguments[Self.maxSeconds].map { $0 * 1000 })
+        case (false, true):
+            if arguments[Self.maxSeconds] != nil { throw UsageError("--max-seconds is for --once; --follow keeps trying") }
+            mode = .follow(intervalSeconds: arguments[Self.interval] ?? 5)
+        case (true, true): throw UsageError("drain takes --once or --follow, not both")
+        case (false, false): throw UsageError("drain needs --once (for cron or a timer) or --follow (as a service)")
         }
     }
 
     func run() -> Int32 {
-        let logger = Logger()
-        guard let (configuration, problems) = ResponderAssembly.loadRefusingFatalProblems(logger) else { return Exit.configuration }
+        guard let (configuration, problems) = ResponderAssembly.loadRefusingFatalProblems(Logger()) else { return Exit.configuration }
+        let logger = Logger().following(configuration)
         for problem in problems { logger.log(.warn, "configuration: \(problem)") }
         if let left = ConfigurationLoader.eventsLeftInFormerDefault(spoolDirectory: configuration.spoolDirectory) {
             logger.log(.warn, left)

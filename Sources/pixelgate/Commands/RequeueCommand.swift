@@ -8,7 +8,13 @@ struct RequeueCommand: Subcommand {
     static let name = "requeue"
     static let synopses = ["requeue"]
     static let summary = "after fixing why the data plane refused events, move rejected/upstream.ndjson back for the next drain"
-    static let details = HelpText.exitCodes
+    static let details = """
+    Exit codes:
+      0   moved, or nothing to move
+      1   the spool could not be read or written; nothing lost
+      2   usage: a wrong option
+      78  configuration wrong: a setting
+    """
     static let options: [OptionSpec] = []
 
     init(_ arguments: ParsedArguments) throws(UsageError) {
@@ -16,8 +22,8 @@ struct RequeueCommand: Subcommand {
     }
 
     func run() -> Int32 {
-        let logger = Logger()
-        guard let (configuration, _) = ResponderAssembly.loadRefusingFatalProblems(logger) else { return Exit.configuration }
+        guard let (configuration, _) = ResponderAssembly.loadRefusingFatalProblems(Logger()) else { return Exit.configuration }
+        let logger = Logger().following(configuration)
         let writer = SpoolWriter(directory: configuration.spoolDirectory, settings: configuration.spool)
         do {
             guard let sealed = try writer.requeueRefused() else {

@@ -17,16 +17,17 @@ struct ResponderCommand: CommandDescription {
                 return Exit.usage
             }
             let (configuration, problems) = ConfigurationLoader.load()
-            CGITransport.serveOne(ResponderAssembly.responder(configuration, problems, logger: logger))
+            CGITransport.serveOne(ResponderAssembly.responder(configuration, problems, logger: logger.following(configuration)))
             return Exit.ok
         }
         StopRequest.install()
         let (configuration, problems) = ResponderAssembly.loadLoggingProblems(logger)
+        let configuredLogger = logger.following(configuration)
         // One thread, as libfcgi's own loop had, but behind the same gate as
         // `serve`: spawn-fcgi's TCP socket is open to every local user.
         FastCGITransport.serve(listenFD: 0, maxThreads: 1, requestTimeoutMillis: configuration.requestTimeoutMillis,
                                maxQueryBytes: configuration.limits.maxQueryBytes) {
-            ResponderAssembly.responder(configuration, problems, logger: logger)
+            ResponderAssembly.responder(configuration, problems, logger: configuredLogger)
         }
         return Exit.ok
     }

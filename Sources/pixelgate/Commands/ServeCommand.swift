@@ -9,7 +9,13 @@ struct ServeCommand: Subcommand {
     static let summary = "a FastCGI daemon for nginx fastcgi_pass or Apache mod_proxy_fcgi; ADDRESS is HOST:PORT or /path/to.sock"
     static let details = """
     Workers share one socket; one that dies is replaced, and on SIGTERM each
-    finishes the request in hand.
+    finishes the request in hand. A setting that is wrong does not stop it:
+    hits are answered 500 and the log says why (pixelgate check tells first).
+
+    Exit codes:
+      0   stopped by SIGTERM or SIGINT
+      1   cannot listen on ADDRESS (in use, permission)
+      2   usage: a wrong option
     """
 
     static let listen = Option<String>("--listen", "ADDRESS",
@@ -57,8 +63,8 @@ struct ServeCommand: Subcommand {
     }
 
     func run() -> Int32 {
-        let logger = Logger()
-        let (configuration, problems) = ResponderAssembly.loadLoggingProblems(logger)
+        let (configuration, problems) = ResponderAssembly.loadLoggingProblems(Logger())
+        let logger = Logger().following(configuration)
         let supervisor = Supervisor(listen: address, workers: workers, backlog: backlog, socketMode: socketMode, logger: logger)
         let threads = threads
         return supervisor.run { fd in
