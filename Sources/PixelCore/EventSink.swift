@@ -20,4 +20,10 @@ public protocol EventSink: AnyObject {
     /// Counts a hit answered as usual but stored nowhere by choice; best
     /// effort. Returns a note for the log when it could not be counted.
     func countDropped(_ reason: DroppedHit) -> String?
+    /// Counts a refused hit by its reason (`PixelError.code`); best effort.
+    /// Returns a note for the log when it could not be counted.
+    func countRefused(_ code: String) -> String?
+    /// Why an event could not be kept now, or nil when one could: the
+    /// health answer. `minimumFreeBytes` is room for the largest event.
+    func unavailability(minimumFreeBytes: Int) -> String?
 }

@@ -4,6 +4,7 @@ public final class InMemorySink: EventSink {
     public private(set) var lines: [[UInt8]] = []
     public private(set) var rejected: [RejectedHit] = []
     public private(set) var dropped: [DroppedHit] = []
+    public private(set) var refusedCodes: [String] = []
     /// When set, `store` throws it (to test the 503 path).
     public var failure: SinkError?
 
@@ -22,6 +23,15 @@ public final class InMemorySink: EventSink {
 
     public func countDropped(_ reason: DroppedHit) -> String? {
         dropped.append(reason)
+        return nil
+    }
+
+    public func unavailability(minimumFreeBytes: Int) -> String? {
+        failure.map(\.detail)
+    }
+
+    public func countRefused(_ code: String) -> String? {
+        refusedCodes.append(code)
         return nil
     }
 }

@@ -68,6 +68,15 @@ public enum PixelError: Error, Sendable, Equatable {
         }
     }
 
+    /// Every `code`, in the order of the spool's `.refused` counter slots:
+    /// a new code is added at the end, never in between.
+    public static let refusalCodes = [
+        "query_too_long", "invalid_percent_encoding", "invalid_utf8", "control_character_in_name", "empty_segment",
+        "name_too_long", "too_many_pairs", "too_deep", "array_index_over_limit", "missing_write_key", "invalid_write_key",
+        "invalid_signature", "signature_expired", "missing_anonymous_id", "missing_event", "message_id_not_string",
+        "invalid_integration", "event_too_large", "missing_url", "invalid_url", "unsigned_click",
+    ]
+
     /// A short stable name for logs and the rejected record.
     public var code: String {
         switch self {

@@ -40,6 +40,7 @@ public struct PixelHandler: Sendable {
     public func handle(_ request: PixelRequest, sink: EventSink, nowMillis: Int64, newMessageId: () -> String,
                        workspace: EventWorkspace = EventWorkspace()) -> HandlerOutcome {
         guard let route = request.route else {
+            if request.isHealthCheck { return health(request, sink: sink) }
             return HandlerOutcome(response: .text(404, "not found"))
         }
         // No REQUEST_METHOD is not an HTTP request (CGI/1.1 requires it):
@@ -149,6 +150,10 @@ public struct PixelHandler: Sendable {
             if !notes.isEmpty {
                 outcome.logLevel = outcome.logLevel ?? .info
                 outcome.logMessage = notes.joined(separator: "; ")
+            } else if configuration.logLevel == .debug && outcome.isStoredSuccess {
+                // Only built when asked for: this is every hit's path.
+                outcome.logLevel = .debug
+                outcome.logMessage = "stored \(route.rawValue) hit, \(accepted.event.eventJSON.count) bytes of event (ip=\(storedIP.isEmpty ? "-" : storedIP))"
             }
         }
         outcome.response.sendsBody = !isHead
@@ -156,6 +161,29 @@ public struct PixelHandler: Sendable {
     }
 
     public func success() -> PixelResponse { successResponse }
+
+    /// `GET …/pixel/v1/health`: 200 while a hit's event can be kept, 503
+    /// (with the reason in the log, not in the public answer) while it
+    /// cannot. Nothing is recorded or counted.
+    func health(_ request: PixelRequest, sink: EventSink) -> HandlerOutcome {
+        let method = request.method ?? ""
+        guard method == "GET" || method == "HEAD" else {
+            return HandlerOutcome(response: .text(405, "method not allowed", extraHeaders: [.init(name: "Allow", value: "GET, HEAD")]))
+        }
+        var outcome: HandlerOutcome
+        if !fatalProblems.isEmpty {
+            outcome = HandlerOutcome(response: .text(503, "server misconfigured"), logLevel: .error,
+                                     logMessage: "health: server misconfigured: " + fatalProblems.map(\.description).joined(separator: "; "))
+        } else if let problem = sink.unavailability(minimumFreeBytes: configuration.limits.maxEventBytes) {
+            outcome = HandlerOutcome(response: .text(503, "events cannot be stored",
+                                                     extraHeaders: [.init(name: "Retry-After", value: PixelHandler.retryAfterSeconds)]),
+                                     logLevel: .error, logMessage: "health: events cannot be stored: \(problem)")
+        } else {
+            outcome = HandlerOutcome(response: .text(200, "OK"))
+        }
+        outcome.response.sendsBody = method != "HEAD"
+        return outcome
+    }
 
     /// A click's answer: `302 Found` to the link's target.
     static func redirect(_ location: String) -> PixelResponse {
@@ -169,6 +197,7 @@ public struct PixelHandler: Sendable {
     func refused(_ error: PixelError, route: PixelRoute, keeping query: [UInt8]?, clientIP: String, isHead: Bool,
                  sink: EventSink, nowMillis: Int64) -> HandlerOutcome {
         var message = "refused \(route.rawValue) hit: \(error.status) \(error.message) (ip=\(clientIP.isEmpty ? "-" : clientIP))"
+        if !isHead, let note = sink.countRefused(error.code) { message += "; \(note)" }
         if let query {
             let hit = RejectedHit(receivedAtMillis: nowMillis, status: error.status, reason: error.message, code: error.code,
                                   route: route.rawValue, clientIP: clientIP, query: query)
@@ -176,6 +205,6 @@ public struct PixelHandler: Sendable {
         }
         let gif = configuration.response == .gifAlways && route != .click
         let response: PixelResponse = gif ? .gif() : .text(error.status, error.message)
-        return HandlerOutcome(response: response, logLevel: isHead ? nil : .warn, logMessage: isHead ? nil : message)
+        return HandlerOutcome(response: response, logLevel: isHead ? nil : .warn, logMessage: isHead ? nil : message, isRefusal: true)
     }
 }

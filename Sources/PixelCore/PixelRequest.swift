@@ -103,6 +103,12 @@ public struct PixelRequest: Sendable, Equatable {
         }
     }
 
+    /// `…/pixel/v1/health`: the answer for load balancers and uptime checks.
+    public var isHealthCheck: Bool {
+        var p = path
+        return p.withUTF8 { PixelRequest.endsWith($0, "/pixel/v1/health") }
+    }
+
     static func endsWith(_ bytes: UnsafeBufferPointer<UInt8>, _ suffix: StaticString) -> Bool {
         let n = suffix.utf8CodeUnitCount
         guard bytes.count >= n, let base = bytes.baseAddress else { return false }

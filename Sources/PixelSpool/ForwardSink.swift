@@ -22,14 +22,18 @@ public final class ForwardSink: EventSink {
         let body = DataPlaneClient.batchBody([event.eventJSON])
         switch client.send(writeKey: event.writeKey, body: body) {
         case .delivered:
+            note { writer, now throws(SpoolError) in try writer.recordDelivery(events: 1, bytes: body.count, nowMillis: now) }
             return
         case .retry(let reason, _):
             log(.warn, "data plane unavailable (\(reason)); event spooled for the drain")
+            note { writer, now throws(SpoolError) in try writer.recordDeliveryFailure(.unavailable, status: 0, nowMillis: now) }
             try spool.store(event)
-        case .misdirected(_, let reason):
+        case .misdirected(let status, let reason):
             log(.error, "forwarding: \(reason); event spooled for the drain")
+            note { writer, now throws(SpoolError) in try writer.recordDeliveryFailure(.misdirected, status: status, nowMillis: now) }
             try spool.store(event)
         case .refused(let status, let answer):
+            note { writer, now throws(SpoolError) in try writer.recordDeliveryFailure(.refused, status: status, refusedEvents: 1, nowMillis: now) }
             let record = RejectedRecord.refusedEvent(writeKey: event.writeKey, event: event.eventJSON, status: status,
                                                      answer: answer, atMillis: SystemClock.nowMillis())
             do {
@@ -43,8 +47,28 @@ public final class ForwardSink: EventSink {
         }
     }
 
+    /// Adds to the spool's delivery totals; a failure to count is logged,
+    /// never the event's loss.
+    func note(_ change: (SpoolWriter, Int64) throws(SpoolError) -> Void) {
+        do {
+            try change(spool.writer, SystemClock.nowMillis())
+        } catch {
+            log(.warn, "delivery not counted in \(spool.writer.layout.deliveryFile): \(error)")
+        }
+    }
+
     public func countDropped(_ reason: DroppedHit) -> String? {
         spool.countDropped(reason)
+    }
+
+    /// Forwarding keeps what the data plane cannot take in the spool, so
+    /// the spool decides whether a hit can be kept.
+    public func unavailability(minimumFreeBytes: Int) -> String? {
+        spool.unavailability(minimumFreeBytes: minimumFreeBytes)
+    }
+
+    public func countRefused(_ code: String) -> String? {
+        spool.countRefused(code)
     }
 
     public func recordRejected(_ hit: RejectedHit) -> String? {

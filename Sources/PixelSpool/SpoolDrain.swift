@@ -224,10 +224,14 @@ public final class SpoolDrain {
             report.batches += 1
             report.delivered += lines.count
             report.deliveredBytes += bodyBytes
+            note { now throws(SpoolError) in try writer.recordDelivery(events: lines.count, bytes: bodyBytes, nowMillis: now) }
         case .retry(let reason, _):
-            return settings.shouldStop() ? .stopped : .unavailable(reason)
-        case .misdirected(_, let reason):
+            if settings.shouldStop() { return .stopped }
+            note { now throws(SpoolError) in try writer.recordDeliveryFailure(.unavailable, status: 0, nowMillis: now) }
+            return .unavailable(reason)
+        case .misdirected(let status, let reason):
             log(.error, "drain stopped, nothing rejected: \(reason)")
+            note { now throws(SpoolError) in try writer.recordDeliveryFailure(.misdirected, status: status, nowMillis: now) }
             return .misconfigured(reason)
         case .refused(let status, let answer) where lines.count > 1 && status != 401 && status != 403:
             // One bad event fails a whole request: halve until it is alone.
@@ -261,11 +265,22 @@ public final class SpoolDrain {
             if !records.isEmpty { _ = try writer.appendRejected(records, file: SpoolLayout.rejectedUpstreamName) }
             keptOrigins!.formUnion(origins)
             report.rejected += lines.count
+            note { now throws(SpoolError) in try writer.recordDeliveryFailure(.refused, status: status, refusedEvents: lines.count, nowMillis: now) }
             log(.warn, "data plane refused \(lines.count == 1 ? "an event" : "\(lines.count) events") (HTTP \(status)): "
                 + "\(answer.prefix(200)); kept in rejected/\(SpoolLayout.rejectedUpstreamName)")
         }
         try saveProgress(end, progressPath)
         return nil
+    }
+
+    /// Adds to the spool's delivery totals (`pixelgate stats`); a failure
+    /// to count is logged and does not stop the pass.
+    func note(_ change: (Int64) throws(SpoolError) -> Void) {
+        do {
+            try change(SystemClock.nowMillis())
+        } catch {
+            log(.warn, "delivery not counted in \(layout.deliveryFile): \(error)")
+        }
     }
 
     /// Sends one batch, retrying what is worth retrying until the deadline.

@@ -28,6 +28,10 @@ public struct SpoolLayout: Sendable {
     public var syncStampFile: String { directory + "/.synced" }
     /// Counts of hits answered but not stored by choice (`DroppedHit`).
     public var dropCountsFile: String { directory + "/.dropped" }
+    /// Counts of refused hits by reason (`PixelError.refusalCodes`).
+    public var refusedCountsFile: String { directory + "/.refused" }
+    /// Delivery totals and the times of the last delivery and failure (`DeliverySlot`).
+    public var deliveryFile: String { directory + "/.delivery" }
     public var rejectedDirectory: String { directory + "/rejected" }
     public var rejectedFile: String { rejectedDirectory + "/" + SpoolLayout.rejectedHitsName }
     /// Refused hits (SPEC §7).

@@ -1,4 +1,5 @@
 import PixelCore
+import PixelSystem
 
 /// The default sink: each accepted event becomes one line in the spool.
 public final class SpoolSink: EventSink {
@@ -33,6 +34,32 @@ public final class SpoolSink: EventSink {
     public func countDropped(_ reason: DroppedHit) -> String? {
         do {
             try writer.countDropped(reason)
+            return nil
+        } catch {
+            return "not counted: \(error)"
+        }
+    }
+
+    /// The spool's own checks made afresh (the path, its owner and modes,
+    /// the lock, creating a file, the active file), then the room left on
+    /// its file system.
+    public func unavailability(minimumFreeBytes: Int) -> String? {
+        do {
+            _ = try SpoolStatus.probeWritable(writer.layout)
+        } catch {
+            return "\(error)"
+        }
+        guard let free = try? Sys.freeSpace(writer.layout.directory) else { return nil }
+        if free.bytes < UInt64(minimumFreeBytes) {
+            return "the spool's file system has \(free.bytes) bytes free, under the \(minimumFreeBytes) of the largest event"
+        }
+        if free.inodes == 0 { return "the spool's file system has no free inodes" }
+        return nil
+    }
+
+    public func countRefused(_ code: String) -> String? {
+        do {
+            try writer.countRefused(code)
             return nil
         } catch {
             return "not counted: \(error)"

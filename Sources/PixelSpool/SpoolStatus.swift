@@ -41,25 +41,36 @@ public struct SpoolStatus: Sendable, Equatable {
         /// Hits answered but stored nowhere by choice, by reason, in
         /// `DroppedHit.allCases` order (`SpoolWriter.countDropped`).
         public var dropped = [Int](repeating: 0, count: DroppedHit.allCases.count)
+        /// Refused hits by reason, in `PixelError.refusalCodes` order
+        /// (`SpoolWriter.countRefused`).
+        public var refused = [Int](repeating: 0, count: PixelError.refusalCodes.count)
+        /// The `.delivery` file's slots (`DeliverySlot`).
+        public var delivery = [UInt64](repeating: 0, count: DeliverySlot.allCases.count)
+
+        public subscript(_ slot: DeliverySlot) -> UInt64 { delivery[slot.rawValue] }
     }
 
-    /// The counts of the spool's `.dropped` file, zeros where it has none;
-    /// never read through a link, from anything but a regular file (a FIFO
-    /// would block), or past its counts.
-    static func dropCounts(_ layout: SpoolLayout) -> [Int] {
-        var counts = [Int](repeating: 0, count: DroppedHit.allCases.count)
-        let path = layout.dropCountsFile
-        guard let fd = try? Sys.open(path, OpenFlag.readOnly | OpenFlag.nonBlocking) else { return counts }
+    /// The `slots` numbers of a counter file (`CounterFile`), zeros where
+    /// it has none; never read through a link, from anything but a regular
+    /// file (a FIFO would block), or past its slots.
+    static func counters(_ path: String, slots: Int) -> [UInt64] {
+        guard let fd = try? Sys.open(path, OpenFlag.readOnly | OpenFlag.nonBlocking) else { return [UInt64](repeating: 0, count: slots) }
         defer { Sys.close(fd) }
-        guard let st = try? Sys.fstat(fd, path), st.st_mode & ModeBits.typeMask == ModeBits.regular else { return counts }
-        var bytes = [UInt8](repeating: 0, count: 8 * counts.count)
-        let read = bytes.withUnsafeMutableBytes { buffer in (try? Sys.pread(fd, buffer, at: 0, path)) ?? 0 }
-        for slot in counts.indices where read >= 8 * (slot + 1) {
-            var value: UInt64 = 0
-            for i in 0..<8 { value |= UInt64(bytes[8 * slot + i]) << UInt64(8 * i) }
-            counts[slot] = Int(truncatingIfNeeded: min(value, UInt64(Int.max)))
+        guard let st = try? Sys.fstat(fd, path), st.st_mode & ModeBits.typeMask == ModeBits.regular else {
+            return [UInt64](repeating: 0, count: slots)
         }
-        return counts
+        var bytes = [UInt8](repeating: 0, count: 8 * slots)
+        let read = bytes.withUnsafeMutableBytes { buffer in (try? Sys.pread(fd, buffer, at: 0, path)) ?? 0 }
+        return CounterFile.decode(bytes[..<read], slots: slots)
+    }
+
+    /// The `.dropped` counts by `DroppedHit`.
+    static func dropCounts(_ layout: SpoolLayout) -> [Int] {
+        counts(layout.dropCountsFile, slots: DroppedHit.allCases.count)
+    }
+
+    static func counts(_ path: String, slots: Int) -> [Int] {
+        counters(path, slots: slots).map { Int(truncatingIfNeeded: min($0, UInt64(Int.max))) }
     }
 
     /// Counts the events not yet delivered: lines of sealed files past the
@@ -84,6 +95,8 @@ public struct SpoolStatus: Sendable, Equatable {
         }
         backlog.oldestAgeSeconds = oldest.map { Int(max(0, nowMillis - $0) / 1000) }
         backlog.dropped = dropCounts(layout)
+        backlog.refused = counts(layout.refusedCountsFile, slots: PixelError.refusalCodes.count)
+        backlog.delivery = counters(layout.deliveryFile, slots: DeliverySlot.allCases.count)
         if try Sys.statIfExists(layout.rejectedDirectory) != nil {
             for name in try Sys.listDirectory(layout.rejectedDirectory) where name.hasSuffix(SpoolLayout.suffix) {
                 guard let content = try? readFile(layout.rejectedDirectory + "/" + name) else { continue }

@@ -169,30 +169,62 @@ public final class SpoolWriter {
     }
 
     /// Adds one to a counter of hits answered but stored nowhere by the
-    /// operator's choice (`DroppedHit`), in the spool's counter file, under
-    /// the lock. The file holds one little-endian 64-bit count per reason;
-    /// `stats` reads it (`SpoolStatus.dropCounts`). It is written in place,
-    /// so a file with a second name (a hard link to an event file) is
-    /// refused rather than overwritten.
+    /// operator's choice (`DroppedHit`), in the spool's `.dropped` file.
     public func countDropped(_ reason: DroppedHit) throws(SpoolError) {
+        let slot = DroppedHit.allCases.firstIndex(of: reason)!
+        try updateCounters(layout.dropCountsFile, slots: DroppedHit.allCases.count) { $0[slot] &+= 1 }
+    }
+
+    /// Adds one to the count of hits refused for `code` (`PixelError.code`),
+    /// in the spool's `.refused` file. A code this version does not know
+    /// is not counted.
+    public func countRefused(_ code: String) throws(SpoolError) {
+        guard let slot = PixelError.refusalCodes.firstIndex(of: code) else { return }
+        try updateCounters(layout.refusedCountsFile, slots: PixelError.refusalCodes.count) { $0[slot] &+= 1 }
+    }
+
+    /// Adds a delivered batch to the spool's `.delivery` totals and stamps
+    /// the time of the last delivery.
+    public func recordDelivery(events: Int, bytes: Int, nowMillis: Int64) throws(SpoolError) {
+        try updateCounters(layout.deliveryFile, slots: DeliverySlot.allCases.count) { counts in
+            counts[DeliverySlot.events.rawValue] &+= UInt64(events)
+            counts[DeliverySlot.bytes.rawValue] &+= UInt64(bytes)
+            counts[DeliverySlot.batches.rawValue] &+= 1
+            counts[DeliverySlot.lastDeliveryMillis.rawValue] = UInt64(max(0, nowMillis))
+        }
+    }
+
+    /// Notes a delivery that failed: when, why, and the data plane's HTTP
+    /// status if it answered; `refusedEvents` it refused are added up.
+    public func recordDeliveryFailure(_ failure: DeliveryFailure, status: Int, refusedEvents: Int = 0, nowMillis: Int64) throws(SpoolError) {
+        try updateCounters(layout.deliveryFile, slots: DeliverySlot.allCases.count) { counts in
+            counts[DeliverySlot.refusedEvents.rawValue] &+= UInt64(refusedEvents)
+            counts[DeliverySlot.lastFailureMillis.rawValue] = UInt64(max(0, nowMillis))
+            counts[DeliverySlot.lastFailureKind.rawValue] = UInt64(failure.rawValue)
+            counts[DeliverySlot.lastFailureStatus.rawValue] = UInt64(max(0, status))
+        }
+    }
+
+    /// Reads, changes and writes back a counter file of `slots` little-endian
+    /// 64-bit numbers, under the lock; `stats` reads it
+    /// (`SpoolStatus.counters`). Missing slots (a file from an older version)
+    /// read as zero. The file is written in place, so one with a second name
+    /// (a hard link to an event file) is refused rather than overwritten.
+    func updateCounters(_ path: String, slots: Int, _ change: (inout [UInt64]) -> Void) throws(SpoolError) {
         try withLock { () throws(SpoolError) in
-            let path = layout.dropCountsFile
             let fd = try spoolOwnership().open(path, OpenFlag.readWrite | OpenFlag.create)
             defer { Sys.close(fd) }
             guard try Sys.fstat(fd, path).st_nlink == 1 else {
                 throw SpoolError(unsafe: path, because: "it has another name (a hard link); remove it")
             }
-            let slot = DroppedHit.allCases.firstIndex(of: reason)!
-            var bytes = [UInt8](repeating: 0, count: 8)
+            var bytes = [UInt8](repeating: 0, count: 8 * slots)
             let read = bytes.withUnsafeMutableBytes { buffer in
-                Result { () throws(SpoolError) in try Sys.pread(fd, buffer, at: slot * 8, path) }
+                Result { () throws(SpoolError) in try Sys.pread(fd, buffer, at: 0, path) }
             }
             let n = try read.get()
-            var count: UInt64 = 0
-            if n == 8 { for i in 0..<8 { count |= UInt64(bytes[i]) << UInt64(8 * i) } }
-            count &+= 1
-            for i in 0..<8 { bytes[i] = UInt8(truncatingIfNeeded: count >> UInt64(8 * i)) }
-            try Sys.pwrite(fd, bytes, at: slot * 8, path)
+            var counts = CounterFile.decode(bytes[..<min(n, bytes.count)], slots: slots)
+            change(&counts)
+            try Sys.pwrite(fd, CounterFile.encode(counts), at: 0, path)
         }
     }
 

@@ -3,72 +3,257 @@ import PixelServer
 import PixelSpool
 import PixelSystem
 
-/// `pixelgate stats [--json]`: the backlog waiting for the drain and what
-/// `rejected/` holds, for a person or for monitoring.
+/// `pixelgate stats`: the backlog waiting for the drain, what the data
+/// plane took and when, what was refused and dropped, for a person or for
+/// monitoring (JSON, or node_exporter's textfile collector).
 struct StatsCommand: Subcommand {
     static let name = "stats"
-    static let synopses = ["stats [--json]"]
-    static let summary = "the backlog waiting for the drain (files, events, bytes, oldest age), what rejected/ holds, and hits dropped by choice"
+    static let synopses = ["stats [--format text|json|prometheus] [--output FILE]"]
+    static let summary = "the backlog waiting for the drain, deliveries (totals, the last delivery and the last failure), refused hits by reason and hits dropped by choice"
+    static let details = """
+    --format prometheus writes node_exporter's textfile format (metrics named
+    pixelgate_…, labelled with the spool); with --output the file is replaced
+    in one rename, as the textfile collector needs. Counters start when the
+    spool does and survive restarts: they live in the spool's .refused,
+    .dropped and .delivery files.
 
-    static let json = Flag("--json", help: "one JSON object, for monitoring")
-    static let options = [json.spec]
+    Exit codes:
+      0   the figures were written
+      1   the spool does not exist or cannot be read, or FILE cannot be written
+      2   usage: a wrong option
+      78  configuration wrong: the settings name no usable spool
+    """
 
-    let json: Bool
+    enum Format: String, CaseIterable {
+        case text, json, prometheus
+    }
+
+    static let format = Option<Format>("--format", "FORMAT", takes: "text, json or prometheus",
+                                       help: "text (the default), json (one object) or prometheus (node_exporter's textfile format)") { Format(rawValue: $0) }
+    static let json = Flag("--json", help: "the same as --format json")
+    static let output = Option<String>("--output", "FILE", takes: "a file path",
+                                       help: "write to FILE (replaced in one rename) instead of standard output") { $0.isEmpty ? nil : $0 }
+    static let options = [format.spec, json.spec, output.spec]
+
+    let format: Format
+    let output: String?
 
     init(_ arguments: ParsedArguments) throws(UsageError) {
-        try Self.noArguments(arguments, "stats takes only --json")
-        json = arguments[Self.json]
+        try Self.noArguments(arguments, "stats takes only options (got '\(arguments.positionals.first ?? "")')")
+        let chosen = arguments[Self.format]
+        if arguments[Self.json], let chosen, chosen != .json {
+            throw UsageError("--json and --format \(chosen.rawValue) ask for different formats")
+        }
+        format = arguments[Self.json] ? .json : chosen ?? .text
+        output = arguments[Self.output]
     }
 
     func run() -> Int32 {
         let (configuration, problems) = ConfigurationLoader.load()
-        if let fatal = problems.first(where: { $0.isFatal && $0.setting == "PIXELGATE_SPOOL_DIR" }) {
+        if let fatal = problems.first(where: { $0.isFatal && ($0.setting == "PIXELGATE_SPOOL_DIR" || $0.setting == "PIXELGATE_CONFIG") }) {
             printError("pixelgate: configuration: \(fatal)\n")
             return Exit.configuration
         }
         if let left = ConfigurationLoader.eventsLeftInFormerDefault(spoolDirectory: configuration.spoolDirectory) {
             printError("pixelgate: warning: \(left)\n")
         }
+        let layout = SpoolLayout(directory: configuration.spoolDirectory)
+        // A mistyped path must not read as an idle spool: no figures at all.
+        switch Result(catching: { () throws(SystemError) in try Sys.statIfExists(layout.directory) }) {
+        case .success(nil):
+            printError("pixelgate: no spool at \(layout.directory): nothing was ever stored there, or the path is wrong\n")
+            return Exit.localFailure
+        case .success(let st?) where st.st_mode & ModeBits.typeMask != ModeBits.directory:
+            printError("pixelgate: the spool \(layout.directory) is not a directory\n")
+            return Exit.localFailure
+        case .failure(let error):
+            printError("pixelgate: cannot read the spool: \(error)\n")
+            return Exit.localFailure
+        default: break
+        }
+        let now = SystemClock.nowMillis()
         let backlog: SpoolStatus.Backlog
         do {
-            backlog = try SpoolStatus.backlog(SpoolLayout(directory: configuration.spoolDirectory), nowMillis: SystemClock.nowMillis())
+            backlog = try SpoolStatus.backlog(layout, nowMillis: now)
         } catch {
             printError("pixelgate: cannot read the spool: \(error)\n")
             return Exit.localFailure
         }
-        if json {
-            // Counts as JSON numbers: this output is for tools, not a RudderStack event.
-            var out = JSONWriter()
-            out.raw(#"{"spool":"#)
-            out.string(configuration.spoolDirectory)
-            out.raw(#","backlog":{"files":"#)
-            out.integer(backlog.files)
-            out.raw(#","events":"#)
-            out.integer(backlog.events)
-            out.raw(#","bytes":"#)
-            out.integer(backlog.bytes)
-            out.raw(#","oldestAgeSeconds":"#)
-            if let age = backlog.oldestAgeSeconds { out.integer(age) } else { out.null() }
-            out.raw(#"},"rejected":{"records":"#)
-            out.integer(backlog.rejectedRecords)
-            out.raw(#","bytes":"#)
-            out.integer(backlog.rejectedBytes)
-            out.raw(#"},"dropped":{"#)
-            for (i, reason) in DroppedHit.allCases.enumerated() {
-                if i > 0 { out.raw(",") }
-                out.string(reason.rawValue)
-                out.raw(":")
-                out.integer(backlog.dropped[i])
-            }
-            out.raw("}}\n")
-            printOut(String(decoding: out.bytes, as: UTF8.self))
-        } else {
-            let age = backlog.oldestAgeSeconds.map { "oldest \($0) s" } ?? "none waiting"
-            printOut("spool \(configuration.spoolDirectory)\n"
-                + "backlog: \(backlog.files) file(s), \(backlog.events) events, \(backlog.bytes) bytes, \(age)\n"
-                + "rejected: \(backlog.rejectedRecords) records, \(backlog.rejectedBytes) bytes\n"
-                + "dropped by choice: " + DroppedHit.allCases.enumerated().map { "\($1.rawValue) \(backlog.dropped[$0])" }.joined(separator: ", ") + "\n")
+        let text: String
+        switch format {
+        case .text: text = Self.text(backlog, spool: layout.directory, nowMillis: now)
+        case .json: text = Self.json(backlog, spool: layout.directory)
+        case .prometheus: text = Self.prometheus(backlog, spool: layout.directory)
+        }
+        guard let output else {
+            printOut(text)
+            return Exit.ok
+        }
+        do {
+            try Self.replace(output, with: Array(text.utf8))
+        } catch {
+            printError("pixelgate: cannot write \(output): \(error)\n")
+            return Exit.localFailure
         }
         return Exit.ok
+    }
+
+    /// Writes `bytes` to a new file beside `path` and renames it over
+    /// `path`, so a reader sees the old figures or the new, never half.
+    static func replace(_ path: String, with bytes: [UInt8]) throws(SystemError) {
+        let temporary = path + ".\(ProcessControl.id).tmp"
+        let fd = try Sys.open(temporary, OpenFlag.writeOnly | OpenFlag.create | OpenFlag.exclusive, 0o644)
+        // O_EXCL: never through a link someone left at the temporary's name.
+        do throws(SystemError) {
+            defer { Sys.close(fd) }
+            try Sys.writeAll(fd, bytes, temporary)
+        } catch {
+            try? Sys.unlink(temporary)
+            throw error
+        }
+        do throws(SystemError) {
+            try Sys.rename(temporary, path)
+        } catch {
+            try? Sys.unlink(temporary)
+            throw error
+        }
+    }
+
+    static func when(_ millis: UInt64) -> Int64? { millis == 0 ? nil : Int64(truncatingIfNeeded: millis) }
+
+    static func lastFailure(_ backlog: SpoolStatus.Backlog) -> (at: Int64, kind: String, status: Int)? {
+        guard let at = when(backlog[.lastFailureMillis]) else { return nil }
+        let kind = DeliveryFailure(rawValue: Int(truncatingIfNeeded: backlog[.lastFailureKind]))?.name ?? "unknown"
+        return (at, kind, Int(truncatingIfNeeded: backlog[.lastFailureStatus]))
+    }
+
+    static func text(_ backlog: SpoolStatus.Backlog, spool: String, nowMillis: Int64) -> String {
+        func ago(_ at: Int64) -> String {
+            let seconds = max(0, nowMillis - at) / 1000
+            if seconds < 120 { return "\(seconds) s ago" }
+            if seconds < 7200 { return "\(seconds / 60) min ago" }
+            return seconds < 172_800 ? "\(seconds / 3600) h ago" : "\(seconds / 86_400) days ago"
+        }
+        let age = backlog.oldestAgeSeconds.map { "oldest \($0) s" } ?? "none waiting"
+        var out = "spool \(spool)\n"
+        out += "backlog: \(backlog.files) file(s), \(backlog.events) events, \(backlog.bytes) bytes, \(age)\n"
+        out += "delivered: \(backlog[.events]) events in \(backlog[.batches]) batch(es), \(backlog[.bytes]) bytes; "
+            + "refused by the data plane: \(backlog[.refusedEvents]) events\n"
+        out += "last delivery: " + (when(backlog[.lastDeliveryMillis]).map { "\(ISO8601.format(millis: $0)) (\(ago($0)))" } ?? "never") + "\n"
+        out += "last failure: " + (lastFailure(backlog).map {
+            "\(ISO8601.format(millis: $0.at)) (\(ago($0.at))), \($0.kind)" + ($0.status > 0 ? ", HTTP \($0.status)" : "")
+        } ?? "none") + "\n"
+        out += "rejected/: \(backlog.rejectedRecords) records, \(backlog.rejectedBytes) bytes\n"
+        let refused = PixelError.refusalCodes.enumerated().filter { backlog.refused[$0.offset] > 0 }
+        out += "refused hits: " + (refused.isEmpty ? "none" : refused.map { "\($0.element) \(backlog.refused[$0.offset])" }.joined(separator: ", ")) + "\n"
+        out += "dropped by choice: " + DroppedHit.allCases.enumerated().map { "\($1.rawValue) \(backlog.dropped[$0])" }.joined(separator: ", ") + "\n"
+        return out
+    }
+
+    /// Counts as JSON numbers: this output is for tools, not a RudderStack event.
+    static func json(_ backlog: SpoolStatus.Backlog, spool: String) -> String {
+        var out = JSONWriter()
+        func fields(_ names: [String], _ values: [Int]) {
+            for (i, name) in names.enumerated() {
+                if i > 0 { out.raw(",") }
+                out.string(name)
+                out.raw(":")
+                out.integer(values[i])
+            }
+        }
+        func object(_ names: [String], _ values: [Int]) {
+            out.raw("{")
+            fields(names, values)
+            out.raw("}")
+        }
+        func time(_ millis: Int64?) {
+            if let millis { out.string(ISO8601.format(millis: millis)) } else { out.null() }
+        }
+        out.raw(#"{"spool":"#)
+        out.string(spool)
+        out.raw(#","backlog":{"#)
+        fields(["files", "events", "bytes"], [backlog.files, backlog.events, backlog.bytes])
+        out.raw(#","oldestAgeSeconds":"#)
+        if let age = backlog.oldestAgeSeconds { out.integer(age) } else { out.null() }
+        out.raw(#"},"delivery":{"#)
+        let totals: [DeliverySlot] = [.events, .bytes, .batches, .refusedEvents]
+        fields(["events", "bytes", "batches", "refusedEvents"], totals.map { Int(truncatingIfNeeded: min(backlog[$0], UInt64(Int.max))) })
+        out.raw(#","lastDelivery":"#)
+        time(when(backlog[.lastDeliveryMillis]))
+        out.raw(#","lastFailure":"#)
+        if let failure = lastFailure(backlog) {
+            out.raw(#"{"at":"#)
+            time(failure.at)
+            out.raw(#","kind":"#)
+            out.string(failure.kind)
+            out.raw(#","httpStatus":"#)
+            if failure.status > 0 { out.integer(failure.status) } else { out.null() }
+            out.raw("}")
+        } else {
+            out.null()
+        }
+        out.raw(#"},"rejected":"#)
+        object(["records", "bytes"], [backlog.rejectedRecords, backlog.rejectedBytes])
+        out.raw(#","refused":"#)
+        object(PixelError.refusalCodes, backlog.refused)
+        out.raw(#","dropped":"#)
+        object(DroppedHit.allCases.map(\.rawValue), backlog.dropped)
+        out.raw("}\n")
+        return String(decoding: out.bytes, as: UTF8.self)
+    }
+
+    /// node_exporter's textfile format: HELP and TYPE once per metric, every
+    /// series labelled with the spool, zeros written too (a series that
+    /// appears only once something happens cannot be alerted on).
+    static func prometheus(_ backlog: SpoolStatus.Backlog, spool: String) -> String {
+        let spoolLabel = "spool=\"" + labelValue(spool) + "\""
+        var out = ""
+        func metric(_ name: String, _ type: String, _ help: String, _ series: [(labels: String, value: String)]) {
+            out += "# HELP pixelgate_\(name) \(help)\n# TYPE pixelgate_\(name) \(type)\n"
+            for (labels, value) in series {
+                out += "pixelgate_\(name){\(spoolLabel)\(labels.isEmpty ? "" : "," + labels)} \(value)\n"
+            }
+        }
+        func seconds(_ millis: UInt64) -> String {
+            millis == 0 ? "0" : "\(millis / 1000).\(String(1000 + millis % 1000).dropFirst())"
+        }
+        metric("backlog_events", "gauge", "Events in the spool waiting for the drain.", [("", "\(backlog.events)")])
+        metric("backlog_files", "gauge", "Spool files holding events waiting for the drain.", [("", "\(backlog.files)")])
+        metric("backlog_bytes", "gauge", "Bytes of events waiting for the drain.", [("", "\(backlog.bytes)")])
+        metric("backlog_oldest_age_seconds", "gauge", "Age of the oldest event waiting for the drain; 0 when none waits.",
+               [("", "\(backlog.oldestAgeSeconds ?? 0)")])
+        metric("delivered_events_total", "counter", "Events the data plane accepted (drain and forwarding).", [("", "\(backlog[.events])")])
+        metric("delivered_bytes_total", "counter", "Bytes of batch bodies the data plane accepted, before compression.", [("", "\(backlog[.bytes])")])
+        metric("delivered_batches_total", "counter", "Batches the data plane accepted.", [("", "\(backlog[.batches])")])
+        metric("dataplane_refused_events_total", "counter", "Events the data plane refused, kept in rejected/upstream.ndjson.",
+               [("", "\(backlog[.refusedEvents])")])
+        metric("last_delivery_timestamp_seconds", "gauge", "When the data plane last accepted a batch (Unix time); 0 for never.",
+               [("", seconds(backlog[.lastDeliveryMillis]))])
+        metric("last_failure_timestamp_seconds", "gauge", "When a delivery last failed (Unix time); 0 for never.",
+               [("", seconds(backlog[.lastFailureMillis]))])
+        metric("last_failure_http_status", "gauge", "The data plane's HTTP status at the last failure; 0 for none or a network error.",
+               [("", "\(backlog[.lastFailureStatus])")])
+        metric("rejected_records", "gauge", "Records in rejected/ (refused hits, refused events, unreadable lines).",
+               [("", "\(backlog.rejectedRecords)")])
+        metric("rejected_bytes", "gauge", "Bytes in rejected/.", [("", "\(backlog.rejectedBytes)")])
+        metric("refused_hits_total", "counter", "Hits answered 4xx, by reason.",
+               PixelError.refusalCodes.enumerated().map { ("reason=\"\($0.element)\"", "\(backlog.refused[$0.offset])") })
+        metric("dropped_hits_total", "counter", "Hits answered as usual but stored nowhere by the operator's choice, by reason.",
+               DroppedHit.allCases.enumerated().map { ("reason=\"\($0.element.rawValue)\"", "\(backlog.dropped[$0.offset])") })
+        return out
+    }
+
+    /// A label value with `\`, `"` and newlines escaped.
+    static func labelValue(_ text: String) -> String {
+        var out = ""
+        for c in text.unicodeScalars {
+            switch c {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
     }
 }
