@@ -441,6 +441,10 @@ class Handler(BaseHTTPRequestHandler):
         if credentials is None or credentials[0] == "":
             return 401, "failed to read writekey from header", 0
         user, password = credentials
+        # The gateway's writeKeyAuth: a known key of a disabled source is
+        # refused before anything of the body is read.
+        if user in self.server.disabled_keys:
+            return 404, "source is disabled", 0
         if user not in self.server.keys or password != "":
             return 401, "invalid write key", 0
         encoding = self.headers.get("Content-Encoding", "identity")
@@ -503,9 +507,12 @@ def main():
     parser.add_argument("--not-found", action="store_true", help="answer every POST 404")
     parser.add_argument("--refuse-ids", default="", metavar="ID,ID",
                         help="refuse (400) any request with an event of one of these anonymousIds")
+    parser.add_argument("--disabled-keys", default="", metavar="KEY,KEY",
+                        help="write keys of disabled sources: 404 \"source is disabled\", as the gateway answers")
     args = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.keys = set(k for k in args.keys.split(",") if k)
+    server.disabled_keys = set(k for k in args.disabled_keys.split(",") if k)
     server.events = args.events
     server.faults = args.faults
     server.count_only = args.count_only

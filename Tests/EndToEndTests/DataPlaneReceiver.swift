@@ -21,6 +21,8 @@ final class DataPlaneReceiver {
     /// A request with an event of one of these anonymousIds answers 400, the
     /// whole batch refused.
     let refuseIds: [String]
+    /// Write keys of disabled sources: 404 "source is disabled".
+    let disabledKeys: [String]
     private var child: ChildProcess?
 
     var url: String { "http://127.0.0.1:\(port)" }
@@ -30,7 +32,8 @@ final class DataPlaneReceiver {
     var logFile: String { dir + "/receiver.log" }
 
     init(dir: String, keys: [String] = ["wk"], port: Int = freePort(), clockOffsetSeconds: Double = 0,
-         redirect: String? = nil, notFound: Bool = false, refuseIds: [String] = []) {
+         redirect: String? = nil, notFound: Bool = false, refuseIds: [String] = [], disabledKeys: [String] = []) {
+        self.disabledKeys = disabledKeys
         self.dir = dir
         self.keys = keys
         self.port = port
@@ -53,6 +56,7 @@ final class DataPlaneReceiver {
         if notFound ?? self.notFound { arguments.append("--not-found") }
         let refused = refuseIds ?? self.refuseIds
         if !refused.isEmpty { arguments += ["--refuse-ids", refused.joined(separator: ",")] }
+        if !disabledKeys.isEmpty { arguments += ["--disabled-keys", disabledKeys.joined(separator: ",")] }
         let process = try ChildProcess("/usr/bin/python3", arguments, environment: ["PATH": "/usr/bin:/bin"], log: logFile)
         child = process
         // The receiver prints this line once it listens; the pid tells this

@@ -57,13 +57,31 @@ enum HelpText {
     static let optionColumn = 26
 
     static let settings = """
-    Settings come from PIXELGATE_* environment variables and the NAME=value file
-    named by PIXELGATE_CONFIG (the environment wins). See README.md.
+    Settings come from PIXELGATE_* environment variables over one NAME=value file:
+    the one PIXELGATE_CONFIG names (none for no file), else /etc/pixelgate/pixelgate.env
+    if it exists, else ~/.config/pixelgate/pixelgate.conf. See pixelgate(8), README.md.
 
     """
 
+    /// Every exit code, for the global usage (each command's help lists
+    /// its own; README and the man page list the same).
     static let exitCodes = """
-    Exit codes of drain (and requeue):
+    Exit codes:
+      0   done: for drain, every event was delivered, or refused by the data plane
+          and kept in rejected/
+      1   a local failure, nothing lost: the spool cannot be read or written
+          (permissions, disk full), a file cannot be written, serve cannot listen,
+          or check found something unusable
+      2   usage: a wrong command or option
+      75  the data plane stayed unavailable (network, 5xx, 429): drain, check --connect;
+          nothing lost, run again
+      78  configuration wrong: a setting, or the data plane answered a redirect, 404,
+          or 401/403 for a key pixelgate was told to use; nothing lost, fix it and run again
+    """
+
+    /// drain's and requeue's codes.
+    static let drainExitCodes = """
+    Exit codes:
       0   every event was delivered, or refused by the data plane and kept in rejected/
       1   the spool could not be read or written (permissions, disk full); nothing lost
       2   usage: a wrong command or option

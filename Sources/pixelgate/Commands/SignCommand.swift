@@ -19,6 +19,11 @@ struct SignCommand: Subcommand {
     302 to its target: --target gives the target, which is percent-encoded
     whole (its query and #fragment included) into url=…, replacing any url=
     the URL had. Only signed click links redirect.
+
+    Exit codes:
+      0   the signed URL was printed
+      2   usage: a wrong option, or URL is not a pixel URL pixelgate would accept
+      78  configuration wrong: a setting, or no secret for the URL's write key
     """
 
     static let expires = Option<Int64>("--expires", "DURATION", takes: "a duration such as 30d, 12h, 45m or 3600s",
@@ -47,7 +52,7 @@ struct SignCommand: Subcommand {
         let (configuration, problems) = ConfigurationLoader.load()
         if let problem = problems.first(where: \.isFatal) {
             printError("pixelgate sign: configuration: \(problem)\n")
-            return Exit.localFailure
+            return Exit.configuration
         }
         var url = url
         var fragment = ""
@@ -106,7 +111,7 @@ struct SignCommand: Subcommand {
         }
         guard let secret = configuration.signingKeys[writeKey] else {
             printError("pixelgate sign: PIXELGATE_SIGNING_KEYS has no secret for write key '\(writeKey)'\n")
-            return Exit.localFailure
+            return Exit.configuration
         }
         printOut(path + "?" + text + "&sig=" + PixelSignature.signature(route: route, of: query, secret: secret) + fragment + "\n")
         return Exit.ok

@@ -1,0 +1,391 @@
+import Foundation
+import Testing
+
+/// What an operator who runs pixelgate for a year looks at (issue 17): the
+/// health answer, `stats` and its counters, the log's level and sampling,
+/// the settings file's trust rules, `check` and `check --connect`, and the
+/// command line's conventions. Through the release binary, as the web
+/// server and cron run it.
+@Suite("Telling the operator what is going on")
+struct ObservabilityTests {
+    static let noCache = "Cache-Control: no-store, no-cache, must-revalidate, max-age=0\r\nPragma: no-cache\r\nExpires: 0\r\n"
+
+    /// A CGI hit; returns the whole answer and stderr.
+    static func hit(_ uri: String, spool: String, method: String = "GET", extra: [String: String] = [:]) throws -> ProcessResult {
+        try runPixelgate([], environment: cgiEnvironment(uri, method: method, spool: spool, extra: extra))
+    }
+
+    static func statsJSON(_ environment: [String: String]) throws -> [String: Any] {
+        let stats = try runPixelgate(["stats", "--format", "json"], environment: environment)
+        guard stats.status == 0 else { throw TestFailure("stats: \(stats.status) \(stats.stderr)") }
+        return try jsonObject(stats.stdoutText)
+    }
+
+    // MARK: - Health
+
+    /// 200 while the spool takes writes, 503 when it cannot; never an
+    /// event, a rejected/ record or a count.
+    @Test func healthAnswersForTheSpoolAndRecordsNothing() throws {
+        let scratch = Scratch()
+        let spool = scratch.spool
+        let ok = try Self.hit("/pixel/v1/health", spool: spool)
+        #expect(ok.stdoutText == "Status: 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n\(Self.noCache)Content-Length: 2\r\n\r\nOK", "\(ok.stderr)")
+        let withQuery = try Self.hit("/site/pixel/v1/health?writeKey=wk&anonymousId=a", spool: spool)
+        #expect(withQuery.stdoutText.hasPrefix("Status: 200 OK\r\n"))
+        let head = try Self.hit("/pixel/v1/health", spool: spool, method: "HEAD")
+        #expect(head.stdoutText.hasPrefix("Status: 200 OK\r\n") && head.stdoutText.hasSuffix("\r\n\r\n"), "\(head.stdoutText)")
+        let post = try Self.hit("/pixel/v1/health", spool: spool, method: "POST")
+        #expect(post.stdoutText.hasPrefix("Status: 405 Method Not Allowed\r\n"))
+        #expect(ok.stderr.isEmpty && withQuery.stderr.isEmpty && head.stderr.isEmpty)
+
+        let stats = try Self.statsJSON(["PIXELGATE_SPOOL_DIR": spool])
+        #expect((stats["backlog"] as? [String: Any])?["events"] as? Int == 0)
+        #expect((stats["rejected"] as? [String: Any])?["records"] as? Int == 0)
+        #expect(((stats["refused"] as? [String: Int]) ?? ["x": 1]).values.allSatisfy { $0 == 0 })
+        #expect(scratch.spoolLines.isEmpty && scratch.rejectedLines.isEmpty)
+
+        // A spool that cannot be made (its parent is a file): 503, the
+        // reason in the log only.
+        FileManager.default.createFile(atPath: scratch.path + "/file", contents: Data("x".utf8))
+        let down = try Self.hit("/pixel/v1/health", spool: scratch.path + "/file/spool")
+        #expect(down.stdoutText.hasPrefix("Status: 503 Service Unavailable\r\n"), "\(down.stdoutText)")
+        #expect(down.stdoutText.hasSuffix("\r\n\r\nevents cannot be stored") && !down.stdoutText.contains("/file/spool"))
+        #expect(down.stderr.contains("health: events cannot be stored") && down.stderr.contains("/file/spool"), "\(down.stderr)")
+        // A setting that is wrong: 503 as well.
+        let misconfigured = try Self.hit("/pixel/v1/health", spool: spool, extra: ["PIXELGATE_SINK": "nowhere"])
+        #expect(misconfigured.stdoutText.hasPrefix("Status: 503 Service Unavailable\r\n") && misconfigured.stdoutText.hasSuffix("server misconfigured"))
+    }
+
+    /// The shipped nginx server block routes the health path to `serve`.
+    @Test func healthThroughNginxAndServe() throws {
+        let scratch = Scratch()
+        let spool = try webServerSpool(scratch)
+        let backend = freePort(), port = freePort()
+        let serve = try ServeProcess(listen: "127.0.0.1:\(backend)", workers: 1, environment: ["PIXELGATE_SPOOL_DIR": spool])
+        let conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), ("127.0.0.1:9000", "127.0.0.1:\(backend)")])
+        let nginx = try startNginx(serverBlock: conf, port: port, in: scratch.path + "/nginx")
+        let answer = try httpRequest("http://127.0.0.1:\(port)/pixel/v1/health")
+        #expect(answer.status == 200 && answer.text == "OK", "\(answer.status) \(answer.text)")
+        #expect(answer.headers["cache-control"] == "no-store, no-cache, must-revalidate, max-age=0")
+        #expect(nginx.stop())
+        #expect(serve.stop().status == 0)
+        #expect(scratch.spoolLines.isEmpty)
+    }
+
+    // MARK: - stats
+
+    /// Every refused hit is counted by reason, deliveries and failures are
+    /// stamped, and the three formats say the same.
+    @Test func statsCountsRefusedDeliveredAndFailed() throws {
+        let scratch = Scratch()
+        let spool = scratch.spool
+        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp", keys: ["wk"])
+        try receiver.start()
+        defer { receiver.stop() }
+        let env = ["PIXELGATE_SPOOL_DIR": spool, "PIXELGATE_DATA_PLANE_URL": receiver.url, "PIXELGATE_WRITE_KEYS": "wk"]
+
+        // Tried: 3 good hits, 2 without anonymousId, 1 with a key not
+        // listed, 1 HEAD without anonymousId (answered, never counted).
+        for i in 0..<3 { #expect(try Self.hit("/pixel/v1/page?writeKey=wk&anonymousId=v\(i)", spool: spool, extra: env).stdoutText.hasPrefix("Status: 200")) }
+        for _ in 0..<2 { #expect(try Self.hit("/pixel/v1/page?writeKey=wk", spool: spool, extra: env).stdoutText.hasPrefix("Status: 400")) }
+        #expect(try Self.hit("/pixel/v1/track?writeKey=other&anonymousId=a&event=E", spool: spool, extra: env).stdoutText.hasPrefix("Status: 400"))
+        #expect(try Self.hit("/pixel/v1/page?writeKey=wk", spool: spool, method: "HEAD", extra: env).stdoutText.hasPrefix("Status: 400"))
+
+        var stats = try Self.statsJSON(env)
+        #expect((stats["backlog"] as? [String: Any])?["events"] as? Int == 3)
+        let refused = try #require(stats["refused"] as? [String: Int])
+        #expect(refused["missing_anonymous_id"] == 2 && refused["invalid_write_key"] == 1)
+        #expect(refused.values.reduce(0, +) == 3, "\(refused)")
+        var delivery = try #require(stats["delivery"] as? [String: Any])
+        #expect(delivery["events"] as? Int == 0 && delivery["lastDelivery"] is NSNull && delivery["lastFailure"] is NSNull)
+
+        let before = Date()
+        let drain = try runPixelgate(["drain", "--once"], environment: env)
+        #expect(drain.status == 0, "\(drain.stderr)")
+        #expect(try receiver.received().count == 3)
+        stats = try Self.statsJSON(env)
+        delivery = try #require(stats["delivery"] as? [String: Any])
+        #expect(delivery["events"] as? Int == 3 && (delivery["batches"] as? Int ?? 0) >= 1 && (delivery["bytes"] as? Int ?? 0) > 0)
+        let last = try #require(delivery["lastDelivery"] as? String)
+        let stamped = try #require(ISO8601DateFormatter.withMillis.date(from: last), "\(last)")
+        #expect(stamped >= before.addingTimeInterval(-1) && stamped <= Date().addingTimeInterval(1))
+        #expect(delivery["lastFailure"] is NSNull)
+        #expect((stats["backlog"] as? [String: Any])?["events"] as? Int == 0)
+
+        // The data plane goes away: the drain's failure is stamped, kind and all.
+        receiver.stop()
+        #expect(try Self.hit("/pixel/v1/page?writeKey=wk&anonymousId=late", spool: spool, extra: env).stdoutText.hasPrefix("Status: 200"))
+        let failed = try runPixelgate(["drain", "--once", "--max-seconds", "0"], environment: env)
+        #expect(failed.status == 75, "\(failed.stderr)")
+        stats = try Self.statsJSON(env)
+        delivery = try #require(stats["delivery"] as? [String: Any])
+        let failure = try #require(delivery["lastFailure"] as? [String: Any])
+        #expect(failure["kind"] as? String == "unavailable" && failure["httpStatus"] is NSNull)
+        #expect(delivery["events"] as? Int == 3)
+        #expect((stats["backlog"] as? [String: Any])?["events"] as? Int == 1)
+
+        let text = try runPixelgate(["stats"], environment: env)
+        #expect(text.status == 0)
+        #expect(text.stdoutText.contains("delivered: 3 events in "), "\(text.stdoutText)")
+        #expect(text.stdoutText.contains("refused hits: invalid_write_key 1, missing_anonymous_id 2\n"), "\(text.stdoutText)")
+        #expect(text.stdoutText.contains("last failure: ") && text.stdoutText.contains(", unavailable\n"))
+
+        // Prometheus: parsed by the Prometheus project's own Python parser.
+        let prom = try runPixelgate(["stats", "--format", "prometheus"], environment: env)
+        #expect(prom.status == 0, "\(prom.stderr)")
+        let samples = try Self.parsePrometheus(prom.stdoutText)
+        let label = "spool=\(spool)"
+        #expect(samples["pixelgate_delivered_events_total{\(label)}"] == 3)
+        #expect(samples["pixelgate_backlog_events{\(label)}"] == 1)
+        #expect(samples["pixelgate_refused_hits_total{reason=missing_anonymous_id,\(label)}"] == 2)
+        #expect(samples["pixelgate_refused_hits_total{reason=invalid_write_key,\(label)}"] == 1)
+        #expect(samples["pixelgate_dropped_hits_total{reason=bot,\(label)}"] == 0)
+        let lastDelivery = try #require(samples["pixelgate_last_delivery_timestamp_seconds{\(label)}"])
+        #expect(abs(lastDelivery - stamped.timeIntervalSince1970) < 0.002)
+        #expect((samples["pixelgate_last_failure_timestamp_seconds{\(label)}"] ?? 0) >= lastDelivery)
+
+        // --output replaces the file whole, for the textfile collector.
+        let target = scratch.path + "/pixelgate.prom"
+        try "stale".write(toFile: target, atomically: true, encoding: .utf8)
+        let written = try runPixelgate(["stats", "--format", "prometheus", "--output", target], environment: env)
+        #expect(written.status == 0 && written.stdout.isEmpty, "\(written.stderr)")
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == prom.stdoutText)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { $0.hasSuffix(".tmp") }.isEmpty)
+        let unwritable = try runPixelgate(["stats", "--output", scratch.path + "/no/such/dir/x.prom"], environment: env)
+        #expect(unwritable.status == 1 && unwritable.stderr.contains("cannot write"))
+    }
+
+    /// The data plane refusing an event is a failure of its own kind, with
+    /// the status, and the refused event is counted.
+    @Test func aRefusedEventIsCountedWithItsStatus() throws {
+        let scratch = Scratch()
+        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp", keys: ["wk"], refuseIds: ["bad"])
+        try receiver.start()
+        defer { receiver.stop() }
+        let env = ["PIXELGATE_SPOOL_DIR": scratch.spool, "PIXELGATE_DATA_PLANE_URL": receiver.url]
+        for id in ["good", "bad"] { _ = try Self.hit("/pixel/v1/page?writeKey=wk&anonymousId=\(id)", spool: scratch.spool, extra: env) }
+        #expect(try runPixelgate(["drain", "--once"], environment: env).status == 0)
+        let delivery = try #require(try Self.statsJSON(env)["delivery"] as? [String: Any])
+        #expect(delivery["events"] as? Int == 1 && delivery["refusedEvents"] as? Int == 1, "\(delivery)")
+        let failure = try #require(delivery["lastFailure"] as? [String: Any])
+        #expect(failure["kind"] as? String == "refused" && failure["httpStatus"] as? Int == 400)
+    }
+
+    /// A mistyped spool path is an error, not an idle spool.
+    @Test func statsOnAMissingSpoolFails() throws {
+        let scratch = Scratch()
+        for format in ["text", "json", "prometheus"] {
+            let missing = try runPixelgate(["stats", "--format", format], environment: ["PIXELGATE_SPOOL_DIR": scratch.path + "/typo"])
+            #expect(missing.status == 1 && missing.stdout.isEmpty, "\(format): \(missing.status)")
+            #expect(missing.stderr.contains("no spool at \(scratch.path)/typo"), "\(missing.stderr)")
+        }
+        FileManager.default.createFile(atPath: scratch.path + "/afile", contents: Data())
+        let file = try runPixelgate(["stats"], environment: ["PIXELGATE_SPOOL_DIR": scratch.path + "/afile"])
+        #expect(file.status == 1 && file.stdout.isEmpty && file.stderr.contains("not a directory"))
+        #expect(try runPixelgate(["stats", "--json", "--format", "text"], environment: ["PIXELGATE_SPOOL_DIR": scratch.spool]).status == 2)
+    }
+
+    /// `{"a":1}`-free form of each sample: `name{label=value,…}` → value,
+    /// labels sorted, as Python's prometheus_client reads the text.
+    static func parsePrometheus(_ text: String) throws -> [String: Double] {
+        let script = """
+        import sys
+        from prometheus_client.parser import text_string_to_metric_families
+        for family in text_string_to_metric_families(sys.stdin.read()):
+            for s in family.samples:
+                labels = ",".join("%s=%s" % kv for kv in sorted(s.labels.items()))
+                print("%s{%s} %r" % (s.name, labels, s.value))
+        """
+        let input = NSTemporaryDirectory() + "prom-\(UUID().uuidString.prefix(8)).txt"
+        try text.write(toFile: input, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: input) }
+        let parsed = try runProcess("/bin/sh", ["-c", "python3 -c '\(script)' < \(input)"], environment: ["PATH": "/usr/bin:/bin"])
+        guard parsed.status == 0 else { throw TestFailure("not Prometheus text format: \(parsed.stderr)") }
+        var samples: [String: Double] = [:]
+        for line in parsed.stdoutText.split(separator: "\n") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            samples[String(line[..<space])] = value
+        }
+        return samples
+    }
+
+    // MARK: - The log
+
+    @Test func logLevelAndRefusedLinesFollowTheSettings() throws {
+        let scratch = Scratch()
+        let spool = scratch.spool
+        let refusedURI = "/pixel/v1/page?writeKey=wk"
+        let quiet = try Self.hit(refusedURI, spool: spool, extra: ["PIXELGATE_LOG_REFUSED": "none"])
+        #expect(quiet.stdoutText.hasPrefix("Status: 400") && quiet.stderr.isEmpty, "\(quiet.stderr)")
+        let errorsOnly = try Self.hit(refusedURI, spool: spool, extra: ["PIXELGATE_LOG_LEVEL": "error"])
+        #expect(errorsOnly.stderr.isEmpty)
+        let loud = try Self.hit(refusedURI, spool: spool)
+        #expect(loud.stderr.contains(" warn: refused page hit: 400 missing required parameter: anonymousId"))
+        // Counted all the same.
+        #expect((try Self.statsJSON(["PIXELGATE_SPOOL_DIR": spool])["refused"] as? [String: Int])?["missing_anonymous_id"] == 3)
+
+        let debug = try Self.hit("/pixel/v1/page?writeKey=wk&anonymousId=a", spool: spool, extra: ["PIXELGATE_LOG_LEVEL": "debug"])
+        #expect(debug.stderr.contains(" debug: stored page hit, ") && debug.stderr.contains("(ip=198.51.100.23)"), "\(debug.stderr)")
+        let info = try Self.hit("/pixel/v1/page?writeKey=wk&anonymousId=a", spool: spool)
+        #expect(info.stderr.isEmpty)
+
+        // One in 4 at random: over 120 refused hits some lines and far from all.
+        var lines = 0
+        for _ in 0..<120 {
+            let sampled = try Self.hit(refusedURI, spool: spool, extra: ["PIXELGATE_LOG_REFUSED": "4"])
+            if !sampled.stderr.isEmpty {
+                #expect(sampled.stderr.hasSuffix("(one refused-hit line in 4 is logged)\n"), "\(sampled.stderr)")
+                lines += 1
+            }
+        }
+        #expect(lines > 5 && lines < 80, "\(lines) of 120 lines logged")
+        #expect((try Self.statsJSON(["PIXELGATE_SPOOL_DIR": spool])["refused"] as? [String: Int])?["missing_anonymous_id"] == 123)
+    }
+
+    /// Under systemd, stderr is the journal and `JOURNAL_STREAM` names it:
+    /// each line then starts with its syslog priority.
+    @Test func journalLinesCarryTheirPriority() throws {
+        let scratch = Scratch()
+        let log = scratch.path + "/journal"
+        var env = cgiEnvironment("/pixel/v1/page?writeKey=wk", spool: scratch.spool)
+        env["PIXELGATE_BINARY"] = pixelgateBinary
+        env["LOG_FILE"] = log
+        // The stream is named by the device and inode of the file on stderr.
+        let script = #"exec 2>"$LOG_FILE"; JOURNAL_STREAM=$(stat -c %d:%i "$LOG_FILE") exec "$PIXELGATE_BINARY""#
+        let run = try runProcess("/bin/sh", ["-c", script], environment: env.merging(["PATH": "/usr/bin:/bin"]) { $1 })
+        #expect(run.stdoutText.hasPrefix("Status: 400"))
+        let line = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(line.hasPrefix("<4>") && line.contains(" warn: refused page hit"), "\(line)")
+
+        // A JOURNAL_STREAM that names another file: no prefixes.
+        env["JOURNAL_STREAM"] = "1:1"
+        let plain = try runPixelgate([], environment: env)
+        #expect(plain.stderr.contains(" warn: refused page hit") && !plain.stderr.hasPrefix("<"))
+    }
+
+    // MARK: - The settings file
+
+    /// A settings file decides where events go: one that others may write,
+    /// or that another user owns, is refused; a FIFO does not hang anyone.
+    @Test func settingsFilesOthersCouldChangeAreRefused() throws {
+        let scratch = Scratch()
+        let file = scratch.path + "/pixelgate.env"
+        try "PIXELGATE_SPOOL_DIR=\(scratch.spool)\n".write(toFile: file, atomically: true, encoding: .utf8)
+        chmod(file, 0o644)
+        let good = try runPixelgate(["check"], environment: ["PIXELGATE_CONFIG": file])
+        #expect(good.status == 0 && good.stdoutText.contains("PIXELGATE_SPOOL_DIR=\(scratch.spool)    (\(file))"), "\(good.stdoutText)")
+
+        chmod(file, 0o666)
+        let open = try runPixelgate(["check"], environment: ["PIXELGATE_CONFIG": file, "PIXELGATE_SPOOL_DIR": scratch.spool])
+        #expect(open.status == 1 && open.stdoutText.contains("writable by every user"), "\(open.stdoutText)")
+        let hit = try runPixelgate([], environment: cgiEnvironment("/pixel/v1/page?writeKey=wk&anonymousId=a", spool: scratch.spool,
+                                                                   extra: ["PIXELGATE_CONFIG": file]))
+        #expect(hit.stdoutText.hasPrefix("Status: 500"), "\(hit.stdoutText)")
+
+        chmod(file, 0o644)
+        chown(file, 65534, 65534)
+        let foreign = try runPixelgate(["check"], environment: ["PIXELGATE_CONFIG": file, "PIXELGATE_SPOOL_DIR": scratch.spool])
+        #expect(foreign.status == 1 && foreign.stdoutText.contains("owned by nobody"), "\(foreign.stdoutText)")
+
+        let fifo = scratch.path + "/fifo"
+        #expect(mkfifo(fifo, 0o644) == 0)
+        let started = Date()
+        let pipe = try runPixelgate(["check"], environment: ["PIXELGATE_CONFIG": fifo, "PIXELGATE_SPOOL_DIR": scratch.spool])
+        #expect(pipe.status == 1 && pipe.stdoutText.contains("not a regular file"), "\(pipe.stdoutText)")
+        #expect(Date().timeIntervalSince(started) < 30)
+
+        // `none`: no file at all, not even the system's.
+        let none = try runPixelgate(["check"], environment: ["PIXELGATE_CONFIG": "none", "PIXELGATE_SPOOL_DIR": scratch.spool])
+        #expect(none.status == 0 && !none.stdoutText.contains("config file:"), "\(none.stdoutText)")
+    }
+
+    // MARK: - check
+
+    @Test func checkConnectAsksTheDataPlaneAboutEachKey() throws {
+        let scratch = Scratch()
+        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp", keys: ["wk", "wk2"], disabledKeys: ["off"])
+        try receiver.start()
+        defer { receiver.stop() }
+        let env = ["PIXELGATE_SPOOL_DIR": scratch.spool, "PIXELGATE_DATA_PLANE_URL": receiver.url, "PIXELGATE_WRITE_KEYS": "wk,wk2"]
+
+        let known = try runPixelgate(["check", "--connect"], environment: env)
+        #expect(known.status == 0, "\(known.stdoutText)")
+        #expect(known.stdoutText.contains("write key 'wk': known") && known.stdoutText.contains("write key 'wk2': known"))
+        #expect(known.stdoutText.hasSuffix("connect: ok\n"))
+        #expect(known.stdoutText.contains("libcurl: loaded"))
+
+        let unknown = try runPixelgate(["check", "--connect", "--write-key", "nope"], environment: env)
+        #expect(unknown.status == 78 && unknown.stdoutText.contains("write key 'nope': refused (HTTP 401"), "\(unknown.stdoutText)")
+        let disabled = try runPixelgate(["check", "--connect", "--write-key", "off"], environment: env)
+        #expect(disabled.status == 78 && disabled.stdoutText.contains("its source is disabled"), "\(disabled.stdoutText)")
+        let noKeys = try runPixelgate(["check", "--connect"], environment: env.filter { $0.key != "PIXELGATE_WRITE_KEYS" })
+        #expect(noKeys.status == 78 && noKeys.stdoutText.contains("no write key to try"))
+        // No event reached the data plane, whatever was asked.
+        #expect(try receiver.received().isEmpty)
+
+        receiver.stop()
+        let down = try runPixelgate(["check", "--connect"], environment: env)
+        #expect(down.status == 75 && down.stdoutText.contains("data plane unavailable"), "\(down.stdoutText)")
+        #expect(try runPixelgate(["check"], environment: env).status == 0)
+    }
+
+    @Test func checkWarnsAboutABatchPathInTheURL() throws {
+        let scratch = Scratch()
+        let check = try runPixelgate(["check"], environment: ["PIXELGATE_SPOOL_DIR": scratch.spool,
+                                                             "PIXELGATE_DATA_PLANE_URL": "https://dp.example.com/v1/batch"])
+        #expect(check.status == 0)
+        #expect(check.stdoutText.contains("warning: PIXELGATE_DATA_PLANE_URL: ends in /v1/batch"), "\(check.stdoutText)")
+    }
+
+    /// A host without libcurl: `check` fails while a data plane is set
+    /// (the drain and forwarding need it), and passes without one. libcurl
+    /// is hidden in a mount namespace of its own.
+    @Test func checkFailsWhenLibcurlCannotBeLoaded() throws {
+        let scratch = Scratch()
+        // Every libcurl the loader knows (pixelgate falls back from
+        // OpenSSL's libcurl to GnuTLS's), each covered by /dev/null.
+        let script = #"for lib in $(ldconfig -p | awk '/libcurl/ {print $NF}'); do mount --bind /dev/null "$(realpath "$lib")" || exit 9; done; exec "$PIXELGATE_BINARY" check"#
+        var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PIXELGATE_BINARY": pixelgateBinary,
+                   "PIXELGATE_SPOOL_DIR": scratch.spool, "PIXELGATE_DATA_PLANE_URL": "http://127.0.0.1:9"]
+        let missing = try runProcess("/usr/bin/unshare", ["--mount", "/bin/sh", "-c", script], environment: env)
+        #expect(missing.status == 1, "\(missing.stdoutText) \(missing.stderr)")
+        #expect(missing.stdoutText.contains("error: cannot load libcurl") && missing.stdoutText.contains("the drain needs it"), "\(missing.stdoutText)")
+        env["PIXELGATE_DATA_PLANE_URL"] = nil
+        let spoolOnly = try runProcess("/usr/bin/unshare", ["--mount", "/bin/sh", "-c", script], environment: env)
+        #expect(spoolOnly.status == 0, "\(spoolOnly.stdoutText) \(spoolOnly.stderr)")
+    }
+
+    // MARK: - The command line
+
+    @Test func everyCommandHasHelpAndExitCodes() throws {
+        for command in ["serve", "drain", "requeue", "sign", "stats", "check"] {
+            let help = try runPixelgate([command, "--help"], environment: [:])
+            #expect(help.status == 0 && help.stderr.isEmpty, "\(command)")
+            #expect(help.stdoutText.contains("Exit codes:") && help.stdoutText.contains("  2   usage"), "\(command) --help lists no exit codes")
+            let viaHelp = try runPixelgate(["help", command], environment: [:])
+            #expect(viaHelp.status == 0 && viaHelp.stdoutText == help.stdoutText)
+        }
+        let usage = try runPixelgate(["--help"], environment: [:])
+        for code in ["  0 ", "  1 ", "  2 ", "  75 ", "  78 "] { #expect(usage.stdoutText.contains(code), "--help lacks exit code \(code)") }
+
+        let usageErrors: [([String], String)] = [
+            (["drain", "--once", "--follow"], "not both"), (["drain", "--once", "--interval", "5"], "--interval is for --follow"),
+            (["check", "extra"], "check takes no arguments"), (["stats", "extra"], "stats takes only options"),
+            (["check", "--write-key", "k"], "--write-key is for --connect"), (["stats", "--format", "xml"], "--format takes text, json or prometheus"),
+            (["nosuch"], "unknown command"),
+        ]
+        for (arguments, words) in usageErrors {
+            let wrong = try runPixelgate(arguments, environment: [:])
+            #expect(wrong.status == 2 && wrong.stderr.contains(words) && wrong.stdout.isEmpty, "\(arguments): \(wrong.status) \(wrong.stderr)")
+        }
+    }
+}
+
+extension ISO8601DateFormatter {
+    /// `2026-12-02T10:11:12.345Z`, as pixelgate writes times.
+    static var withMillis: ISO8601DateFormatter {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
+    }
+}
