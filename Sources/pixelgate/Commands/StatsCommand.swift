@@ -143,7 +143,7 @@ struct StatsCommand: Subcommand {
         out += "last failure: " + (lastFailure(backlog).map {
             "\(ISO8601.format(millis: $0.at)) (\(ago($0.at))), \($0.kind)" + ($0.status > 0 ? ", HTTP \($0.status)" : "")
         } ?? "none") + "\n"
-        out += "rejected/: \(backlog.rejectedRecords) records, \(backlog.rejectedBytes) bytes\n"
+        out += "rejected: \(backlog.rejectedRecords) records, \(backlog.rejectedBytes) bytes\n"
         let refused = PixelError.refusalCodes.enumerated().filter { backlog.refused[$0.offset] > 0 }
         out += "refused hits: " + (refused.isEmpty ? "none" : refused.map { "\($0.element) \(backlog.refused[$0.offset])" }.joined(separator: ", ")) + "\n"
         out += "dropped by choice: " + DroppedHit.allCases.enumerated().map { "\($1.rawValue) \(backlog.dropped[$0])" }.joined(separator: ", ") + "\n"
