@@ -19,3 +19,22 @@ public enum DroppedHit: String, Sendable, CaseIterable {
         }
     }
 }
+
+/// Why an accepted hit's event could not be kept: answered 503 (the spool
+/// failed: disk full, read-only, permissions) or 500 (the settings or the
+/// spool's path are wrong). The order is the layout of the spool's
+/// `.unstored` file: add new ones at the end.
+public enum UnstoredHit: String, Sendable, CaseIterable {
+    case unavailable
+    case misconfigured
+}
+
+/// A hit the sink counts rather than stores (`EventSink.count`).
+public enum HitCount: Sendable, Equatable {
+    /// Answered as usual, stored nowhere by the operator's choice.
+    case dropped(DroppedHit)
+    /// Answered 4xx; the reason is `PixelError.code`.
+    case refused(code: String)
+    /// Answered 503 or 500: the event could not be kept.
+    case unstored(UnstoredHit)
+}

@@ -17,12 +17,10 @@ public protocol EventSink: AnyObject {
     /// answer to a refused hit does not depend on it. Returns a note for the
     /// log when the hit could not be kept.
     func recordRejected(_ hit: RejectedHit) -> String?
-    /// Counts a hit answered as usual but stored nowhere by choice; best
-    /// effort. Returns a note for the log when it could not be counted.
-    func countDropped(_ reason: DroppedHit) -> String?
-    /// Counts a refused hit by its reason (`PixelError.code`); best effort.
-    /// Returns a note for the log when it could not be counted.
-    func countRefused(_ code: String) -> String?
+    /// Counts a hit dropped by choice, refused, or not stored (`HitCount`),
+    /// for `pixelgate stats`; best effort. Returns a note for the log when
+    /// it could not be counted.
+    func count(_ hit: HitCount) -> String?
     /// Why an event could not be kept now, or nil when one could: the
     /// health answer. `minimumFreeBytes` is room for the largest event.
     func unavailability(minimumFreeBytes: Int) -> String?

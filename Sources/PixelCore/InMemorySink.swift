@@ -3,8 +3,9 @@ public final class InMemorySink: EventSink {
     public private(set) var events: [PixelEvent] = []
     public private(set) var lines: [[UInt8]] = []
     public private(set) var rejected: [RejectedHit] = []
-    public private(set) var dropped: [DroppedHit] = []
-    public private(set) var refusedCodes: [String] = []
+    public private(set) var counted: [HitCount] = []
+    public var dropped: [DroppedHit] { counted.compactMap { if case .dropped(let reason) = $0 { reason } else { nil } } }
+    public var refusedCodes: [String] { counted.compactMap { if case .refused(let code) = $0 { code } else { nil } } }
     /// When set, `store` throws it (to test the 503 path).
     public var failure: SinkError?
 
@@ -21,8 +22,8 @@ public final class InMemorySink: EventSink {
         return nil
     }
 
-    public func countDropped(_ reason: DroppedHit) -> String? {
-        dropped.append(reason)
+    public func count(_ hit: HitCount) -> String? {
+        counted.append(hit)
         return nil
     }
 
@@ -30,8 +31,5 @@ public final class InMemorySink: EventSink {
         failure.map(\.detail)
     }
 
-    public func countRefused(_ code: String) -> String? {
-        refusedCodes.append(code)
-        return nil
-    }
+
 }

@@ -122,7 +122,7 @@ public struct PixelHandler: Sendable {
                 // HEAD probes are answered like GET and leave no trace.
             } else if drops {
                 let reason = action == .drop ? DroppedHit(hitClass) : .consent
-                if let note = sink.countDropped(reason) {
+                if let note = sink.count(.dropped(reason)) {
                     notes.append("a dropped \(reason.rawValue) hit was \(note)")
                     outcome.logLevel = .warn
                 }
@@ -132,6 +132,11 @@ public struct PixelHandler: Sendable {
                     try sink.store(accepted.event)
                 } catch {
                     notes.append("event not stored: \(error.detail)")
+                    // Counted where the spool still takes a count (a full
+                    // disk does: the counter is rewritten in place).
+                    if let note = sink.count(.unstored(error.isMisconfiguration ? .misconfigured : .unavailable)), !error.isMisconfiguration {
+                        notes.append("nor counted: \(note)")
+                    }
                     if accepted.location != nil {
                         // The click matters more than the count: the
                         // visitor still goes where the link said.
@@ -197,7 +202,7 @@ public struct PixelHandler: Sendable {
     func refused(_ error: PixelError, route: PixelRoute, keeping query: [UInt8]?, clientIP: String, isHead: Bool,
                  sink: EventSink, nowMillis: Int64) -> HandlerOutcome {
         var message = "refused \(route.rawValue) hit: \(error.status) \(error.message) (ip=\(clientIP.isEmpty ? "-" : clientIP))"
-        if !isHead, let note = sink.countRefused(error.code) { message += "; \(note)" }
+        if !isHead, let note = sink.count(.refused(code: error.code)) { message += "; \(note)" }
         if let query {
             let hit = RejectedHit(receivedAtMillis: nowMillis, status: error.status, reason: error.message, code: error.code,
                                   route: route.rawValue, clientIP: clientIP, query: query)

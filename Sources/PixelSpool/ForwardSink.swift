@@ -57,8 +57,8 @@ public final class ForwardSink: EventSink {
         }
     }
 
-    public func countDropped(_ reason: DroppedHit) -> String? {
-        spool.countDropped(reason)
+    public func count(_ hit: HitCount) -> String? {
+        spool.count(hit)
     }
 
     /// Forwarding keeps what the data plane cannot take in the spool, so
@@ -67,9 +67,6 @@ public final class ForwardSink: EventSink {
         spool.unavailability(minimumFreeBytes: minimumFreeBytes)
     }
 
-    public func countRefused(_ code: String) -> String? {
-        spool.countRefused(code)
-    }
 
     public func recordRejected(_ hit: RejectedHit) -> String? {
         spool.recordRejected(hit)

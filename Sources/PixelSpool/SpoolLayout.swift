@@ -30,6 +30,8 @@ public struct SpoolLayout: Sendable {
     public var dropCountsFile: String { directory + "/.dropped" }
     /// Counts of refused hits by reason (`PixelError.refusalCodes`).
     public var refusedCountsFile: String { directory + "/.refused" }
+    /// Counts of accepted hits answered 503 or 500 (`UnstoredHit`).
+    public var unstoredCountsFile: String { directory + "/.unstored" }
     /// Delivery totals and the times of the last delivery and failure (`DeliverySlot`).
     public var deliveryFile: String { directory + "/.delivery" }
     public var rejectedDirectory: String { directory + "/rejected" }

@@ -31,9 +31,13 @@ public final class SpoolSink: EventSink {
         }
     }
 
-    public func countDropped(_ reason: DroppedHit) -> String? {
+    public func count(_ hit: HitCount) -> String? {
         do {
-            try writer.countDropped(reason)
+            switch hit {
+            case .dropped(let reason): try writer.countDropped(reason)
+            case .refused(let code): try writer.countRefused(code)
+            case .unstored(let reason): try writer.countUnstored(reason)
+            }
             return nil
         } catch {
             return "not counted: \(error)"
@@ -57,14 +61,6 @@ public final class SpoolSink: EventSink {
         return nil
     }
 
-    public func countRefused(_ code: String) -> String? {
-        do {
-            try writer.countRefused(code)
-            return nil
-        } catch {
-            return "not counted: \(error)"
-        }
-    }
 
     public func recordRejected(_ hit: RejectedHit) -> String? {
         do {

@@ -44,6 +44,8 @@ public struct SpoolStatus: Sendable, Equatable {
         /// Refused hits by reason, in `PixelError.refusalCodes` order
         /// (`SpoolWriter.countRefused`).
         public var refused = [Int](repeating: 0, count: PixelError.refusalCodes.count)
+        /// Accepted hits answered 503 or 500, in `UnstoredHit.allCases` order.
+        public var unstored = [Int](repeating: 0, count: UnstoredHit.allCases.count)
         /// The `.delivery` file's slots (`DeliverySlot`).
         public var delivery = [UInt64](repeating: 0, count: DeliverySlot.allCases.count)
 
@@ -95,6 +97,7 @@ public struct SpoolStatus: Sendable, Equatable {
         }
         backlog.oldestAgeSeconds = oldest.map { Int(max(0, nowMillis - $0) / 1000) }
         backlog.dropped = dropCounts(layout)
+        backlog.unstored = counts(layout.unstoredCountsFile, slots: UnstoredHit.allCases.count)
         backlog.refused = counts(layout.refusedCountsFile, slots: PixelError.refusalCodes.count)
         backlog.delivery = counters(layout.deliveryFile, slots: DeliverySlot.allCases.count)
         if try Sys.statIfExists(layout.rejectedDirectory) != nil {

@@ -183,6 +183,14 @@ public final class SpoolWriter {
         try updateCounters(layout.refusedCountsFile, slots: PixelError.refusalCodes.count) { $0[slot] &+= 1 }
     }
 
+    /// Adds one to the count of accepted hits whose event could not be
+    /// kept, in the spool's `.unstored` file: written in place, so a full
+    /// disk still takes the count once the file exists.
+    public func countUnstored(_ reason: UnstoredHit) throws(SpoolError) {
+        let slot = UnstoredHit.allCases.firstIndex(of: reason)!
+        try updateCounters(layout.unstoredCountsFile, slots: UnstoredHit.allCases.count) { $0[slot] &+= 1 }
+    }
+
     /// Adds a delivered batch to the spool's `.delivery` totals and stamps
     /// the time of the last delivery.
     public func recordDelivery(events: Int, bytes: Int, nowMillis: Int64) throws(SpoolError) {
@@ -203,6 +211,17 @@ public final class SpoolWriter {
             counts[DeliverySlot.lastFailureKind.rawValue] = UInt64(failure.rawValue)
             counts[DeliverySlot.lastFailureStatus.rawValue] = UInt64(max(0, status))
         }
+    }
+
+    /// Makes the counter file at `path` hold its `slots` (zeros) if it is
+    /// shorter; the caller holds the lock.
+    private func reserveCounters(_ path: String, slots: Int) throws(SpoolError) {
+        let fd = try spoolOwnership().open(path, OpenFlag.readWrite | OpenFlag.create)
+        defer { Sys.close(fd) }
+        let st = try Sys.fstat(fd, path)
+        guard st.st_nlink == 1, Int(st.st_size) < 8 * slots else { return }
+        let bytes = [UInt8](repeating: 0, count: 8 * slots - Int(st.st_size))
+        try Sys.pwrite(fd, bytes, at: Int(st.st_size), path)
     }
 
     /// Reads, changes and writes back a counter file of `slots` little-endian
@@ -326,6 +345,9 @@ public final class SpoolWriter {
         if created {
             // Stamp the birth of this active file for age-based sealing.
             try Sys.touch(lockFD, layout.lockFile)
+            // The count of hits a full disk refuses needs its file made
+            // while there is room: counting rewrites it in place.
+            try? reserveCounters(layout.unstoredCountsFile, slots: UnstoredHit.allCases.count)
             if settings.fsync != .never { try Sys.syncDirectory(layout.directory) }
         }
         let st = try Sys.fstat(fd, layout.activeFile)

@@ -197,6 +197,9 @@ struct SpoolFaultTests {
             try SpoolFaultTests.expectOnlyWholeLines(spool)
             let lines = try String(contentsOfFile: spool + "/current.ndjson", encoding: .utf8).split(separator: "\n").count
             #expect(lines == stored)
+            // The operator can count what the full disk cost: one 503.
+            let stats = try jsonObject(try runPixelgate(["stats", "--json"], environment: ["PIXELGATE_SPOOL_DIR": spool]).stdoutText)
+            #expect(stats["unstored"] as? [String: Int] == ["unavailable": 1, "misconfigured": 0], "\(stats)")
             // Room again: the next hit is stored.
             try Data().write(to: URL(fileURLWithPath: spool + "/current.ndjson"))
             #expect(try SpoolFaultTests.hit(scratch, spool: spool).stdoutText.hasSuffix("\r\n\r\nOK"))

@@ -174,6 +174,23 @@ struct ConfigurationTests {
         #expect(config.limits.maxPairs == 100)
     }
 
+    /// Line by line as systemd's EnvironmentFile= reads them: spaces around
+    /// names and values, `export`, one pair of quotes, `=` inside a value.
+    @Test func settingsFileLinesParseLikeAnEnvironmentFile() {
+        let text = "  \tPIXELGATE_A = 'x y' \n=novalue\nPIX-BAD=1\nexport   B=\"q\"\n  # c\nC=\"\"\nD=\"\nE=a=b\nnoequals\r\nF=é\r\n"
+        #expect(ConfigFile.parse(text) == [
+            .setting(name: "PIXELGATE_A", value: "x y", line: 1),
+            .malformed(line: 2), .malformed(line: 3),
+            .setting(name: "B", value: "q", line: 4),
+            .setting(name: "C", value: "", line: 6),
+            .setting(name: "D", value: "\"", line: 7),
+            .setting(name: "E", value: "a=b", line: 8),
+            .malformed(line: 9),
+            .setting(name: "F", value: "é", line: 10),
+        ])
+        #expect(ConfigFile.parse("").isEmpty && ConfigFile.parse("\u{FEFF}").isEmpty)
+    }
+
     @Test(arguments: [
         ("https://user:secret@dp.example.com/x", "https://***@dp.example.com/x"),
         ("https://user:p%40ss@dp.example.com:8080", "https://***@dp.example.com:8080"),

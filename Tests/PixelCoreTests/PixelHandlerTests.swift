@@ -159,6 +159,10 @@ struct PixelHandlerTests {
         #expect(cgi(outcome) == "Status: 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nRetry-After: 10\r\n\(PixelHandlerTests.noCache)Content-Length: 33\r\n\r\nevent not stored, try again later")
         #expect(outcome.logLevel == .error)
         #expect(outcome.logMessage?.contains("No space left on device") == true)
+        #expect(sink.counted == [.unstored(.unavailable)])
+        // Refused and dropped hits are counted by their reasons.
+        _ = handle(get("/pixel/v1/page?writeKey=wk"), sink: sink)
+        #expect(sink.counted == [.unstored(.unavailable), .refused(code: "missing_anonymous_id")])
     }
 
     @Test func misconfigurationIs500WithDetailsOnlyInTheLog() {

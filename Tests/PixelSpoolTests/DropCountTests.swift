@@ -48,4 +48,35 @@ struct DropCountTests {
         #expect(truncate(layout.dropCountsFile, 1 << 40) == 0)
         #expect(SpoolStatus.dropCounts(layout) == [0, 0, 0, 1, 0])
     }
+
+    /// Refused hits by reason, deliveries and their failures, and hits a
+    /// failing spool could not keep: the other counter files, the same rules.
+    @Test func refusedDeliveredAndUnstoredCountsAddUp() throws {
+        let spool = TempSpool()
+        let writer = SpoolWriter(directory: spool.path)
+        let layout = SpoolLayout(directory: spool.path)
+        // The first event makes room for the full-disk count ahead of need.
+        try writer.append(line(1))
+        #expect((try FileManager.default.attributesOfItem(atPath: layout.unstoredCountsFile)[.size] as? Int) == 16)
+        for code in ["missing_anonymous_id", "invalid_write_key", "missing_anonymous_id", "no_such_code"] { try writer.countRefused(code) }
+        try writer.countUnstored(.unavailable)
+        try writer.recordDelivery(events: 5, bytes: 900, nowMillis: 1_000)
+        try writer.recordDelivery(events: 2, bytes: 300, nowMillis: 2_000)
+        try writer.recordDeliveryFailure(.refused, status: 400, refusedEvents: 1, nowMillis: 3_000)
+        try writer.recordDeliveryFailure(.unavailable, status: 0, nowMillis: 4_000)
+        let backlog = try SpoolStatus.backlog(layout, nowMillis: 5_000)
+        var refused = [Int](repeating: 0, count: PixelError.refusalCodes.count)
+        refused[PixelError.refusalCodes.firstIndex(of: "missing_anonymous_id")!] = 2
+        refused[PixelError.refusalCodes.firstIndex(of: "invalid_write_key")!] = 1
+        #expect(backlog.refused == refused)
+        #expect(backlog.unstored == [1, 0])
+        #expect(backlog[.events] == 7 && backlog[.bytes] == 1200 && backlog[.batches] == 2 && backlog[.refusedEvents] == 1)
+        #expect(backlog[.lastDeliveryMillis] == 2_000 && backlog[.lastFailureMillis] == 4_000)
+        #expect(backlog[.lastFailureKind] == UInt64(DeliveryFailure.unavailable.rawValue) && backlog[.lastFailureStatus] == 0)
+        // A hard link planted as a counter file is refused like `.dropped`.
+        try FileManager.default.removeItem(atPath: layout.deliveryFile)
+        #expect(link(layout.activeFile, layout.deliveryFile) == 0)
+        #expect(throws: SpoolError.self) { try writer.recordDelivery(events: 1, bytes: 1, nowMillis: 6_000) }
+        #expect(spool.lines == [#"{"n":1,"pad":""}"#])
+    }
 }

@@ -15,7 +15,7 @@ struct StatsCommand: Subcommand {
     pixelgate_…, labelled with the spool); with --output the file is replaced
     in one rename, as the textfile collector needs. Counters start when the
     spool does and survive restarts: they live in the spool's .refused,
-    .dropped and .delivery files.
+    .unstored, .dropped and .delivery files.
 
     Exit codes:
       0   the figures were written
@@ -146,6 +146,7 @@ struct StatsCommand: Subcommand {
         out += "rejected: \(backlog.rejectedRecords) records, \(backlog.rejectedBytes) bytes\n"
         let refused = PixelError.refusalCodes.enumerated().filter { backlog.refused[$0.offset] > 0 }
         out += "refused hits: " + (refused.isEmpty ? "none" : refused.map { "\($0.element) \(backlog.refused[$0.offset])" }.joined(separator: ", ")) + "\n"
+        out += "not stored (answered 503 or 500): " + UnstoredHit.allCases.enumerated().map { "\($1.rawValue) \(backlog.unstored[$0])" }.joined(separator: ", ") + "\n"
         out += "dropped by choice: " + DroppedHit.allCases.enumerated().map { "\($1.rawValue) \(backlog.dropped[$0])" }.joined(separator: ", ") + "\n"
         return out
     }
@@ -196,6 +197,8 @@ struct StatsCommand: Subcommand {
         object(["records", "bytes"], [backlog.rejectedRecords, backlog.rejectedBytes])
         out.raw(#","refused":"#)
         object(PixelError.refusalCodes, backlog.refused)
+        out.raw(#","unstored":"#)
+        object(UnstoredHit.allCases.map(\.rawValue), backlog.unstored)
         out.raw(#","dropped":"#)
         object(DroppedHit.allCases.map(\.rawValue), backlog.dropped)
         out.raw("}\n")
@@ -238,6 +241,8 @@ struct StatsCommand: Subcommand {
         metric("rejected_bytes", "gauge", "Bytes in rejected/.", [("", "\(backlog.rejectedBytes)")])
         metric("refused_hits_total", "counter", "Hits answered 4xx, by reason.",
                PixelError.refusalCodes.enumerated().map { ("reason=\"\($0.element)\"", "\(backlog.refused[$0.offset])") })
+        metric("unstored_hits_total", "counter", "Accepted hits whose event could not be kept, answered 503 (unavailable) or 500 (misconfigured).",
+               UnstoredHit.allCases.enumerated().map { ("reason=\"\($0.element.rawValue)\"", "\(backlog.unstored[$0.offset])") })
         metric("dropped_hits_total", "counter", "Hits answered as usual but stored nowhere by the operator's choice, by reason.",
                DroppedHit.allCases.enumerated().map { ("reason=\"\($0.element.rawValue)\"", "\(backlog.dropped[$0.offset])") })
         return out
