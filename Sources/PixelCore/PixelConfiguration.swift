@@ -86,16 +86,23 @@ public struct PixelConfiguration: Sendable, Equatable {
     public static func resolve(environment: [String: String], fileText: String? = nil, fileName: String? = nil)
         -> (PixelConfiguration, [ConfigurationProblem])
     {
+        resolve(environment: environment, fileBytes: fileText.map { Array($0.utf8) }, fileName: fileName)
+    }
+
+    /// The same, from the file's bytes as read (`ConfigFile.parse(bytes:)`).
+    public static func resolve(environment: [String: String], fileBytes: [UInt8]?, fileName: String? = nil)
+        -> (PixelConfiguration, [ConfigurationProblem])
+    {
         var problems: [ConfigurationProblem] = []
         var merged: [String: (value: String, source: String)] = [:]
-        if let fileText {
+        if let fileBytes {
             let source = fileName ?? "config file"
-            for entry in ConfigFile.parse(fileText) {
+            for entry in ConfigFile.parse(bytes: fileBytes) {
                 switch entry {
                 case .setting(let name, let value, _):
                     merged[name] = (value, source)
                 case .malformed(let line):
-                    problems.append(.init(setting: "\(source):\(line)", message: "not a NAME=value line", isFatal: true))
+                    problems.append(.init(setting: "\(source):\(line)", message: "not a NAME=value line of UTF-8 text", isFatal: true))
                 }
             }
         }

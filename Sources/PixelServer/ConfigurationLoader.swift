@@ -74,8 +74,8 @@ public enum ConfigurationLoader {
             return PixelConfiguration.resolve(environment: environment)
         }
         switch readFile(path, limit: 1 << 20) {
-        case .success(let text):
-            return PixelConfiguration.resolve(environment: environment, fileText: text, fileName: path)
+        case .success(let bytes):
+            return PixelConfiguration.resolve(environment: environment, fileBytes: bytes, fileName: path)
         case .failure(let message):
             var (config, problems) = PixelConfiguration.resolve(environment: environment)
             problems.append(ConfigurationProblem(setting: "PIXELGATE_CONFIG", message: "cannot read \(path): \(message)", isFatal: true))
@@ -132,7 +132,7 @@ public enum ConfigurationLoader {
     }
 
     enum ReadResult {
-        case success(String)
+        case success([UInt8])
         case failure(String)
     }
 
@@ -156,8 +156,7 @@ public enum ConfigurationLoader {
             if let refusal { return .failure(refusal) }
             return .failure(error.errno == Errno.fileTooBig ? "larger than \(limit) bytes" : error.errno == Errno.invalid ? "not a regular file" : SystemError.reason(error.errno))
         }
-        guard let text = String(validating: bytes, as: UTF8.self) else { return .failure("not UTF-8 text") }
-        return .success(text)
+        return .success(bytes)
     }
 
     /// One CGI variable from the process environment, if set.

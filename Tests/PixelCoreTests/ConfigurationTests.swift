@@ -161,7 +161,7 @@ struct ConfigurationTests {
 
     @Test func malformedFileLinesAreNamed() {
         let (_, problems) = PixelConfiguration.resolve(environment: [:], fileText: "PIXELGATE_RESPONSE=gif\njust words\n", fileName: "/etc/p.conf")
-        #expect(problems == [ConfigurationProblem(setting: "/etc/p.conf:2", message: "not a NAME=value line", isFatal: true)])
+        #expect(problems == [ConfigurationProblem(setting: "/etc/p.conf:2", message: "not a NAME=value line of UTF-8 text", isFatal: true)])
     }
 
     /// Files saved on Windows or by hand: a BOM, CRLF line ends and `;`
@@ -189,6 +189,10 @@ struct ConfigurationTests {
             .setting(name: "F", value: "é", line: 10),
         ])
         #expect(ConfigFile.parse("").isEmpty && ConfigFile.parse("\u{FEFF}").isEmpty)
+        // Any bytes in a comment; a value that is not UTF-8 is refused.
+        #expect(ConfigFile.parse(bytes: Array("# caf".utf8) + [0xE9] + Array("\nA=1\nB=x".utf8) + [0xFF]) == [
+            .setting(name: "A", value: "1", line: 2), .malformed(line: 3),
+        ])
     }
 
     @Test(arguments: [
