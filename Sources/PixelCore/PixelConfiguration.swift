@@ -93,11 +93,18 @@ public struct PixelConfiguration: Sendable, Equatable {
     public static func resolve(environment: [String: String], fileBytes: [UInt8]?, fileName: String? = nil)
         -> (PixelConfiguration, [ConfigurationProblem])
     {
+        resolve(environment: environment, fileEntries: fileBytes.map { ConfigFile.parse(bytes: $0) }, fileName: fileName)
+    }
+
+    /// The same, from the file's lines already parsed.
+    public static func resolve(environment: [String: String], fileEntries: [ConfigFile.Entry]?, fileName: String? = nil)
+        -> (PixelConfiguration, [ConfigurationProblem])
+    {
         var problems: [ConfigurationProblem] = []
         var merged: [String: (value: String, source: String)] = [:]
-        if let fileBytes {
+        if let fileEntries {
             let source = fileName ?? "config file"
-            for entry in ConfigFile.parse(bytes: fileBytes) {
+            for entry in fileEntries {
                 switch entry {
                 case .setting(let name, let value, _):
                     merged[name] = (value, source)

@@ -5,24 +5,32 @@ import PixelSystem
 /// Reads the settings the way every hosting setup can pass them: the
 /// process environment (`SetEnv`, `FcgidInitialEnv`, `fastcgi_param` through
 /// fcgiwrap, systemd `Environment=`) over one settings file of `NAME=value`
-/// lines, the first of:
+/// lines, chosen so:
 ///
 /// 1. the file `PIXELGATE_CONFIG` names (`none`: no file at all);
-/// 2. `/etc/pixelgate/pixelgate.env` when it exists: the package's file,
-///    which the web server's CGI and FastCGI processes, `serve` and the
-///    drain all read, so that they share one configuration;
-/// 3. where the environment names no spool, the running user's own
-///    `~/.config/pixelgate/pixelgate.conf` if it exists.
+/// 2. `/etc/pixelgate/pixelgate.env` when it names the spool, or the
+///    environment does: the machine's file (the Debian package's), which
+///    the web server's CGI and FastCGI processes, `serve` and the drain all
+///    read, so that they share one configuration;
+/// 3. otherwise, the running user's own `~/.config/pixelgate/pixelgate.conf`
+///    if it exists: a shared-hosting account's settings, which a
+///    system-wide file that does not name a spool (or that the account may
+///    not read) never silently replaces;
+/// 4. otherwise `/etc/pixelgate/pixelgate.env` if it exists at all (its
+///    problems, such as being unreadable, are then reported).
 ///
 /// Where neither names the spool, the running user's own home holds it:
 /// `~/.local/state/pixelgate`. That is how shared hosting is configured:
 /// Apache's suEXEC passes a CGI program none of the `.htaccess` `SetEnv`
 /// variables, and cron none either, but both run as the account, whose
 /// home holds the file. (A deployment that names its spool in the
-/// environment never pays for the password-database look-up.)
+/// environment or the system file never pays for the password-database
+/// look-up.)
 ///
 /// A settings file decides where events go, so it is read only when its
-/// owner is root or the running user and others may not write it.
+/// owner is root or the running user, others may not write it (nor the
+/// group, for root's), and nobody else may rename it or a directory above
+/// it (`untrustedDirectory`).
 public enum ConfigurationLoader {
     /// The settings file read from the user's home when no other is named.
     public static let homeConfigSubpath = ".config/pixelgate/pixelgate.conf"
@@ -34,8 +42,8 @@ public enum ConfigurationLoader {
     public static func load() -> (PixelConfiguration, [ConfigurationProblem]) {
         let environment = pixelgateEnvironment()
         var home: HomeDirectory?
-        let configPath = settingsFile(environment, home: &home)
-        var (config, problems) = loadSettings(environment, configPath: configPath)
+        let file = settingsFile(environment, home: &home)
+        var (config, problems) = resolve(environment, file)
         if config.sources["PIXELGATE_SPOOL_DIR"] == nil {
             let home = home ?? HomeDirectory.ofEffectiveUser()
             switch PixelConfiguration.defaultSpoolDirectory(home: home.path, homeIsPrivate: home.isPrivate, user: home.user) {
@@ -49,36 +57,73 @@ public enum ConfigurationLoader {
     /// The settings file pixelgate reads, if any, for `check` to name.
     public static func configFile() -> String? {
         var home: HomeDirectory?
-        return settingsFile(pixelgateEnvironment(), home: &home)
+        return settingsFile(pixelgateEnvironment(), home: &home)?.path
     }
 
-    /// The settings file of the order above, if any. `home` is the
-    /// look-up made on the way, if one was.
+    /// A settings file chosen, and what reading it gave.
+    struct ChosenFile {
+        var path: String
+        var read: ReadResult
+        /// Its lines, when choosing it needed them.
+        var entries: [ConfigFile.Entry]?
+    }
+
+    /// The settings file of the order above, if any, read. `home` is the
+    /// look-up made on the way, if one was (one given is used as is).
     static func settingsFile(_ environment: [String: String], home: inout HomeDirectory?,
-                             systemPath: String = systemConfigPath) -> String? {
-        if let path = environment["PIXELGATE_CONFIG"], !path.isEmpty { return path == noConfigFile ? nil : path }
-        // Present but unreadable still counts: reading it then says why.
-        let systemFileExists: Bool
-        do { systemFileExists = try Sys.statIfExists(systemPath) != nil } catch { systemFileExists = true }
-        if systemFileExists { return systemPath }
-        guard environment["PIXELGATE_SPOOL_DIR"] == nil else { return nil }
-        let found = HomeDirectory.ofEffectiveUser()
-        home = found
-        guard found.isPrivate, let homePath = found.path else { return nil }
-        let candidate = homePath + "/" + homeConfigSubpath
-        return (try? Sys.statIfExists(candidate)) != nil ? candidate : nil
+                             systemPath: String = systemConfigPath) -> ChosenFile? {
+        if let path = environment["PIXELGATE_CONFIG"], !path.isEmpty {
+            return path == noConfigFile ? nil : ChosenFile(path: path, read: readFile(path, limit: fileLimit))
+        }
+        // Present, even as a link that leads nowhere or a file this user
+        // may not read, it counts: reading it then says why.
+        var system: ChosenFile?
+        let systemExists: Bool
+        do { systemExists = try Sys.lstatIfExists(systemPath) != nil } catch { systemExists = true }
+        if systemExists {
+            let read = readFile(systemPath, limit: fileLimit)
+            if environment["PIXELGATE_SPOOL_DIR"] != nil { return ChosenFile(path: systemPath, read: read) }
+            var entries: [ConfigFile.Entry]?
+            if case .success(let bytes) = read {
+                let parsed = ConfigFile.parse(bytes: bytes)
+                if namesSpool(parsed) { return ChosenFile(path: systemPath, read: read, entries: parsed) }
+                entries = parsed
+            }
+            system = ChosenFile(path: systemPath, read: read, entries: entries)
+        }
+        if environment["PIXELGATE_SPOOL_DIR"] == nil {
+            let found = home ?? HomeDirectory.ofEffectiveUser()
+            home = found
+            if found.isPrivate, let homePath = found.path {
+                let candidate = homePath + "/" + homeConfigSubpath
+                if (try? Sys.lstatIfExists(candidate)) != nil {
+                    return ChosenFile(path: candidate, read: readFile(candidate, limit: fileLimit))
+                }
+            }
+        }
+        return system
     }
 
-    static func loadSettings(_ environment: [String: String], configPath: String?) -> (PixelConfiguration, [ConfigurationProblem]) {
-        guard let path = configPath else {
+    static let fileLimit = 1 << 20
+
+    /// Whether a settings file sets `PIXELGATE_SPOOL_DIR` (to anything).
+    static func namesSpool(_ entries: [ConfigFile.Entry]) -> Bool {
+        entries.contains {
+            if case .setting(let name, _, _) = $0 { return name == "PIXELGATE_SPOOL_DIR" }
+            return false
+        }
+    }
+
+    static func resolve(_ environment: [String: String], _ file: ChosenFile?) -> (PixelConfiguration, [ConfigurationProblem]) {
+        guard let file else {
             return PixelConfiguration.resolve(environment: environment)
         }
-        switch readFile(path, limit: 1 << 20) {
+        switch file.read {
         case .success(let bytes):
-            return PixelConfiguration.resolve(environment: environment, fileBytes: bytes, fileName: path)
+            return PixelConfiguration.resolve(environment: environment, fileEntries: file.entries ?? ConfigFile.parse(bytes: bytes), fileName: file.path)
         case .failure(let message):
             var (config, problems) = PixelConfiguration.resolve(environment: environment)
-            problems.append(ConfigurationProblem(setting: "PIXELGATE_CONFIG", message: "cannot read \(path): \(message)", isFatal: true))
+            problems.append(ConfigurationProblem(setting: "PIXELGATE_CONFIG", message: "cannot read \(file.path): \(message)", isFatal: true))
             return (config, problems)
         }
     }
@@ -136,9 +181,11 @@ public enum ConfigurationLoader {
         case failure(String)
     }
 
-    /// The settings file's text; a link an administrator made is followed.
-    /// Refused when someone other than root or the running user owns it or
-    /// others may write it: they could send the events anywhere.
+    /// The settings file's bytes; a link an administrator made is followed.
+    /// Refused when someone other than root or the running user owns it,
+    /// others may write it (or the group, when it is root's), or someone
+    /// else may rename it or a directory on its way: they could send the
+    /// events anywhere.
     static func readFile(_ path: String, limit: Int) -> ReadResult {
         let me = ProcessControl.effectiveUser
         var refusal: String?
@@ -149,6 +196,8 @@ public enum ConfigurationLoader {
                     refusal = "owned by \(Users.name(of: st.st_uid)), not root or the user pixelgate runs as (\(Users.name(of: me)))"
                 } else if st.st_mode & ModeBits.othersWrite != 0 {
                     refusal = "writable by every user; chmod o-w it"
+                } else if st.st_uid == 0 && me != 0 && st.st_mode & ModeBits.groupWrite != 0 {
+                    refusal = "root's, and writable by its group; chmod g-w it"
                 }
                 return refusal
             }
@@ -156,7 +205,55 @@ public enum ConfigurationLoader {
             if let refusal { return .failure(refusal) }
             return .failure(error.errno == Errno.fileTooBig ? "larger than \(limit) bytes" : error.errno == Errno.invalid ? "not a regular file" : SystemError.reason(error.errno))
         }
+        if let directory = untrustedDirectory(on: path) { return .failure(directory) }
         return .success(bytes)
+    }
+
+    /// Why someone other than root or the running user could swap the
+    /// file at `path` for another (a directory on its way, as written or as
+    /// its links resolve, that they own or may write), or nil. A directory
+    /// others may write is fine when it is sticky (`/tmp`), as is a group's
+    /// when it is the running user's own directory and group.
+    static func untrustedDirectory(on path: String) -> String? {
+        let me = ProcessControl.effectiveUser, myGroup = ProcessControl.effectiveGroup
+        func parent(_ p: String) -> String? {
+            guard p != "/", let slash = p.lastIndex(of: "/") else { return nil }
+            return slash == p.startIndex ? "/" : String(p[..<slash])
+        }
+        var directories: [String] = []
+        var next = parent(path)
+        while let dir = next { directories.append(dir); next = parent(dir) }
+        var resolvedAdded = false
+        var i = 0
+        while i < directories.count {
+            let dir = directories[i]
+            i += 1
+            guard let st = try? Sys.lstatIfExists(dir) else { continue }
+            if st.st_uid != 0 && st.st_uid != me {
+                return "\(dir) on its way belongs to \(Users.name(of: st.st_uid)), who could replace it"
+            }
+            if st.st_mode & ModeBits.typeMask == ModeBits.symbolicLink {
+                if !resolvedAdded, let real = Sys.realpath(path) {
+                    var up = parent(real)
+                    while let d = up { directories.append(d); up = parent(d) }
+                    resolvedAdded = true
+                }
+                continue
+            }
+            let sticky = st.st_mode & ModeBits.sticky != 0
+            if st.st_mode & ModeBits.othersWrite != 0 && !sticky {
+                return "every user may write to \(dir) on its way and could replace it; chmod o-w (or +t) \(dir)"
+            }
+            if st.st_mode & ModeBits.groupWrite != 0 && !sticky && !(st.st_uid == me && st.st_gid == myGroup && me != 0) {
+                return "the group of \(dir) on its way may write to it and could replace it; chmod g-w \(dir)"
+            }
+        }
+        // The file itself a link: the directories it leads to count too.
+        if !resolvedAdded, let st = try? Sys.lstatIfExists(path), st.st_mode & ModeBits.typeMask == ModeBits.symbolicLink,
+           let real = Sys.realpath(path), real != path {
+            return untrustedDirectory(on: real)
+        }
+        return nil
     }
 
     /// One CGI variable from the process environment, if set.

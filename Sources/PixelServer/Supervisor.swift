@@ -41,11 +41,15 @@ public struct Supervisor {
             socketIdentity = (UInt64(st.st_dev), UInt64(st.st_ino))
         }
         logger.log(.info, "listening on \(bound) with \(workers) worker(s)")
-        supervise(WorkerProcesses(listenFD: fd, worker: worker))
+        let asked = supervise(WorkerProcesses(listenFD: fd, worker: worker))
         // Our socket only: another run may have taken the path since.
         if case .unix(let path) = address, let (dev, ino) = socketIdentity,
            let st = try? Sys.lstatIfExists(path), UInt64(st.st_dev) == dev && UInt64(st.st_ino) == ino {
             try? Sys.unlink(path)
+        }
+        guard asked else {
+            logger.log(.error, "stopped: no worker could be started")
+            return 1
         }
         logger.log(.info, "stopped")
         return 0
@@ -54,9 +58,11 @@ public struct Supervisor {
     /// Keeps `workers` workers running until `shouldStop`, then stops them:
     /// SIGTERM, and SIGKILL for any still there after `graceMillis`. A
     /// worker that dies is replaced; when they die again and again, no
-    /// faster than one a second.
+    /// faster than one a second. Returns false when it ended because no
+    /// worker was left to run (every fork failed), not because it was asked.
+    @discardableResult
     func supervise(_ processes: some WorkerSpawner, shouldStop: () -> Bool = { Signals.stopRequested },
-                   graceMillis: Int64 = 10_000) {
+                   graceMillis: Int64 = 10_000) -> Bool {
         var children: Set<Int32> = []
         var recentDeaths: [Int64] = []
         func spawn() {
@@ -79,6 +85,7 @@ public struct Supervisor {
             spawn()
         }
 
+        let asked = shouldStop()
         for pid in children { processes.terminate(pid) }
         // Workers finish the request in hand; one blocked in accept() may
         // miss the signal's window, so after a grace period it is killed.
@@ -89,7 +96,7 @@ public struct Supervisor {
                 children.remove(pid)
                 continue
             case .noChildren:
-                return
+                return asked
             case .interrupted, .noneYet:
                 break
             }
@@ -102,5 +109,6 @@ public struct Supervisor {
             }
             processes.pause(millis: 20)
         }
+        return asked
     }
 }

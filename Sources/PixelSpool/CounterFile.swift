@@ -37,9 +37,24 @@ public enum DeliverySlot: Int, CaseIterable, Sendable {
     case lastFailureMillis
     /// A `DeliveryFailure` raw value; 0 for none.
     case lastFailureKind
-    /// The data plane's HTTP status for the last failure; 0 for none (a
-    /// network error).
+    /// The data plane's HTTP status for the last failure; 0 when it gave
+    /// none (a network error, a timeout).
     case lastFailureStatus
+    /// Failures by kind (`DeliveryFailure`): every attempt the data plane
+    /// did not take (retried ones too), every stop for a wrong URL or key,
+    /// every batch of events it refused.
+    case unavailableFailures
+    case misdirectedFailures
+    case refusedFailures
+
+    /// The count of failures of `kind`.
+    public static func failures(_ kind: DeliveryFailure) -> DeliverySlot {
+        switch kind {
+        case .unavailable: return .unavailableFailures
+        case .misdirected: return .misdirectedFailures
+        case .refused: return .refusedFailures
+        }
+    }
 }
 
 /// Why a delivery failed, as the `.delivery` file keeps it.

@@ -74,7 +74,29 @@ public final class DataPlaneClient: DataPlane {
     }
 
 
+    /// The data plane's answer as it came, before it means anything.
+    public struct Answer: Sendable {
+        /// The HTTP status; 0 when there was none.
+        public var status = 0
+        public var body = ""
+        public var location: String?
+        public var retryAfter: Int?
+        /// libcurl's error code when no answer came (0 otherwise), and its words.
+        public var transportError = 0
+        public var transportMessage = ""
+    }
+
     public func send(writeKey: String, prepared: PreparedBody) -> DeliveryResult {
+        let answer = post(writeKey: writeKey, prepared: prepared)
+        if answer.transportError != 0 {
+            return .retry(reason: answer.transportMessage, retryAfterSeconds: nil, transportError: answer.transportError)
+        }
+        return classify(status: answer.status, answer: answer.body, writeKey: writeKey, location: answer.location, retryAfter: answer.retryAfter)
+    }
+
+    /// POSTs `prepared` to `/v1/batch` for `writeKey` and returns the answer
+    /// (its first 2 KB).
+    public func post(writeKey: String, prepared: PreparedBody) -> Answer {
         var lines = ["Content-Type: application/json", "Authorization: Basic " + Base64.encode(Array((writeKey + ":").utf8)),
                      "User-Agent: " + userAgent, "Expect:"]
         let body = prepared.bytes
@@ -94,12 +116,17 @@ public final class DataPlaneClient: DataPlane {
             pixelgate_curl_post(&api, curl, batchURL, headers, raw.baseAddress, raw.count, timeoutMillis, &status, &retryAfter,
                                 &location, &answer)
         }
-        let text = String(decoding: UnsafeRawBufferPointer(start: answerBytes, count: answer.length), as: UTF8.self)
+        var result = Answer()
         if code != 0 {
-            return .retry(reason: api.easy_strerror(CURLcode(UInt32(code))).map { String(cString: $0) } ?? "curl error \(code)", retryAfterSeconds: nil)
+            result.transportError = Int(code)
+            result.transportMessage = api.easy_strerror(CURLcode(UInt32(code))).map { String(cString: $0) } ?? "curl error \(code)"
+            return result
         }
-        return classify(status: status, answer: text, writeKey: writeKey, location: location.map { String(cString: $0) },
-                        retryAfter: retryAfter >= 0 ? retryAfter : nil)
+        result.status = status
+        result.body = String(decoding: UnsafeRawBufferPointer(start: answerBytes, count: answer.length), as: UTF8.self)
+        result.location = location.map { String(cString: $0) }
+        result.retryAfter = retryAfter >= 0 ? retryAfter : nil
+        return result
     }
 
     /// What an HTTP answer means for the batch (SPEC §6).
@@ -109,7 +136,7 @@ public final class DataPlaneClient: DataPlane {
         case 200..<300:
             return .delivered
         case 408, 429, 500...599:
-            return .retry(reason: "HTTP \(status) \(said)", retryAfterSeconds: retryAfter)
+            return .retry(reason: "HTTP \(status) \(said)", retryAfterSeconds: retryAfter, status: status)
         case 300..<400:
             return .misdirected(status: status, reason: "\(shownURL) answered HTTP \(status), redirecting to \(location.map(URLRedaction.redacted) ?? "nowhere"): "
                 + "set PIXELGATE_DATA_PLANE_URL to the data plane's own address (pixelgate does not follow redirects)")

@@ -2,7 +2,9 @@
 public enum DeliveryResult: Sendable, Equatable {
     case delivered
     /// Worth trying again: a network error, a timeout, 408, 429 or 5xx.
-    case retry(reason: String, retryAfterSeconds: Int?)
+    /// `status` is the HTTP status, 0 when there was no answer;
+    /// `transportError` libcurl's error code, 0 for an HTTP answer.
+    case retry(reason: String, retryAfterSeconds: Int?, status: Int = 0, transportError: Int = 0)
     /// The data plane refused the batch for its events (400, 413, other
     /// 4xx; 401/403 for a write key pixelgate was not told to accept). The
     /// data plane refuses a whole request for one bad event, so a batch of

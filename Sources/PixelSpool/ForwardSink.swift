@@ -24,21 +24,22 @@ public final class ForwardSink: EventSink {
         case .delivered:
             note { writer, now throws(SpoolError) in try writer.recordDelivery(events: 1, bytes: body.count, nowMillis: now) }
             return
-        case .retry(let reason, _):
+        case .retry(let reason, _, let status, _):
             log(.warn, "data plane unavailable (\(reason)); event spooled for the drain")
-            note { writer, now throws(SpoolError) in try writer.recordDeliveryFailure(.unavailable, status: 0, nowMillis: now) }
+            note { writer, now throws(SpoolError) in try writer.recordDeliveryFailure(.unavailable, status: status, nowMillis: now) }
             try spool.store(event)
         case .misdirected(let status, let reason):
             log(.error, "forwarding: \(reason); event spooled for the drain")
             note { writer, now throws(SpoolError) in try writer.recordDeliveryFailure(.misdirected, status: status, nowMillis: now) }
             try spool.store(event)
         case .refused(let status, let answer):
-            note { writer, now throws(SpoolError) in try writer.recordDeliveryFailure(.refused, status: status, refusedEvents: 1, nowMillis: now) }
             let record = RejectedRecord.refusedEvent(writeKey: event.writeKey, event: event.eventJSON, status: status,
                                                      answer: answer, atMillis: SystemClock.nowMillis())
             do {
                 _ = try spool.writer.appendRejected(record, file: SpoolLayout.rejectedUpstreamName)
                 log(.warn, "data plane refused an event (HTTP \(status)): \(answer.prefix(200)); kept in rejected/\(SpoolLayout.rejectedUpstreamName)")
+                // Counted once kept: one spooled instead comes back through the drain.
+                note { writer, now throws(SpoolError) in try writer.recordDeliveryFailure(.refused, status: status, refusedEvents: 1, nowMillis: now) }
             } catch {
                 // Kept all the same: the drain will offer it again.
                 log(.error, "data plane refused an event (HTTP \(status)) and rejected/ could not keep it (\(error)); event spooled")

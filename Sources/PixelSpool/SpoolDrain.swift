@@ -219,15 +219,18 @@ public final class SpoolDrain {
             (body, bodyBytes) = (client.prepare(plain), plain.count)
         }
         let end = lines.last!.upperBound + 1
+        // Counted only once the progress past these lines is saved: a pass
+        // that cannot save it sends them again, and must not count twice.
+        var count: ((Int64) throws(SpoolError) -> Void)?
         switch deliver(writeKey: writeKey, body: body, deadline: deadline) {
         case .delivered:
             report.batches += 1
             report.delivered += lines.count
             report.deliveredBytes += bodyBytes
-            note { now throws(SpoolError) in try writer.recordDelivery(events: lines.count, bytes: bodyBytes, nowMillis: now) }
-        case .retry(let reason, _):
+            count = { now throws(SpoolError) in try self.writer.recordDelivery(events: lines.count, bytes: bodyBytes, nowMillis: now) }
+        case .retry(let reason, _, _, _):
+            // Each failed attempt was counted as it came (`deliver`).
             if settings.shouldStop() { return .stopped }
-            note { now throws(SpoolError) in try writer.recordDeliveryFailure(.unavailable, status: 0, nowMillis: now) }
             return .unavailable(reason)
         case .misdirected(let status, let reason):
             log(.error, "drain stopped, nothing rejected: \(reason)")
@@ -265,11 +268,16 @@ public final class SpoolDrain {
             if !records.isEmpty { _ = try writer.appendRejected(records, file: SpoolLayout.rejectedUpstreamName) }
             keptOrigins!.formUnion(origins)
             report.rejected += lines.count
-            note { now throws(SpoolError) in try writer.recordDeliveryFailure(.refused, status: status, refusedEvents: lines.count, nowMillis: now) }
+            // Those a dead pass already kept were counted by it.
+            let newlyKept = origins.count
+            count = { now throws(SpoolError) in
+                try self.writer.recordDeliveryFailure(.refused, status: status, refusedEvents: newlyKept, nowMillis: now)
+            }
             log(.warn, "data plane refused \(lines.count == 1 ? "an event" : "\(lines.count) events") (HTTP \(status)): "
                 + "\(answer.prefix(200)); kept in rejected/\(SpoolLayout.rejectedUpstreamName)")
         }
         try saveProgress(end, progressPath)
+        if let count { note(count) }
         return nil
     }
 
@@ -288,7 +296,10 @@ public final class SpoolDrain {
         var attempt = 0
         while true {
             let result = client.send(writeKey: writeKey, prepared: body)
-            guard case .retry(let reason, let retryAfter) = result else { return result }
+            guard case .retry(let reason, let retryAfter, let status, _) = result else { return result }
+            // Every failed attempt, even one a retry makes good: a data
+            // plane that keeps failing now and then shows in `stats`.
+            note { now throws(SpoolError) in try writer.recordDeliveryFailure(.unavailable, status: status, nowMillis: now) }
             let backoff = min(settings.retryCapMillis, settings.retryBaseMillis << min(attempt, 16))
             // Full jitter over the upper half: drains on many hosts spread out.
             var delay = backoff / 2 + Int(generator.next(upperBound: UInt64(backoff / 2 + 1)))

@@ -49,7 +49,7 @@ public final class SpoolSink: EventSink {
     /// its file system.
     public func unavailability(minimumFreeBytes: Int) -> String? {
         do {
-            _ = try SpoolStatus.probeWritable(writer.layout)
+            _ = try SpoolStatus.probeWritable(writer.layout, lockWaitMillis: 2000)
         } catch {
             return "\(error)"
         }

@@ -117,9 +117,13 @@ public struct SpoolStatus: Sendable, Equatable {
     }
 
     public static func readFile(_ path: String) throws(SpoolError) -> [UInt8] {
-        let fd = try Sys.open(path, OpenFlag.readOnly)
+        // Without blocking: a FIFO planted under a spool file's name must
+        // not stall `stats` or the drain; only a regular file is read.
+        let fd = try Sys.open(path, OpenFlag.readOnly | OpenFlag.nonBlocking)
         defer { Sys.close(fd) }
-        let size = Int(try Sys.fstat(fd, path).st_size)
+        let st = try Sys.fstat(fd, path)
+        guard st.st_mode & ModeBits.typeMask == ModeBits.regular else { throw SpoolError("read (not a regular file)", path, errno: Errno.invalid) }
+        let size = Int(st.st_size)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 1)
         defer { buffer.deallocate() }
         var got = 0
@@ -136,13 +140,31 @@ public struct SpoolStatus: Sendable, Equatable {
     /// takes the lock, and creates and removes a probe file. Touches no
     /// event file. Returns the directory's ownership.
     @discardableResult
-    public static func probeWritable(_ layout: SpoolLayout) throws(SpoolError) -> SpoolOwnership {
+    /// - Parameter lockWaitMillis: how long the lock may be waited for
+    ///   before the spool counts as stuck (the health answer's limit); nil
+    ///   waits as a hit does.
+    public static func probeWritable(_ layout: SpoolLayout, lockWaitMillis: Int? = nil) throws(SpoolError) -> SpoolOwnership {
         let owner = try SpoolOwnership.prepare(layout.directory)
         let lock = try owner.open(layout.lockFile, OpenFlag.readWrite | OpenFlag.create)
         defer { Sys.close(lock) }
-        try Sys.flock(lock, FileLock.exclusive, layout.lockFile)
+        if let lockWaitMillis {
+            var waited = 0
+            while try !Sys.tryLock(lock, layout.lockFile) {
+                guard waited < lockWaitMillis else {
+                    throw SpoolError("lock (held by another process for over \(lockWaitMillis) ms)", layout.lockFile, errno: Errno.wouldBlock)
+                }
+                SystemClock.sleep(millis: 10)
+                waited += 10
+            }
+        } else {
+            try Sys.flock(lock, FileLock.exclusive, layout.lockFile)
+        }
         try Sys.flock(lock, FileLock.unlock, layout.lockFile)
-        let probe = layout.directory + "/.probe-\(ProcessControl.id)"
+        // Unique to this call: threads of one worker share the pid, and a
+        // probe left by a killed process must not fail the next.
+        var random: UInt64 = 0
+        withUnsafeMutableBytes(of: &random) { SystemRandom.fill($0) }
+        let probe = layout.directory + "/.probe-\(ProcessControl.id)-\(String(random, radix: 16))"
         let fd = try owner.open(probe, OpenFlag.writeOnly | OpenFlag.create | OpenFlag.exclusive)
         Sys.close(fd)
         try Sys.unlink(probe)

@@ -210,6 +210,7 @@ public final class SpoolWriter {
             counts[DeliverySlot.lastFailureMillis.rawValue] = UInt64(max(0, nowMillis))
             counts[DeliverySlot.lastFailureKind.rawValue] = UInt64(failure.rawValue)
             counts[DeliverySlot.lastFailureStatus.rawValue] = UInt64(max(0, status))
+            counts[DeliverySlot.failures(failure).rawValue] &+= 1
         }
     }
 

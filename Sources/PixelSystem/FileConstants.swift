@@ -32,6 +32,7 @@ public enum ModeBits {
     @inlinable public static var symbolicLink: UInt32 { S_IFLNK }
     /// Others may write.
     @inlinable public static var othersWrite: UInt32 { S_IWOTH }
+    @inlinable public static var groupWrite: UInt32 { S_IWGRP }
     /// The sticky bit: in a directory, only an entry's owner may remove it.
     @inlinable public static var sticky: UInt32 { S_ISVTX }
     /// In a directory: new entries take the directory's group.
@@ -49,6 +50,7 @@ public enum Errno {
     @inlinable public static var fileTooBig: Int32 { EFBIG }
     @inlinable public static var permission: Int32 { EPERM }
     @inlinable public static var noSpace: Int32 { ENOSPC }
+    @inlinable public static var wouldBlock: Int32 { EWOULDBLOCK }
 }
 
 /// flock(2)'s operations.

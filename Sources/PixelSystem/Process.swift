@@ -17,6 +17,7 @@ public enum ProcessControl {
 
     /// The effective user id. The corresponding C function is `geteuid(2)`.
     public static var effectiveUser: UInt32 { geteuid() }
+    public static var effectiveGroup: UInt32 { getegid() }
 
     /// Forks; 0 in the child, the child's id in the parent, -1 on failure.
     /// Only before any thread exists (the supervisor). Swift marks fork()

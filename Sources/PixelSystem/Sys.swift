@@ -223,8 +223,6 @@ public enum Sys {
         return String(cString: resolved)
     }
 
-    /// Reads a whole file of at most `limit` bytes. `followingLinks`: a
-    /// settings file may be a link an administrator made; spool files never are.
     /// The bytes and inodes an unprivileged user may still take on the
     /// file system holding the directory `path`. The corresponding C function is `fstatvfs(3)`.
     public static func freeSpace(_ path: String) throws(SystemError) -> (bytes: UInt64, inodes: UInt64) {
@@ -236,6 +234,8 @@ public enum Sys {
         return (UInt64(st.f_bavail) * UInt64(st.f_frsize), UInt64(st.f_favail))
     }
 
+    /// Reads a whole file of at most `limit` bytes. `followingLinks`: a
+    /// settings file may be a link an administrator made; spool files never are.
     /// `refusing` sees the opened file's status and returns why it is not
     /// to be read, if it is not (a settings file someone else may write).
     /// A FIFO or device is never waited on: the file is opened without

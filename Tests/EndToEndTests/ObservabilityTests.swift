@@ -61,12 +61,19 @@ struct ObservabilityTests {
         let scratch = Scratch()
         let spool = try webServerSpool(scratch)
         let backend = freePort(), port = freePort()
-        let serve = try ServeProcess(listen: "127.0.0.1:\(backend)", workers: 1, environment: ["PIXELGATE_SPOOL_DIR": spool])
+        let serve = try ServeProcess(listen: "127.0.0.1:\(backend)", workers: 1, threads: 8, environment: ["PIXELGATE_SPOOL_DIR": spool])
         let conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), ("127.0.0.1:9000", "127.0.0.1:\(backend)")])
         let nginx = try startNginx(serverBlock: conf, port: port, in: scratch.path + "/nginx")
         let answer = try httpRequest("http://127.0.0.1:\(port)/pixel/v1/health")
         #expect(answer.status == 200 && answer.text == "OK", "\(answer.status) \(answer.text)")
         #expect(answer.headers["cache-control"] == "no-store, no-cache, must-revalidate, max-age=0")
+        // Probes at once, on every thread of the worker: each its own probe
+        // file, so none answers a false 503 (a load balancer would pull the host).
+        let statuses = PThreadLockedArray()
+        onThreads(8) { _ in
+            for _ in 0..<8 { statuses.append((try? httpRequest("http://127.0.0.1:\(port)/pixel/v1/health").status) ?? -1) }
+        }
+        #expect(statuses.values.count == 64 && statuses.values.allSatisfy { $0 == 200 }, "\(statuses.values.filter { $0 != 200 })")
         #expect(nginx.stop())
         #expect(serve.stop().status == 0)
         #expect(scratch.spoolLines.isEmpty)
@@ -169,6 +176,24 @@ struct ObservabilityTests {
         #expect(delivery["events"] as? Int == 1 && delivery["refusedEvents"] as? Int == 1, "\(delivery)")
         let failure = try #require(delivery["lastFailure"] as? [String: Any])
         #expect(failure["kind"] as? String == "refused" && failure["httpStatus"] as? Int == 400)
+    }
+
+    /// A counter file a group member wrote nonsense into (a time past the
+    /// year 9999) reads as no time, not as a crash of `stats`.
+    @Test func forgedCounterTimesDoNotCrashStats() throws {
+        let scratch = Scratch()
+        _ = try Self.hit("/pixel/v1/page?writeKey=wk&anonymousId=a", spool: scratch.spool)
+        var slots = [UInt64](repeating: 0, count: 11)
+        slots[4] = 1 << 63  // last delivery
+        slots[5] = UInt64.max  // last failure
+        let bytes = slots.flatMap { value in (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+        FileManager.default.createFile(atPath: scratch.spool + "/.delivery", contents: Data(bytes))
+        for format in ["text", "json", "prometheus"] {
+            let stats = try runPixelgate(["stats", "--format", format], environment: ["PIXELGATE_SPOOL_DIR": scratch.spool])
+            #expect(stats.status == 0, "\(format): \(stats.status) \(stats.stderr)")
+        }
+        let text = try runPixelgate(["stats"], environment: ["PIXELGATE_SPOOL_DIR": scratch.spool]).stdoutText
+        #expect(text.contains("last delivery: never\n") && text.contains("last failure: none\n"), "\(text)")
     }
 
     /// A mistyped spool path is an error, not an idle spool.
@@ -277,7 +302,7 @@ struct ObservabilityTests {
 
         chmod(file, 0o666)
         let open = try runPixelgate(["check"], environment: ["PIXELGATE_CONFIG": file, "PIXELGATE_SPOOL_DIR": scratch.spool])
-        #expect(open.status == 1 && open.stdoutText.contains("writable by every user"), "\(open.stdoutText)")
+        #expect(open.status == 78 && open.stdoutText.contains("writable by every user"), "\(open.stdoutText)")
         let hit = try runPixelgate([], environment: cgiEnvironment("/pixel/v1/page?writeKey=wk&anonymousId=a", spool: scratch.spool,
                                                                    extra: ["PIXELGATE_CONFIG": file]))
         #expect(hit.stdoutText.hasPrefix("Status: 500"), "\(hit.stdoutText)")
@@ -285,13 +310,13 @@ struct ObservabilityTests {
         chmod(file, 0o644)
         chown(file, 65534, 65534)
         let foreign = try runPixelgate(["check"], environment: ["PIXELGATE_CONFIG": file, "PIXELGATE_SPOOL_DIR": scratch.spool])
-        #expect(foreign.status == 1 && foreign.stdoutText.contains("owned by nobody"), "\(foreign.stdoutText)")
+        #expect(foreign.status == 78 && foreign.stdoutText.contains("owned by nobody"), "\(foreign.stdoutText)")
 
         let fifo = scratch.path + "/fifo"
         #expect(mkfifo(fifo, 0o644) == 0)
         let started = Date()
         let pipe = try runPixelgate(["check"], environment: ["PIXELGATE_CONFIG": fifo, "PIXELGATE_SPOOL_DIR": scratch.spool])
-        #expect(pipe.status == 1 && pipe.stdoutText.contains("not a regular file"), "\(pipe.stdoutText)")
+        #expect(pipe.status == 78 && pipe.stdoutText.contains("not a regular file"), "\(pipe.stdoutText)")
         #expect(Date().timeIntervalSince(started) < 30)
 
         // `none`: no file at all, not even the system's.
@@ -329,6 +354,52 @@ struct ObservabilityTests {
         #expect(try runPixelgate(["check"], environment: env).status == 0)
     }
 
+    /// What is not a RudderStack gateway, or one that cannot read what
+    /// pixelgate sends, is named before the drain finds out.
+    @Test func checkConnectTellsWhatIsNotADataPlane() throws {
+        let scratch = Scratch()
+        // A catch-all web server (200 and a page), and a gateway that reads
+        // no gzip ("Invalid JSON" to a gzipped body, the key known plain).
+        let script = scratch.path + "/fake.py"
+        try #"""
+        import sys
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+        class H(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if self.path.startswith("/site/"):
+                    status, body = 200, "<html><body>Welcome</body></html>"
+                elif self.headers.get("Content-Encoding") == "gzip":
+                    status, body = 400, "Invalid JSON\n"
+                else:
+                    status, body = 400, "empty batch payload\n"
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body.encode())
+            def log_message(self, *a):
+                pass
+        server = HTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+        print("ready", flush=True)
+        server.serve_forever()
+        """#.write(toFile: script, atomically: true, encoding: .utf8)
+        let port = freePort()
+        let fake = try ChildProcess("/usr/bin/python3", [script, String(port)], environment: ["PATH": "/usr/bin:/bin"], log: scratch.path + "/fake.log")
+        defer { _ = fake.stop(grace: 2) }
+        #expect(waitUntil { ((try? String(contentsOfFile: scratch.path + "/fake.log", encoding: .utf8)) ?? "").contains("ready") })
+        let base = ["PIXELGATE_SPOOL_DIR": scratch.spool, "PIXELGATE_WRITE_KEYS": "wk"]
+
+        let page = try runPixelgate(["check", "--connect"], environment: base.merging(["PIXELGATE_DATA_PLANE_URL": "http://127.0.0.1:\(port)/site/"]) { $1 })
+        #expect(page.status == 78 && page.stdoutText.contains("not a data plane: HTTP 200"), "\(page.stdoutText)")
+        let noGzip = try runPixelgate(["check", "--connect"], environment: base.merging(["PIXELGATE_DATA_PLANE_URL": "http://127.0.0.1:\(port)"]) { $1 })
+        #expect(noGzip.status == 78 && noGzip.stdoutText.contains("does not read gzip bodies: set PIXELGATE_GZIP=off"), "\(noGzip.stdoutText)")
+        let plain = try runPixelgate(["check", "--connect"], environment: base.merging(["PIXELGATE_DATA_PLANE_URL": "http://127.0.0.1:\(port)", "PIXELGATE_GZIP": "off"]) { $1 })
+        #expect(plain.status == 0 && plain.stdoutText.contains("write key 'wk': known"), "\(plain.stdoutText)")
+        // https:// to a plain-HTTP port: TLS fails, and no retry mends that.
+        let tls = try runPixelgate(["check", "--connect"], environment: base.merging(["PIXELGATE_DATA_PLANE_URL": "https://127.0.0.1:\(port)"]) { $1 })
+        #expect(tls.status == 78 && tls.stdoutText.contains("not reached:") && tls.stdoutText.contains("scheme, host and port"), "\(tls.stdoutText)")
+    }
+
     @Test func checkWarnsAboutABatchPathInTheURL() throws {
         let scratch = Scratch()
         let check = try runPixelgate(["check"], environment: ["PIXELGATE_SPOOL_DIR": scratch.spool,
@@ -348,7 +419,7 @@ struct ObservabilityTests {
         var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PIXELGATE_BINARY": pixelgateBinary,
                    "PIXELGATE_SPOOL_DIR": scratch.spool, "PIXELGATE_DATA_PLANE_URL": "http://127.0.0.1:9"]
         let missing = try runProcess("/usr/bin/unshare", ["--mount", "/bin/sh", "-c", script], environment: env)
-        #expect(missing.status == 1, "\(missing.stdoutText) \(missing.stderr)")
+        #expect(missing.status == 78, "\(missing.stdoutText) \(missing.stderr)")
         #expect(missing.stdoutText.contains("error: cannot load libcurl") && missing.stdoutText.contains("the drain needs it"), "\(missing.stdoutText)")
         env["PIXELGATE_DATA_PLANE_URL"] = nil
         let spoolOnly = try runProcess("/usr/bin/unshare", ["--mount", "/bin/sh", "-c", script], environment: env)
@@ -388,4 +459,12 @@ extension ISO8601DateFormatter {
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter
     }
+}
+
+/// Values appended from several threads.
+final class PThreadLockedArray: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [Int] = []
+    func append(_ value: Int) { lock.lock(); items.append(value); lock.unlock() }
+    var values: [Int] { lock.lock(); defer { lock.unlock() }; return items }
 }

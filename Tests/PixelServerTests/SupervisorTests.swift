@@ -13,10 +13,13 @@ final class FakeWorkers: WorkerSpawner {
     var deaths: [Int32] = []
     var stop = false
     var heedTerminate = true
+    /// Every fork fails (no memory, a process limit reached).
+    var forkFails = false
     private var ended: [Int32] = []
     private var nextPid: Int32 = 100
 
     func spawn() -> Result<Int32, SystemError> {
+        if forkFails { return .failure(SystemError("fork", "", errno: 11)) }
         defer { nextPid += 1 }
         spawned.append(nextPid)
         return .success(nextPid)
@@ -57,11 +60,20 @@ final class FakeWorkers: WorkerSpawner {
     @Test func aWorkerThatDiesIsReplacedAndAllAreStoppedAtTheEnd() {
         let workers = FakeWorkers()
         workers.deaths = [101]
-        supervisor(workers: 2).supervise(workers, shouldStop: { workers.stop })
+        #expect(supervisor(workers: 2).supervise(workers, shouldStop: { workers.stop }))
         #expect(workers.spawned == [100, 101, 102])
         #expect(workers.terminated.sorted() == [100, 102])
         #expect(workers.killed.isEmpty)
         #expect(workers.pauses.allSatisfy { $0 < 1000 })
+    }
+
+    /// With no worker to run, serve ends as failed (exit 1, which systemd's
+    /// Restart=on-failure acts on), not as if asked to stop.
+    @Test func noWorkerStartedIsAFailure() {
+        let workers = FakeWorkers()
+        workers.forkFails = true
+        #expect(!supervisor(workers: 2).supervise(workers, shouldStop: { workers.stop }))
+        #expect(workers.spawned.isEmpty)
     }
 
     @Test func workersDeafToSIGTERMAreKilledAfterTheGrace() {

@@ -109,4 +109,38 @@ struct DrainWithInMemoryDataPlaneTests {
         let body = DataPlaneClient.batchBody([Array(#"{"a":"x,y","b":[1,{"c":2}]}"#.utf8)[...], Array(#"{"d":"\"}"}"#.utf8)[...]])
         #expect(InMemoryDataPlane.events(in: body) == [#"{"a":"x,y","b":[1,{"c":2}]}"#, #"{"d":"\"}"}"#])
     }
+
+    /// `stats`' delivery totals count a batch once its progress is saved: a
+    /// pass that cannot save it (a full disk) sends the batch again next
+    /// time, and the count must not grow with every try. Each failed attempt
+    /// is counted, retried ones too, with the status the data plane gave.
+    @Test func deliveriesAreCountedOnceAndFailedAttemptsEach() throws {
+        let spool = TempSpool()
+        let writer = SpoolWriter(directory: spool.path)
+        try Self.fill(writer, events: 20)
+        var attempts = 0
+        let plane = InMemoryDataPlane { _ in
+            attempts += 1
+            return attempts <= 2 ? .retry(reason: "HTTP 503 busy", retryAfterSeconds: nil, status: 503) : .delivered
+        }
+        // The first pass seals the file; block its progress from being saved.
+        _ = Self.drain(writer, InMemoryDataPlane { _ in .retry(reason: "down", retryAfterSeconds: nil) }, giveUpAfterMillis: 0)
+        let sealed = try #require(spool.eventFiles.first { $0.hasPrefix("sealed-") })
+        let blocker = spool.path + "/" + SpoolLayout.progressName(of: sealed) + ".tmp"
+        try FileManager.default.createDirectory(atPath: blocker, withIntermediateDirectories: false)
+        let layout = SpoolLayout(directory: spool.path)
+        let before = try SpoolStatus.backlog(layout, nowMillis: 0)[.unavailableFailures]
+        #expect(before >= 1)
+        for _ in 0..<3 { _ = Self.drain(writer, plane) }
+        var backlog = try SpoolStatus.backlog(layout, nowMillis: 0)
+        #expect(backlog[.events] == 0, "batches counted though their progress was never saved")
+        #expect(backlog[.unavailableFailures] == before + 2, "the two 503s, each attempt")
+        #expect(backlog[.lastFailureStatus] == 503)
+        try FileManager.default.removeItem(atPath: blocker)
+        let report = Self.drain(writer, plane)
+        #expect(report.delivered == 20 && report.stop == nil)
+        backlog = try SpoolStatus.backlog(layout, nowMillis: 0)
+        #expect(backlog[.events] == 20 && backlog.events == 0)
+        #expect(backlog[.lastDeliveryMillis] > 0)
+    }
 }

@@ -18,12 +18,13 @@ struct CheckCommand: Subcommand {
 
     Exit codes:
       0   everything checked is usable
-      1   something is wrong: a setting, the settings file, the spool, or
-          libcurl missing while forwarding or draining needs it
+      1   the spool is not usable (its path, owner, modes, room)
       2   usage: a wrong option
       75  --connect: the data plane could not be reached or answered 5xx/429
-      78  --connect: the data plane refused a write key, or the URL is not a
-          data plane (a redirect, 404, an HTML page)
+      78  a setting or the settings file is wrong, or libcurl is missing while
+          forwarding or draining needs it; with --connect, the data plane refused
+          a write key or is not one (a redirect, 404, an HTML page, TLS failing),
+          or there is no URL or key to try
     """
 
     static let connect = Flag("--connect", help: "also ask the data plane whether it knows each write key (an empty batch, no event)")
@@ -43,7 +44,8 @@ struct CheckCommand: Subcommand {
 
     func run() -> Int32 {
         let (configuration, problems) = ConfigurationLoader.load()
-        var ok = true
+        // Exit 78 for what the settings get wrong, 1 for what the host does.
+        var exit = Exit.ok
         var out = "pixelgate \(PixelgateCommand.version) configuration\n"
         if let file = ConfigurationLoader.configFile() { out += "  config file: \(file)\n" }
         for (name, value) in configuration.effectiveSettings {
@@ -52,7 +54,7 @@ struct CheckCommand: Subcommand {
         }
         for problem in problems {
             out += "\(problem.isFatal ? "error" : "warning"): \(problem)\n"
-            if problem.isFatal { ok = false }
+            if problem.isFatal { exit = Exit.configuration }
         }
         if let left = ConfigurationLoader.eventsLeftInFormerDefault(spoolDirectory: configuration.spoolDirectory) {
             out += "warning: \(left)\n"
@@ -66,7 +68,7 @@ struct CheckCommand: Subcommand {
             out += "spool \(layout.directory): active \(status.activeBytes) bytes, \(status.sealedFiles) sealed files (\(status.sealedBytes) bytes), rejected \(status.rejectedBytes) bytes\n"
         } catch {
             out += "error: spool \(layout.directory) is not usable: \(error)\n"
-            ok = false
+            if exit == Exit.ok { exit = Exit.localFailure }
         }
         // Forwarding and the drain load libcurl when they start: a host
         // without it finds out here, not from a drain that never delivers.
@@ -79,13 +81,13 @@ struct CheckCommand: Subcommand {
             } catch {
                 out += "error: \(error.detail): " + (configuration.sink == .forward ? "forwarding and the drain need" : "the drain needs")
                     + " it (Debian and Ubuntu: apt-get install libcurl4; RHEL and Alma: dnf install libcurl)\n"
-                ok = false
+                exit = Exit.configuration
             }
         }
-        guard ok else {
-            out += "not ok: requests would be answered 500 or 503\n"
+        guard exit == Exit.ok else {
+            out += "not ok: requests would be answered 500 or 503" + (client == nil && configuration.dataPlaneURL != nil ? ", and nothing delivered" : "") + "\n"
             printOut(out)
-            return Exit.localFailure
+            return exit
         }
         out += "ok\n"
         printOut(out)
@@ -105,9 +107,20 @@ struct CheckCommand: Subcommand {
             printOut("connect: not ok: no write key to try: PIXELGATE_WRITE_KEYS lists none; name one with --write-key KEY\n")
             return Exit.configuration
         }
+        let empty = Array(#"{"batch":[]}"#.utf8)
         var worst = Exit.ok
         for key in keys {
-            let (verdict, code) = Self.verdict(client.send(writeKey: key, body: Array(#"{"batch":[]}"#.utf8)))
+            var (verdict, code) = Self.verdict(client.post(writeKey: key, prepared: client.prepare(empty)))
+            if code == Self.maybeNoGzip && !configuration.gzip {
+                code = Exit.ok
+            } else if code == Self.maybeNoGzip {
+                // "Invalid JSON" to a gzipped empty batch: a gateway of
+                // v1.10 to v1.14, or one that does not read gzip bodies.
+                let plain = Self.verdict(client.post(writeKey: key, prepared: PreparedBody(bytes: empty, gzipped: false)))
+                (verdict, code) = plain.1 == Exit.ok && plain.0.contains("empty batch payload")
+                    ? ("known, but the data plane does not read gzip bodies: set PIXELGATE_GZIP=off", Exit.configuration)
+                    : (plain.1 == Self.maybeNoGzip ? (plain.0, Exit.ok) : plain)
+            }
             printOut("connect: \(URLRedaction.redacted(url)) write key '\(key)': \(verdict)\n")
             if code == Exit.configuration || (code == Exit.unavailable && worst == Exit.ok) { worst = code }
         }
@@ -115,33 +128,53 @@ struct CheckCommand: Subcommand {
         return worst
     }
 
+    /// An answer that is right unless the body was gzipped: asked again plain.
+    static let maybeNoGzip: Int32 = -1
+
+    /// libcurl's errors that no retry mends: TLS and certificates (a wrong
+    /// scheme or port, an untrusted certificate), a URL it cannot use.
+    static let configurationTransportErrors: Set<Int> = [1, 3, 35, 51, 53, 54, 58, 59, 60, 64, 66, 77, 80, 82, 83, 90, 91]
+
     /// What the data plane's answer to an empty batch says of a key, and
-    /// the exit code it deserves.
-    static func verdict(_ result: DeliveryResult) -> (String, Int32) {
-        func words(_ answer: String) -> String {
-            answer.prefix(200).split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ")
-                .trimmingCharacters(in: " \t")
+    /// the exit code it deserves. RudderStack's gateway checks the key
+    /// before it reads the body: 400 "empty batch payload" (v1.15 on;
+    /// "Invalid JSON" before) for a key it knows, 401 "invalid write key",
+    /// 404 "source is disabled", 401 "failed to read writekey from header"
+    /// when no credentials came; gateways before v1.10 answered 200 "OK".
+    static func verdict(_ answer: DataPlaneClient.Answer) -> (String, Int32) {
+        if answer.transportError != 0 {
+            if configurationTransportErrors.contains(answer.transportError) {
+                return ("not reached: \(answer.transportMessage): check the URL's scheme, host and port, and its certificate", Exit.configuration)
+            }
+            return ("data plane unavailable: \(answer.transportMessage)", Exit.unavailable)
         }
-        switch result {
-        case .delivered:
-            return ("known (HTTP 2xx: an old gateway, before v1.10, which keeps an empty batch as a job with no events)", Exit.ok)
-        case .refused(let status, let answer):
-            let said = words(answer)
-            let lower = said.lowercased()
-            if status == 400 && (lower.hasPrefix("empty batch payload") || lower.hasPrefix("invalid json")) {
-                return ("known (the data plane answered HTTP 400 \"\(said)\" to an empty batch, as it does for a key it accepts)", Exit.ok)
+        let said = answer.body.prefix(200).split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ")
+            .trimmingCharacters(in: " \t")
+        let words = said.lowercased()
+        let status = answer.status
+        switch status {
+        case 200..<300:
+            if words == "ok" {
+                return ("known (HTTP \(status) \"\(said)\": a gateway before v1.10, which keeps an empty batch as a job with no events)", Exit.ok)
             }
-            if status == 401 || status == 403 {
-                return ("refused (HTTP \(status) \"\(said)\"): check the key and its source in RudderStack", Exit.configuration)
-            }
-            return ("unexpected answer HTTP \(status) \"\(said)\": is PIXELGATE_DATA_PLANE_URL a RudderStack data plane?", Exit.configuration)
-        case .misdirected(let status, let reason):
-            if status == 404 && reason.lowercased().contains("source is disabled") {
-                return ("refused: its source is disabled in RudderStack (HTTP 404)", Exit.configuration)
-            }
-            return ("not reached: \(reason)", Exit.configuration)
-        case .retry(let reason, _):
-            return ("data plane unavailable: \(reason)", Exit.unavailable)
+            return ("not a data plane: HTTP \(status) \"\(said.prefix(80))\" is not RudderStack's answer; check PIXELGATE_DATA_PLANE_URL", Exit.configuration)
+        case 400 where words.hasPrefix("empty batch payload"):
+            return ("known (HTTP 400 \"\(said)\" to an empty batch, as the data plane answers a key it accepts)", Exit.ok)
+        case 400 where words.hasPrefix("invalid json"):
+            return ("known (HTTP 400 \"\(said)\" to an empty batch, as gateways v1.10 to v1.14 answer a key they accept)", maybeNoGzip)
+        case 401 where words.hasPrefix("failed to read writekey"):
+            return ("no key arrived (HTTP 401 \"\(said)\"): something between pixelgate and the data plane removes the Authorization header", Exit.configuration)
+        case 401, 403:
+            return ("refused (HTTP \(status) \"\(said)\"): check the key and its source in RudderStack", Exit.configuration)
+        case 404 where words.hasPrefix("source is disabled"):
+            return ("refused: its source is disabled in RudderStack (HTTP 404)", Exit.configuration)
+        case 300..<400:
+            return ("not reached: HTTP \(status), redirecting to \(answer.location.map(URLRedaction.redacted) ?? "nowhere"): set PIXELGATE_DATA_PLANE_URL to the data plane's own address", Exit.configuration)
+        case 408, 429, 500...599:
+            return ("data plane unavailable: HTTP \(status) \"\(said)\"", Exit.unavailable)
+        default:
+            let page = said.hasPrefix("<") ? "an HTML page" : "\"\(said)\""
+            return ("not a data plane: HTTP \(status) \(page); check PIXELGATE_DATA_PLANE_URL (the data plane's address, without /v1/batch)", Exit.configuration)
         }
     }
 }

@@ -101,7 +101,11 @@ struct StatsCommand: Subcommand {
     /// Writes `bytes` to a new file beside `path` and renames it over
     /// `path`, so a reader sees the old figures or the new, never half.
     static func replace(_ path: String, with bytes: [UInt8]) throws(SystemError) {
-        let temporary = path + ".\(ProcessControl.id).tmp"
+        // A name nobody can guess ahead (in a directory others may write,
+        // a link planted there would otherwise fail every run).
+        var random: UInt64 = 0
+        withUnsafeMutableBytes(of: &random) { SystemRandom.fill($0) }
+        let temporary = path + ".\(ProcessControl.id)-\(String(random, radix: 16)).tmp"
         let fd = try Sys.open(temporary, OpenFlag.writeOnly | OpenFlag.create | OpenFlag.exclusive, 0o644)
         // O_EXCL: never through a link someone left at the temporary's name.
         do throws(SystemError) {
@@ -119,7 +123,11 @@ struct StatsCommand: Subcommand {
         }
     }
 
-    static func when(_ millis: UInt64) -> Int64? { millis == 0 ? nil : Int64(truncatingIfNeeded: millis) }
+    /// A time from a counter file, or nil for never, and for a value no
+    /// clock gives (past the year 9999: a damaged or forged file).
+    static func when(_ millis: UInt64) -> Int64? {
+        millis == 0 || millis > 253_402_300_799_999 ? nil : Int64(millis)
+    }
 
     static func lastFailure(_ backlog: SpoolStatus.Backlog) -> (at: Int64, kind: String, status: Int)? {
         guard let at = when(backlog[.lastFailureMillis]) else { return nil }
@@ -140,6 +148,7 @@ struct StatsCommand: Subcommand {
         out += "delivered: \(backlog[.events]) events in \(backlog[.batches]) batch(es), \(backlog[.bytes]) bytes; "
             + "refused by the data plane: \(backlog[.refusedEvents]) events\n"
         out += "last delivery: " + (when(backlog[.lastDeliveryMillis]).map { "\(ISO8601.format(millis: $0)) (\(ago($0)))" } ?? "never") + "\n"
+        out += "failures: " + DeliveryFailure.allCases.map { "\($0.name) \(backlog[DeliverySlot.failures($0)])" }.joined(separator: ", ") + "\n"
         out += "last failure: " + (lastFailure(backlog).map {
             "\(ISO8601.format(millis: $0.at)) (\(ago($0.at))), \($0.kind)" + ($0.status > 0 ? ", HTTP \($0.status)" : "")
         } ?? "none") + "\n"
@@ -179,6 +188,8 @@ struct StatsCommand: Subcommand {
         out.raw(#"},"delivery":{"#)
         let totals: [DeliverySlot] = [.events, .bytes, .batches, .refusedEvents]
         fields(["events", "bytes", "batches", "refusedEvents"], totals.map { Int(truncatingIfNeeded: min(backlog[$0], UInt64(Int.max))) })
+        out.raw(#","failures":"#)
+        object(DeliveryFailure.allCases.map(\.name), DeliveryFailure.allCases.map { Int(truncatingIfNeeded: min(backlog[DeliverySlot.failures($0)], UInt64(Int.max))) })
         out.raw(#","lastDelivery":"#)
         time(when(backlog[.lastDeliveryMillis]))
         out.raw(#","lastFailure":"#)
@@ -208,6 +219,11 @@ struct StatsCommand: Subcommand {
     /// node_exporter's textfile format: HELP and TYPE once per metric, every
     /// series labelled with the spool, zeros written too (a series that
     /// appears only once something happens cannot be alerted on).
+    ///
+    /// Names, labels and HELP texts are an interface: node_exporter drops a
+    /// whole family when two files in its directory (two versions of
+    /// pixelgate, two spools) give it different HELP. Change none of them;
+    /// add new metrics instead.
     static func prometheus(_ backlog: SpoolStatus.Backlog, spool: String) -> String {
         let spoolLabel = "spool=\"" + labelValue(spool) + "\""
         var out = ""
@@ -218,7 +234,8 @@ struct StatsCommand: Subcommand {
             }
         }
         func seconds(_ millis: UInt64) -> String {
-            millis == 0 ? "0" : "\(millis / 1000).\(String(1000 + millis % 1000).dropFirst())"
+            guard let millis = when(millis) else { return "0" }
+            return "\(millis / 1000).\(String(1000 + millis % 1000).dropFirst())"
         }
         metric("backlog_events", "gauge", "Events in the spool waiting for the drain.", [("", "\(backlog.events)")])
         metric("backlog_files", "gauge", "Spool files holding events waiting for the drain.", [("", "\(backlog.files)")])
@@ -230,11 +247,14 @@ struct StatsCommand: Subcommand {
         metric("delivered_batches_total", "counter", "Batches the data plane accepted.", [("", "\(backlog[.batches])")])
         metric("dataplane_refused_events_total", "counter", "Events the data plane refused, kept in rejected/upstream.ndjson.",
                [("", "\(backlog[.refusedEvents])")])
+        metric("delivery_failures_total", "counter",
+               "Deliveries that failed, by kind: unavailable (each attempt, retried ones too), misdirected (a wrong URL or key), refused (a batch of events).",
+               DeliveryFailure.allCases.map { ("kind=\"\($0.name)\"", "\(backlog[DeliverySlot.failures($0)])") })
         metric("last_delivery_timestamp_seconds", "gauge", "When the data plane last accepted a batch (Unix time); 0 for never.",
                [("", seconds(backlog[.lastDeliveryMillis]))])
         metric("last_failure_timestamp_seconds", "gauge", "When a delivery last failed (Unix time); 0 for never.",
                [("", seconds(backlog[.lastFailureMillis]))])
-        metric("last_failure_http_status", "gauge", "The data plane's HTTP status at the last failure; 0 for none or a network error.",
+        metric("last_failure_http_status", "gauge", "The data plane's HTTP status at the last failure; 0 when it gave none (a network error, a timeout).",
                [("", "\(backlog[.lastFailureStatus])")])
         metric("rejected_records", "gauge", "Records in rejected/ (refused hits, refused events, unreadable lines).",
                [("", "\(backlog.rejectedRecords)")])
