@@ -66,6 +66,10 @@ public enum ConfigurationLoader {
         var read: ReadResult
         /// Its lines, when choosing it needed them.
         var entries: [ConfigFile.Entry]?
+        /// The machine's file, taken only for want of another: when this
+        /// user may not read it, it is not meant for them (a warning, and
+        /// the defaults), as for any program.
+        var isFallback = false
     }
 
     /// The settings file of the order above, if any, read. `home` is the
@@ -89,7 +93,7 @@ public enum ConfigurationLoader {
                 if namesSpool(parsed) { return ChosenFile(path: systemPath, read: read, entries: parsed) }
                 entries = parsed
             }
-            system = ChosenFile(path: systemPath, read: read, entries: entries)
+            system = ChosenFile(path: systemPath, read: read, entries: entries, isFallback: true)
         }
         if environment["PIXELGATE_SPOOL_DIR"] == nil {
             let found = home ?? HomeDirectory.ofEffectiveUser()
@@ -123,7 +127,10 @@ public enum ConfigurationLoader {
             return PixelConfiguration.resolve(environment: environment, fileEntries: file.entries ?? ConfigFile.parse(bytes: bytes), fileName: file.path)
         case .failure(let message):
             var (config, problems) = PixelConfiguration.resolve(environment: environment)
-            problems.append(ConfigurationProblem(setting: "PIXELGATE_CONFIG", message: "cannot read \(file.path): \(message)", isFatal: true))
+            let notForThisUser = file.isFallback && message == SystemError.reason(Errno.accessDenied)
+            problems.append(ConfigurationProblem(setting: "PIXELGATE_CONFIG",
+                                                 message: "cannot read \(file.path): \(message)" + (notForThisUser ? "; this user's settings are the defaults" : ""),
+                                                 isFatal: !notForThisUser))
             return (config, problems)
         }
     }

@@ -49,6 +49,7 @@ public enum Errno {
     @inlinable public static var exists: Int32 { EEXIST }
     @inlinable public static var fileTooBig: Int32 { EFBIG }
     @inlinable public static var permission: Int32 { EPERM }
+    @inlinable public static var accessDenied: Int32 { EACCES }
     @inlinable public static var noSpace: Int32 { ENOSPC }
     @inlinable public static var wouldBlock: Int32 { EWOULDBLOCK }
 }

@@ -5,6 +5,7 @@ import PixelCore
 import Glibc
 #endif
 @testable import PixelServer
+import PixelSystem
 
 /// Which settings file pixelgate reads, and which it refuses to: the
 /// machine's file must not silently replace a shared-hosting account's own,
@@ -56,6 +57,15 @@ struct ConfigurationLoaderTests {
         #expect(chosen?.path == dangling)
         if case .failure(let why)? = chosen?.read { #expect(why.contains("No such file")) } else { Issue.record("a dangling link read as a file") }
         #expect(Self.choose([:], system: dir.path + "/absent.env", home: dir.path + "/nohome") == nil)
+        // A machine file this user may not read, taken for want of another,
+        // is not theirs: a warning and the defaults, not every hit a 500.
+        var unreadable = try! #require(Self.choose([:], system: commentsOnly, home: dir.path + "/nohome"))
+        unreadable.read = .failure(SystemError.reason(EACCES))
+        let (_, problems) = ConfigurationLoader.resolve([:], unreadable)
+        #expect(problems.count == 1 && problems.first?.isFatal == false, "\(problems)")
+        // Named by PIXELGATE_CONFIG, or chosen for its spool, it is fatal.
+        let named = ConfigurationLoader.ChosenFile(path: other, read: .failure(SystemError.reason(EACCES)))
+        #expect(ConfigurationLoader.resolve([:], named).1.first?.isFatal == true)
     }
 
     @Test func filesAndDirectoriesOthersCouldSwapAreRefused() throws {
