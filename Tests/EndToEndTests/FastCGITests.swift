@@ -185,7 +185,7 @@ struct FastCGITests {
         // the process we hold is the responder itself.
         let responder = try ChildProcess("/usr/bin/spawn-fcgi", ["-n", "-s", socketPath, "--", pixelgateBinary],
                                          environment: ["PIXELGATE_SPOOL_DIR": scratch.spool], log: scratch.path + "/spawn.log")
-        #expect(waitUntil { FileManager.default.fileExists(atPath: socketPath) })
+        #expect(waitForUnixSocket(socketPath))
 
         // cgi-fcgi (libfcgi's own client) as a second, independent client.
         let client = Process()

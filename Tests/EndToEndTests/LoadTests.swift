@@ -44,7 +44,7 @@ struct LoadTests {
         let serve = try ServeProcess(listen: "127.0.0.1:\(backend)", workers: 2, environment: ["PIXELGATE_SPOOL_DIR": spool])
         let socketPath = scratch.path + "/fcgiwrap.sock"
         let fcgiwrap = try Daemon("fcgiwrap", "/usr/sbin/fcgiwrap", ["-s", "unix:" + socketPath, "-c", "2"], log: scratch.path + "/fcgiwrap.log")
-        #expect(waitUntil { FileManager.default.fileExists(atPath: socketPath) })
+        #expect(waitForUnixSocket(socketPath))
         let serveConf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), ("127.0.0.1:9000", "127.0.0.1:\(backend)")])
         let cgiConf = try shippedConfig("nginx-conf/pixelgate-fcgiwrap.conf", [
             ("127.0.0.1:8080", "127.0.0.1:\(cgiPort)"), ("unix:/run/fcgiwrap.socket", "unix:" + socketPath),

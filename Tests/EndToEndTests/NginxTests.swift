@@ -79,7 +79,7 @@ struct NginxTests {
         let socketPath = scratch.path + "/spawned.sock"
         let spawned = try Daemon("spawn-fcgi", "/usr/bin/spawn-fcgi", ["-n", "-s", socketPath, "-M", "0666", "--", pixelgateBinary],
                                  environment: ["PIXELGATE_SPOOL_DIR": spool], log: scratch.path + "/spawn.log")
-        #expect(waitUntil { FileManager.default.fileExists(atPath: socketPath) })
+        #expect(waitForUnixSocket(socketPath))
         let conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), ("127.0.0.1:9000", "unix:" + socketPath)])
         let nginx = try startNginx(serverBlock: conf, port: port, in: scratch.path + "/nginx")
         try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool)
@@ -94,7 +94,7 @@ struct NginxTests {
         let port = freePort()
         let socketPath = scratch.path + "/fcgiwrap.sock"
         let fcgiwrap = try Daemon("fcgiwrap", "/usr/sbin/fcgiwrap", ["-s", "unix:" + socketPath, "-c", "2"], log: scratch.path + "/fcgiwrap.log")
-        #expect(waitUntil { FileManager.default.fileExists(atPath: socketPath) })
+        #expect(waitForUnixSocket(socketPath))
         let conf = try shippedConfig("nginx-conf/pixelgate-fcgiwrap.conf", [
             ("127.0.0.1:8080", "127.0.0.1:\(port)"), ("unix:/run/fcgiwrap.socket", "unix:" + socketPath),
             ("/usr/local/lib/pixelgate/pixelgate", pixelgateBinary), ("/var/spool/pixelgate", spool),

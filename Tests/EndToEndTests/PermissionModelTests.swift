@@ -68,7 +68,7 @@ struct PermissionModelTests {
             let fcgiwrap = try Daemon("fcgiwrap", "/usr/bin/setpriv",
                                       ["--reuid=33", "--regid=33", "--init-groups", "/usr/sbin/fcgiwrap", "-s", "unix:" + socketPath, "-c", "2"],
                                       log: scratch.path + "/fcgiwrap.log")
-            guard waitUntil(seconds: 10, { FileManager.default.fileExists(atPath: socketPath) }) else { throw TestFailure("fcgiwrap did not start") }
+            guard waitForUnixSocket(socketPath) else { throw TestFailure("fcgiwrap did not start") }
             let conf = try shippedConfig("nginx-conf/pixelgate-fcgiwrap.conf", [
                 ("127.0.0.1:8080", "127.0.0.1:\(port)"), ("unix:/run/fcgiwrap.socket", "unix:" + socketPath),
                 ("/usr/local/lib/pixelgate/pixelgate", binary), ("/var/spool/pixelgate", spool),

@@ -57,7 +57,7 @@ struct StallTests {
         case .socketOnStdin:
             let spawned = try Daemon("spawn-fcgi", "/usr/bin/spawn-fcgi", ["-n", "-s", socketPath, "--", pixelgateBinary],
                                      environment: environment, log: scratch.path + "/spawned.log")
-            guard waitUntil({ FileManager.default.fileExists(atPath: socketPath) }) else { throw TestFailure("spawn-fcgi: \(spawned.logText)") }
+            guard waitForUnixSocket(socketPath) else { throw TestFailure("spawn-fcgi: \(spawned.logText)") }
             // spawn-fcgi -n execs pixelgate in its own place.
             return (FastCGIClient(address: .unix(socketPath)), spawned.child.pid, { spawned.stop() && spawned.child.exitCode == 0 })
         }

@@ -113,7 +113,7 @@ struct SystemdTests {
         #expect(env["PIXELGATE_SPOOL_DIR"] == scratch.path + "/spool")
         let socketPath = scratch.path + "/pixelgate.sock"
         let responder = try ChildProcess("/usr/bin/spawn-fcgi", ["-n", "-s", socketPath, "--"] + argv, environment: env, log: scratch.path + "/log")
-        #expect(waitUntil { FileManager.default.fileExists(atPath: socketPath) })
+        #expect(waitForUnixSocket(socketPath))
         let answer = try FastCGIClient(address: .unix(socketPath)).get("/pixel/v1/page?writeKey=wk&anonymousId=systemd")
         #expect(answer.status == 200)
         #expect(responder.stop())

@@ -68,6 +68,24 @@ func waitForPort(_ port: Int) -> Bool {
     }
 }
 
+/// Waits until a unix socket at `path` takes connections: the file exists
+/// from bind(), a moment before listen() (spawn-fcgi binds, listens, then
+/// execs), and a connect in between is refused.
+func waitForUnixSocket(_ path: String, seconds: Double = 10) -> Bool {
+    waitUntil(seconds: seconds) {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } } == 0
+    }
+}
+
 /// Real nginx on 127.0.0.1 with one shipped server block, in a scratch dir.
 func startNginx(serverBlock: String, port: Int, in dir: String, extraServer: String = "", accessLog: String? = nil,
                 workers: Int = 1) throws -> Daemon {
