@@ -68,7 +68,6 @@ public final class ForwardSink: EventSink {
         spool.unavailability(minimumFreeBytes: minimumFreeBytes)
     }
 
-
     public func recordRejected(_ hit: RejectedHit) -> String? {
         spool.recordRejected(hit)
     }
