@@ -40,6 +40,12 @@ public enum ConfigurationLoader {
     public static let noConfigFile = "none"
 
     public static func load() -> (PixelConfiguration, [ConfigurationProblem]) {
+        let (configuration, problems, _) = loadNamingFile()
+        return (configuration, problems)
+    }
+
+    /// `load`, with the settings file read, if any, for `check` to name.
+    public static func loadNamingFile() -> (PixelConfiguration, [ConfigurationProblem], file: String?) {
         let environment = pixelgateEnvironment()
         var home: HomeDirectory?
         let file = settingsFile(environment, home: &home)
@@ -51,13 +57,7 @@ public enum ConfigurationLoader {
             case .failure(let problem): problems.append(problem)
             }
         }
-        return (config, problems)
-    }
-
-    /// The settings file pixelgate reads, if any, for `check` to name.
-    public static func configFile() -> String? {
-        var home: HomeDirectory?
-        return settingsFile(pixelgateEnvironment(), home: &home)?.path
+        return (config, problems, file?.path)
     }
 
     /// A settings file chosen, and what reading it gave.

@@ -48,9 +48,7 @@ public struct Logger: Sendable {
     }
 
     static func chance(oneIn n: Int) -> Bool {
-        var draw: UInt64 = 0
-        withUnsafeMutableBytes(of: &draw) { SystemRandom.fill($0) }
-        return draw % UInt64(n) == 0
+        SystemRandom.next() % UInt64(n) == 0
     }
 
     /// Whether `JOURNAL_STREAM` ("device:inode") names the file on stderr.

@@ -129,9 +129,14 @@ public final class DataPlaneClient: DataPlane {
         return result
     }
 
+    /// The first 200 characters of an answer on one line, for messages.
+    public static func words(_ answer: String) -> String {
+        answer.prefix(200).split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ")
+    }
+
     /// What an HTTP answer means for the batch (SPEC §6).
     func classify(status: Int, answer: String, writeKey: String, location: String?, retryAfter: Int?) -> DeliveryResult {
-        let said = answer.prefix(200).split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ")
+        let said = DataPlaneClient.words(answer)
         switch status {
         case 200..<300:
             return .delivered

@@ -61,7 +61,6 @@ public final class SpoolSink: EventSink {
         return nil
     }
 
-
     public func recordRejected(_ hit: RejectedHit) -> String? {
         do {
             if try writer.appendRejected(hit.recordLine) { return nil }

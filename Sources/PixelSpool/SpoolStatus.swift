@@ -139,10 +139,11 @@ public struct SpoolStatus: Sendable, Equatable {
     /// that the spool is safe (SPEC §7a): makes the directory if missing,
     /// takes the lock, and creates and removes a probe file. Touches no
     /// event file. Returns the directory's ownership.
-    @discardableResult
+    ///
     /// - Parameter lockWaitMillis: how long the lock may be waited for
     ///   before the spool counts as stuck (the health answer's limit); nil
     ///   waits as a hit does.
+    @discardableResult
     public static func probeWritable(_ layout: SpoolLayout, lockWaitMillis: Int? = nil) throws(SpoolError) -> SpoolOwnership {
         let owner = try SpoolOwnership.prepare(layout.directory)
         let lock = try owner.open(layout.lockFile, OpenFlag.readWrite | OpenFlag.create)
@@ -162,9 +163,7 @@ public struct SpoolStatus: Sendable, Equatable {
         try Sys.flock(lock, FileLock.unlock, layout.lockFile)
         // Unique to this call: threads of one worker share the pid, and a
         // probe left by a killed process must not fail the next.
-        var random: UInt64 = 0
-        withUnsafeMutableBytes(of: &random) { SystemRandom.fill($0) }
-        let probe = layout.directory + "/.probe-\(ProcessControl.id)-\(String(random, radix: 16))"
+        let probe = layout.directory + "/.probe-\(ProcessControl.id)-\(String(SystemRandom.next(), radix: 16))"
         let fd = try owner.open(probe, OpenFlag.writeOnly | OpenFlag.create | OpenFlag.exclusive)
         Sys.close(fd)
         try Sys.unlink(probe)

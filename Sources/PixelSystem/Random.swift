@@ -23,4 +23,12 @@ public enum SystemRandom {
             }
         }
     }
+
+    /// 64 bits from the kernel CSPRNG (`fill`): names nobody can guess
+    /// ahead, and random draws.
+    public static func next() -> UInt64 {
+        var value: UInt64 = 0
+        withUnsafeMutableBytes(of: &value) { fill($0) }
+        return value
+    }
 }

@@ -43,11 +43,11 @@ struct CheckCommand: Subcommand {
     }
 
     func run() -> Int32 {
-        let (configuration, problems) = ConfigurationLoader.load()
+        let (configuration, problems, file) = ConfigurationLoader.loadNamingFile()
         // Exit 78 for what the settings get wrong, 1 for what the host does.
         var exit = Exit.ok
         var out = "pixelgate \(PixelgateCommand.version) configuration\n"
-        if let file = ConfigurationLoader.configFile() { out += "  config file: \(file)\n" }
+        if let file { out += "  config file: \(file)\n" }
         for (name, value) in configuration.effectiveSettings {
             let source = configuration.sources[name] ?? "default"
             out += "  \(name)=\(value)    (\(source))\n"
@@ -148,8 +148,7 @@ struct CheckCommand: Subcommand {
             }
             return ("data plane unavailable: \(answer.transportMessage)", Exit.unavailable)
         }
-        let said = answer.body.prefix(200).split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ")
-            .trimmingCharacters(in: " \t")
+        let said = String(Substring(DataPlaneClient.words(answer.body)).trimmingSpaces())
         let words = said.lowercased()
         let status = answer.status
         switch status {
@@ -176,14 +175,5 @@ struct CheckCommand: Subcommand {
             let page = said.hasPrefix("<") ? "an HTML page" : "\"\(said)\""
             return ("not a data plane: HTTP \(status) \(page); check PIXELGATE_DATA_PLANE_URL (the data plane's address, without /v1/batch)", Exit.configuration)
         }
-    }
-}
-
-extension String {
-    /// The string without `characters` at either end.
-    fileprivate func trimmingCharacters(in characters: String) -> String {
-        let set = Set(characters)
-        let trimmed = drop(while: { set.contains($0) })
-        return String(trimmed.reversed().drop(while: { set.contains($0) }).reversed())
     }
 }

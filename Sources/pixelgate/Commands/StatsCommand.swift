@@ -103,9 +103,7 @@ struct StatsCommand: Subcommand {
     static func replace(_ path: String, with bytes: [UInt8]) throws(SystemError) {
         // A name nobody can guess ahead (in a directory others may write,
         // a link planted there would otherwise fail every run).
-        var random: UInt64 = 0
-        withUnsafeMutableBytes(of: &random) { SystemRandom.fill($0) }
-        let temporary = path + ".\(ProcessControl.id)-\(String(random, radix: 16)).tmp"
+        let temporary = path + ".\(ProcessControl.id)-\(String(SystemRandom.next(), radix: 16)).tmp"
         let fd = try Sys.open(temporary, OpenFlag.writeOnly | OpenFlag.create | OpenFlag.exclusive, 0o644)
         // O_EXCL: never through a link someone left at the temporary's name.
         do throws(SystemError) {
