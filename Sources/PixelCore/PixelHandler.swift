@@ -28,6 +28,15 @@ public struct PixelHandler: Sendable {
         var location: String?
         var scrubbedNames: [String]
         var scrubbedPairs: Int
+        /// The query's `context.ip` was not stored (an unsigned URL).
+        var ignoresQueryAddress: Bool
+    }
+
+    /// `context.traffic` for a marked hit, and for a bot the page its rule cites.
+    func mark(_ verdict: TrafficClassifier.Verdict) -> TrafficMark {
+        let rule = verdict.ruleID.isEmpty ? nil : verdict.ruleID
+        let url = verdict.hitClass == .bot ? rule.flatMap(classifier.url(ofRule:)) : nil
+        return TrafficMark(hitClass: verdict.hitClass, rule: rule, ruleURL: url)
     }
 
     /// The outcome of one request: routing and method first, then the
@@ -69,8 +78,10 @@ public struct PixelHandler: Sendable {
         let hitClass = verdict.hitClass
         let action = configuration.hitClasses[hitClass]
         let drops = action == .drop || asksNotToBeTracked && configuration.consent == .drop
-        // The address as stored and logged for this hit.
-        let storedIP = keepsClientData ? clientIP : ""
+        // The address as stored and logged for this hit: none at all for a
+        // visitor who asked not to be tracked, whether the hit is kept
+        // without it (anonymize) or not kept (drop).
+        let storedIP = asksNotToBeTracked ? "" : clientIP
 
         let query = request.query
         // Signed URLs: with any secret configured, a trailing `sig` (and an
@@ -82,7 +93,7 @@ public struct PixelHandler: Sendable {
                 let facts = HitFacts(receivedAtMillis: nowMillis, messageId: newMessageId(),
                                      userAgent: keepsClientData ? request.userAgent : nil,
                                      clientIP: storedIP,
-                                     traffic: action == .mark ? TrafficMark(hitClass: hitClass, rule: verdict.ruleID.isEmpty ? nil : verdict.ruleID) : nil,
+                                     traffic: action == .mark ? mark(verdict) : nil,
                                      keepsClientData: keepsClientData, anonymizesAddresses: configuration.anonymizeIP,
                                      secretNames: configuration.secretNames)
                 // SPEC §4's order: the query and the write key's presence
@@ -93,10 +104,15 @@ public struct PixelHandler: Sendable {
                 // Only signed click links redirect: never an open redirect.
                 if route == .click && configuration.signingKeys[draft.writeKey] == nil { throw .unsignedClick }
                 try signed?.check(writeKey: draft.writeKey, secrets: configuration.signingKeys, route: route, nowMillis: nowMillis)
+                // Past the check, a key with a secret had a valid signature:
+                // only then may the URL choose its own `context.ip`.
+                draft.takesQueryAddress = configuration.signingKeys[draft.writeKey] != nil
                 try draft.checkIdentity()
                 let location = route == .click ? try draft.clickLocation() : nil
                 let scrubbed = draft.scrubbedNames, scrubbedPairs = draft.scrubbedPairs
-                return Accepted(event: try draft.finish(), location: location, scrubbedNames: scrubbed, scrubbedPairs: scrubbedPairs)
+                let ignoresAddress = draft.ignoresQueryAddress
+                return Accepted(event: try draft.finish(), location: location, scrubbedNames: scrubbed, scrubbedPairs: scrubbedPairs,
+                                ignoresQueryAddress: ignoresAddress)
             }
         }
 
@@ -159,6 +175,9 @@ public struct PixelHandler: Sendable {
                 // Only built when asked for: this is every hit's path.
                 outcome.logLevel = .debug
                 outcome.logMessage = "stored \(route.rawValue) hit, \(accepted.event.eventJSON.count) bytes of event (ip=\(storedIP.isEmpty ? "-" : storedIP))"
+            }
+            if configuration.logLevel == .debug && accepted.ignoresQueryAddress, let message = outcome.logMessage {
+                outcome.logMessage = message + "; context.ip from the query not stored: only a signed URL may set it"
             }
         }
         outcome.response.sendsBody = !isHead

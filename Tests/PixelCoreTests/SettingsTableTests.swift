@@ -57,7 +57,7 @@ struct SettingsTableTests {
             "PIXELGATE_WRITE_KEYS": "", "PIXELGATE_SIGNING_KEYS": "", "PIXELGATE_RESPONSE": "text",
             "PIXELGATE_TRUSTED_PROXIES": "", "PIXELGATE_HIT_CLASSES": "human=record,mail-proxy=mark,prefetch=mark,bot=mark",
             "PIXELGATE_CONSENT": "record", "PIXELGATE_ANONYMIZE_IP": "off",
-            "PIXELGATE_SECRET_PARAMETERS": "password,token,secret,api_key,authorization",
+            "PIXELGATE_SECRET_PARAMETERS": "password,passwd,pwd,passphrase,secret,token,api_key,access_key,private_key,authorization,credential,sessionid,sessid,csrf,cardnumber,cvv,cvc",
             "PIXELGATE_MAX_QUERY_BYTES": "16384", "PIXELGATE_MAX_PAIRS": "256",
             "PIXELGATE_MAX_KEY_BYTES": "256", "PIXELGATE_MAX_DEPTH": "16", "PIXELGATE_MAX_ARRAY_INDEX": "255",
             "PIXELGATE_MAX_EVENT_BYTES": "65536", "PIXELGATE_SEAL_BYTES": "8388608", "PIXELGATE_SEAL_SECONDS": "60",

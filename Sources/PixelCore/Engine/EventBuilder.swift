@@ -21,6 +21,12 @@ struct EventBuilder {
     /// From the hit's facts, read while applying pairs.
     let secretNames: SecretNames
     let keepsClientData: Bool
+    /// The query's own `context.ip`, set aside while applying: only a
+    /// signed URL may choose the address downstream trusts (SPEC §3), and
+    /// whether this one is signed is known only after `apply`.
+    var queryAddress: ByteSpan?
+    /// The query named `context.ip` (or a name under it).
+    var queryNamedAddress = false
 
     /// Takes `workspace`'s memory for one build; `giveBack()` returns it.
     /// The text is sized for everything a build appends: the query, decoded
@@ -29,7 +35,7 @@ struct EventBuilder {
     init(workspace: EventWorkspace, query: UnsafeBufferPointer<UInt8>, facts: HitFacts, limits: PixelLimits) {
         let capacity = Word.bytes.count + 2 * query.count + (facts.userAgent?.utf8.count ?? 0)
             + facts.clientIP.utf8.count + facts.messageId.utf8.count + 2 * 24 + EventBuilder.serverMarkRoom
-            + (facts.traffic.map { $0.hitClass.rawValue.utf8.count + ($0.rule?.utf8.count ?? 0) } ?? 0)
+            + (facts.traffic.map { $0.hitClass.rawValue.utf8.count + ($0.rule?.utf8.count ?? 0) + ($0.ruleURL?.utf8.count ?? 0) } ?? 0)
         workspace.reserve(text: capacity, segments: max(limits.maxDepth, 1))
         self.workspace = workspace
         tree = EventTree(workspace: workspace, textCapacity: capacity)
@@ -98,14 +104,25 @@ struct EventBuilder {
             if tree.equal(first, Word.type.span) || tree.equal(first, Word.receivedAt.span) || tree.equal(first, Word.requestIP.span) {
                 continue  // Set by the server, whatever the query says.
             }
-            // `context.traffic` is the server's: marked or absent, never the query's.
-            if segmentCount >= 2 && tree.equal(first, Word.context.span) && tree.equal(segments[1].span, Word.traffic.span) { continue }
+            if segmentCount >= 2 && tree.equal(first, Word.context.span) {
+                let second = segments[1].span
+                // The hit's class is the server's: `context.traffic` and
+                // RudderStack's bot fields are marked or absent, never the query's.
+                if tree.equal(second, Word.traffic.span) || tree.equal(second, Word.isBot.span) || tree.equal(second, Word.bot.span) {
+                    continue
+                }
+                // Set aside: `finish` stores it only for a signed URL.
+                if tree.equal(second, Word.ip.span) {
+                    queryNamedAddress = true
+                    if keepsClientData && segmentCount == 2 && queryAddress == nil { queryAddress = pair.value }
+                    continue
+                }
+            }
             if route == .click && segmentCount == 1 && tree.equal(first, Word.url.span) {
                 if clickTarget == nil { clickTarget = pair.value }
                 continue  // The target goes to `properties.url`, at the end.
             }
-            if !keepsClientData && segmentCount >= 2 && tree.equal(first, Word.context.span)
-                && (tree.equal(segments[1].span, Word.ip.span) || tree.equal(segments[1].span, Word.userAgent.span)) {
+            if !keepsClientData && segmentCount >= 2 && tree.equal(first, Word.context.span) && tree.equal(segments[1].span, Word.userAgent.span) {
                 continue
             }
             // The identity a hit needs is never taken, whatever the list
@@ -190,7 +207,12 @@ struct EventBuilder {
 
     /// Adds what the server sets (SPEC §3), writes the line and refuses it
     /// when the event is over `limits.maxEventBytes`.
-    mutating func finish(type: EventType, facts: HitFacts, writeKey: ByteSpan, writeKeyText: String) throws(PixelError) -> PixelEvent {
+    ///
+    /// - Parameter takesQueryAddress: the URL's signature was checked, so
+    ///   its own `context.ip` (set aside by `apply`) is stored; otherwise
+    ///   `context.ip` is the address the server determined.
+    mutating func finish(type: EventType, facts: HitFacts, writeKey: ByteSpan, writeKeyText: String,
+                         takesQueryAddress: Bool = false) throws(PixelError) -> PixelEvent {
         if type == .page {
             if let node = tree.member(EventTree.root, Word.name.span), tree.string(at: node)?.count == 0 {
                 tree.setString(node, Word.unknownPage.span)
@@ -204,21 +226,34 @@ struct EventBuilder {
         if let userAgent = facts.userAgent {
             setIfAbsent(ServerPath.contextUserAgent, string: tree.appendText(userAgent))
         }
-        if facts.anonymizesAddresses, let node = tree.lookup(ServerPath.contextIP) {
-            // An address the query gave is shortened like the server's;
-            // anything else there could be one spelled oddly: left empty.
-            let given = tree.string(at: node).map { String(decoding: tree.textBytes($0), as: UTF8.self) }
-            tree.setString(node, given.flatMap(AddressAnonymizer.anonymized).map { tree.appendText($0) } ?? EventTree.noSpan)
+        if takesQueryAddress, var given = queryAddress {
+            if facts.anonymizesAddresses {
+                // Shortened like the server's; anything else there could
+                // be an address spelled oddly: left empty.
+                let text = String(decoding: tree.textBytes(given), as: UTF8.self)
+                given = AddressAnonymizer.anonymized(text).map { tree.appendText($0) } ?? EventTree.noSpan
+            }
+            tree.setString(tree.place(words: ServerPath.contextIP), given)
+        } else if ip.count > 0 {
+            setIfAbsent(ServerPath.contextIP, string: ip)
         }
-        if ip.count > 0 { setIfAbsent(ServerPath.contextIP, string: ip) }
         if let mark = facts.traffic {
             let node = tree.place(words: ServerPath.contextTraffic)
             tree.reset(node, to: .object)
             let hitClass = tree.appendText(mark.hitClass.rawValue)
             tree.append(tree.newNode(.string, key: Word.classWord.span, value: hitClass), to: node)
-            if let rule = mark.rule {
-                let ruleSpan = tree.appendText(rule)
-                tree.append(tree.newNode(.string, key: Word.rule.span, value: ruleSpan), to: node)
+            let ruleSpan = mark.rule.map { tree.appendText($0) }
+            if let ruleSpan { tree.append(tree.newNode(.string, key: Word.rule.span, value: ruleSpan), to: node) }
+            if mark.hitClass == .bot {
+                // As RudderStack's bot enricher writes them (rudder-server
+                // `internal/enricher/bot.go`): `name`, and `url` where known.
+                tree.reset(tree.place(words: ServerPath.contextIsBot), to: .trueValue)
+                let bot = tree.place(words: ServerPath.contextBot)
+                tree.reset(bot, to: .object)
+                if let ruleSpan { tree.append(tree.newNode(.string, key: Word.name.span, value: ruleSpan), to: bot) }
+                if let url = mark.ruleURL {
+                    tree.append(tree.newNode(.string, key: Word.url.span, value: tree.appendText(url)), to: bot)
+                }
             }
         }
         if let target = clickTarget {

@@ -66,6 +66,17 @@ public struct EventDraft: ~Copyable {
     /// when the event is over the limit. Call it after the checks: it
     /// makes no checks of its own but the size.
     public consuming func finish() throws(PixelError) -> PixelEvent {
-        try builder.finish(type: type, facts: facts, writeKey: writeKeySpan, writeKeyText: writeKey)
+        try builder.finish(type: type, facts: facts, writeKey: writeKeySpan, writeKeyText: writeKey,
+                           takesQueryAddress: takesQueryAddress)
     }
+
+    /// Set by the caller once the URL's signature is checked: then the
+    /// query's own `context.ip` is stored. Unsigned, a page could place its
+    /// hits anywhere, since RudderStack prefers `context.ip` to
+    /// `request_ip` for geolocation, destinations and the warehouse.
+    public var takesQueryAddress = false
+
+    /// The query named `context.ip` and it will not be stored (an
+    /// unsigned URL): for a debug line.
+    public var ignoresQueryAddress: Bool { builder.queryNamedAddress && !(takesQueryAddress && builder.queryAddress != nil) }
 }

@@ -34,14 +34,21 @@ public struct HitFacts: Sendable, Equatable {
     }
 }
 
-/// `context.traffic`: a hit's class and the rule that gave it.
+/// `context.traffic`: a hit's class and the rule that gave it. A `bot`
+/// also gets the fields RudderStack's own bot enricher writes
+/// (`context.isBot`, `context.bot.name` and `.url`), so filters built on
+/// those work on pixelgate's events too.
 public struct TrafficMark: Sendable, Equatable {
     public var hitClass: HitClass
     /// The rule's id; nil for `human`, which no rule gives.
     public var rule: String?
+    /// Where the rule's fact is published, when its source names a page:
+    /// `context.bot.url` of a bot.
+    public var ruleURL: String?
 
-    public init(hitClass: HitClass, rule: String?) {
+    public init(hitClass: HitClass, rule: String?, ruleURL: String? = nil) {
         self.hitClass = hitClass
         self.rule = rule
+        self.ruleURL = ruleURL
     }
 }

@@ -5,6 +5,8 @@ enum ServerPath {
     static let contextUserAgent = Word.path(.context, .userAgent)
     static let contextIP = Word.path(.context, .ip)
     static let contextTraffic = Word.path(.context, .traffic)
+    static let contextIsBot = Word.path(.context, .isBot)
+    static let contextBot = Word.path(.context, .bot)
     static let propertiesURL = Word.path(.properties, .url)
     static let event = Word.path(.event)
     static let integrations = Word.path(.integrations)

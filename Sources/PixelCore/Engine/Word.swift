@@ -3,7 +3,8 @@
 enum Word: Int, CaseIterable {
     case type, page, track, writeKey, receivedAt, requestIP, anonymousId, event, name, unknownPage, properties,
          context, path, url, referrer, title, channel, web, userAgent, ip, integrations, all, messageId,
-         originalTimestamp, sentAt, timestamp, trueWord, falseWord, traffic, classWord, rule, linkClicked
+         originalTimestamp, sentAt, timestamp, trueWord, falseWord, traffic, classWord, rule, linkClicked,
+         isBot, bot
 
     var text: StaticString {
         switch self {
@@ -39,6 +40,8 @@ enum Word: Int, CaseIterable {
         case .classWord: return "class"
         case .rule: return "rule"
         case .linkClicked: return "Link Clicked"
+        case .isBot: return "isBot"
+        case .bot: return "bot"
         }
     }
 

@@ -4,6 +4,13 @@
 /// keeping the 48-bit prefix (`2001:db8:1:2:3:4:5:6` → `2001:db8:1::`), as
 /// common analytics tools do. Enough to tell a country or a network, not a
 /// household.
+///
+/// An IPv6 address that carries an IPv4 address inside has that IPv4
+/// shortened instead, since a 48-bit prefix can hold all of it: 6to4
+/// (`2002:cb00:714d::1` holds 203.0.113.77 in bits 16–47), Teredo (the
+/// client's address inverted in the last 32 bits), NAT64's well-known
+/// prefix `64:ff9b::/96`, IPv4-compatible `::a.b.c.d` and IPv4-mapped
+/// `::ffff:a.b.c.d` (RFC 3056, 4380, 6052, 4291).
 public enum AddressAnonymizer {
     /// The shortened address, or nil when `text` is not an address (then
     /// nothing of it should be stored).
@@ -14,10 +21,31 @@ public enum AddressAnonymizer {
         }
         guard let address = IPAddress(trimmed) else { return nil }
         var bytes = address.bytes
-        // An IPv4 client on a dual-stack socket (`::ffff:203.0.113.77`):
-        // shortened as IPv4, not emptied by the IPv6 rule.
+        func v4Tail(_ prefix: String) -> String { "\(prefix)\(bytes[12]).\(bytes[13]).\(bytes[14]).0" }
         if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {
-            return "::ffff:\(bytes[12]).\(bytes[13]).\(bytes[14]).0"
+            // An IPv4 client on a dual-stack socket: shortened as IPv4.
+            return v4Tail("::ffff:")
+        }
+        if bytes[0..<12].allSatisfy({ $0 == 0 }) {
+            // IPv4-compatible (`::a.b.c.d`); `::` and `::1` come out as `::0.0.0.0`, no one's.
+            return bytes[12..<16].allSatisfy({ $0 == 0 }) || bytes[12..<15].allSatisfy({ $0 == 0 }) ? "::" : v4Tail("::")
+        }
+        if bytes[0] == 0x00 && bytes[1] == 0x64 && bytes[2] == 0xFF && bytes[3] == 0x9B && bytes[4..<12].allSatisfy({ $0 == 0 }) {
+            // NAT64's well-known prefix: the IPv4 server the client reached through it.
+            return v4Tail("64:ff9b::")
+        }
+        if bytes[0] == 0x20 && bytes[1] == 0x02 {
+            // 6to4: the IPv4 is bytes 2–5; keep three of its octets.
+            for i in 5..<16 { bytes[i] = 0 }
+            return IPAddress.ipv6Text(bytes)
+        }
+        if bytes[0] == 0x20 && bytes[1] == 0x01 && bytes[2] == 0 && bytes[3] == 0 {
+            // Teredo: prefix and the Teredo server's IPv4 (bytes 4–7) stay;
+            // flags and the inverted port go; the client's inverted IPv4
+            // keeps three octets (its last, inverted, becomes 0xff).
+            for i in 8..<12 { bytes[i] = 0 }
+            bytes[15] = 0xFF
+            return IPAddress.ipv6Text(bytes)
         }
         for i in 6..<16 { bytes[i] = 0 }
         return IPAddress.ipv6Text(bytes)

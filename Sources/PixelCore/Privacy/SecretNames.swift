@@ -62,7 +62,18 @@ public struct SecretNames: Sendable, Equatable {
     /// Shortest word: one of one or two letters would match nearly every
     /// name (and the table of pairs needs two).
     public static let minWordBytes = 3
-    public static let defaultList = ["password", "token", "secret", "api_key", "authorization"]
+    /// Words from the default scrubbing lists of tools that keep request
+    /// data out of logs (sentry-python's `DEFAULT_DENYLIST` in
+    /// `sentry_sdk/scrubber.py`; Rails' generated
+    /// `config/initializers/filter_parameter_logging.rb`), as far as they
+    /// are safe to match inside a name: `auth`, `session`, `cookie`, `otp`,
+    /// `ssn` and `salt` are left out because they sit inside ordinary
+    /// analytics names (`author`, `session_count`, `cookie_consent`,
+    /// `footprint`, `classname`, `salty`). `credential` covers
+    /// `credentials`, `sessionid` `jsessionid`, `sessid` `PHPSESSID`.
+    public static let defaultList = ["password", "passwd", "pwd", "passphrase", "secret", "token", "api_key", "access_key",
+                                     "private_key", "authorization", "credential", "sessionid", "sessid", "csrf",
+                                     "cardnumber", "cvv", "cvc"]
     public static let `default` = SecretNames(defaultList)
     /// Scrubs nothing.
     public static let none = SecretNames([])

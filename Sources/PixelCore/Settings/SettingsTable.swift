@@ -107,7 +107,7 @@ public enum SettingsTable {
         Setting(
             name: "PIXELGATE_SECRET_PARAMETERS",
             meaning: "comma-separated words: a parameter whose name contains one (ignoring case, `_`, `-` and `.`) is removed before the event is stored, and the log says which; `none` keeps every parameter (empty is the default)",
-            defaultText: "`password,token,secret,api_key,authorization`",
+            defaultText: "`password,passwd,pwd,passphrase,secret,token,api_key,access_key,private_key,authorization,credential,sessionid,sessid,csrf,cardnumber,cvv,cvc`",
             parser: { v, config in
                 let items = listItems(v)
                 // Empty is unset (a template may leave the line in): only

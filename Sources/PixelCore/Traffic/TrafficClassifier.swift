@@ -142,6 +142,12 @@ public struct TrafficClassifier: Sendable {
         return best
     }
 
+    /// The page a rule's source names (`TrafficRule.url`), for
+    /// `context.bot.url`; looked up only for a bot that is marked.
+    public func url(ofRule id: String) -> String? {
+        rules.first { $0.id == id }?.url
+    }
+
     /// The class of a request, by its headers.
     public func classify(_ request: PixelRequest) -> Verdict {
         classify(header: { request.header($0) })
