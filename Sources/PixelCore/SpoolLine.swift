@@ -33,3 +33,73 @@ public struct SpoolLine: Sendable, Equatable {
         }
     }
 }
+
+extension SpoolLine {
+    /// What an event says of its client's address, as RudderStack's gateway
+    /// reads it: one `request_ip` per request, taken from the events that
+    /// carry the key (SPEC §6).
+    public enum RequestAddress: Equatable, Sendable {
+        /// `"request_ip":"…"`: the string's bytes as written between the quotes.
+        case string(ArraySlice<UInt8>)
+        /// The key is there with another kind of value, which the gateway
+        /// takes as the empty address.
+        case notString
+        /// No `request_ip`: the gateway would fill in the sender's address.
+        case missing
+
+        /// The address requests are grouped by: the empty one unless a string.
+        public var bytes: ArraySlice<UInt8> {
+            if case .string(let bytes) = self { return bytes }
+            return []
+        }
+    }
+
+    /// The last top-level `request_ip` of an event object that `parse`
+    /// accepted (the gateway's map keeps the last of a repeated key).
+    /// pixelgate writes it as the event's last member, which is read from
+    /// the end; any other event is walked member by member.
+    public static func requestAddress(_ event: ArraySlice<UInt8>) -> RequestAddress {
+        event.withUnsafeBufferPointer { b -> RequestAddress in
+            let key = requestIPMember
+            let n = b.count
+            // `…,"request_ip":"<no quote or backslash>"}`
+            if n >= key.count + 3, b[n - 1] == UInt8(ascii: "}"), b[n - 2] == UInt8(ascii: "\"") {
+                var i = n - 3
+                while i > 0 && b[i] != UInt8(ascii: "\"") && b[i] != UInt8(ascii: "\\") { i -= 1 }
+                if b[i] == UInt8(ascii: "\""), i >= key.count + 1, b[i - 1] != UInt8(ascii: "\\") {
+                    let nameStart = i - key.count
+                    if b[nameStart - 1] == UInt8(ascii: ",") || b[nameStart - 1] == UInt8(ascii: "{"),
+                       UnsafeBufferPointer(rebasing: b[nameStart..<i]).elementsEqual(key) {
+                        return .string(event[(event.startIndex + i + 1)..<(event.startIndex + n - 2)])
+                    }
+                }
+            }
+            return walkedAddress(b, base: event)
+        }
+    }
+
+    /// `"request_ip":` as written.
+    static let requestIPMember = Array(#""request_ip":"#.utf8)
+
+    /// `requestAddress` for any event object: each top-level member in turn.
+    static func walkedAddress(_ b: UnsafeBufferPointer<UInt8>, base: ArraySlice<UInt8>) -> RequestAddress {
+        var found = RequestAddress.missing
+        var i = JSONSyntax.skipSpace(b, 1)
+        guard b.count > 1, i < b.count, b[i] != UInt8(ascii: "}") else { return found }
+        while i < b.count {
+            guard let nameEnd = JSONSyntax.skipString(b, at: i) else { return found }
+            let isAddress = UnsafeBufferPointer(rebasing: b[i..<nameEnd]).elementsEqual(requestIPMember.dropLast())
+            var j = JSONSyntax.skipSpace(b, nameEnd)
+            guard j < b.count, b[j] == UInt8(ascii: ":") else { return found }
+            j = JSONSyntax.skipSpace(b, j + 1)
+            guard let valueEnd = JSONSyntax.value(b, at: j, depth: 1) else { return found }
+            if isAddress {
+                found = b[j] == UInt8(ascii: "\"") ? .string(base[(base.startIndex + j + 1)..<(base.startIndex + valueEnd - 1)]) : .notString
+            }
+            i = JSONSyntax.skipSpace(b, valueEnd)
+            guard i < b.count, b[i] == UInt8(ascii: ",") else { return found }
+            i = JSONSyntax.skipSpace(b, i + 1)
+        }
+        return found
+    }
+}

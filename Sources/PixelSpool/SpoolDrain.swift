@@ -6,6 +6,12 @@ public struct DrainSettings {
     /// Largest batch body. The data plane refuses bodies over 4,000 KB; 512 KiB
     /// keeps a batch well under that, and a retry cheap.
     public var maxBatchBytes = 512 * 1024
+    /// How much of a file is read and grouped at a time: the events of one
+    /// address within it travel in one request (RudderStack keeps one
+    /// address per request), so a visitor's page and track hits go
+    /// together while the window stays a bounded amount of memory and of
+    /// progress to write.
+    public var windowBytes = 4 * 1024 * 1024
     /// First retry delay; doubles per attempt up to `retryCapMillis`, with jitter.
     public var retryBaseMillis = 500
     public var retryCapMillis = 30_000
@@ -63,13 +69,18 @@ public struct DrainReport: Sendable, Equatable {
     public var busy = false
 }
 
-/// Ships sealed spool files to the data plane, file by file, in batches of
-/// consecutive lines with the same write key.
+/// Ships sealed spool files to the data plane, file by file. Each file is
+/// read a window at a time; the window's events are grouped by write key
+/// and stored address, and each group goes in requests of its own:
+/// RudderStack's gateway keeps one client address per `/v1/batch` request
+/// and its processor writes it into every event (SPEC §6), so a request
+/// mixing visitors would give all but one of them another's address.
 ///
 /// A file is taken under an exclusive non-blocking `flock`, so two drains
 /// never send the same file; a crashed drain's lock goes with it. Progress
 /// (the offset delivered up to) is saved after every batch beside the file,
-/// so a restarted drain resends at most the batch that was in flight. A
+/// so a restarted drain resends at most the batch that was in flight
+/// (`SpoolProgress`: the window's offset, then each request's lines). A
 /// batch the data plane refuses (400, 413) is halved until only the events
 /// it refuses are left; those are kept in `rejected/`. A file is removed
 /// only when every line in it is delivered or kept; a wrong URL or key
@@ -163,62 +174,64 @@ public final class SpoolDrain {
         }
         let progress = SpoolProgress.resolve(saved, content: content)
         if let problem = progress.problem { log(.warn, "\(name): \(problem)") }
-        let resumeAt = progress.offset
+        let done = progress.done
 
-        // While one batch is on the wire, the next is read, checked and
-        // compressed on another thread: the drain's own work overlaps the
-        // data plane's.
-        let planner = BatchPlanner(content: content, maxBatchBytes: settings.maxBatchBytes, client: client)
-        var next: BackgroundTask<PlannedBatch>? = resumeAt < content.count ? BackgroundTask { planner.plan(from: resumeAt) } : nil
+        // While one window's requests are on the wire, the next window is
+        // read, grouped and compressed on another thread: the drain's own
+        // work overlaps the data plane's.
+        let planner = BatchPlanner(content: content, maxBatchBytes: settings.maxBatchBytes,
+                                   windowBytes: settings.windowBytes, client: client)
+        let resumeAt = progress.offset
+        var next: BackgroundTask<PlannedWindow>? = resumeAt < content.count ? BackgroundTask { planner.plan(from: resumeAt, done: done) } : nil
         // However the loop ends, the planning thread is joined.
         defer { _ = next?.wait() }
-        var offset = resumeAt
+        var journal = ProgressJournal(path: progressPath)
+        defer { journal.release() }
         while let pending = next {
-            let batch = pending.wait()
+            let window = pending.wait()
             next = nil
-            for (range, reason) in batch.setAside {
+            if window.end < content.count { next = BackgroundTask { planner.plan(from: window.end, done: done) } }
+            // The window's offset first, with what an earlier pass already
+            // did past it; each request's lines are appended as it is done.
+            try journal.begin(at: window.start, carrying: done, writer: writer)
+            for (range, reason) in window.setAside {
                 try setAside(content[range], reason: reason, file: name, report: &report)
+                try journal.append([range.lowerBound])
             }
-            if !batch.setAside.isEmpty {
-                offset = batch.start
-                try saveProgress(offset, progressPath)
-            }
-            guard let writeKey = batch.writeKey else { continue }  // only set-asides, up to the end
-            let following = batch.end
-            if following < content.count { next = BackgroundTask { planner.plan(from: following) } }
-            let stop = try deliverRun(batch.lines[...], writeKey: writeKey, prepared: (batch.body, batch.bodyBytes), file: name,
-                                      content: content, deadline: deadline, progressPath: progressPath, report: &report)
-            if let stop {
-                report.stop = stop
-                return
-            }
-            offset = batch.end
-            settings.onBatch(report)
-            if settings.shouldStop() && offset < content.count {
-                report.stop = .stopped
-                return
+            for (i, batch) in window.batches.enumerated() {
+                let stop = try deliverRun(batch.lines[...], writeKey: batch.writeKey, prepared: (batch.body, batch.bodyBytes),
+                                          file: name, content: content, deadline: deadline, journal: &journal, report: &report)
+                if let stop {
+                    report.stop = stop
+                    return
+                }
+                settings.onBatch(report)
+                if settings.shouldStop() && (next != nil || i < window.batches.count - 1) {
+                    report.stop = .stopped
+                    return
+                }
             }
         }
+        journal.release()
         try Sys.unlink(path)
         try Sys.unlink(progressPath)
     }
 
-    /// Delivers consecutive `lines` of one write key, halving the run when
-    /// the data plane refuses it, until each event is delivered or (alone)
-    /// refused and kept. Progress is saved after each part. Returns why the
-    /// pass must stop, or nil when the whole run is done.
+    /// Delivers `lines` of one write key and one address, halving the run
+    /// when the data plane refuses it, until each event is delivered or
+    /// (alone) refused and kept. Each part's lines are journaled as done
+    /// once it is. Returns why the pass must stop, or nil when the whole
+    /// run is done.
     func deliverRun(_ lines: ArraySlice<Range<Int>>, writeKey: String, prepared: (PreparedBody, Int)?,
-                    file: String, content: [UInt8], deadline: Int64, progressPath: String,
+                    file: String, content: [UInt8], deadline: Int64, journal: inout ProgressJournal,
                     report: inout DrainReport) throws(SpoolError) -> DrainStop? {
         let (body, bodyBytes): (PreparedBody, Int)
         if let prepared {
             (body, bodyBytes) = prepared
         } else {
-            let events = lines.map { range -> ArraySlice<UInt8> in content[SpoolLine.parse(content[range])!.eventRange] }
-            let plain = DataPlaneClient.batchBody(events)
+            let plain = BatchPlanner.body(lines.map { content[SpoolLine.parse(content[$0])!.eventRange] })
             (body, bodyBytes) = (client.prepare(plain), plain.count)
         }
-        let end = lines.last!.upperBound + 1
         // Counted only once the progress past these lines is saved: a pass
         // that cannot save it sends them again, and must not count twice.
         var count: ((Int64) throws(SpoolError) -> Void)?
@@ -241,11 +254,11 @@ public final class SpoolDrain {
             log(.warn, "data plane refused a batch of \(lines.count) (HTTP \(status)): \(answer.prefix(200)); splitting it")
             let middle = lines.startIndex + lines.count / 2
             if let stop = try deliverRun(lines[..<middle], writeKey: writeKey, prepared: nil, file: file, content: content,
-                                         deadline: deadline, progressPath: progressPath, report: &report) {
+                                         deadline: deadline, journal: &journal, report: &report) {
                 return stop
             }
             return try deliverRun(lines[middle...], writeKey: writeKey, prepared: nil, file: file, content: content,
-                                  deadline: deadline, progressPath: progressPath, report: &report)
+                                  deadline: deadline, journal: &journal, report: &report)
         case .refused(let status, let answer):
             report.batches += 1
             let now = SystemClock.nowMillis()
@@ -276,7 +289,7 @@ public final class SpoolDrain {
             log(.warn, "data plane refused \(lines.count == 1 ? "an event" : "\(lines.count) events") (HTTP \(status)): "
                 + "\(answer.prefix(200)); kept in rejected/\(SpoolLayout.rejectedUpstreamName)")
         }
-        try saveProgress(end, progressPath)
+        try journal.append(lines.map(\.lowerBound))
         if let count { note(count) }
         return nil
     }
@@ -326,46 +339,82 @@ public final class SpoolDrain {
         report.setAside += 1
         log(.warn, "set aside \(bytes.count) unreadable bytes (\(reason)) in rejected/\(SpoolLayout.setAsideName)")
     }
+}
 
-    /// Written to a temporary name and renamed, so it is never half there.
-    func saveProgress(_ offset: Int, _ path: String) throws(SpoolError) {
+/// The open progress file of the file being drained (`SpoolProgress`).
+struct ProgressJournal {
+    let path: String
+    private var fd: Int32 = -1
+
+    init(path: String) { self.path = path }
+
+    /// Writes the window's offset and the lines already done past it to a
+    /// temporary name, renames it over the progress file (so it is never
+    /// half there), and keeps it open to append to.
+    mutating func begin(at offset: Int, carrying done: Set<Int>, writer: SpoolWriter) throws(SpoolError) {
+        release()
         let temporary = path + ".tmp"
         let fd = try writer.createFresh(temporary)
-        defer { Sys.close(fd) }
-        try Sys.writeAll(fd, Array("\(offset)\n".utf8), temporary)
-        try Sys.rename(temporary, path)
+        do throws(SpoolError) {
+            try Sys.writeAll(fd, SpoolProgress.header(offset, carrying: done), temporary)
+            try Sys.rename(temporary, path)
+        } catch {
+            Sys.close(fd)
+            throw error
+        }
+        self.fd = fd
+    }
+
+    /// Records lines as done: one line, one `write` (O_APPEND is not
+    /// needed: only this drain, holding the file's lock, writes here).
+    mutating func append(_ starts: [Int]) throws(SpoolError) {
+        precondition(fd >= 0, "progress journal appended before begin")
+        try Sys.writeAll(fd, SpoolProgress.journalLine(starts), path)
+    }
+
+    mutating func release() {
+        if fd >= 0 { Sys.close(fd) }
+        fd = -1
     }
 }
 
-
-/// The next batch of a spool file, ready to send: the unreadable lines met
-/// before it, and its lines, write key and body.
+/// One request's worth of a window: events of one write key and one
+/// stored address, in file order, and the body made of them.
 struct PlannedBatch: Sendable {
-    /// Lines to set aside first, with the reason.
-    var setAside: [(Range<Int>, String)] = []
-    /// Where the batch starts (after the set-aside lines).
+    var writeKey: String
+    var lines: [Range<Int>]
+    var body: PreparedBody
+    var bodyBytes: Int
+}
+
+/// A window of a spool file, ready to send: the unreadable lines in it,
+/// then its requests.
+struct PlannedWindow: Sendable {
+    /// Where the window starts (the progress offset while it is sent).
     var start: Int
-    /// Nil when only set-aside lines were left.
-    var writeKey: String?
-    var lines: [Range<Int>] = []
-    var body = PreparedBody(bytes: [], gzipped: false)
-    var bodyBytes = 0
-    /// Where the next batch starts.
+    /// Lines to set aside, with the reason.
+    var setAside: [(Range<Int>, String)] = []
+    var batches: [PlannedBatch] = []
+    /// Where the next window starts.
     var end: Int
 }
 
-/// Cuts a spool file's content into batches: consecutive readable lines with
-/// the same write key, up to the batch size. Reads only; runs on a helper
-/// thread while the drain sends.
+/// Cuts a spool file's content into windows and each window into requests:
+/// readable lines grouped by write key and by the address they were stored
+/// with (`SpoolLine.requestAddress`), groups in the order they first
+/// appear, each cut to the batch size. Reads only; runs on a helper thread
+/// while the drain sends.
 final class BatchPlanner: @unchecked Sendable {
     let content: [UInt8]
     let maxBatchBytes: Int
+    let windowBytes: Int
     /// Used only for `prepare`, which reads nothing the sending thread changes.
     let client: DataPlane
 
-    init(content: [UInt8], maxBatchBytes: Int, client: DataPlane) {
+    init(content: [UInt8], maxBatchBytes: Int, windowBytes: Int, client: DataPlane) {
         self.content = content
         self.maxBatchBytes = maxBatchBytes
+        self.windowBytes = windowBytes
         self.client = client
     }
 
@@ -374,38 +423,94 @@ final class BatchPlanner: @unchecked Sendable {
         content.withUnsafeBufferPointer { CStrings.firstIndex(of: 0x0A, in: $0, from: from) }
     }
 
-    func plan(from start: Int) -> PlannedBatch {
+    /// The lines of one group, as the planner collects them.
+    struct Group {
+        var writeKey: String
+        var lines: [Range<Int>] = []
+        var events: [ArraySlice<UInt8>] = []
+    }
+
+    /// The window starting at `start`: lines up to `windowBytes` (at least
+    /// one), skipping those `done` names (delivered by an earlier pass).
+    func plan(from start: Int, done: Set<Int>) -> PlannedWindow {
+        var window = PlannedWindow(start: start, end: content.count)
+        var groups: [Group] = []
+        var index: [GroupKey: Int] = [:]
         var offset = start
-        var setAside: [(Range<Int>, String)] = []
-        while offset < content.count {
+        var taken = 0
+        while offset < content.count && taken < windowBytes {
             guard let end = newline(from: offset) else {
                 // A torn last line: a writer was killed in mid-write.
-                setAside.append((offset..<content.count, "incomplete last line"))
-                return PlannedBatch(setAside: setAside, start: content.count, end: content.count)
+                if !done.contains(offset) { window.setAside.append((offset..<content.count, "incomplete last line")) }
+                offset = content.count
+                break
             }
-            guard let first = SpoolLine.parse(content[offset..<end]) else {
-                setAside.append((offset..<end, "not a spool record"))
-                offset = end + 1
+            let range = offset..<end
+            offset = end + 1
+            taken += range.count + 1
+            if done.contains(range.lowerBound) { continue }
+            guard let line = SpoolLine.parse(content[range]) else {
+                window.setAside.append((range, "not a spool record"))
                 continue
             }
-            var events: [ArraySlice<UInt8>] = [content[first.eventRange]]
-            var lines: [Range<Int>] = [offset..<end]
-            var size = first.eventRange.count
-            var next = end + 1
-            while next < content.count, let lineEnd = newline(from: next),
-                  let line = SpoolLine.parse(content[next..<lineEnd]), line.writeKey == first.writeKey,
-                  size + line.eventRange.count + 32 <= maxBatchBytes {
-                events.append(content[line.eventRange])
-                lines.append(next..<lineEnd)
-                size += line.eventRange.count + 1
-                next = lineEnd + 1
+            let event = content[line.eventRange]
+            let address = SpoolLine.requestAddress(event)
+            let key = GroupKey(writeKey: line.writeKey, address: address.bytes)
+            let g: Int
+            if let known = index[key] {
+                g = known
+            } else {
+                g = groups.count
+                index[key] = g
+                groups.append(Group(writeKey: line.writeKey))
             }
-            let body = DataPlaneClient.batchBody(events)
-            return PlannedBatch(setAside: setAside, start: offset, writeKey: first.writeKey, lines: lines,
-                                body: client.prepare(body), bodyBytes: body.count, end: next)
+            groups[g].lines.append(range)
+            // The gateway would give an event without the key the sender's
+            // (or the previous event's) address: it is sent with none.
+            groups[g].events.append(address == .missing ? BatchPlanner.withEmptyAddress(event) : event)
         }
-        return PlannedBatch(setAside: setAside, start: content.count, end: content.count)
+        window.end = offset
+        for group in groups {
+            var first = 0
+            var size = 0
+            for (i, event) in group.events.enumerated() {
+                if i > first && size + event.count + 32 > maxBatchBytes {
+                    window.batches.append(batch(group, first..<i))
+                    first = i
+                    size = 0
+                }
+                size += event.count + 1
+            }
+            window.batches.append(batch(group, first..<group.events.count))
+        }
+        return window
     }
+
+    func batch(_ group: Group, _ part: Range<Int>) -> PlannedBatch {
+        let body = DataPlaneClient.batchBody(Array(group.events[part]))
+        return PlannedBatch(writeKey: group.writeKey, lines: Array(group.lines[part]), body: client.prepare(body), bodyBytes: body.count)
+    }
+
+    /// `{"batch":[…]}` of these events (`DataPlaneClient.batchBody`), with
+    /// `"request_ip":""` given to any event that lacks the key.
+    static func body(_ events: some Collection<ArraySlice<UInt8>>) -> [UInt8] {
+        DataPlaneClient.batchBody(events.map { SpoolLine.requestAddress($0) == .missing ? withEmptyAddress($0) : $0 })
+    }
+
+    /// The event with `"request_ip":""` as its first member.
+    static func withEmptyAddress(_ event: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var out = Array(#"{"request_ip":"""#.utf8)
+        let rest = event.dropFirst().drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        if rest.first != UInt8(ascii: "}") { out.append(UInt8(ascii: ",")) }
+        out += event.dropFirst()
+        return out[...]
+    }
+}
+
+/// A group's identity: the write key and the stored address's bytes.
+struct GroupKey: Hashable {
+    var writeKey: String
+    var address: ArraySlice<UInt8>
 }
 
 /// Runs `body` on its own thread; `wait()` joins it and returns the result.

@@ -85,15 +85,30 @@ public struct SpoolStatus: Sendable, Equatable {
         for name in names.filter({ SpoolLayout.isSealed($0) || $0 == SpoolLayout.activeName }).sorted() {
             guard let content = try? readFile(layout.directory + "/" + name) else { continue }
             let saved = try? readFile(layout.directory + "/" + SpoolLayout.progressName(of: name))
-            let start = SpoolProgress.resolve(saved, content: content).offset
-            let pending = content[start...]
-            let lines = pending.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            let progress = SpoolProgress.resolve(saved, content: content)
+            let pending = content[progress.offset...]
+            var lines = pending.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            var bytes = pending.count
+            // Lines a pass already delivered out of file order (one
+            // request per address) are not pending.
+            var first: ArraySlice<UInt8>?
+            var start = pending.startIndex
+            while start < pending.endIndex {
+                let end = pending[start...].firstIndex(of: 0x0A) ?? pending.endIndex
+                if progress.done.contains(start) {
+                    lines -= end < pending.endIndex ? 1 : 0
+                    bytes -= min(end + 1, pending.endIndex) - start
+                } else if first == nil {
+                    first = pending[start..<end]
+                    if progress.done.isEmpty { break }
+                }
+                start = end + 1
+            }
             guard lines > 0 else { continue }
             backlog.files += 1
             backlog.events += lines
-            backlog.bytes += pending.count
-            let firstLine = pending.prefix { $0 != 0x0A }
-            if let at = receivedAt(firstLine) { oldest = min(oldest ?? at, at) }
+            backlog.bytes += bytes
+            if let firstLine = first, let at = receivedAt(firstLine) { oldest = min(oldest ?? at, at) }
         }
         backlog.oldestAgeSeconds = oldest.map { Int(max(0, nowMillis - $0) / 1000) }
         backlog.dropped = dropCounts(layout)

@@ -21,12 +21,17 @@ public enum Faults {
         var call: String
         var pathPrefix: String
         var errno: Int32
+        /// Matching calls still to let through before this one strikes.
+        var after = 0
     }
 
     /// The next `times` calls of `call` on a path starting with `pathPrefix`
-    /// fail with `errno`.
-    public static func inject(_ call: String, under pathPrefix: String, errno: Int32, times: Int = 1) {
-        planned.withLock { $0 += Array(repeating: Planned(call: call, pathPrefix: pathPrefix, errno: errno), count: times) }
+    /// fail with `errno`, once `after` such calls have gone through.
+    public static func inject(_ call: String, under pathPrefix: String, errno: Int32, times: Int = 1, after: Int = 0) {
+        planned.withLock {
+            $0 += Array(repeating: Planned(call: call, pathPrefix: pathPrefix, errno: errno), count: times)
+            if after > 0 { $0[$0.count - times].after = after }
+        }
         armed.store(true, ordering: .relaxed)
     }
 
@@ -45,6 +50,10 @@ public enum Faults {
         guard armed.load(ordering: .relaxed) else { return nil }
         return planned.withLock { plan -> Int32? in
             guard let i = plan.firstIndex(where: { $0.call == call && path.hasPrefix($0.pathPrefix) }) else { return nil }
+            if plan[i].after > 0 {
+                plan[i].after -= 1
+                return nil
+            }
             return plan.remove(at: i).errno
         }
     }

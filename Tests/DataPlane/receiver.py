@@ -47,15 +47,28 @@ Each POST is answered in this order (bodies are exact, text/plain):
     "request size exceeds max limit" (unless an event has type
     "audiencelist", as on the gateway), and an empty batch 400 "empty
     batch payload". Otherwise 200 "ok" and the batch is recorded.
+ 7. One address per request, as rudder-server has it: the gateway starts
+    from the client's address (the first X-Forwarded-For entry, else the
+    peer's) and, event by event, takes each event's own "request_ip" when
+    it has the key (a non-string as ""), so the LAST such value wins
+    (gateway handle.go, getJobDataFromRequest); the processor then writes
+    that one address into EVERY event's "request_ip" (processor.go,
+    transformerEvent.Message["request_ip"] = event.requestIP). The events
+    recorded carry that address, as RudderStack would store them;
+    "context.ip" is left as sent, as the processor leaves it.
 
 Files:
   FILE             one line per accepted event:
-                   {"writeKey":…,"event":…,"processed":{"receivedAt":…,"timestamp":…}}
+                   {"writeKey":…,"event":…,"processed":{"receivedAt":…,"timestamp":…,"request_ip":…}}
+                   where event["request_ip"] is already the request's one
+                   address (step 7) and processed.sent_request_ip is what
+                   the event itself carried (absent when it had no key)
                    (--count-only: an empty line per event instead, for benchmarks)
   FILE.encodings   the Content-Encoding ("identity" when none) of each
                    authorised request (one that passed step 4)
   FILE.requests    one line per request that reached step 4:
-                   {"status":N,"events":N,"encoding":"…","userAgent":"…","path":"…"}
+                   {"status":N,"events":N,"encoding":"…","userAgent":"…","path":"…",
+                    "requestIP":"…"}  (requestIP only on a 200: step 7's address)
                    events = batch length, 0 when the body was not parsed
 
 "processed" is what rudder-server's processor (enhanceWithTimeFields) makes
@@ -407,10 +420,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(404, "404 page not found")
         if urlsplit(self.path).path != "/v1/batch":
             return self.answer(404, "404 page not found")
-        status, text, events = self.batch(raw, too_long, received)
+        status, text, events, request_ip = self.batch(raw, too_long, received)
         entry = {"status": status, "events": events,
                  "encoding": self.headers.get("Content-Encoding", "identity"),
                  "userAgent": self.headers.get("User-Agent", ""), "path": self.path}
+        if request_ip is not None:
+            entry["requestIP"] = request_ip
         append_lines(self.server.events + ".requests", [json.dumps(entry, separators=(",", ":"))])
         return self.answer(status, text)
 
@@ -434,33 +449,42 @@ class Handler(BaseHTTPRequestHandler):
         print("receiver: unknown fault %r" % " ".join(fault), file=sys.stderr, flush=True)
         return self.answer(500, "unknown fault: " + " ".join(fault))
 
+    def gateway_address(self):
+        """kithttputil.GetRequestIP: the first X-Forwarded-For entry, else
+        the peer's address."""
+        forwarded = self.headers.get("X-Forwarded-For", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+        return self.client_address[0]
+
     def batch(self, raw, too_long, received):
-        """(status, body, events) for an authenticated /v1/batch request,
-        recording the events when it is accepted."""
+        """(status, body, events, request_ip) for an authenticated /v1/batch
+        request, recording the events when it is accepted (request_ip is
+        None unless it was)."""
         credentials = basic_auth(self.headers.get("Authorization", ""))
         if credentials is None or credentials[0] == "":
-            return 401, "failed to read writekey from header", 0
+            return 401, "failed to read writekey from header", 0, None
         user, password = credentials
         # The gateway's writeKeyAuth: a known key of a disabled source is
         # refused before anything of the body is read.
         if user in self.server.disabled_keys:
-            return 404, "source is disabled", 0
+            return 404, "source is disabled", 0, None
         if user not in self.server.keys or password != "":
-            return 401, "invalid write key", 0
+            return 401, "invalid write key", 0, None
         encoding = self.headers.get("Content-Encoding", "identity")
         append_lines(self.server.events + ".encodings", [encoding])
         if too_long:
-            return 413, "request size exceeds max limit", 0
+            return 413, "request size exceeds max limit", 0, None
         if encoding == "gzip":
             try:
                 raw = gzip.decompress(raw)
             except (OSError, EOFError, zlib.error):
-                return 500, "failed to read body from request", 0
+                return 500, "failed to read body from request", 0, None
         try:
             # Strict UTF-8, as this stand-in always was (stricter than gjson).
             body = json.loads(raw.decode("utf-8"), parse_constant=reject_constant)
         except (ValueError, RecursionError):
-            return 400, "invalid json", 0
+            return 400, "invalid json", 0, None
         batch = body.get("batch") if isinstance(body, dict) else None
         if batch is None:
             batch = []
@@ -469,28 +493,43 @@ class Handler(BaseHTTPRequestHandler):
         audience_list = False
         for event in batch:
             if not isinstance(event, dict):
-                return 400, NOT_RUDDER_EVENT, len(batch)
+                return 400, NOT_RUDDER_EVENT, len(batch), None
             kind = event.get("type")
             anonymous_id = identity(event.get("anonymousId"))
             if kind not in ("extract", "record") and anonymous_id == "" \
                     and identity(event.get("userId")) == "":
-                return 400, NON_IDENTIFIABLE, len(batch)
+                return 400, NON_IDENTIFIABLE, len(batch), None
             if anonymous_id in self.server.refuse_ids:
-                return 400, NON_IDENTIFIABLE, len(batch)
+                return 400, NON_IDENTIFIABLE, len(batch), None
             if not isinstance(kind, str):
-                return 400, NOT_RUDDER_EVENT, len(batch)
+                return 400, NOT_RUDDER_EVENT, len(batch), None
             audience_list = audience_list or kind == "audiencelist"
         if len(raw) > MAX_BODY and not audience_list:
-            return 413, "request size exceeds max limit", len(batch)
+            return 413, "request size exceeds max limit", len(batch), None
         if not batch:
-            return 400, "empty batch payload", 0
+            return 400, "empty batch payload", 0, None
+        request_ip = self.gateway_address()
+        sent = []
+        for event in batch:
+            if "request_ip" in event:
+                value = event["request_ip"]
+                request_ip = value if isinstance(value, str) else ""
+                sent.append(value)
+            else:
+                sent.append(None)
         if self.server.count_only:
             append_lines(self.server.events, [""] * len(batch))
         else:
-            append_lines(self.server.events, [
-                json.dumps({"writeKey": user, "event": event, "processed": processed(event, received)})
-                for event in batch])
-        return 200, "ok", len(batch)
+            lines = []
+            for event, own in zip(batch, sent):
+                facts = processed(event, received)
+                facts["request_ip"] = request_ip
+                if own is not None:
+                    facts["sent_request_ip"] = own
+                event["request_ip"] = request_ip
+                lines.append(json.dumps({"writeKey": user, "event": event, "processed": facts}))
+            append_lines(self.server.events, lines)
+        return 200, "ok", len(batch), request_ip
 
 
 def main():

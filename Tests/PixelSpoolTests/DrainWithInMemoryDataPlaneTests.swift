@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import PixelCore
+import PixelSystem
 @testable import PixelSpool
 
 /// The drain against `InMemoryDataPlane`: what reaches the data plane, what
@@ -123,20 +124,29 @@ struct DrainWithInMemoryDataPlaneTests {
             attempts += 1
             return attempts <= 2 ? .retry(reason: "HTTP 503 busy", retryAfterSeconds: nil, status: 503) : .delivered
         }
-        // The first pass seals the file; block its progress from being saved.
+        // The first pass seals the file.
         _ = Self.drain(writer, InMemoryDataPlane { _ in .retry(reason: "down", retryAfterSeconds: nil) }, giveUpAfterMillis: 0)
         let sealed = try #require(spool.eventFiles.first { $0.hasPrefix("sealed-") })
-        let blocker = spool.path + "/" + SpoolLayout.progressName(of: sealed) + ".tmp"
-        try FileManager.default.createDirectory(atPath: blocker, withIntermediateDirectories: false)
+        let progress = spool.path + "/" + SpoolLayout.progressName(of: sealed)
+        defer { Faults.clear(under: progress) }
         let layout = SpoolLayout(directory: spool.path)
         let before = try SpoolStatus.backlog(layout, nowMillis: 0)[.unavailableFailures]
         #expect(before >= 1)
-        for _ in 0..<3 { _ = Self.drain(writer, plane) }
+        for _ in 0..<3 {
+            // Each pass starts its progress file, then cannot record the
+            // batch it delivered (a full disk): it stops, and resends it.
+            Faults.inject("write", under: progress, errno: ENOSPC, after: 1)
+            let report = Self.drain(writer, plane)
+            guard case .localFailure? = report.stop else {
+                Issue.record("a progress that cannot be saved did not stop the pass: \(String(describing: report.stop))")
+                return
+            }
+        }
         var backlog = try SpoolStatus.backlog(layout, nowMillis: 0)
         #expect(backlog[.events] == 0, "batches counted though their progress was never saved")
         #expect(backlog[.unavailableFailures] == before + 2, "the two 503s, each attempt")
         #expect(backlog[.lastFailureStatus] == 503)
-        try FileManager.default.removeItem(atPath: blocker)
+        #expect(attempts == 5, "three passes each delivered the first batch again, after two 503s")
         let report = Self.drain(writer, plane)
         #expect(report.delivered == 20 && report.stop == nil)
         backlog = try SpoolStatus.backlog(layout, nowMillis: 0)
