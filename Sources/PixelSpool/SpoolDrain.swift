@@ -11,7 +11,7 @@ public struct DrainSettings {
     /// address per request), so a visitor's page and track hits go
     /// together while the window stays a bounded amount of memory and of
     /// progress to write.
-    public var windowBytes = 4 * 1024 * 1024
+    public var windowBytes = 16 * 1024 * 1024
     /// First retry delay; doubles per attempt up to `retryCapMillis`, with jitter.
     public var retryBaseMillis = 500
     public var retryCapMillis = 30_000
@@ -88,6 +88,10 @@ public struct DrainReport: Sendable, Equatable {
 public final class SpoolDrain {
     let writer: SpoolWriter
     let client: DataPlane
+    /// Clients of their own for the requests sent beside `client`'s (one
+    /// connection each): the first attempt of up to `1 + count` requests
+    /// is on the wire at once. Empty sends one at a time.
+    let parallelClients: [DataPlane]
     let settings: DrainSettings
     let log: (LogLevel, String) -> Void
     private var generator = SystemRandomNumberGenerator()
@@ -97,9 +101,11 @@ public final class SpoolDrain {
     private var keptOrigins: Set<String>?
     var layout: SpoolLayout { writer.layout }
 
-    public init(writer: SpoolWriter, client: DataPlane, settings: DrainSettings, log: @escaping (LogLevel, String) -> Void) {
+    public init(writer: SpoolWriter, client: DataPlane, parallelClients: [DataPlane] = [], settings: DrainSettings,
+                log: @escaping (LogLevel, String) -> Void) {
         self.writer = writer
         self.client = client
+        self.parallelClients = parallelClients
         self.settings = settings
         self.log = log
     }
@@ -196,17 +202,43 @@ public final class SpoolDrain {
             try journal.begin(at: window.start, carrying: done, writer: writer)
             for (range, reason) in window.setAside {
                 try setAside(content[range], reason: reason, file: name, report: &report)
-                try journal.append([range.lowerBound])
+                journal.append([range.lowerBound])
             }
-            for (i, batch) in window.batches.enumerated() {
-                let stop = try deliverRun(batch.lines[...], writeKey: batch.writeKey, prepared: (batch.body, batch.bodyBytes),
-                                          file: name, content: content, deadline: deadline, journal: &journal, report: &report)
+            try flush(&journal)
+            // A round's requests go out at once, each on its own
+            // connection; their answers are then taken in order here, where
+            // anything but a delivery (a retry, a refusal to split) is
+            // handled one at a time as before.
+            var first = 0
+            while first < window.batches.count {
+                let round = window.batches[first..<min(first + 1 + parallelClients.count, window.batches.count)]
+                let answers = firstAnswers(round)
+                var stop: DrainStop?
+                for (batch, answer) in zip(round, answers) {
+                    if stop != nil {
+                        // The pass is stopping: what this round delivered
+                        // is still recorded, so it is not sent again.
+                        if answer == .delivered {
+                            _ = try deliverRun(batch.lines[...], writeKey: batch.writeKey, prepared: (batch.body, batch.bodyBytes), file: name,
+                                               content: content, deadline: deadline, firstAnswer: answer, journal: &journal, report: &report)
+                        } else if case .retry(_, _, let status, _) = answer {
+                            note { now throws(SpoolError) in try writer.recordDeliveryFailure(.unavailable, status: status, nowMillis: now) }
+                        }
+                        continue
+                    }
+                    stop = try deliverRun(batch.lines[...], writeKey: batch.writeKey, prepared: (batch.body, batch.bodyBytes), file: name,
+                                          content: content, deadline: deadline, firstAnswer: answer, journal: &journal, report: &report)
+                    settings.onBatch(report)
+                }
+                // The round's lines are recorded as done in one write, and
+                // only then counted.
+                try flush(&journal)
                 if let stop {
                     report.stop = stop
                     return
                 }
-                settings.onBatch(report)
-                if settings.shouldStop() && (next != nil || i < window.batches.count - 1) {
+                first = round.endIndex
+                if settings.shouldStop() && (next != nil || first < window.batches.count) {
                     report.stop = .stopped
                     return
                 }
@@ -222,9 +254,12 @@ public final class SpoolDrain {
     /// (alone) refused and kept. Each part's lines are journaled as done
     /// once it is. Returns why the pass must stop, or nil when the whole
     /// run is done.
+    ///
+    /// - Parameter firstAnswer: the answer to a first attempt already made
+    ///   (beside others, `firstAnswers`); retries go on from there.
     func deliverRun(_ lines: ArraySlice<Range<Int>>, writeKey: String, prepared: (PreparedBody, Int)?,
-                    file: String, content: [UInt8], deadline: Int64, journal: inout ProgressJournal,
-                    report: inout DrainReport) throws(SpoolError) -> DrainStop? {
+                    file: String, content: [UInt8], deadline: Int64, firstAnswer: DeliveryResult? = nil,
+                    journal: inout ProgressJournal, report: inout DrainReport) throws(SpoolError) -> DrainStop? {
         let (body, bodyBytes): (PreparedBody, Int)
         if let prepared {
             (body, bodyBytes) = prepared
@@ -232,15 +267,17 @@ public final class SpoolDrain {
             let plain = BatchPlanner.body(lines.map { content[SpoolLine.parse(content[$0])!.eventRange] })
             (body, bodyBytes) = (client.prepare(plain), plain.count)
         }
-        // Counted only once the progress past these lines is saved: a pass
-        // that cannot save it sends them again, and must not count twice.
-        var count: ((Int64) throws(SpoolError) -> Void)?
-        switch deliver(writeKey: writeKey, body: body, deadline: deadline) {
+        // Counted only once the progress past these lines is saved
+        // (`flush`): a pass that cannot save it sends them again, and must
+        // not count twice.
+        switch deliver(writeKey: writeKey, body: body, deadline: deadline, firstAnswer: firstAnswer) {
         case .delivered:
             report.batches += 1
             report.delivered += lines.count
             report.deliveredBytes += bodyBytes
-            count = { now throws(SpoolError) in try self.writer.recordDelivery(events: lines.count, bytes: bodyBytes, nowMillis: now) }
+            journal.delivered.events += lines.count
+            journal.delivered.bytes += bodyBytes
+            journal.delivered.batches += 1
         case .retry(let reason, _, _, _):
             // Each failed attempt was counted as it came (`deliver`).
             if settings.shouldStop() { return .stopped }
@@ -283,15 +320,45 @@ public final class SpoolDrain {
             report.rejected += lines.count
             // Those a dead pass already kept were counted by it.
             let newlyKept = origins.count
-            count = { now throws(SpoolError) in
-                try self.writer.recordDeliveryFailure(.refused, status: status, refusedEvents: newlyKept, nowMillis: now)
-            }
+            journal.refusals.append(RefusalTally(status: status, events: newlyKept))
             log(.warn, "data plane refused \(lines.count == 1 ? "an event" : "\(lines.count) events") (HTTP \(status)): "
                 + "\(answer.prefix(200)); kept in rejected/\(SpoolLayout.rejectedUpstreamName)")
         }
-        try journal.append(lines.map(\.lowerBound))
-        if let count { note(count) }
+        journal.append(lines.map(\.lowerBound))
         return nil
+    }
+
+    /// The first attempt of each batch of a round, sent at once: the first
+    /// by `client` on this thread, the others by `parallelClients` on
+    /// threads of their own. Answers in the round's order.
+    func firstAnswers(_ round: ArraySlice<PlannedBatch>) -> [DeliveryResult] {
+        let head = round[round.startIndex]
+        guard round.count > 1 else { return [client.send(writeKey: head.writeKey, prepared: head.body)] }
+        let others = round.dropFirst().enumerated().map { i, batch in
+            let sender = Handoff(parallelClients[i])
+            return BackgroundTask { sender.value.send(writeKey: batch.writeKey, prepared: batch.body) }
+        }
+        let first = client.send(writeKey: head.writeKey, prepared: head.body)
+        return [first] + others.map { $0.wait() }
+    }
+
+    /// Writes the lines done since the last flush to the progress file,
+    /// then counts what they were (one counter update for all).
+    func flush(_ journal: inout ProgressJournal) throws(SpoolError) {
+        try journal.write()
+        let delivered = journal.delivered
+        if delivered.batches > 0 {
+            note { now throws(SpoolError) in
+                try writer.recordDelivery(events: delivered.events, bytes: delivered.bytes, batches: delivered.batches, nowMillis: now)
+            }
+        }
+        for refusal in journal.refusals {
+            note { now throws(SpoolError) in
+                try writer.recordDeliveryFailure(.refused, status: refusal.status, refusedEvents: refusal.events, nowMillis: now)
+            }
+        }
+        journal.delivered = DeliveryTally()
+        journal.refusals = []
     }
 
     /// Adds to the spool's delivery totals (`pixelgate stats`); a failure
@@ -305,10 +372,12 @@ public final class SpoolDrain {
     }
 
     /// Sends one batch, retrying what is worth retrying until the deadline.
-    func deliver(writeKey: String, body: PreparedBody, deadline: Int64) -> DeliveryResult {
+    func deliver(writeKey: String, body: PreparedBody, deadline: Int64, firstAnswer: DeliveryResult? = nil) -> DeliveryResult {
         var attempt = 0
+        var answered = firstAnswer
         while true {
-            let result = client.send(writeKey: writeKey, prepared: body)
+            let result = answered ?? client.send(writeKey: writeKey, prepared: body)
+            answered = nil
             guard case .retry(let reason, let retryAfter, let status, _) = result else { return result }
             // Every failed attempt, even one a retry makes good: a data
             // plane that keeps failing now and then shows in `stats`.
@@ -341,6 +410,19 @@ public final class SpoolDrain {
     }
 }
 
+/// What delivered batches add to the spool's totals, once recorded.
+struct DeliveryTally {
+    var events = 0
+    var bytes = 0
+    var batches = 0
+}
+
+/// A refusal to count once its events' progress is recorded.
+struct RefusalTally {
+    var status: Int
+    var events: Int
+}
+
 /// The open progress file of the file being drained (`SpoolProgress`).
 struct ProgressJournal {
     let path: String
@@ -365,11 +447,24 @@ struct ProgressJournal {
         self.fd = fd
     }
 
-    /// Records lines as done: one line, one `write` (O_APPEND is not
-    /// needed: only this drain, holding the file's lock, writes here).
-    mutating func append(_ starts: [Int]) throws(SpoolError) {
-        precondition(fd >= 0, "progress journal appended before begin")
-        try Sys.writeAll(fd, SpoolProgress.journalLine(starts), path)
+    /// Lines done but not yet written, and what they count for once they are.
+    private var pending: [Int] = []
+    var delivered = DeliveryTally()
+    var refusals: [RefusalTally] = []
+
+    /// Notes lines as done; `write` records them.
+    mutating func append(_ starts: [Int]) {
+        pending += starts
+    }
+
+    /// Records the lines noted as done: one journal line, one `write`
+    /// (O_APPEND is not needed: only this drain, holding the file's lock,
+    /// writes here).
+    mutating func write() throws(SpoolError) {
+        guard !pending.isEmpty else { return }
+        precondition(fd >= 0, "progress journal written before begin")
+        try Sys.writeAll(fd, SpoolProgress.journalLine(pending), path)
+        pending.removeAll(keepingCapacity: true)
     }
 
     mutating func release() {

@@ -193,11 +193,11 @@ public final class SpoolWriter {
 
     /// Adds a delivered batch to the spool's `.delivery` totals and stamps
     /// the time of the last delivery.
-    public func recordDelivery(events: Int, bytes: Int, nowMillis: Int64) throws(SpoolError) {
+    public func recordDelivery(events: Int, bytes: Int, batches: Int = 1, nowMillis: Int64) throws(SpoolError) {
         try updateCounters(layout.deliveryFile, slots: DeliverySlot.allCases.count) { counts in
             counts[DeliverySlot.events.rawValue] &+= UInt64(events)
             counts[DeliverySlot.bytes.rawValue] &+= UInt64(bytes)
-            counts[DeliverySlot.batches.rawValue] &+= 1
+            counts[DeliverySlot.batches.rawValue] &+= UInt64(batches)
             counts[DeliverySlot.lastDeliveryMillis.rawValue] = UInt64(max(0, nowMillis))
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import PixelCore
+import PixelSystem
 @testable import PixelSpool
 
 /// One address per request (SPEC §6): RudderStack's gateway keeps one
@@ -28,14 +29,15 @@ struct DrainAddressTests {
         return stored
     }
 
-    static func drain(_ writer: SpoolWriter, _ plane: DataPlane, windowBytes: Int = 4 << 20) -> DrainReport {
+    static func drain(_ writer: SpoolWriter, _ plane: DataPlane, windowBytes: Int = 4 << 20, parallel: Int = 0) -> DrainReport {
         var settings = DrainSettings()
         settings.maxBatchBytes = 2048
         settings.windowBytes = windowBytes
         settings.retryBaseMillis = 1
         settings.retryCapMillis = 2
         settings.giveUpAfterMillis = 0
-        return SpoolDrain(writer: writer, client: plane, settings: settings, log: { _, _ in }).runOnce()
+        return SpoolDrain(writer: writer, client: plane, parallelClients: Array(repeating: plane, count: parallel), settings: settings,
+                          log: { _, _ in }).runOnce()
     }
 
     /// What the gateway and processor make of a batch: the last event's
@@ -54,13 +56,13 @@ struct DrainAddressTests {
         return ids.map { ($0, requestIP) }
     }
 
-    @Test(arguments: [1, 3, 24])
-    func everyEventArrivesWithItsOwnAddress(addresses: Int) throws {
+    @Test(arguments: [1, 3, 24], [0, 3])
+    func everyEventArrivesWithItsOwnAddress(addresses: Int, parallel: Int) throws {
         let spool = TempSpool()
         let writer = SpoolWriter(directory: spool.path)
         let stored = try Self.fill(writer, events: 200, addresses: addresses)
         let plane = InMemoryDataPlane()
-        let report = Self.drain(writer, plane)
+        let report = Self.drain(writer, plane, parallel: parallel)
         #expect(report.delivered == 200 && report.stop == nil)
         var downstream: [Int: String] = [:]
         for batch in plane.delivered {
@@ -94,16 +96,17 @@ struct DrainAddressTests {
     /// The window's requests go out of file order; the progress journal
     /// records each as it is done, so a pass stopped (or killed) in the
     /// middle resends nothing already delivered.
-    @Test func aStoppedPassResendsNothingDelivered() throws {
+    @Test(arguments: [0, 3])
+    func aStoppedPassResendsNothingDelivered(parallel: Int) throws {
         let spool = TempSpool()
         let writer = SpoolWriter(directory: spool.path)
         _ = try Self.fill(writer, events: 120, addresses: 10)
-        var sent = 0
+        let sent = PThreadLocked(0)
         let flaky = InMemoryDataPlane { _ in
-            sent += 1
-            return sent <= 5 ? .delivered : .misdirected(status: 404, reason: "moved")
+            let n = sent.withLock { $0 += 1; return $0 }
+            return n <= 5 ? .delivered : .misdirected(status: 404, reason: "moved")
         }
-        let first = Self.drain(writer, flaky)
+        let first = Self.drain(writer, flaky, parallel: parallel)
         #expect(first.delivered > 0 && first.delivered < 120)
         guard case .misconfigured? = first.stop else {
             Issue.record("the pass did not stop: \(String(describing: first.stop))")

@@ -13,15 +13,19 @@
  *
  * Members are matched by their bytes as written (no \u escapes in names),
  * a repeated member counts as its last value, as in Python's json.
- * One connection at a time, HTTP/1.1 keep-alive, no chunked bodies.
+ * A thread per connection, HTTP/1.1 keep-alive, no chunked bodies. Files
+ * are appended whole per request (O_APPEND), so threads never tear a line.
  *
  *   receiver --port N --keys k1,k2 --events FILE
+ *
+ * FILE gets an empty line per event, FILE.requests one per accepted request.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,6 +264,7 @@ static long batch_body(const unsigned char *body, size_t length) {
 
 static char *keys;
 static const char *events_path;
+static char requests_path[4096];
 
 static int write_all(int fd, const char *p, size_t n) {
     while (n > 0) {
@@ -333,7 +338,7 @@ static unsigned char *gunzip(const unsigned char *in, size_t n, size_t *out_leng
 
 /* Serves one connection's requests; returns when it closes. */
 static void serve(int fd) {
-    static char buffer[MAX_HEADER];
+    static __thread char buffer[MAX_HEADER];  /* one per connection thread */
     size_t have = 0;
     for (;;) {
         char *end;
@@ -395,6 +400,12 @@ static void serve(int fd) {
                     if (!f) { perror(events_path); exit(1); }
                     for (long i = 0; i < events; i++) fputc('\n', f);
                     fclose(f);
+                    /* One line per accepted request, as receiver.py's
+                       FILE.requests: how many requests the drain made. */
+                    f = fopen(requests_path, "a");
+                    if (!f) { perror(requests_path); exit(1); }
+                    fputc('\n', f);
+                    fclose(f);
                     rc = answer(fd, 200, "OK");
                 }
             }
@@ -403,6 +414,15 @@ static void serve(int fd) {
         free(body);
         if (rc < 0 || close_after) return;
     }
+}
+
+/* A connection's thread: the data plane serves many at once, as the drain
+   sends several requests at once, each on its own connection. */
+static void *connection(void *argument) {
+    int fd = (int)(long)argument;
+    serve(fd);
+    close(fd);
+    return NULL;
 }
 
 int main(int argc, char **argv) {
@@ -417,6 +437,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: receiver --port N --keys k1,k2 --events FILE\n");
         return 2;
     }
+    snprintf(requests_path, sizeof requests_path, "%s.requests", events_path);
     int s = socket(AF_INET, SOCK_STREAM, 0), on = 1;
     setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
@@ -426,7 +447,8 @@ int main(int argc, char **argv) {
         int fd = accept(s, NULL, NULL);
         if (fd < 0) continue;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-        serve(fd);
-        close(fd);
+        pthread_t thread;
+        if (pthread_create(&thread, NULL, connection, (void *)(long)fd) != 0) { serve(fd); close(fd); continue; }
+        pthread_detach(thread);
     }
 }

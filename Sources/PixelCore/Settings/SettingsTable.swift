@@ -102,7 +102,7 @@ public enum SettingsTable {
             defaultText: "`record`", get: { $0.consent }, set: { $0.consent = $1 }),
         onOff(
             "PIXELGATE_ANONYMIZE_IP",
-            meaning: "store client addresses shortened, in `request_ip` and `context.ip` (IPv4's last octet and IPv6's last 80 bits zeroed), and so in `rejected/` and the log: `on` or `off`",
+            meaning: "store client addresses shortened, in `request_ip` and `context.ip` (IPv4's last octet and IPv6's last 80 bits zeroed; the IPv4 inside a 6to4, Teredo or NAT64 address loses its last octet), and so in `rejected/` and the log: `on` or `off`",
             defaultText: "`off`", get: { $0.anonymizeIP }, set: { $0.anonymizeIP = $1 }),
         Setting(
             name: "PIXELGATE_SECRET_PARAMETERS",

@@ -39,6 +39,9 @@ struct DrainCommand: Subcommand {
         }
     }
 
+    /// Requests on the wire at once, each on its own connection.
+    static let parallelRequests = 4
+
     func run() -> Int32 {
         guard let (configuration, problems) = ResponderAssembly.loadRefusingFatalProblems(Logger()) else { return Exit.configuration }
         let logger = Logger().following(configuration)
@@ -50,29 +53,36 @@ struct DrainCommand: Subcommand {
             logger.log(.error, "drain needs PIXELGATE_DATA_PLANE_URL")
             return Exit.configuration
         }
-        let client: DataPlaneClient
+        let clients: [DataPlaneClient]
         do {
-            client = try DataPlaneClient(dataPlaneURL: url, timeoutMillis: 10_000, gzip: configuration.gzip,
-                                         listedWriteKeys: configuration.writeKeys, userAgent: PixelgateCommand.userAgent)
+            // One connection per request on the wire: events of one address
+            // travel alone (SPEC §6), so requests are many and small, and
+            // their round trips, not the drain's work, set its pace.
+            clients = try (0..<DrainCommand.parallelRequests).map { _ throws(SinkError) in
+                try DataPlaneClient(dataPlaneURL: url, timeoutMillis: 10_000, gzip: configuration.gzip,
+                                    listedWriteKeys: configuration.writeKeys, userAgent: PixelgateCommand.userAgent)
+            }
         } catch {
             logger.log(.error, "drain: \(error.detail)")
             return Exit.configuration
         }
+        let client = clients[0]
+        let parallel: [DataPlane] = Array(clients.dropFirst())
         var settings = DrainSettings()
         settings.maxBatchBytes = configuration.batchBytes
         let writer = SpoolWriter(directory: configuration.spoolDirectory, settings: configuration.spool)
         switch mode {
         case .once(let giveUpAfterMillis):
             if let giveUpAfterMillis { settings.giveUpAfterMillis = giveUpAfterMillis }
-            return Self.once(writer: writer, client: client, settings: settings, logger: logger)
+            return Self.once(writer: writer, client: client, parallel: parallel, settings: settings, logger: logger)
         case .follow(let intervalSeconds):
-            return Self.follow(every: intervalSeconds, writer: writer, client: client, settings: settings, logger: logger,
+            return Self.follow(every: intervalSeconds, writer: writer, client: client, parallel: parallel, settings: settings, logger: logger,
                                starting: "draining \(configuration.spoolDirectory) to \(URLRedaction.redacted(url)) every \(intervalSeconds) s")
         }
     }
 
     /// One pass over everything waiting, the active file sealed first.
-    static func once(writer: SpoolWriter, client: DataPlaneClient, settings: DrainSettings, logger: Logger) -> Int32 {
+    static func once(writer: SpoolWriter, client: DataPlaneClient, parallel: [DataPlane], settings: DrainSettings, logger: Logger) -> Int32 {
         var settings = settings
         let onTerminal = isTerminal(2)
         if onTerminal, let backlog = try? SpoolStatus.backlog(writer.layout, nowMillis: SystemClock.nowMillis()) {
@@ -81,7 +91,8 @@ struct DrainCommand: Subcommand {
                 printError("\rdrain: \(report.delivered + report.rejected) of \(backlog.events) events, \(report.deliveredBytes / 1024) of \(backlog.bytes / 1024) KiB   ")
             }
         }
-        let report = SpoolDrain(writer: writer, client: client, settings: settings, log: { logger.log($0, $1) }).runOnce()
+        let report = SpoolDrain(writer: writer, client: client, parallelClients: parallel, settings: settings,
+                                log: { logger.log($0, $1) }).runOnce()
         if onTerminal { printError("\n") }
         if report.busy {
             logger.log(.info, "another drain is at work on \(writer.layout.directory): nothing to do")
@@ -99,13 +110,13 @@ struct DrainCommand: Subcommand {
     /// SIGTERM; a pass that meets a down data plane just ends early.
     /// `starting` is logged once SIGTERM is handled, so whoever waits for
     /// that line may stop the drain cleanly from then on.
-    static func follow(every intervalSeconds: Int, writer: SpoolWriter, client: DataPlaneClient, settings: DrainSettings, logger: Logger,
-                       starting: String) -> Int32 {
+    static func follow(every intervalSeconds: Int, writer: SpoolWriter, client: DataPlaneClient, parallel: [DataPlane],
+                       settings: DrainSettings, logger: Logger, starting: String) -> Int32 {
         var settings = settings
         StopRequest.install()
         settings.shouldStop = { StopRequest.requested }
         settings.giveUpAfterMillis = Int64(intervalSeconds) * 1000 * 6
-        let drain = SpoolDrain(writer: writer, client: client, settings: settings, log: { logger.log($0, $1) })
+        let drain = SpoolDrain(writer: writer, client: client, parallelClients: parallel, settings: settings, log: { logger.log($0, $1) })
         logger.log(.info, starting)
         while !StopRequest.requested {
             let report = drain.runOnce(forceSeal: false)

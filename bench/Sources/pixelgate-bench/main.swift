@@ -65,14 +65,23 @@ let browserAgent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36
 }
 var classes = 0
 
-// `pixelgate-bench fill DIR N`: N events of the AMP sample (each with its
-// own messageId) appended to the spool in DIR, for the drain benchmark.
-if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "fill", let n = Int(CommandLine.arguments[3]) {
+// `pixelgate-bench fill DIR N [PER]`: N events of the AMP sample (each with
+// its own messageId) appended to the spool in DIR, for the drain benchmark.
+// With PER, visitors' addresses change: each address has PER events, the
+// hundred addresses of a block of 100 × PER events taking turns (as
+// visitors' hits interleave); without it, every event has one address.
+let fillArguments = CommandLine.arguments.count
+if fillArguments == 4 || fillArguments == 5, CommandLine.arguments[1] == "fill", let n = Int(CommandLine.arguments[3]) {
+    let perAddress = fillArguments == 5 ? Int(CommandLine.arguments[4]) ?? 0 : 0
     let writer = SpoolWriter(directory: CommandLine.arguments[2])
     var ids = SystemRandomNumberGenerator()
-    for _ in 0..<n {
+    for i in 0..<n {
         var f = facts
         f.messageId = UUIDText.v4(ids.next(), ids.next())
+        if perAddress > 0 {
+            let visitor = i / (100 * perAddress) * 100 + i % 100
+            f.clientIP = "10.\(visitor >> 16 & 255).\(visitor >> 8 & 255).\(visitor & 255)"
+        }
         try writer.append(try EventEngine.build(type: .page, query: ampPage, facts: f).recordLine)
     }
     exit(0)
