@@ -93,4 +93,28 @@ struct StoredAddressEndToEndTests {
         #expect(byID["f4"]?["request_ip"] as? String == Self.addresses[4])
         #expect(byID["f5"]?["request_ip"] as? String == "", "the forwarder's own address was filled in")
     }
+
+    /// What a visitor asked to hide stays hidden, through the real binary:
+    /// the IPv4 inside a 6to4 address, a DNT visitor's address in the log
+    /// under `drop`, and secrets under names the old default list missed.
+    @Test func whatAVisitorAskedToHideStaysHidden() throws {
+        let scratch = Scratch()
+        var result = try runPixelgate([], environment: cgiEnvironment(
+            "/pixel/v1/page?writeKey=wk&anonymousId=six&properties.passwd=hunter2&properties.sessionid=S3SS&properties.private_key=PK"
+                + "&properties.access_key=AK&properties.credentials=CR&properties.pwd=PW&properties.plan=pro",
+            spool: scratch.spool, extra: ["REMOTE_ADDR": "2002:cb00:714d::1", "PIXELGATE_ANONYMIZE_IP": "on"]))
+        #expect(String(decoding: result.stdout.prefix(12), as: UTF8.self) == "Status: 200 ", "\(result.stderr)")
+        let line = try #require(scratch.spoolLines.first)
+        // 203.0.113.77 is cb00:714d; its last octet must go (cb00:7100).
+        #expect(line.contains(#""request_ip":"2002:cb00:7100::""#) && !line.lowercased().contains("714d"), "\(line)")
+        #expect(line.contains("pro"))
+        for secret in ["hunter2", "S3SS", "PK", "AK", "CR", "PW"] { #expect(!line.contains("\"\(secret)\""), "\(secret) stored: \(line)") }
+        #expect(!result.stderr.contains("714d") && !result.stderr.contains("hunter2"))
+
+        result = try runPixelgate([], environment: cgiEnvironment("/pixel/v1/page?writeKey=wk", spool: scratch.spool,
+                                                                  extra: ["REMOTE_ADDR": "192.0.2.55", "HTTP_DNT": "1", "PIXELGATE_CONSENT": "drop"]))
+        #expect(String(decoding: result.stdout.prefix(12), as: UTF8.self) == "Status: 400 ")
+        #expect(result.stderr.contains("refused page hit") && result.stderr.contains("ip=-"), "\(result.stderr)")
+        #expect(!result.stderr.contains("192.0.2"), "a visitor who asked not to be tracked left an address: \(result.stderr)")
+    }
 }
