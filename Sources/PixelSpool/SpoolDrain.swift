@@ -206,32 +206,43 @@ public final class SpoolDrain {
             }
             try flush(&journal)
             // A round's requests go out at once, each on its own
-            // connection; their answers are then taken in order here, where
-            // anything but a delivery (a retry, a refusal to split) is
-            // handled one at a time as before.
+            // connection, and each delivered one is journaled the moment its
+            // answer comes, so a crash resends only what was in flight.
+            // Their answers are then taken in order here, where anything
+            // but a delivery (a retry, a refusal to split) is handled one
+            // at a time as before.
             var first = 0
             while first < window.batches.count {
                 let round = window.batches[first..<min(first + 1 + parallelClients.count, window.batches.count)]
-                let answers = firstAnswers(round)
+                let answers = firstAnswers(round, journal: journal.handle)
                 var stop: DrainStop?
-                for (batch, answer) in zip(round, answers) {
+                for (batch, attempt) in zip(round, answers) {
+                    let answer = attempt.answer, journaled = attempt.journaled
+                    if answer == .delivered && !journaled {
+                        // Delivered but not recorded (a full disk): the pass
+                        // stops, and the batch will be sent again.
+                        try flush(&journal)
+                        throw answers.lazy.compactMap(\.journalError).first!
+                    }
                     if stop != nil {
                         // The pass is stopping: what this round delivered
-                        // is still recorded, so it is not sent again.
+                        // is still counted; failed attempts too.
                         if answer == .delivered {
                             _ = try deliverRun(batch.lines[...], writeKey: batch.writeKey, prepared: (batch.body, batch.bodyBytes), file: name,
-                                               content: content, deadline: deadline, firstAnswer: answer, journal: &journal, report: &report)
+                                               content: content, deadline: deadline, firstAnswer: answer, journaled: true,
+                                               journal: &journal, report: &report)
                         } else if case .retry(_, _, let status, _) = answer {
                             note { now throws(SpoolError) in try writer.recordDeliveryFailure(.unavailable, status: status, nowMillis: now) }
                         }
                         continue
                     }
                     stop = try deliverRun(batch.lines[...], writeKey: batch.writeKey, prepared: (batch.body, batch.bodyBytes), file: name,
-                                          content: content, deadline: deadline, firstAnswer: answer, journal: &journal, report: &report)
+                                          content: content, deadline: deadline, firstAnswer: answer, journaled: journaled,
+                                          journal: &journal, report: &report)
                     settings.onBatch(report)
                 }
-                // The round's lines are recorded as done in one write, and
-                // only then counted.
+                // What the round left to record (refusals, halves) in one
+                // write, and only then counted.
                 try flush(&journal)
                 if let stop {
                     report.stop = stop
@@ -257,8 +268,10 @@ public final class SpoolDrain {
     ///
     /// - Parameter firstAnswer: the answer to a first attempt already made
     ///   (beside others, `firstAnswers`); retries go on from there.
+    ///   `journaled`: that first attempt delivered and its lines are
+    ///   already in the progress file.
     func deliverRun(_ lines: ArraySlice<Range<Int>>, writeKey: String, prepared: (PreparedBody, Int)?,
-                    file: String, content: [UInt8], deadline: Int64, firstAnswer: DeliveryResult? = nil,
+                    file: String, content: [UInt8], deadline: Int64, firstAnswer: DeliveryResult? = nil, journaled: Bool = false,
                     journal: inout ProgressJournal, report: inout DrainReport) throws(SpoolError) -> DrainStop? {
         let (body, bodyBytes): (PreparedBody, Int)
         if let prepared {
@@ -324,21 +337,31 @@ public final class SpoolDrain {
             log(.warn, "data plane refused \(lines.count == 1 ? "an event" : "\(lines.count) events") (HTTP \(status)): "
                 + "\(answer.prefix(200)); kept in rejected/\(SpoolLayout.rejectedUpstreamName)")
         }
-        journal.append(lines.map(\.lowerBound))
+        if !journaled { journal.append(lines.map(\.lowerBound)) }
         return nil
     }
 
     /// The first attempt of each batch of a round, sent at once: the first
     /// by `client` on this thread, the others by `parallelClients` on
-    /// threads of their own. Answers in the round's order.
-    func firstAnswers(_ round: ArraySlice<PlannedBatch>) -> [DeliveryResult] {
+    /// threads of their own. Each delivered batch's lines are journaled at
+    /// once by whoever sent it. Answers in the round's order.
+    func firstAnswers(_ round: ArraySlice<PlannedBatch>, journal: ProgressJournal.Handle) -> [FirstAnswer] {
+        @Sendable func attempt(_ client: DataPlane, _ batch: PlannedBatch) -> FirstAnswer {
+            let answer = client.send(writeKey: batch.writeKey, prepared: batch.body)
+            guard answer == .delivered else { return FirstAnswer(answer: answer) }
+            do {
+                try journal.record(batch.lines.map(\.lowerBound))
+                return FirstAnswer(answer: answer, journaled: true)
+            } catch {
+                return FirstAnswer(answer: answer, journalError: error)
+            }
+        }
         let head = round[round.startIndex]
-        guard round.count > 1 else { return [client.send(writeKey: head.writeKey, prepared: head.body)] }
         let others = round.dropFirst().enumerated().map { i, batch in
             let sender = Handoff(parallelClients[i])
-            return BackgroundTask { sender.value.send(writeKey: batch.writeKey, prepared: batch.body) }
+            return BackgroundTask { attempt(sender.value, batch) }
         }
-        let first = client.send(writeKey: head.writeKey, prepared: head.body)
+        let first = attempt(client, head)
         return [first] + others.map { $0.wait() }
     }
 
@@ -410,6 +433,14 @@ public final class SpoolDrain {
     }
 }
 
+/// A first attempt's answer, and whether its lines were journaled.
+struct FirstAnswer: Sendable {
+    var answer: DeliveryResult
+    var journaled = false
+    /// Why a delivered batch could not be journaled.
+    var journalError: SpoolError?
+}
+
 /// What delivered batches add to the spool's totals, once recorded.
 struct DeliveryTally {
     var events = 0
@@ -436,7 +467,7 @@ struct ProgressJournal {
     mutating func begin(at offset: Int, carrying done: Set<Int>, writer: SpoolWriter) throws(SpoolError) {
         release()
         let temporary = path + ".tmp"
-        let fd = try writer.createFresh(temporary)
+        let fd = try writer.createFresh(temporary, append: true)
         do throws(SpoolError) {
             try Sys.writeAll(fd, SpoolProgress.header(offset, carrying: done), temporary)
             try Sys.rename(temporary, path)
@@ -446,6 +477,21 @@ struct ProgressJournal {
         }
         self.fd = fd
     }
+
+    /// The open progress file as the threads of a round write to it: one
+    /// `write` of a whole line each, appended (O_APPEND), so lines from
+    /// several threads never mix.
+    struct Handle: Sendable {
+        let fd: Int32
+        let path: String
+
+        func record(_ starts: [Int]) throws(SpoolError) {
+            precondition(fd >= 0, "progress journal written before begin")
+            try Sys.writeAll(fd, SpoolProgress.journalLine(starts), path)
+        }
+    }
+
+    var handle: Handle { Handle(fd: fd, path: path) }
 
     /// Lines done but not yet written, and what they count for once they are.
     private var pending: [Int] = []
@@ -462,8 +508,7 @@ struct ProgressJournal {
     /// writes here).
     mutating func write() throws(SpoolError) {
         guard !pending.isEmpty else { return }
-        precondition(fd >= 0, "progress journal written before begin")
-        try Sys.writeAll(fd, SpoolProgress.journalLine(pending), path)
+        try handle.record(pending)
         pending.removeAll(keepingCapacity: true)
     }
 

@@ -308,9 +308,9 @@ public final class SpoolWriter {
     /// A new file in the spool for this process alone to write (a
     /// temporary to be renamed): whatever stood at `path` is removed first,
     /// and the file is created exclusively, never through a link.
-    func createFresh(_ path: String) throws(SpoolError) -> Int32 {
+    func createFresh(_ path: String, append: Bool = false) throws(SpoolError) -> Int32 {
         try Sys.unlink(path)
-        return try spoolOwnership().open(path, OpenFlag.writeOnly | OpenFlag.create | OpenFlag.exclusive)
+        return try spoolOwnership().open(path, OpenFlag.writeOnly | OpenFlag.create | OpenFlag.exclusive | (append ? OpenFlag.append : 0))
     }
 
     private func withLock<T>(_ body: () throws(SpoolError) -> T) throws(SpoolError) -> T {

@@ -141,9 +141,10 @@ struct DrainTests {
         let ids = try hit(400, scratch: scratch, environment: ["PIXELGATE_SEAL_BYTES": "1M"])
         let receiver = DataPlaneReceiver(dir: scratch.path + "/dp")
         try receiver.start()
-        // Five batches land, then the sixth hangs: the drain is killed with
-        // progress saved mid-file.
-        try receiver.inject(["ok", "ok", "ok", "ok", "ok", "slow 3"])
+        // The first four requests (one round, sent at once) land, then the
+        // next four hang: the drain is killed with progress saved mid-file
+        // and four requests in flight, none of which the data plane kept.
+        try receiver.inject(["ok", "ok", "ok", "ok", "slow 3", "slow 3", "slow 3", "slow 3"])
         let env = ["PIXELGATE_SPOOL_DIR": scratch.spool, "PIXELGATE_DATA_PLANE_URL": receiver.url, "PIXELGATE_BATCH_BYTES": "4k"]
         let first = try ChildProcess(pixelgateBinary, ["drain", "--once"], environment: env, log: scratch.path + "/drain1.log")
         #expect(waitUntil { receiver.pendingFaults == 0 })
@@ -156,8 +157,8 @@ struct DrainTests {
         #expect(second.status == 0, "\(second.stderr)")
         let got = try receiver.received()
         #expect(Set(got.map { $0.event["anonymousId"] as? String ?? "" }) == Set(ids))
-        // Nothing delivered before the kill was sent again (the batch in
-        // flight was refused by the slow answer, so it is not a duplicate).
+        // Nothing delivered before the kill was sent again (the batches in
+        // flight were refused by the slow answers, so they are no duplicates).
         #expect(got.count == 400)
         #expect(Set(got.map { $0.event["messageId"] as? String ?? "" }).count == 400)
         #expect(spoolFiles(scratch).isEmpty)
