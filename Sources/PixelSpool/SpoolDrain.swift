@@ -92,6 +92,8 @@ public final class SpoolDrain {
     /// connection each): the first attempt of up to `1 + count` requests
     /// is on the wire at once. Empty sends one at a time.
     let parallelClients: [DataPlane]
+    /// The threads that send with `parallelClients`, during a pass.
+    private var senders: SenderThreads?
     let settings: DrainSettings
     let log: (LogLevel, String) -> Void
     private var generator = SystemRandomNumberGenerator()
@@ -115,6 +117,11 @@ public final class SpoolDrain {
     public func runOnce(forceSeal: Bool = true) -> DrainReport {
         var report = DrainReport()
         keptOrigins = nil
+        if !parallelClients.isEmpty { senders = SenderThreads(count: parallelClients.count) }
+        defer {
+            senders?.stop()
+            senders = nil
+        }
         let deadline = SystemClock.nowMillis() + settings.giveUpAfterMillis
         do throws(SpoolError) {
             // One drain at a time on a spool (cron runs that overlap, a
@@ -357,12 +364,13 @@ public final class SpoolDrain {
             }
         }
         let head = round[round.startIndex]
-        let others = round.dropFirst().enumerated().map { i, batch in
+        guard round.count > 1, let senders else { return [attempt(client, head)] }
+        senders.start(round.dropFirst().enumerated().map { i, batch in
             let sender = Handoff(parallelClients[i])
-            return BackgroundTask { attempt(sender.value, batch) }
-        }
+            return { attempt(sender.value, batch) }
+        })
         let first = attempt(client, head)
-        return [first] + others.map { $0.wait() }
+        return [first] + senders.results()
     }
 
     /// Writes the lines done since the last flush to the progress file,
@@ -430,6 +438,74 @@ public final class SpoolDrain {
         _ = try writer.appendRejected(record, file: SpoolLayout.setAsideName)
         report.setAside += 1
         log(.warn, "set aside \(bytes.count) unreadable bytes (\(reason)) in rejected/\(SpoolLayout.setAsideName)")
+    }
+}
+
+/// Threads that each run one job at a time for the drain: the first
+/// attempts of a round's requests beside the drain's own. Started for a
+/// pass and stopped at its end, rather than a thread a request.
+final class SenderThreads: @unchecked Sendable {
+    /// What a thread is given: a job, or the word to end.
+    enum Order {
+        case none, run(@Sendable () -> FirstAnswer), end
+    }
+
+    /// One condition per thread, which wakes that thread alone; the
+    /// drain's thread alone waits on `answers`.
+    private let orders: [PThreadCondition<Order>]
+    private let answers: PThreadCondition<[FirstAnswer?]>
+    private var threads: [ThreadHandle] = []
+    private var pending = 0
+
+    init(count: Int) {
+        orders = (0..<count).map { _ in PThreadCondition(Order.none) }
+        answers = PThreadCondition(Array(repeating: nil, count: count))
+        for i in 0..<count {
+            let order = orders[i], answers = self.answers
+            guard let thread = Threads.start({ SenderThreads.work(i, order, answers) }) else { break }
+            threads.append(thread)
+        }
+    }
+
+    static func work(_ i: Int, _ order: PThreadCondition<Order>, _ answers: PThreadCondition<[FirstAnswer?]>) {
+        while true {
+            let given = order.wait(until: { if case .none = $0 { return false } else { return true } }, then: { o -> Order in
+                defer { if case .run = o { o = .none } }
+                return o
+            })
+            guard case .run(let job) = given else { return }
+            let answer = job()
+            answers.change { $0[i] = answer }
+        }
+    }
+
+    /// Hands job `i` to thread `i`; one the system gave no thread to runs here.
+    func start(_ jobs: [@Sendable () -> FirstAnswer]) {
+        for (i, job) in jobs.enumerated() {
+            if i < threads.count {
+                orders[i].change { $0 = .run(job) }
+            } else {
+                let answer = job()
+                answers.change { $0[i] = answer }
+            }
+        }
+        pending = jobs.count
+    }
+
+    /// The answers of the jobs `start` handed out, in their order, once all are in.
+    func results() -> [FirstAnswer] {
+        let count = pending
+        pending = 0
+        return answers.wait(until: { $0[..<count].allSatisfy { $0 != nil } }, then: { r in
+            defer { for i in 0..<count { r[i] = nil } }
+            return r[..<count].map { $0! }
+        })
+    }
+
+    func stop() {
+        for order in orders { order.change { $0 = .end } }
+        for thread in threads { Threads.join(thread) }
+        threads = []
     }
 }
 
