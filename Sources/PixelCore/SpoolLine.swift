@@ -88,7 +88,11 @@ extension SpoolLine {
         guard b.count > 1, i < b.count, b[i] != UInt8(ascii: "}") else { return found }
         while i < b.count {
             guard let nameEnd = JSONSyntax.skipString(b, at: i) else { return found }
-            let isAddress = UnsafeBufferPointer(rebasing: b[i..<nameEnd]).elementsEqual(requestIPMember.dropLast())
+            let name = UnsafeBufferPointer(rebasing: b[i..<nameEnd])
+            // A name with escapes (`"request\u005fip"`) is the same key to
+            // the gateway once decoded.
+            let isAddress = name.elementsEqual(requestIPMember.dropLast())
+                || (name.contains(UInt8(ascii: "\\")) && JSONSyntax.string(b, at: i)?.0 == "request_ip")
             var j = JSONSyntax.skipSpace(b, nameEnd)
             guard j < b.count, b[j] == UInt8(ascii: ":") else { return found }
             j = JSONSyntax.skipSpace(b, j + 1)

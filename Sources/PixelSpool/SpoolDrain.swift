@@ -218,38 +218,45 @@ public final class SpoolDrain {
             // Their answers are then taken in order here, where anything
             // but a delivery (a retry, a refusal to split) is handled one
             // at a time as before.
+            let roundSize = senders == nil ? 1 : 1 + parallelClients.count
             var first = 0
             while first < window.batches.count {
-                let round = window.batches[first..<min(first + 1 + parallelClients.count, window.batches.count)]
+                let round = window.batches[first..<min(first + roundSize, window.batches.count)]
                 let answers = firstAnswers(round, journal: journal.handle)
+                precondition(answers.count == round.count, "a round's answers went missing")
+                // What the threads delivered and journaled is counted at
+                // once: its progress is saved, whatever the rest does.
+                countDelivered(zip(round, answers).filter { $0.1.journaled }.map(\.0), report: &report)
                 var stop: DrainStop?
-                for (batch, attempt) in zip(round, answers) {
-                    let answer = attempt.answer, journaled = attempt.journaled
-                    if answer == .delivered && !journaled {
-                        // Delivered but not recorded (a full disk): the pass
-                        // stops, and the batch will be sent again.
-                        try flush(&journal)
-                        throw answers.lazy.compactMap(\.journalError).first!
-                    }
-                    if stop != nil {
-                        // The pass is stopping: what this round delivered
-                        // is still counted; failed attempts too.
+                do throws(SpoolError) {
+                    for (batch, attempt) in zip(round, answers) {
+                        let answer = attempt.answer
                         if answer == .delivered {
-                            _ = try deliverRun(batch.lines[...], writeKey: batch.writeKey, prepared: (batch.body, batch.bodyBytes), file: name,
-                                               content: content, deadline: deadline, firstAnswer: answer, journaled: true,
-                                               journal: &journal, report: &report)
-                        } else if case .retry(_, _, let status, _) = answer {
-                            note { now throws(SpoolError) in try writer.recordDeliveryFailure(.unavailable, status: status, nowMillis: now) }
+                            // Delivered but not recorded (a full disk): the
+                            // pass stops, and the batch will be sent again.
+                            if let error = attempt.journalError { throw error }
+                            settings.onBatch(report)
+                            continue
                         }
-                        continue
+                        if stop != nil {
+                            // The pass is stopping: failed attempts are still counted.
+                            if case .retry(_, _, let status, _) = answer {
+                                note { now throws(SpoolError) in try writer.recordDeliveryFailure(.unavailable, status: status, nowMillis: now) }
+                            } else if case .misdirected(let status, _) = answer {
+                                note { now throws(SpoolError) in try writer.recordDeliveryFailure(.misdirected, status: status, nowMillis: now) }
+                            }
+                            continue
+                        }
+                        stop = try deliverRun(batch.lines[...], writeKey: batch.writeKey, prepared: (batch.body, batch.bodyBytes), file: name,
+                                              content: content, deadline: deadline, firstAnswer: answer, journal: &journal, report: &report)
+                        settings.onBatch(report)
                     }
-                    stop = try deliverRun(batch.lines[...], writeKey: batch.writeKey, prepared: (batch.body, batch.bodyBytes), file: name,
-                                          content: content, deadline: deadline, firstAnswer: answer, journaled: journaled,
-                                          journal: &journal, report: &report)
-                    settings.onBatch(report)
+                } catch {
+                    // What the round kept or delivered before the failure
+                    // is still counted, if its progress can be saved.
+                    try? flush(&journal)
+                    throw error
                 }
-                // What the round left to record (refusals, halves) in one
-                // write, and only then counted.
                 try flush(&journal)
                 if let stop {
                     report.stop = stop
@@ -275,10 +282,8 @@ public final class SpoolDrain {
     ///
     /// - Parameter firstAnswer: the answer to a first attempt already made
     ///   (beside others, `firstAnswers`); retries go on from there.
-    ///   `journaled`: that first attempt delivered and its lines are
-    ///   already in the progress file.
     func deliverRun(_ lines: ArraySlice<Range<Int>>, writeKey: String, prepared: (PreparedBody, Int)?,
-                    file: String, content: [UInt8], deadline: Int64, firstAnswer: DeliveryResult? = nil, journaled: Bool = false,
+                    file: String, content: [UInt8], deadline: Int64, firstAnswer: DeliveryResult? = nil,
                     journal: inout ProgressJournal, report: inout DrainReport) throws(SpoolError) -> DrainStop? {
         let (body, bodyBytes): (PreparedBody, Int)
         if let prepared {
@@ -344,7 +349,10 @@ public final class SpoolDrain {
             log(.warn, "data plane refused \(lines.count == 1 ? "an event" : "\(lines.count) events") (HTTP \(status)): "
                 + "\(answer.prefix(200)); kept in rejected/\(SpoolLayout.rejectedUpstreamName)")
         }
-        if !journaled { journal.append(lines.map(\.lowerBound)) }
+        // Journaled at once: a retry or a half may come long after the
+        // round began, and a crash must not send it again.
+        journal.append(lines.map(\.lowerBound))
+        try journal.write()
         return nil
     }
 
@@ -371,6 +379,23 @@ public final class SpoolDrain {
         })
         let first = attempt(client, head)
         return [first] + senders.results()
+    }
+
+    /// Counts batches whose first attempt was delivered and journaled.
+    func countDelivered(_ batches: [PlannedBatch], report: inout DrainReport) {
+        guard !batches.isEmpty else { return }
+        var tally = DeliveryTally()
+        for batch in batches {
+            tally.events += batch.lines.count
+            tally.bytes += batch.bodyBytes
+            tally.batches += 1
+        }
+        report.batches += tally.batches
+        report.delivered += tally.events
+        report.deliveredBytes += tally.bytes
+        note { now throws(SpoolError) in
+            try writer.recordDelivery(events: tally.events, bytes: tally.bytes, batches: tally.batches, nowMillis: now)
+        }
     }
 
     /// Writes the lines done since the last flush to the progress file,
@@ -579,9 +604,7 @@ struct ProgressJournal {
         pending += starts
     }
 
-    /// Records the lines noted as done: one journal line, one `write`
-    /// (O_APPEND is not needed: only this drain, holding the file's lock,
-    /// writes here).
+    /// Records the lines noted as done: one journal line, one `write`.
     mutating func write() throws(SpoolError) {
         guard !pending.isEmpty else { return }
         try handle.record(pending)

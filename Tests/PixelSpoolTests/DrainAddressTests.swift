@@ -174,6 +174,9 @@ struct DrainAddressTests {
         (#"{"request_ip":"10.0.0.1","request_ip":"192.0.2.9"}"#, "192.0.2.9"),
         (#"{"a":"\",\"request_ip\":\"10.0.0.1"}"#, nil),
         (#"{"request_ip":"a\"b"}"#, #"a\"b"#),
+        // Names are compared as the gateway's JSON reader decodes them.
+        (#"{"request_ip":"10.0.0.1","request\u005fip":"192.0.2.9"}"#, "192.0.2.9"),
+        (#"{"request\u005fip":"192.0.2.9","a":1}"#, "192.0.2.9"),
     ] as [(String, String?)])
     func theStoredAddressIsReadAsTheGatewayReadsIt(_ event: String, _ address: String?) {
         let found = SpoolLine.requestAddress(Array(event.utf8)[...])
@@ -189,5 +192,33 @@ struct DrainAddressTests {
     @Test func anEventWithoutTheKeyIsSentWithAnEmptyAddress() {
         #expect(String(decoding: BatchPlanner.withEmptyAddress(Array(#"{"a":1}"#.utf8)[...]), as: UTF8.self) == #"{"request_ip":"","a":1}"#)
         #expect(String(decoding: BatchPlanner.withEmptyAddress(Array("{ }".utf8)[...]), as: UTF8.self) == #"{"request_ip":"" }"#)
+    }
+
+    /// Halves of a refused batch are journaled as each is done, not at the
+    /// end of the round: a crash during a long split resends only the part
+    /// in flight.
+    @Test func aRefusedBatchsHalvesAreJournaledAsTheyGo() throws {
+        let spool = TempSpool()
+        let writer = SpoolWriter(directory: spool.path)
+        for n in 0..<8 { try writer.append(Self.record(n, address: "192.0.2.1")) }
+        let seenDone = PThreadLocked<[Int]>([])
+        let path = spool.path
+        let plane = InMemoryDataPlane { batch in
+            let ids = batch.events.map { $0.contains(#""m-3""#) ? 3 : $0.contains(#""m-2""#) ? 2 : -1 }
+            if ids == [2, 3] {
+                // What the progress file says while this half is sent.
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+                if let sealed = names.first(where: { $0.hasPrefix("sealed-") }),
+                   let content = FileManager.default.contents(atPath: path + "/" + sealed),
+                   let progress = FileManager.default.contents(atPath: path + "/" + SpoolLayout.progressName(of: sealed)) {
+                    let read = SpoolProgress.resolve(Array(progress), content: Array(content))
+                    seenDone.withLock { $0 = read.done.sorted() }
+                }
+            }
+            return ids.contains(3) ? .refused(status: 400, answer: "bad") : .delivered
+        }
+        let report = Self.drain(writer, plane)
+        #expect(report.delivered == 7 && report.rejected == 1)
+        #expect(seenDone.withLock { $0.count } == 2, "the delivered half [m-0, m-1] was not in the progress file: \(seenDone.withLock { $0 })")
     }
 }

@@ -134,9 +134,11 @@ struct DrainWithInMemoryDataPlaneTests {
         #expect(before >= 1)
         for _ in 0..<3 {
             // Each pass starts its progress file, then cannot record the
-            // batch it delivered (a full disk): it stops, and resends it.
-            Faults.inject("write", under: progress, errno: ENOSPC, after: 1)
+            // batch it delivered, nor on its second try as the pass stops
+            // (a full disk): it stops, and resends it.
+            Faults.inject("write", under: progress, errno: ENOSPC, times: 2, after: 1)
             let report = Self.drain(writer, plane)
+            Faults.clear(under: progress)
             guard case .localFailure? = report.stop else {
                 Issue.record("a progress that cannot be saved did not stop the pass: \(String(describing: report.stop))")
                 return

@@ -27,7 +27,7 @@ public enum AddressAnonymizer {
             return v4Tail("::ffff:")
         }
         if bytes[0..<12].allSatisfy({ $0 == 0 }) {
-            // IPv4-compatible (`::a.b.c.d`); `::` and `::1` come out as `::0.0.0.0`, no one's.
+            // IPv4-compatible (`::a.b.c.d`); `::` and `::1` come out as `::`, no one's.
             return bytes[12..<16].allSatisfy({ $0 == 0 }) || bytes[12..<15].allSatisfy({ $0 == 0 }) ? "::" : v4Tail("::")
         }
         if bytes[0] == 0x00 && bytes[1] == 0x64 && bytes[2] == 0xFF && bytes[3] == 0x9B && bytes[4..<12].allSatisfy({ $0 == 0 }) {
