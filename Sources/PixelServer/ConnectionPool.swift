@@ -4,13 +4,17 @@ import Synchronization
 /// The threads of one worker process, serving connections on a listening
 /// socket until told to stop.
 ///
-/// A pool thread accepts connections itself and hands one to its handler
-/// only once the whole request is there (`RequestGate`): a client that
-/// stalls before its request is complete holds no thread. Until then a
-/// connection is parked: the thread watches it (epoll, with the listening
-/// socket) and closes it when it has not delivered its request within the
-/// request timeout. A connection the web server keeps is parked again
-/// between requests, for as long.
+/// A pool thread accepts connections itself and reads their bytes through
+/// the door (`FastCGIRequestReader`), which hands the handler (libfcgi)
+/// one whole, checked request at a time, pipelined ones in order: a client
+/// that stalls before its request is complete holds no thread, and no
+/// stream libfcgi cannot take reaches it. Until then a connection is
+/// parked: the thread watches it (epoll, with the listening socket), reads
+/// what arrives, and closes it when it has not delivered its request within
+/// the request timeout. A connection the web server keeps is parked again
+/// between requests, for as long. A thread parks at most `maxParked`
+/// connections, so that the process's descriptors (`serve` raises their
+/// limit to the hard one) do not run out.
 ///
 /// So that no connection waits behind another, a new thread starts
 /// whenever the last thread waiting for a new connection takes one, up to
@@ -40,6 +44,10 @@ public final class ConnectionPool: @unchecked Sendable {
     }
 
     let settings: Settings
+    /// Connections one thread parks at most: the descriptors this process
+    /// may open, less room for the spool, the log and libraries, shared
+    /// among the threads; 1,024 at most.
+    let maxParked: Int
     private let makeHandler: @Sendable () -> ConnectionHandler
     private let shouldStop: @Sendable () -> Bool
     private let lock = PThreadLocked<State>(State())
@@ -59,6 +67,8 @@ public final class ConnectionPool: @unchecked Sendable {
         self.settings = settings
         self.shouldStop = shouldStop
         self.makeHandler = makeHandler
+        let threads = max(1, settings.maxThreads)
+        maxParked = max(4, min(1024, (Sys.descriptorLimit() - 64 - 16 * threads) / threads))
     }
 
     /// Threads serving now.
@@ -133,12 +143,13 @@ public final class ConnectionPool: @unchecked Sendable {
         for thread in threads { Threads.join(thread) }
     }
 
-    /// One pool thread: accepts, waits for whole requests and hands them to
-    /// `handler`, parking connections until then.
+    /// One pool thread: accepts, reads requests through the door and hands
+    /// each whole one to `handler`, parking connections until then.
     private func loop(_ handler: ConnectionHandler) {
         let logger = handler.logger
-        let gate = RequestGate(maxConnections: settings.maxThreads, maxQueryBytes: settings.maxQueryBytes)
-        defer { gate.release() }
+        let door = FastCGIRequestReader(limits: .init(maxParamsBytes: FastCGIRequestReader.Limits.paramsBytes(maxQueryBytes: settings.maxQueryBytes)),
+                                        maxConnections: settings.maxThreads)
+        let maxBuffered = door.limits.maxRequestBytes + 1
         guard var poller = Poller() else {
             logger.log(.error, "epoll_create1: \(SystemError.reason(ProcessControl.lastError))")
             return
@@ -148,44 +159,73 @@ public final class ConnectionPool: @unchecked Sendable {
             logger.log(.error, "epoll_ctl: \(SystemError.reason(ProcessControl.lastError))")
             return
         }
-        var parked: [Int32: Int64] = [:]  // connection → deadline (monotonic ms)
-        defer { for fd in parked.keys { Socket.close(fd) } }
-
-        func serve(_ fd: Int32) {
-            acceptorTookConnection()
-            defer { acceptorBack() }
-            // The request is in, but a body larger than the gate's look may
-            // still be arriving: no read of it waits past the timeout.
-            Socket.setReceiveTimeout(fd, millis: settings.requestTimeoutMillis)
-            if let kept = handler.serve(fd) { park(kept) }
+        /// A connection still delivering its request, or kept between
+        /// requests: the bytes read so far (read, never peeked at, so a
+        /// half-sent request does not wake this thread again until more
+        /// arrive) and when it must be whole.
+        struct Connection {
+            var bytes: [UInt8] = []
+            var deadline: Int64
         }
-        func park(_ fd: Int32) {
-            guard parked.count < RequestGate.maxParked, poller.watch(fd, exclusive: false) else {
-                Socket.close(fd)
+        var parked: [Int32: Connection] = [:]
+        defer { for fd in parked.keys { Socket.close(fd) } }
+        var warnings = RateLimitedLog(logger)
+
+        func hangUp(_ fd: Int32) {
+            if parked.removeValue(forKey: fd) != nil { poller.forget(fd) }
+            Socket.close(fd)
+        }
+        func park(_ fd: Int32, _ connection: Connection) {
+            if parked[fd] == nil {
+                guard parked.count < maxParked, poller.watch(fd, exclusive: false) else {
+                    warnings.log("\(parked.count) connections already wait for their requests on this thread: one more closed")
+                    Socket.close(fd)
+                    return
+                }
+            }
+            parked[fd] = connection
+        }
+        /// Reads what `fd` has and answers every whole request in it, in
+        /// order; parks it while a request is still arriving or the web
+        /// server keeps it.
+        func feed(_ fd: Int32, _ connection: Connection) {
+            var connection = connection
+            let room = max(1, maxBuffered - connection.bytes.count)
+            if case .closed = Socket.receive(fd, appendingTo: &connection.bytes, limit: room) {
+                hangUp(fd)
                 return
             }
-            parked[fd] = SystemClock.monotonicMillis() + settings.requestTimeoutMillis
-        }
-        func unpark(_ fd: Int32) {
-            parked[fd] = nil
-            poller.forget(fd)
-        }
-        func judge(_ fd: Int32, parked wasParked: Bool) {
-            switch gate.check(fd) {
-            case .incomplete: if !wasParked { park(fd) }
-            case .complete:
-                if wasParked { unpark(fd) }
-                serve(fd)
-            case .done(let why):
-                if wasParked { unpark(fd) }
-                Socket.close(fd)
-                if let why { logger.log(.warn, why) }
+            while true {
+                let outcome = connection.bytes.withUnsafeBytes { door.read($0) }
+                switch outcome {
+                case .needMore:
+                    park(fd, connection)
+                    return
+                case .answered(let answer, let consumed):
+                    connection.bytes.removeFirst(consumed)
+                    guard Socket.sendAll(fd, answer) else { return hangUp(fd) }
+                case .aborted(let answer, let consumed, let keep):
+                    connection.bytes.removeFirst(consumed)
+                    guard Socket.sendAll(fd, answer), keep else { return hangUp(fd) }
+                case .refused(let why, let answer):
+                    if let answer { _ = Socket.sendAll(fd, answer) }
+                    warnings.log(why)
+                    return hangUp(fd)
+                case .request(let request, let consumed):
+                    connection.bytes.removeFirst(consumed)
+                    acceptorTookConnection()
+                    let answer = handler.answer(request.bytes)
+                    acceptorBack()
+                    guard let answer, Socket.sendAll(fd, answer), request.keepConnection else { return hangUp(fd) }
+                    // Kept: the next request (perhaps already here) within the timeout.
+                    connection.deadline = SystemClock.monotonicMillis() + settings.requestTimeoutMillis
+                }
             }
         }
 
         while !shouldStop() {
             let now = SystemClock.monotonicMillis()
-            let timeout = parked.values.min().map { Int32(clamping: max(0, $0 - now)) } ?? -1
+            let timeout = parked.values.map(\.deadline).min().map { Int32(clamping: max(0, $0 - now)) } ?? -1
             let readyCount: Int
             do {
                 readyCount = try poller.wait(timeoutMillis: timeout)
@@ -197,14 +237,11 @@ public final class ConnectionPool: @unchecked Sendable {
             for i in 0..<readyCount {
                 let fd = poller.ready(i)
                 if fd == settings.listenFD { listenerReady = true; continue }
-                if parked[fd] != nil { judge(fd, parked: true) }
+                if let connection = parked[fd] { feed(fd, connection) }
             }
             // Connections that did not deliver their request in time.
             let later = SystemClock.monotonicMillis()
-            for (fd, deadline) in parked where deadline <= later {
-                unpark(fd)
-                Socket.close(fd)
-            }
+            for (fd, connection) in parked where connection.deadline <= later { hangUp(fd) }
             guard listenerReady else { continue }
             switch Socket.accept(settings.listenFD) {
             case .nothingWaiting: continue  // another thread took it
@@ -213,14 +250,16 @@ public final class ConnectionPool: @unchecked Sendable {
                     Socket.close(connection.fd)
                     continue
                 }
-                judge(connection.fd, parked: false)
+                // Answers are written whole, and give up with the timeout.
+                Socket.setSendTimeout(connection.fd, millis: settings.requestTimeoutMillis)
+                feed(connection.fd, Connection(deadline: SystemClock.monotonicMillis() + settings.requestTimeoutMillis))
             case .failed(let code):
                 if shouldStop() { break }
                 if Socket.isShortage(code) {
                     // Out of descriptors or memory for now: the connections
                     // in hand will close, so wait and try again rather than
                     // leave this worker with one acceptor fewer.
-                    logger.log(.error, "accept failed: \(SystemError.reason(code)); trying again")
+                    warnings.log("accept failed: \(SystemError.reason(code)); trying again")
                     SystemClock.nap(millis: 100)
                     continue
                 }
@@ -228,5 +267,27 @@ public final class ConnectionPool: @unchecked Sendable {
                 return
             }
         }
+    }
+}
+
+/// Warnings a client can cause, at most one a period (10 s), with how many
+/// were left out: a flood of bad connections must not flood the log.
+struct RateLimitedLog {
+    let logger: Logger
+    var periodMillis: Int64 = 10_000
+    private var last: Int64 = .min
+    private var skipped = 0
+
+    init(_ logger: Logger) { self.logger = logger }
+
+    mutating func log(_ message: String) {
+        let now = SystemClock.monotonicMillis()
+        guard last == .min || now - last >= periodMillis else {
+            skipped += 1
+            return
+        }
+        logger.log(.warn, skipped > 0 ? "\(message) (and \(skipped) more warnings like it since the last)" : message)
+        last = now
+        skipped = 0
     }
 }

@@ -2,28 +2,55 @@ import CFastCGI
 import PixelCore
 import PixelSystem
 
-/// libfcgi's side of one pool thread: reads a request from a connection the
-/// pool hands over, answers it through the responder and ends it. The
-/// `FCGX_Request` and its raw pointers stay in here; parameters are copied
-/// into Swift values at once (libfcgi frees them at the next accept).
-/// The only user of CFastCGI.
+/// libfcgi's side of one pool thread. libfcgi never touches a web server's
+/// connection: the pool's door (`FastCGIRequestReader`) reads that, and
+/// hands over one whole, checked request at a time, which this adapter
+/// writes into a socket pair of its own that libfcgi reads as its
+/// connection (kept open: the door marks every request keep-connection).
+/// libfcgi answers into the pair, and the answer's records go back to the
+/// pool. So libfcgi only ever reads a stream it can take: no declared
+/// length it has not been shown the bytes of, no record of another
+/// request, no management record, no half-sent request to wait on.
+///
+/// The `FCGX_Request` and its raw pointers stay in here; parameters are
+/// copied into Swift values at once (libfcgi frees them at the next
+/// accept). The only user of CFastCGI.
 final class FastCGIAdapter: ConnectionHandler {
     let responder: Responder
     var logger: Logger { responder.logger }
     private var request = FCGX_Request()
     private let ready: Bool
+    /// The pair: the adapter writes requests into `ours` and reads answers
+    /// from it; libfcgi's request reads and writes `theirs`.
+    private var ours: Int32 = -1
+
+    /// Room in the pair for the largest request the door lets through and
+    /// any answer: the request is written whole before libfcgi reads it.
+    static let pairBytes = 512 * 1024
 
     /// libfcgi must have been initialised (`FastCGIAdapter.initialise`).
     init(_ responder: Responder) {
         self.responder = responder
-        // The request's listening socket is -1: libfcgi never accepts on
-        // its own, the pool does.
+        // The request's listening socket is -1: libfcgi never accepts.
         ready = FCGX_InitRequest(&request, -1, 0) == 0
         if !ready { responder.logger.log(.error, "FCGX_InitRequest failed") }
     }
 
     deinit {
-        if ready { FCGX_Free(&request, 1) }
+        closePair()
+    }
+
+    /// Closes both ends. `detached`: libfcgi closes its end at once rather
+    /// than half-closing it and waiting for the peer (its careful close,
+    /// for web servers; LIBFCGI_OS_CLOSE_POLL_TIMEOUT may make that wait
+    /// for ever).
+    private func closePair() {
+        if ours >= 0 { Socket.close(ours) }
+        ours = -1
+        if ready && request.ipcFd >= 0 {
+            request.detached = 1
+            FCGX_Free(&request, 1)
+        }
     }
 
     /// libfcgi's global set-up, once a process; false when it failed.
@@ -38,30 +65,44 @@ final class FastCGIAdapter: ConnectionHandler {
         return FCGX_IsCGI() != 0
     }
 
-    func serve(_ fd: Int32) -> Int32? {
-        guard ready else {
-            Socket.close(fd)
-            return nil
+    /// A new pair, libfcgi's end as its connection (kept between requests).
+    private func openPair() -> Bool {
+        closePair()
+        guard let (mine, libfcgis) = Socket.pair(bufferBytes: FastCGIAdapter.pairBytes) else {
+            logger.log(.error, "socketpair: \(SystemError.reason(ProcessControl.lastError))")
+            return false
         }
-        request.ipcFd = fd
-        // FCGX_Accept_r first finishes the previous request, closing the
-        // connection unless told to keep it: this one is new.
+        ours = mine
+        request.ipcFd = libfcgis
         request.keepConnection = 1
-        if FCGX_Accept_r(&request) < 0 {
-            request.ipcFd = -1  // libfcgi closed it: it broke mid-request
+        return true
+    }
+
+    func answer(_ bytes: [UInt8]) -> [UInt8]? {
+        guard ready, ours >= 0 || openPair() else { return nil }
+        guard bytes.count <= FastCGIAdapter.pairBytes / 2, Socket.sendAll(ours, bytes) else {
+            _ = openPair()
             return nil
         }
-        answer()
-        finish()
-        guard request.ipcFd >= 0 else { return nil }
-        // Kept by the web server: the pool waits for its next request.
-        let kept = request.ipcFd
-        request.ipcFd = -1
-        return kept
+        // With its connection open, libfcgi reads the request from it.
+        guard FCGX_Accept_r(&request) >= 0, request.ipcFd >= 0 else {
+            logger.log(.error, "libfcgi refused a request the door accepted")
+            _ = openPair()
+            return nil
+        }
+        respond()
+        let drained = inputIsAllRead()
+        FCGX_Finish_r(&request)
+        var answer: [UInt8] = []
+        if case .closed = Socket.receive(ours, appendingTo: &answer, limit: FastCGIAdapter.pairBytes) { answer = [] }
+        // libfcgi closes its end on an error of its stream; a body not read
+        // to its end would be read as the next request: start afresh.
+        if request.ipcFd < 0 || !drained { _ = openPair() }
+        return answer.isEmpty ? nil : answer
     }
 
     /// Reads the request's parameters, answers it and writes the answer.
-    private func answer() {
+    private func respond() {
         let envp = request.envp
         let parsed = PixelRequest(cgiVariable: { name in
             // A StaticString literal is NUL-terminated: a C string as it is.
@@ -76,33 +117,12 @@ final class FastCGIAdapter: ConnectionHandler {
         }
     }
 
-    /// Ends a request: flushes the answer and, unless the web server keeps
-    /// the connection, closes it.
-    ///
-    /// libfcgi closes a connection by half-closing it and then waiting
-    /// (poll, up to LIBFCGI_OS_CLOSE_POLL_TIMEOUT) until the web server
-    /// closes its side, reading whatever it still sends: closing a socket
-    /// with unread input makes the kernel answer with a reset, which can
-    /// cost the peer the answer. That wait holds the thread and costs a
-    /// shutdown, a poll and a wake-up on every hit. When the request's input
-    /// has been read to its end and nothing further is waiting on the
-    /// socket, there is nothing to reset over (a web server sends nothing
-    /// after a request on a connection it does not keep), so the connection
-    /// is closed at once: `detached` makes libfcgi skip the half-close.
-    private func finish() {
-        if request.keepConnection == 0 && request.ipcFd >= 0 && inputIsAllRead() {
-            request.detached = 1
-        }
-        FCGX_Finish_r(&request)
-    }
-
-    /// Reads the request body to its end (empty for a GET; at most 64 KiB
-    /// are read here, a longer one is left to libfcgi's close) and checks
-    /// that no byte is waiting on the connection.
+    /// Reads the request body to its end (the door lets through at most
+    /// 64 KiB of it, all already in the pair).
     private func inputIsAllRead() -> Bool {
         guard let input = request.in else { return false }
         let chunk: Int32 = 4096
-        var budget = 16
+        var budget = 17
         let atEnd = withUnsafeTemporaryAllocation(of: CChar.self, capacity: Int(chunk)) { buffer in
             while budget > 0 {
                 if FCGX_GetStr(buffer.baseAddress, chunk, input) < chunk { return FCGX_HasSeenEOF(input) != 0 }
@@ -110,7 +130,6 @@ final class FastCGIAdapter: ConnectionHandler {
             }
             return false
         }
-        guard atEnd && FCGX_GetError(input) == 0 else { return false }
-        return Socket.nothingWaiting(request.ipcFd)
+        return atEnd && FCGX_GetError(input) == 0
     }
 }

@@ -16,6 +16,8 @@ public enum FastCGITransport {
     /// connection between requests, parked until the next arrives.
     public static func serve(listenFD: Int32, maxThreads: Int, requestTimeoutMillis: Int64 = 5000, maxQueryBytes: Int = 16 * 1024,
                              makeResponder: @escaping @Sendable () -> Responder) {
+        // Parked connections are descriptors: every one the hard limit allows.
+        Sys.raiseDescriptorLimit()
         guard FastCGIAdapter.initialise() else {
             makeResponder().logger.log(.error, "FCGX_Init failed")
             return

@@ -138,6 +138,57 @@ public enum Socket {
         return n == 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
     }
 
+    /// A connected pair of unix stream sockets (close-on-exec), each able
+    /// to hold `bufferBytes` unread. The corresponding C function is
+    /// `socketpair(2)`.
+    public static func pair(bufferBytes: Int) -> (Int32, Int32)? {
+        var fds: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else { return nil }
+        var size = Int32(clamping: bufferBytes)
+        for fd in fds {
+            setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        return (fds[0], fds[1])
+    }
+
+    /// What a read of a connection's waiting bytes found.
+    public enum Received: Equatable {
+        /// This many bytes were appended.
+        case bytes(Int)
+        /// Nothing waiting now.
+        case nothingYet
+        /// The peer closed, or the connection broke.
+        case closed
+    }
+
+    /// Takes the bytes waiting on `fd`, up to `limit` of them, without
+    /// waiting, and appends them to `buffer`. The corresponding C function
+    /// is `recv(MSG_DONTWAIT)`.
+    public static func receive(_ fd: Int32, appendingTo buffer: inout [UInt8], limit: Int) -> Received {
+        var total = 0
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while total < limit {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, min($0.count, limit - total), Int32(MSG_DONTWAIT)) }
+            if n > 0 {
+                buffer += chunk[0..<n]
+                total += n
+                continue
+            }
+            if n == 0 { return total > 0 ? .bytes(total) : .closed }
+            if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK { return total > 0 ? .bytes(total) : .nothingYet }
+            return .closed
+        }
+        return .bytes(total)
+    }
+
+    /// Makes a write to `fd` give up after `millis` (SO_SNDTIMEO).
+    public static func setSendTimeout(_ fd: Int32, millis: Int64) {
+        var limit = timeval(tv_sec: Int(millis / 1000), tv_usec: Int(millis % 1000) * 1000)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+    }
+
     /// The corresponding C function is `close(2)`.
     public static func close(_ fd: Int32) { Sys.close(fd) }
 }

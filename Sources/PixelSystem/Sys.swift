@@ -265,4 +265,30 @@ public enum Sys {
         guard bytes.count <= limit else { throw SystemError("read (larger than \(limit) bytes)", path, errno: EFBIG) }
         return bytes
     }
+
+    /// Raises this process's soft limit of open descriptors to the hard
+    /// one (systemd gives services 1,024 soft and 524,288 hard) and returns
+    /// the limit now in force. The corresponding C functions are
+    /// `getrlimit(2)` and `setrlimit(2)`.
+    @discardableResult
+    public static func raiseDescriptorLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0 else { return 1024 }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(RLIMIT_NOFILE_VALUE, &raised) == 0 { limit = raised }
+        }
+        return Int(clamping: limit.rlim_cur)
+    }
+
+    /// The soft limit of open descriptors.
+    public static func descriptorLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0 else { return 1024 }
+        return Int(clamping: limit.rlim_cur)
+    }
 }
+
+/// `RLIMIT_NOFILE` as Glibc's Swift overlay types it.
+private let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)

@@ -1,0 +1,129 @@
+// libFuzzer target over the FastCGI door (issue 25), built by Tests/Fuzz/run
+// with `swiftc -sanitize=fuzzer,address` together with
+// Sources/PixelServer/FastCGIRequestReader.swift and libfcgi. Each input is
+// the bytes a peer sends on one connection. The reader reads it as the pool
+// does (answers and aborts dropped from the front, requests in order); every
+// request it accepts is written into a socket pair that libfcgi reads as its
+// connection, and libfcgi must parse it into exactly that request:
+//   - FCGX_Accept_r succeeds without waiting (a hang is libFuzzer's timeout);
+//   - its parameters are the request's name-value pairs, in order;
+//   - its body reads to the end and is the request's STDIN bytes;
+//   - answers the reader makes are whole records of at most 65,535 bytes.
+// No crash or memory error anywhere (AddressSanitizer).
+
+import CFastCGI
+import Glibc
+
+enum FuzzDoor {
+    static let reader = FastCGIRequestReader(limits: .init(maxParamsBytes: 64 * 1024), maxConnections: 4)
+    nonisolated(unsafe) static var initialised = false
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    if !FuzzDoor.initialised {
+        precondition(FCGX_Init() == 0, "FCGX_Init")
+        FuzzDoor.initialised = true
+    }
+    var bytes = Array(UnsafeBufferPointer(start: data, count: data == nil ? 0 : size))
+    // As the pool does: consume what each outcome takes, until it waits or refuses.
+    for _ in 0..<64 {
+        switch bytes.withUnsafeBytes({ FuzzDoor.reader.read($0) }) {
+        case .needMore, .refused:
+            return 0
+        case .answered(let answer, let consumed):
+            checkRecords(answer)
+            bytes.removeFirst(consumed)
+        case .aborted(let answer, let consumed, _):
+            checkRecords(answer)
+            bytes.removeFirst(consumed)
+        case .request(let request, let consumed):
+            check(request.bytes)
+            bytes.removeFirst(consumed)
+        }
+    }
+    return 0
+}
+
+/// Whole records, each with at most 65,535 bytes of content.
+func checkRecords(_ answer: [UInt8]) {
+    var i = 0
+    while i < answer.count {
+        precondition(answer.count - i >= 8 && answer[i] == 1, "an answer that is not whole records")
+        let length = Int(answer[i + 4]) << 8 | Int(answer[i + 5])
+        i += 8 + length + Int(answer[i + 6])
+    }
+    precondition(i == answer.count, "an answer that is not whole records")
+}
+
+/// The pairs and body the request's records hold, read plainly.
+func expected(_ request: [UInt8]) -> (pairs: [[UInt8]], body: [UInt8]) {
+    var params: [UInt8] = [], body: [UInt8] = []
+    var i = 0
+    while i + 8 <= request.count {
+        let type = request[i + 1], length = Int(request[i + 4]) << 8 | Int(request[i + 5])
+        let content = request[(i + 8)..<(i + 8 + length)]
+        if type == 4 { params += content } else if type == 5 { body += content }
+        i += 8 + length + Int(request[i + 6])
+    }
+    var pairs: [[UInt8]] = []
+    var j = 0
+    func length() -> Int {
+        if params[j] < 0x80 { j += 1; return Int(params[j - 1]) }
+        defer { j += 4 }
+        return Int(params[j] & 0x7F) << 24 | Int(params[j + 1]) << 16 | Int(params[j + 2]) << 8 | Int(params[j + 3])
+    }
+    while j < params.count {
+        let n = length(), v = length()
+        // libfcgi's environment is C strings "NAME=VALUE": cut at a NUL.
+        var entry = Array(params[j..<(j + n)]) + [UInt8(ascii: "=")] + Array(params[(j + n)..<(j + n + v)])
+        if let nul = entry.firstIndex(of: 0) { entry = Array(entry[..<nul]) }
+        pairs.append(entry)
+        j += n + v
+    }
+    return (pairs, body)
+}
+
+/// libfcgi reads `request` from a socket pair as its connection.
+func check(_ request: [UInt8]) {
+    var fds: [Int32] = [-1, -1]
+    precondition(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
+    var size: Int32 = 1 << 20
+    for fd in fds { setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, 4); setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, 4) }
+    defer { close(fds[0]) }
+    var written = 0
+    while written < request.count {
+        let n = request[written...].withUnsafeBytes { send(fds[0], $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        precondition(n > 0, "the pair did not take the request")
+        written += n
+    }
+    var r = FCGX_Request()
+    precondition(FCGX_InitRequest(&r, -1, 0) == 0)
+    r.ipcFd = fds[1]
+    r.keepConnection = 1
+    precondition(FCGX_Accept_r(&r) >= 0 && r.ipcFd >= 0, "libfcgi refused a request the door accepted")
+    let (pairs, body) = expected(request)
+    var seen: [[UInt8]] = []
+    if var envp = r.envp {
+        while let entry = envp.pointee {
+            var b: [UInt8] = []
+            var p = UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self)
+            while p.pointee != 0 { b.append(p.pointee); p += 1 }
+            seen.append(b)
+            envp += 1
+        }
+    }
+    precondition(seen.first == Array("FCGI_ROLE=RESPONDER".utf8), "libfcgi saw another role")
+    precondition(Array(seen.dropFirst()) == pairs, "libfcgi's parameters differ from the request's")
+    var got: [UInt8] = []
+    var buffer = [CChar](repeating: 0, count: 4096)
+    while true {
+        let n = FCGX_GetStr(&buffer, Int32(buffer.count), r.in)
+        if n <= 0 { break }
+        got += buffer[0..<Int(n)].map { UInt8(bitPattern: $0) }
+    }
+    precondition(FCGX_HasSeenEOF(r.in) != 0 && FCGX_GetError(r.in) == 0, "libfcgi did not read the body to its end")
+    precondition(got == body, "libfcgi's body differs from the request's")
+    FCGX_Finish_r(&r)
+    FCGX_Free(&r, 1)
+}
