@@ -45,9 +45,12 @@ struct FastCGIRequestReader {
 
     /// A request, ready for libfcgi.
     struct Request: Equatable {
-        /// From its `FCGI_BEGIN_REQUEST` to its empty `FCGI_STDIN`, as sent
-        /// but for the begin record's flags, which say keep-connection:
-        /// libfcgi reads from a socket of the adapter's own, never closed.
+        /// Its records from `FCGI_BEGIN_REQUEST` to the empty `FCGI_STDIN`,
+        /// written anew: the same contents, no padding (libfcgi does not
+        /// skip the padding of a begin record or of the record that ends
+        /// the parameters, and would read it as the next header), and the
+        /// begin record's flags saying keep-connection (libfcgi reads from
+        /// a socket of the adapter's own, never closed).
         var bytes: [UInt8]
         var requestId: UInt16
         /// The web server keeps the connection after the answer.
@@ -87,6 +90,12 @@ struct FastCGIRequestReader {
         var paramsBytes = 0
         var paramsDone = false
         var bodyBytes = 0
+        // The request as libfcgi will read it (see `Request.bytes`).
+        var out: [UInt8] = []
+        func write(_ type: UInt8, _ requestId: UInt16, _ content: UnsafeRawBufferPointer) {
+            out += [1, type, UInt8(requestId >> 8), UInt8(requestId & 0xFF), UInt8(content.count >> 8), UInt8(content.count & 0xFF), 0, 0]
+            out += content
+        }
         while true {
             guard b.count - i >= 8 else { return tooMuch(b.count) ?? .needMore }
             guard b[i] == 1 else { return .refused("not a FastCGI stream (record version \(b[i]))", answer: nil) }
@@ -124,6 +133,9 @@ struct FastCGIRequestReader {
                                     answer: Self.endRequest(requestId, protocolStatus: 3))
                 }
                 begin = (i, requestId, b[i + 10] & 1 != 0)
+                out.reserveCapacity(b.count - i)
+                write(type, requestId, UnsafeRawBufferPointer(rebasing: b[content]))
+                out[8 + 2] |= 1  // FCGI_KEEP_CONN, for libfcgi's side
                 i = end
                 continue
             }
@@ -142,24 +154,26 @@ struct FastCGIRequestReader {
                         return .refused("request parameters whose declared lengths run past the bytes sent", answer: nil)
                     }
                     paramsDone = true
+                    write(type, requestId, UnsafeRawBufferPointer(rebasing: b[content]))
                 } else {
                     paramsBytes += length
                     guard paramsBytes <= limits.maxParamsBytes else {
                         return .refused("request parameters over \(limits.maxParamsBytes) bytes: connection closed", answer: nil)
                     }
                     params.append(content)
+                    write(type, requestId, UnsafeRawBufferPointer(rebasing: b[content]))
                 }
             case .stdin:
                 guard paramsDone else { return .refused("FCGI_STDIN before the parameters ended", answer: nil) }
                 if length == 0 {
-                    var bytes = Array(b[begun.at..<end])
-                    bytes[8 + 2] |= 1  // FCGI_KEEP_CONN, for libfcgi's side
-                    return .request(Request(bytes: bytes, requestId: requestId, keepConnection: begun.keep), consumed: end)
+                    write(type, requestId, UnsafeRawBufferPointer(rebasing: b[content]))
+                    return .request(Request(bytes: out, requestId: requestId, keepConnection: begun.keep), consumed: end)
                 }
                 bodyBytes += length
                 guard bodyBytes <= limits.maxBodyBytes else {
                     return .refused("a request body over \(limits.maxBodyBytes) bytes: connection closed", answer: nil)
                 }
+                write(type, requestId, UnsafeRawBufferPointer(rebasing: b[content]))
             default:
                 return .refused("FastCGI record type \(type) inside a responder request", answer: nil)
             }

@@ -22,7 +22,7 @@ enum FuzzDoor {
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     if !FuzzDoor.initialised {
-        precondition(FCGX_Init() == 0, "FCGX_Init")
+        require(FCGX_Init() == 0, "FCGX_Init")
         FuzzDoor.initialised = true
     }
     var bytes = Array(UnsafeBufferPointer(start: data, count: data == nil ? 0 : size))
@@ -45,15 +45,24 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     return 0
 }
 
+/// A failed check: its words on stderr (an optimised build's trap would
+/// not say which), then a crash libFuzzer records.
+func require(_ condition: Bool, _ message: @autoclosure () -> String = "check failed") {
+    if condition { return }
+    let line = Array("FuzzFastCGI: \(message())\n".utf8)
+    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    abort()
+}
+
 /// Whole records, each with at most 65,535 bytes of content.
 func checkRecords(_ answer: [UInt8]) {
     var i = 0
     while i < answer.count {
-        precondition(answer.count - i >= 8 && answer[i] == 1, "an answer that is not whole records")
+        require(answer.count - i >= 8 && answer[i] == 1, "an answer that is not whole records")
         let length = Int(answer[i + 4]) << 8 | Int(answer[i + 5])
         i += 8 + length + Int(answer[i + 6])
     }
-    precondition(i == answer.count, "an answer that is not whole records")
+    require(i == answer.count, "an answer that is not whole records")
 }
 
 /// The pairs and body the request's records hold, read plainly.
@@ -87,21 +96,21 @@ func expected(_ request: [UInt8]) -> (pairs: [[UInt8]], body: [UInt8]) {
 /// libfcgi reads `request` from a socket pair as its connection.
 func check(_ request: [UInt8]) {
     var fds: [Int32] = [-1, -1]
-    precondition(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
+    require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
     var size: Int32 = 1 << 20
     for fd in fds { setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, 4); setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, 4) }
     defer { close(fds[0]) }
     var written = 0
     while written < request.count {
         let n = request[written...].withUnsafeBytes { send(fds[0], $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        precondition(n > 0, "the pair did not take the request")
+        require(n > 0, "the pair did not take the request")
         written += n
     }
     var r = FCGX_Request()
-    precondition(FCGX_InitRequest(&r, -1, 0) == 0)
+    require(FCGX_InitRequest(&r, -1, 0) == 0)
     r.ipcFd = fds[1]
     r.keepConnection = 1
-    precondition(FCGX_Accept_r(&r) >= 0 && r.ipcFd >= 0, "libfcgi refused a request the door accepted")
+    require(FCGX_Accept_r(&r) >= 0 && r.ipcFd >= 0, "libfcgi refused a request the door accepted")
     let (pairs, body) = expected(request)
     var seen: [[UInt8]] = []
     if var envp = r.envp {
@@ -113,8 +122,8 @@ func check(_ request: [UInt8]) {
             envp += 1
         }
     }
-    precondition(seen.first == Array("FCGI_ROLE=RESPONDER".utf8), "libfcgi saw another role")
-    precondition(Array(seen.dropFirst()) == pairs, "libfcgi's parameters differ from the request's")
+    require(seen.first == Array("FCGI_ROLE=RESPONDER".utf8), "libfcgi saw another role")
+    require(Array(seen.dropFirst()) == pairs, "libfcgi's parameters differ from the request's")
     var got: [UInt8] = []
     var buffer = [CChar](repeating: 0, count: 4096)
     while true {
@@ -122,8 +131,9 @@ func check(_ request: [UInt8]) {
         if n <= 0 { break }
         got += buffer[0..<Int(n)].map { UInt8(bitPattern: $0) }
     }
-    precondition(FCGX_HasSeenEOF(r.in) != 0 && FCGX_GetError(r.in) == 0, "libfcgi did not read the body to its end")
-    precondition(got == body, "libfcgi's body differs from the request's")
+    require(FCGX_HasSeenEOF(r.in) != 0 && FCGX_GetError(r.in) == 0, "libfcgi did not read the body to its end")
+    require(got == body, "libfcgi's body differs from the request's")
     FCGX_Finish_r(&r)
+    r.detached = 1  // closed at once, not after waiting for our end to close
     FCGX_Free(&r, 1)
 }

@@ -13,18 +13,30 @@ import Testing
 
     static let request = FastCGIBytes.request(query: "writeKey=k&anonymousId=a")
 
+    /// `bytes`' records written again without padding, keep-connection set:
+    /// what libfcgi is given.
+    static func canonical(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        var i = 0
+        while i + 8 <= bytes.count {
+            let length = Int(bytes[i + 4]) << 8 | Int(bytes[i + 5])
+            out += bytes[i..<(i + 6)] + [0, 0] + bytes[(i + 8)..<(i + 8 + length)]
+            i += 8 + length + Int(bytes[i + 6])
+        }
+        out[10] |= 1
+        return out
+    }
+
     @Test func aWholeRequestIsHandedOverWithKeepConnectionSet() throws {
         guard case .request(let request, let consumed) = read(Self.request) else {
             Issue.record("\(read(Self.request))")
             return
         }
         #expect(consumed == Self.request.count && !request.keepConnection && request.requestId == 1)
-        var expected = Self.request
-        expected[10] |= 1
-        #expect(request.bytes == expected)
+        #expect(request.bytes == Self.canonical(Self.request))
         let kept = FastCGIBytes.request(query: "a=b", keep: true)
         guard case .request(let keptRequest, _) = read(kept) else { Issue.record("kept"); return }
-        #expect(keptRequest.keepConnection && keptRequest.bytes == kept)
+        #expect(keptRequest.keepConnection && keptRequest.bytes == Self.canonical(kept))
     }
 
     @Test func everyPrefixOfARequestWaitsForMore() {
@@ -39,9 +51,9 @@ import Testing
     @Test func aPipelinedRequestIsReadAfterTheFirst() {
         let first = FastCGIBytes.request(query: "n=1", keep: true), second = FastCGIBytes.request(query: "n=2")
         guard case .request(let one, let consumed) = read(first + second) else { Issue.record("first"); return }
-        #expect(consumed == first.count && one.bytes == first)
+        #expect(consumed == first.count && one.bytes == Self.canonical(first))
         guard case .request(let two, _) = read(second) else { Issue.record("second"); return }
-        #expect(two.bytes.count == second.count)
+        #expect(two.bytes == Self.canonical(second))
     }
 
     /// 3,700 names once made an answer over 65,535 bytes and a worker trap.
@@ -112,6 +124,18 @@ import Testing
     @Test(arguments: refusedStreams)
     func streamsLibfcgiCannotTakeAreRefused(_ what: String, _ bytes: [UInt8]) {
         #expect(read(bytes).isRefusal, "\(what): \(read(bytes))")
+    }
+
+    /// Found by the door's fuzzer: libfcgi does not skip the padding of a
+    /// begin record or of the empty parameters record (`SetReaderType`
+    /// forgets it) and reads it as the next header. Padding is the peer's
+    /// to send; libfcgi never sees any.
+    @Test func paddingNeverReachesLibfcgi() {
+        let padded = [1, 1, 0, 1, 0, 8, 64, 0, 0, 1, 1, 0, 0, 0, 0, 0] + [UInt8](repeating: 0x41, count: 64)
+            + [1, 4, 0, 1, 0, 0, 3, 0, 0x42, 0x42, 0x42] + FastCGIBytes.record(5, [])
+        guard case .request(let request, let consumed) = read(padded) else { Issue.record("\(read(padded))"); return }
+        #expect(consumed == padded.count)
+        #expect(request.bytes == [1, 1, 0, 1, 0, 8, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 4, 0, 1, 0, 0, 0, 0, 1, 5, 0, 1, 0, 0, 0, 0])
     }
 
     @Test func otherRolesAreAnsweredUnknownRole() {
