@@ -177,8 +177,14 @@ public final class ConnectionPool: @unchecked Sendable {
         }
         func park(_ fd: Int32, _ connection: Connection) {
             if parked[fd] == nil {
-                guard parked.count < maxParked, poller.watch(fd, exclusive: false) else {
-                    warnings.log("\(parked.count) connections already wait for their requests on this thread: one more closed")
+                if parked.count >= maxParked, let oldest = parked.min(by: { $0.value.deadline < $1.value.deadline })?.key {
+                    // Full: the connection that has waited longest makes
+                    // room, so a flood of idle connections cannot keep new
+                    // ones (a web server's next hit) out.
+                    warnings.log("\(parked.count) connections wait for their requests on this thread: the oldest closed")
+                    hangUp(oldest)
+                }
+                guard poller.watch(fd, exclusive: false) else {
                     Socket.close(fd)
                     return
                 }

@@ -92,7 +92,7 @@ struct FastCGIRequestReader {
         var bodyBytes = 0
         // The request as libfcgi will read it (see `Request.bytes`).
         var out: [UInt8] = []
-        func write(_ type: UInt8, _ requestId: UInt16, _ content: UnsafeRawBufferPointer) {
+        func emit(_ type: UInt8, _ requestId: UInt16, _ content: UnsafeRawBufferPointer) {
             out += [1, type, UInt8(requestId >> 8), UInt8(requestId & 0xFF), UInt8(content.count >> 8), UInt8(content.count & 0xFF), 0, 0]
             out += content
         }
@@ -134,7 +134,7 @@ struct FastCGIRequestReader {
                 }
                 begin = (i, requestId, b[i + 10] & 1 != 0)
                 out.reserveCapacity(b.count - i)
-                write(type, requestId, UnsafeRawBufferPointer(rebasing: b[content]))
+                emit(type, requestId, UnsafeRawBufferPointer(rebasing: b[content]))
                 out[8 + 2] |= 1  // FCGI_KEEP_CONN, for libfcgi's side
                 i = end
                 continue
@@ -154,26 +154,26 @@ struct FastCGIRequestReader {
                         return .refused("request parameters whose declared lengths run past the bytes sent", answer: nil)
                     }
                     paramsDone = true
-                    write(type, requestId, UnsafeRawBufferPointer(rebasing: b[content]))
+                    emit(type, requestId, UnsafeRawBufferPointer(rebasing: b[content]))
                 } else {
                     paramsBytes += length
                     guard paramsBytes <= limits.maxParamsBytes else {
                         return .refused("request parameters over \(limits.maxParamsBytes) bytes: connection closed", answer: nil)
                     }
                     params.append(content)
-                    write(type, requestId, UnsafeRawBufferPointer(rebasing: b[content]))
+                    emit(type, requestId, UnsafeRawBufferPointer(rebasing: b[content]))
                 }
             case .stdin:
                 guard paramsDone else { return .refused("FCGI_STDIN before the parameters ended", answer: nil) }
                 if length == 0 {
-                    write(type, requestId, UnsafeRawBufferPointer(rebasing: b[content]))
+                    emit(type, requestId, UnsafeRawBufferPointer(rebasing: b[content]))
                     return .request(Request(bytes: out, requestId: requestId, keepConnection: begun.keep), consumed: end)
                 }
                 bodyBytes += length
                 guard bodyBytes <= limits.maxBodyBytes else {
                     return .refused("a request body over \(limits.maxBodyBytes) bytes: connection closed", answer: nil)
                 }
-                write(type, requestId, UnsafeRawBufferPointer(rebasing: b[content]))
+                emit(type, requestId, UnsafeRawBufferPointer(rebasing: b[content]))
             default:
                 return .refused("FastCGI record type \(type) inside a responder request", answer: nil)
             }
