@@ -44,6 +44,10 @@ public final class ConnectionPool: @unchecked Sendable {
     }
 
     let settings: Settings
+    /// Bytes of half-sent requests one thread holds at most (32 MiB): past
+    /// it, the oldest parked connection is closed.
+    static let maxBufferedBytes = 32 * 1024 * 1024
+
     /// Connections one thread parks at most: the descriptors this process
     /// may open, less room for the spool, the log and libraries, shared
     /// among the threads; 1,024 at most.
@@ -168,28 +172,46 @@ public final class ConnectionPool: @unchecked Sendable {
             var deadline: Int64
         }
         var parked: [Int32: Connection] = [:]
+        /// Bytes the parked connections hold, all told.
+        var buffered = 0
         defer { for fd in parked.keys { Socket.close(fd) } }
         var warnings = RateLimitedLog(logger)
 
         func hangUp(_ fd: Int32) {
-            if parked.removeValue(forKey: fd) != nil { poller.forget(fd) }
+            if let gone = parked.removeValue(forKey: fd) {
+                buffered -= gone.bytes.count
+                poller.forget(fd)
+            }
             Socket.close(fd)
         }
         func park(_ fd: Int32, _ connection: Connection) {
-            if parked[fd] == nil {
-                if parked.count >= maxParked, let oldest = parked.min(by: { $0.value.deadline < $1.value.deadline })?.key {
-                    // Full: the connection that has waited longest makes
-                    // room, so a flood of idle connections cannot keep new
-                    // ones (a web server's next hit) out.
-                    warnings.log("\(parked.count) connections wait for their requests on this thread: the oldest closed")
-                    hangUp(oldest)
-                }
+            var connection = connection
+            // An empty buffer keeps no memory between a kept connection's requests.
+            if connection.bytes.isEmpty { connection.bytes = [] }
+            if let before = parked[fd] {
+                buffered -= before.bytes.count
+            } else {
+                if parked.count >= maxParked { evictOldest("\(parked.count) connections wait for their requests on this thread") }
                 guard poller.watch(fd, exclusive: false) else {
                     Socket.close(fd)
                     return
                 }
             }
             parked[fd] = connection
+            buffered += connection.bytes.count
+            // Memory, like descriptors, is shared out: half-sent requests
+            // may hold `maxBufferedBytes` a thread at most.
+            while buffered > ConnectionPool.maxBufferedBytes && parked.count > 1 {
+                evictOldest("half-sent requests hold over \(ConnectionPool.maxBufferedBytes / 1024 / 1024) MiB on this thread")
+            }
+        }
+        /// Full: the connection that has waited longest makes room, so a
+        /// flood of idle or half-sent connections cannot keep new ones (a
+        /// web server's next hit) out.
+        func evictOldest(_ why: String) {
+            guard let oldest = parked.min(by: { $0.value.deadline < $1.value.deadline })?.key else { return }
+            warnings.log("\(why): the oldest closed")
+            hangUp(oldest)
         }
         /// Reads what `fd` has and answers every whole request in it, in
         /// order; parks it while a request is still arriving or the web
@@ -201,6 +223,20 @@ public final class ConnectionPool: @unchecked Sendable {
                 hangUp(fd)
                 return
             }
+            // Answering holds this thread: another takes new connections
+            // meanwhile. Every answer of this wake-up must be taken by the
+            // peer within one request timeout, all told: a client that
+            // pipelines and reads slowly holds the thread no longer.
+            var busy = false
+            defer { if busy { acceptorBack() } }
+            let sendDeadline = SystemClock.monotonicMillis() + settings.requestTimeoutMillis
+            func send(_ answer: [UInt8]) -> Bool {
+                if !busy {
+                    busy = true
+                    acceptorTookConnection()
+                }
+                return Socket.sendAll(fd, answer, deadlineMillis: sendDeadline)
+            }
             while true {
                 let outcome = connection.bytes.withUnsafeBytes { door.read($0) }
                 switch outcome {
@@ -209,20 +245,25 @@ public final class ConnectionPool: @unchecked Sendable {
                     return
                 case .answered(let answer, let consumed):
                     connection.bytes.removeFirst(consumed)
-                    guard Socket.sendAll(fd, answer) else { return hangUp(fd) }
+                    guard answer.isEmpty || send(answer) else { return hangUp(fd) }
                 case .aborted(let answer, let consumed, let keep):
                     connection.bytes.removeFirst(consumed)
-                    guard Socket.sendAll(fd, answer), keep else { return hangUp(fd) }
+                    guard send(answer), keep else { return hangUp(fd) }
                 case .refused(let why, let answer):
-                    if let answer { _ = Socket.sendAll(fd, answer) }
+                    if let answer { _ = send(answer) }
                     warnings.log(why)
                     return hangUp(fd)
                 case .request(let request, let consumed):
                     connection.bytes.removeFirst(consumed)
-                    acceptorTookConnection()
-                    let answer = handler.answer(request.bytes)
-                    acceptorBack()
-                    guard let answer, Socket.sendAll(fd, answer), request.keepConnection else { return hangUp(fd) }
+                    if !busy {
+                        busy = true
+                        acceptorTookConnection()
+                    }
+                    guard let answer = handler.answer(request.bytes) else {
+                        warnings.log("a request of \(request.bytes.count) bytes could not be handed to libfcgi: connection closed")
+                        return hangUp(fd)
+                    }
+                    guard send(answer), request.keepConnection else { return hangUp(fd) }
                     // Kept: the next request (perhaps already here) within the timeout.
                     connection.deadline = SystemClock.monotonicMillis() + settings.requestTimeoutMillis
                 }

@@ -80,7 +80,9 @@ final class FastCGIAdapter: ConnectionHandler {
 
     func answer(_ bytes: [UInt8]) -> [UInt8]? {
         guard ready, ours >= 0 || openPair() else { return nil }
-        guard bytes.count <= FastCGIAdapter.pairBytes / 2, Socket.sendAll(ours, bytes) else {
+        // Written whole at once, or not at all: libfcgi reads only after,
+        // so a request the pair cannot hold must not block this thread.
+        guard Socket.sendAll(ours, bytes, deadlineMillis: 0) else {
             _ = openPair()
             return nil
         }

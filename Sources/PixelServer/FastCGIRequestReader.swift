@@ -34,6 +34,10 @@ struct FastCGIRequestReader {
         /// Name-value pairs in one request: more than any web server sends
         /// (nginx's default set is about 30).
         var maxPairs = 1024
+        /// Records in one request: web servers fill theirs (nginx sends its
+        /// parameters in one); a peer that dribbles tiny records would make
+        /// each new byte cost a walk over all of them.
+        var maxRecords = 512
 
         /// Bytes a whole request may take on the wire: its content and
         /// 64 KiB for record headers and padding (web servers fill their
@@ -90,11 +94,19 @@ struct FastCGIRequestReader {
         var paramsBytes = 0
         var paramsDone = false
         var bodyBytes = 0
-        // The request as libfcgi will read it (see `Request.bytes`).
-        var out: [UInt8] = []
-        func emit(_ type: UInt8, _ requestId: UInt16, _ content: UnsafeRawBufferPointer) {
-            out += [1, type, UInt8(requestId >> 8), UInt8(requestId & 0xFF), UInt8(content.count >> 8), UInt8(content.count & 0xFF), 0, 0]
-            out += content
+        // The request's records, written anew once it is whole (see
+        // `Request.bytes`): until then a wake-up costs a walk over headers.
+        var records: [(type: UInt8, content: Range<Int>)] = []
+        func request(_ requestId: UInt16, keep: Bool, consumed: Int) -> Outcome {
+            var out: [UInt8] = []
+            out.reserveCapacity(records.reduce(0) { $0 + 8 + $1.content.count })
+            for record in records {
+                let n = record.content.count
+                out += [1, record.type, UInt8(requestId >> 8), UInt8(requestId & 0xFF), UInt8(n >> 8), UInt8(n & 0xFF), 0, 0]
+                out += UnsafeRawBufferPointer(rebasing: b[record.content])
+            }
+            out[8 + 2] |= 1  // FCGI_KEEP_CONN, for libfcgi's side
+            return .request(Request(bytes: out, requestId: requestId, keepConnection: keep), consumed: consumed)
         }
         while true {
             guard b.count - i >= 8 else { return tooMuch(b.count) ?? .needMore }
@@ -124,6 +136,8 @@ struct FastCGIRequestReader {
             }
 
             guard let begun = begin else {
+                // An abort for a request already answered: nothing to end.
+                if type == RecordType.abortRequest.rawValue { return .answered([], consumed: end) }
                 guard type == RecordType.beginRequest.rawValue, length == 8 else {
                     return .refused("FastCGI record type \(type) before FCGI_BEGIN_REQUEST", answer: nil)
                 }
@@ -133,11 +147,12 @@ struct FastCGIRequestReader {
                                     answer: Self.endRequest(requestId, protocolStatus: 3))
                 }
                 begin = (i, requestId, b[i + 10] & 1 != 0)
-                out.reserveCapacity(b.count - i)
-                emit(type, requestId, UnsafeRawBufferPointer(rebasing: b[content]))
-                out[8 + 2] |= 1  // FCGI_KEEP_CONN, for libfcgi's side
+                records.append((type, content))
                 i = end
                 continue
+            }
+            guard records.count < limits.maxRecords else {
+                return .refused("a request cut into over \(limits.maxRecords) records: connection closed", answer: nil)
             }
             guard requestId == begun.requestId else {
                 // One request at a time: FCGI_MPXS_CONNS is 0.
@@ -154,26 +169,26 @@ struct FastCGIRequestReader {
                         return .refused("request parameters whose declared lengths run past the bytes sent", answer: nil)
                     }
                     paramsDone = true
-                    emit(type, requestId, UnsafeRawBufferPointer(rebasing: b[content]))
+                    records.append((type, content))
                 } else {
                     paramsBytes += length
                     guard paramsBytes <= limits.maxParamsBytes else {
                         return .refused("request parameters over \(limits.maxParamsBytes) bytes: connection closed", answer: nil)
                     }
                     params.append(content)
-                    emit(type, requestId, UnsafeRawBufferPointer(rebasing: b[content]))
+                    records.append((type, content))
                 }
             case .stdin:
                 guard paramsDone else { return .refused("FCGI_STDIN before the parameters ended", answer: nil) }
                 if length == 0 {
-                    emit(type, requestId, UnsafeRawBufferPointer(rebasing: b[content]))
-                    return .request(Request(bytes: out, requestId: requestId, keepConnection: begun.keep), consumed: end)
+                    records.append((type, content))
+                    return request(requestId, keep: begun.keep, consumed: end)
                 }
                 bodyBytes += length
                 guard bodyBytes <= limits.maxBodyBytes else {
                     return .refused("a request body over \(limits.maxBodyBytes) bytes: connection closed", answer: nil)
                 }
-                emit(type, requestId, UnsafeRawBufferPointer(rebasing: b[content]))
+                records.append((type, content))
             default:
                 return .refused("FastCGI record type \(type) inside a responder request", answer: nil)
             }

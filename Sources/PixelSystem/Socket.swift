@@ -120,6 +120,27 @@ public enum Socket {
         recv(fd, buffer.baseAddress, count, Int32(MSG_DONTWAIT)) == count
     }
 
+    /// Sends all of `bytes` (no SIGPIPE) by `deadlineMillis` (monotonic),
+    /// waiting in `poll` between writes; false when the connection broke or
+    /// the peer did not take them in time. The corresponding C functions
+    /// are `send(MSG_DONTWAIT)` and `poll(2)`.
+    public static func sendAll(_ fd: Int32, _ bytes: [UInt8], deadlineMillis: Int64) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + done, $0.count - done, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            if n > 0 {
+                done += n
+                continue
+            }
+            guard n < 0, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else { return false }
+            let left = deadlineMillis - SystemClock.monotonicMillis()
+            guard left > 0 else { return false }
+            var entry = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            _ = poll(&entry, 1, Int32(clamping: left))
+        }
+        return true
+    }
+
     /// Sends all of `bytes` (no SIGPIPE); false when the connection broke.
     public static func sendAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         var done = 0
@@ -178,7 +199,9 @@ public enum Socket {
             if n == 0 { return total > 0 ? .bytes(total) : .closed }
             if errno == EINTR { continue }
             if errno == EAGAIN || errno == EWOULDBLOCK { return total > 0 ? .bytes(total) : .nothingYet }
-            return .closed
+            // Broken (a reset): what came before is still the peer's
+            // request; the next read reports the break.
+            return total > 0 ? .bytes(total) : .closed
         }
         return .bytes(total)
     }

@@ -194,4 +194,29 @@ struct DoorTests {
         #expect(serve.stop())
         #expect(scratch.spoolLines.count == 6)
     }
+
+    /// A client that pipelines requests and never reads the answers held
+    /// its thread for as long as it liked, each answer a new timeout: now
+    /// all a wake-up's answers share one, and other threads take hits.
+    @Test func aClientThatDoesNotReadHoldsNoWorker() throws {
+        let scratch = Scratch()
+        let serve = try StallTests.start(.serveDefaults, scratch)
+        let fd = try serve.client.connect()
+        // 20,000 unknown management records: 160 KB in, 320 KB of answers.
+        StallTests.send(fd, (0..<20_000).flatMap { _ in Self.record(42, 0, []) })
+        #expect(Self.hitsAreAnswered(serve.client, 6, tag: "beside-slow"))
+        // Cut off once the request timeout (10 s) has passed, not held on.
+        var closed = false
+        let deadline = Date().addingTimeInterval(30)
+        while !closed && Date() < deadline {
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { closed = true }
+            if n <= 0 { Thread.sleep(forTimeInterval: 1) }  // read slowly: a little at a time
+        }
+        close(fd)
+        #expect(closed, "the slow reader's connection was never closed")
+        #expect(serve.stop())
+        #expect(scratch.spoolLines.count == 6)
+    }
 }

@@ -138,6 +138,13 @@ import Testing
         #expect(request.bytes == [1, 1, 0, 1, 0, 8, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 4, 0, 1, 0, 0, 0, 0, 1, 5, 0, 1, 0, 0, 0, 0])
     }
 
+    /// An abort for a request already answered, on a kept connection,
+    /// is nothing to end: the spec says to ignore it, and so does the door.
+    @Test func aStrayAbortIsIgnored() {
+        let stray = FastCGIBytes.record(2, [])
+        #expect(read(stray + Self.request) == .answered([], consumed: stray.count))
+    }
+
     @Test func otherRolesAreAnsweredUnknownRole() {
         let stream = FastCGIBytes.record(1, id: 7, [0, 2, 0, 0, 0, 0, 0, 0])
         #expect(read(stream) == .refused("refused a FastCGI request for role 2 (pixelgate is a responder): answered FCGI_UNKNOWN_ROLE",
