@@ -26,6 +26,10 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         FuzzDoor.initialised = true
     }
     var bytes = Array(UnsafeBufferPointer(start: data, count: data == nil ? 0 : size))
+    // One pair and one request for the whole input, as the adapter keeps
+    // them: each request is finished, then the next accepted on the pair.
+    let libfcgi = Libfcgi()
+    defer { libfcgi.close() }
     // As the pool does: consume what each outcome takes, until it waits or refuses.
     for _ in 0..<64 {
         switch bytes.withUnsafeBytes({ FuzzDoor.reader.read($0) }) {
@@ -38,7 +42,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
             checkRecords(answer)
             bytes.removeFirst(consumed)
         case .request(let request, let consumed):
-            check(request.bytes)
+            libfcgi.check(request.bytes)
             bytes.removeFirst(consumed)
         }
     }
@@ -93,47 +97,62 @@ func expected(_ request: [UInt8]) -> (pairs: [[UInt8]], body: [UInt8]) {
     return (pairs, body)
 }
 
-/// libfcgi reads `request` from a socket pair as its connection.
-func check(_ request: [UInt8]) {
+/// libfcgi on one socket pair, as `FastCGIAdapter` uses it.
+final class Libfcgi {
     var fds: [Int32] = [-1, -1]
-    require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
-    var size: Int32 = 1 << 20
-    for fd in fds { setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, 4); setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, 4) }
-    defer { close(fds[0]) }
-    var written = 0
-    while written < request.count {
-        let n = request[written...].withUnsafeBytes { send(fds[0], $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        require(n > 0, "the pair did not take the request")
-        written += n
-    }
     var r = FCGX_Request()
-    require(FCGX_InitRequest(&r, -1, 0) == 0)
-    r.ipcFd = fds[1]
-    r.keepConnection = 1
-    require(FCGX_Accept_r(&r) >= 0 && r.ipcFd >= 0, "libfcgi refused a request the door accepted")
-    let (pairs, body) = expected(request)
-    var seen: [[UInt8]] = []
-    if var envp = r.envp {
-        while let entry = envp.pointee {
-            var b: [UInt8] = []
-            var p = UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self)
-            while p.pointee != 0 { b.append(p.pointee); p += 1 }
-            seen.append(b)
-            envp += 1
+
+    init() {
+        require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
+        var size: Int32 = 512 * 1024
+        for fd in fds { setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, 4); setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, 4) }
+        require(FCGX_InitRequest(&r, -1, 0) == 0)
+        r.ipcFd = fds[1]
+        r.keepConnection = 1
+    }
+
+    func close() {
+        Glibc.close(fds[0])
+        r.detached = 1  // closed at once, not after waiting for our end to close
+        FCGX_Free(&r, 1)
+    }
+
+    /// libfcgi reads `request` from the pair and must see exactly it.
+    func check(_ request: [UInt8]) {
+        require(request.count > 10 && request[10] & 1 == 1, "a request not marked keep-connection")
+        var written = 0
+        while written < request.count {
+            let n = request[written...].withUnsafeBytes { send(fds[0], $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            require(n > 0, "the pair did not take the request")
+            written += n
         }
+        require(FCGX_Accept_r(&r) >= 0 && r.ipcFd >= 0, "libfcgi refused a request the door accepted")
+        let (pairs, body) = expected(request)
+        var seen: [[UInt8]] = []
+        if var envp = r.envp {
+            while let entry = envp.pointee {
+                var b: [UInt8] = []
+                var p = UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self)
+                while p.pointee != 0 { b.append(p.pointee); p += 1 }
+                seen.append(b)
+                envp += 1
+            }
+        }
+        require(seen.first == Array("FCGI_ROLE=RESPONDER".utf8), "libfcgi saw another role")
+        require(Array(seen.dropFirst()) == pairs, "libfcgi's parameters differ from the request's")
+        var got: [UInt8] = []
+        var buffer = [CChar](repeating: 0, count: 4096)
+        while true {
+            let n = FCGX_GetStr(&buffer, Int32(buffer.count), r.in)
+            if n <= 0 { break }
+            got += buffer[0..<Int(n)].map { UInt8(bitPattern: $0) }
+        }
+        require(FCGX_HasSeenEOF(r.in) != 0 && FCGX_GetError(r.in) == 0, "libfcgi did not read the body to its end")
+        require(got == body, "libfcgi's body differs from the request's")
+        FCGX_Finish_r(&r)
+        require(r.ipcFd >= 0, "libfcgi closed a kept connection")
+        // Its answer, read off so the pair never fills.
+        var answer = [UInt8](repeating: 0, count: 65_536)
+        while recv(fds[0], &answer, answer.count, Int32(MSG_DONTWAIT)) > 0 {}
     }
-    require(seen.first == Array("FCGI_ROLE=RESPONDER".utf8), "libfcgi saw another role")
-    require(Array(seen.dropFirst()) == pairs, "libfcgi's parameters differ from the request's")
-    var got: [UInt8] = []
-    var buffer = [CChar](repeating: 0, count: 4096)
-    while true {
-        let n = FCGX_GetStr(&buffer, Int32(buffer.count), r.in)
-        if n <= 0 { break }
-        got += buffer[0..<Int(n)].map { UInt8(bitPattern: $0) }
-    }
-    require(FCGX_HasSeenEOF(r.in) != 0 && FCGX_GetError(r.in) == 0, "libfcgi did not read the body to its end")
-    require(got == body, "libfcgi's body differs from the request's")
-    FCGX_Finish_r(&r)
-    r.detached = 1  // closed at once, not after waiting for our end to close
-    FCGX_Free(&r, 1)
 }
