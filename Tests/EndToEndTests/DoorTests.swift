@@ -37,50 +37,46 @@ struct DoorTests {
         return hits.allSatisfy { $0.answered(within: seconds) && $0.statuses == [200] }
     }
 
-    /// One FCGI_GET_VALUES asking for FCGI_MPXS_CONNS 3,700 times made an
-    /// answer over 65,535 bytes, whose length trapped: the worker died.
-    @Test(arguments: Way.allCases)
-    func aHugeGetValuesKillsNothing(_ way: Way) throws {
+    /// Sends `stream` on `connections` connections: each must be closed
+    /// having been answered fewer than 1,024 bytes, the worker must live on,
+    /// and four hits after it are answered and stored.
+    static func streamKillsNothing(_ way: Way, _ stream: [UInt8], connections: Int, tag: String) throws {
         let scratch = Scratch()
         let serve = try StallTests.start(way, scratch)
         let before = serve.worker
-        var names: [UInt8] = []
-        for _ in 0..<3700 { names += [15, 0] + Array("FCGI_MPXS_CONNS".utf8) }
-        var connections: [Int32] = []
-        for _ in 0..<20 {
+        var open: [Int32] = []
+        for _ in 0..<connections {
             let fd = try serve.client.connect()
-            StallTests.send(fd, Self.record(9, 0, names))
-            connections.append(fd)
+            StallTests.send(fd, stream)
+            open.append(fd)
         }
-        for fd in connections {
+        for fd in open {
             let (bytes, closed) = StallTests.readUntilClosed(fd, seconds: 5)
             #expect(closed && bytes.count < 1024, "answered \(bytes.count) bytes")
             close(fd)
         }
-        #expect(Self.hitsAreAnswered(serve.client, 4, tag: "after-values"))
+        #expect(Self.hitsAreAnswered(serve.client, 4, tag: tag))
         #expect(before.map { kill($0, 0) == 0 } ?? true, "the worker died")
         #expect(serve.stop())
         #expect(scratch.spoolLines.count == 4)
+    }
+
+    /// One FCGI_GET_VALUES asking for FCGI_MPXS_CONNS 3,700 times made an
+    /// answer over 65,535 bytes, whose length trapped: the worker died.
+    @Test(arguments: Way.allCases)
+    func aHugeGetValuesKillsNothing(_ way: Way) throws {
+        var names: [UInt8] = []
+        for _ in 0..<3700 { names += [15, 0] + Array("FCGI_MPXS_CONNS".utf8) }
+        try Self.streamKillsNothing(way, Self.record(9, 0, names), connections: 20, tag: "after-values")
     }
 
     /// A 72-byte PARAMS record declaring 2^30-byte lengths passed the gate,
     /// and libfcgi's malloc assertion aborted the worker.
     @Test(arguments: Way.allCases)
     func declaredLengthsPastTheBytesKillNothing(_ way: Way) throws {
-        let scratch = Scratch()
-        let serve = try StallTests.start(way, scratch)
-        let before = serve.worker
         let content: [UInt8] = [0xC0, 0, 0, 0, 0xC0, 0, 0, 0] + [UInt8](repeating: 0x41, count: 56)
-        for _ in 0..<5 {
-            let fd = try serve.client.connect()
-            StallTests.send(fd, Self.begin() + Self.record(4, 1, content) + Self.record(4, 1, []) + Self.record(5, 1, []))
-            #expect(StallTests.readUntilClosed(fd, seconds: 5).closed)
-            close(fd)
-        }
-        #expect(Self.hitsAreAnswered(serve.client, 4, tag: "after-lengths"))
-        #expect(before.map { kill($0, 0) == 0 } ?? true, "the worker died")
-        #expect(serve.stop())
-        #expect(scratch.spoolLines.count == 4)
+        try Self.streamKillsNothing(way, Self.begin() + Self.record(4, 1, content) + Self.record(4, 1, []) + Self.record(5, 1, []),
+                                    connections: 5, tag: "after-lengths")
     }
 
     /// A BEGIN then an early ABORT, or records of another request id,
