@@ -230,7 +230,7 @@ public final class ConnectionPool: @unchecked Sendable {
             var busy = false
             defer { if busy { acceptorBack() } }
             let sendDeadline = SystemClock.monotonicMillis() + settings.requestTimeoutMillis
-            func send(_ answer: [UInt8]) -> Bool {
+            func reply(_ answer: [UInt8]) -> Bool {
                 if !busy {
                     busy = true
                     acceptorTookConnection()
@@ -245,12 +245,12 @@ public final class ConnectionPool: @unchecked Sendable {
                     return
                 case .answered(let answer, let consumed):
                     connection.bytes.removeFirst(consumed)
-                    guard answer.isEmpty || send(answer) else { return hangUp(fd) }
+                    guard answer.isEmpty || reply(answer) else { return hangUp(fd) }
                 case .aborted(let answer, let consumed, let keep):
                     connection.bytes.removeFirst(consumed)
-                    guard send(answer), keep else { return hangUp(fd) }
+                    guard reply(answer), keep else { return hangUp(fd) }
                 case .refused(let why, let answer):
-                    if let answer { _ = send(answer) }
+                    if let answer { _ = reply(answer) }
                     warnings.log(why)
                     return hangUp(fd)
                 case .request(let request, let consumed):
@@ -263,7 +263,7 @@ public final class ConnectionPool: @unchecked Sendable {
                         warnings.log("a request of \(request.bytes.count) bytes could not be handed to libfcgi: connection closed")
                         return hangUp(fd)
                     }
-                    guard send(answer), request.keepConnection else { return hangUp(fd) }
+                    guard reply(answer), request.keepConnection else { return hangUp(fd) }
                     // Kept: the next request (perhaps already here) within the timeout.
                     connection.deadline = SystemClock.monotonicMillis() + settings.requestTimeoutMillis
                 }

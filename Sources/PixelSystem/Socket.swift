@@ -95,31 +95,6 @@ public enum Socket {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    /// What a look at a connection's waiting bytes found.
-    public enum Peek: Equatable {
-        /// This many bytes are waiting (copied, not taken).
-        case bytes(Int)
-        /// Nothing yet.
-        case nothingYet
-        /// The peer closed, or the connection broke.
-        case closed
-    }
-
-    /// Copies up to `buffer.count` waiting bytes without taking them and
-    /// without waiting. The corresponding C function is `recv(MSG_PEEK)`.
-    public static func peek(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Peek {
-        let n = recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_PEEK | MSG_DONTWAIT))
-        if n > 0 { return .bytes(n) }
-        if n == 0 { return .closed }
-        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? .nothingYet : .closed
-    }
-
-    /// Takes `count` waiting bytes into `buffer` without waiting; true when
-    /// all were there.
-    public static func take(_ fd: Int32, _ count: Int, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
-        recv(fd, buffer.baseAddress, count, Int32(MSG_DONTWAIT)) == count
-    }
-
     /// Sends all of `bytes` (no SIGPIPE) by `deadlineMillis` (monotonic),
     /// waiting in `poll` between writes; false when the connection broke or
     /// the peer did not take them in time. The corresponding C functions
@@ -149,14 +124,6 @@ public enum Socket {
             if n > 0 { done += n } else if n < 0 && errno == EINTR { continue } else { return false }
         }
         return true
-    }
-
-    /// Whether nothing is waiting on a connection whose request was read to
-    /// its end: then closing it at once loses the peer nothing.
-    public static func nothingWaiting(_ fd: Int32) -> Bool {
-        var byte: UInt8 = 0
-        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
-        return n == 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
     }
 
     /// A connected pair of unix stream sockets (close-on-exec), each able

@@ -94,19 +94,28 @@ final class SocketPair {
         #expect(ProcessControl.variable("PIXELSYSTEM_NO_SUCH_VARIABLE") == nil)
     }
 
-    @Test func peekLooksWithoutTakingAndSeesTheClose() {
+    @Test func receiveTakesWhatIsThereAndSeesTheClose() {
         let pair = SocketPair()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 1)
-        defer { buffer.deallocate() }
-        #expect(Socket.peek(pair.a, into: buffer) == .nothingYet)
+        var got: [UInt8] = []
+        #expect(Socket.receive(pair.a, appendingTo: &got, limit: 64) == .nothingYet)
         #expect(Socket.sendAll(pair.b, Array("hello".utf8)))
-        #expect(Socket.peek(pair.a, into: buffer) == .bytes(5))
-        #expect(Socket.peek(pair.a, into: buffer) == .bytes(5))  // still there
-        #expect(!Socket.nothingWaiting(pair.a))
-        #expect(Socket.take(pair.a, 5, into: buffer))
-        #expect(Socket.nothingWaiting(pair.a))
+        #expect(Socket.receive(pair.a, appendingTo: &got, limit: 3) == .bytes(3))
+        #expect(Socket.receive(pair.a, appendingTo: &got, limit: 64) == .bytes(2))
+        #expect(got == Array("hello".utf8))
+        #expect(Socket.receive(pair.a, appendingTo: &got, limit: 64) == .nothingYet)
+        // Bytes and then the close: the bytes first, the close at the next read.
+        #expect(Socket.sendAll(pair.b, Array("!".utf8)))
         shutdown(pair.b, Int32(SHUT_WR))
-        #expect(Socket.peek(pair.a, into: buffer) == .closed)
+        #expect(Socket.receive(pair.a, appendingTo: &got, limit: 64) == .bytes(1))
+        #expect(Socket.receive(pair.a, appendingTo: &got, limit: 64) == .closed)
+    }
+
+    @Test func sendAllGivesUpAtItsDeadline() {
+        let pair = SocketPair()
+        // Nobody reads pair.b: the buffers fill, and the send stops at once.
+        let big = [UInt8](repeating: 0x61, count: 8 << 20)
+        #expect(!Socket.sendAll(pair.a, big, deadlineMillis: SystemClock.monotonicMillis() + 50))
+        #expect(Socket.sendAll(pair.a, [], deadlineMillis: 0))
     }
 
     @Test func thePollerReportsTheSocketsWithInput() throws {
