@@ -333,7 +333,7 @@ struct RateLimitedLog {
             skipped += 1
             return
         }
-        logger.log(.warn, skipped > 0 ? "\(message) (and \(skipped) more warnings like it since the last)" : message)
+        logger.log(.warn, skipped > 0 ? "\(message) (and \(skipped) more warnings since the last)" : message)
         last = now
         skipped = 0
     }

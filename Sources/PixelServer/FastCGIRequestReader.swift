@@ -89,7 +89,7 @@ struct FastCGIRequestReader {
     /// Reads the records at the front of `b`.
     func read(_ b: UnsafeRawBufferPointer) -> Outcome {
         var i = 0
-        var begin: (at: Int, requestId: UInt16, keep: Bool)?
+        var begin: (requestId: UInt16, keep: Bool)?
         var params: [Range<Int>] = []
         var paramsBytes = 0
         var paramsDone = false
@@ -146,7 +146,7 @@ struct FastCGIRequestReader {
                     return .refused("refused a FastCGI request for role \(role) (pixelgate is a responder): answered FCGI_UNKNOWN_ROLE",
                                     answer: Self.endRequest(requestId, protocolStatus: 3))
                 }
-                begin = (i, requestId, b[i + 10] & 1 != 0)
+                begin = (requestId, b[i + 10] & 1 != 0)
                 records.append((type, content))
                 i = end
                 continue

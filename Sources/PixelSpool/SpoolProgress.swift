@@ -6,9 +6,10 @@
 ///
 /// The drain sends one request per write key and address (SPEC §6), so
 /// within the window of lines it has read it sends them out of file order;
-/// after each request it appends that request's line starts, one `write`,
-/// and once the whole window is done it writes the next window's offset
-/// anew. A crash therefore resends at most the request that was in flight.
+/// as each request is delivered, the thread that sent it appends that
+/// request's line starts, one `write`, and the next window starts the file
+/// anew with its offset. A crash therefore resends at most the requests
+/// that were in flight.
 ///
 /// The file may be damaged (a full disk, a hand edit, a bad block, a crash
 /// in mid-append): every reading of it is checked against the file it
