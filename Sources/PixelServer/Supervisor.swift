@@ -9,13 +9,17 @@ public struct Supervisor {
     public var backlog: Int32
     /// Permissions of a unix socket, so the web server's user can connect.
     public var socketMode: UInt32
+    /// The group a unix socket is given (the web server's), or nil for the
+    /// process's own.
+    public var socketGroup: UInt32?
     public var logger: Logger
 
-    public init(listen: String, workers: Int, backlog: Int32, socketMode: UInt32, logger: Logger) {
+    public init(listen: String, workers: Int, backlog: Int32, socketMode: UInt32, socketGroup: UInt32? = nil, logger: Logger) {
         self.listen = listen
         self.workers = workers
         self.backlog = backlog
         self.socketMode = socketMode
+        self.socketGroup = socketGroup
         self.logger = logger
     }
 
@@ -31,7 +35,7 @@ public struct Supervisor {
         }
         let fd: Int32, bound: String
         do {
-            (fd, bound) = try ListenSocket.open(address.socketAddress, backlog: backlog, socketMode: socketMode)
+            (fd, bound) = try ListenSocket.open(address.socketAddress, backlog: backlog, socketMode: socketMode, socketGroup: socketGroup)
         } catch {
             logger.log(.error, error.description)
             return 1
@@ -40,7 +44,17 @@ public struct Supervisor {
         if case .unix(let path) = address, let st = try? Sys.lstatIfExists(path) {
             socketIdentity = (UInt64(st.st_dev), UInt64(st.st_ino))
         }
-        logger.log(.info, "listening on \(bound) with \(workers) worker(s)")
+        switch address {
+        case .tcp:
+            // Any local account can connect to a TCP port and store hits
+            // with any address and agent; a unix socket has permissions.
+            logger.log(.info, "listening on \(bound) with \(workers) worker(s); on TCP any local user can send hits, a unix socket lets only its group")
+        case .unix:
+            logger.log(.info, "listening on \(bound) with \(workers) worker(s)")
+            if socketMode & 0o002 != 0 {
+                logger.log(.warn, "\(bound) has mode 0\(String(socketMode, radix: 8)): every local user may send hits; 0660 with --socket-group lets only the web server")
+            }
+        }
         let asked = supervise(WorkerProcesses(listenFD: fd, worker: worker))
         // Our socket only: another run may have taken the path since.
         if case .unix(let path) = address, let (dev, ino) = socketIdentity,

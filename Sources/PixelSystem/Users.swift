@@ -34,3 +34,35 @@ public enum Users {
         entry(of: uid)?.name ?? "uid \(uid)"
     }
 }
+
+/// The group database.
+public enum Groups {
+    /// The id of the group `name` (or a number, taken as the id), or nil
+    /// when there is no such group. The corresponding C function is
+    /// `getgrnam_r(3)`.
+    public static func id(of name: String) -> UInt32? {
+        if !name.isEmpty, name.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { return UInt32(name) }
+        var entry = group()
+        var found: UnsafeMutablePointer<group>?
+        var size = 4096
+        while true {
+            var buffer = [CChar](repeating: 0, count: size)
+            let status = getgrnam_r(name, &entry, &buffer, buffer.count, &found)
+            if status == ERANGE && size < 1 << 22 {
+                size *= 4
+                continue
+            }
+            guard status == 0, let found else { return nil }
+            return found.pointee.gr_gid
+        }
+    }
+
+    /// The name of group `gid` for messages, else `gid N`.
+    public static func name(of gid: UInt32) -> String {
+        var entry = group()
+        var found: UnsafeMutablePointer<group>?
+        var buffer = [CChar](repeating: 0, count: 1 << 16)
+        guard getgrgid_r(gid, &entry, &buffer, buffer.count, &found) == 0, let found, let name = found.pointee.gr_name else { return "gid \(gid)" }
+        return String(cString: name)
+    }
+}

@@ -69,7 +69,7 @@ struct ApacheTests {
         let spool = try webServerSpool(scratch)
         let backend = freePort(), port = freePort()
         let serve = try ServeProcess(listen: "127.0.0.1:\(backend)", workers: 2, environment: ["PIXELGATE_SPOOL_DIR": spool])
-        let snippet = try shippedConfig("apache-conf/pixelgate-proxy-fcgi.conf", [("fcgi://127.0.0.1:9000/", "fcgi://127.0.0.1:\(backend)/")])
+        let snippet = try shippedConfig("apache-conf/pixelgate-proxy-fcgi.conf", [(shippedSocket + "|fcgi://localhost/", "fcgi://127.0.0.1:\(backend)/")])
         let apache = try startApache(snippet: snippet, port: port, in: scratch.path + "/apache")
         try explainingFailures(log: scratch.path + "/apache/error.log") { try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool) }
         try expectLongHits(port, accepted: 16_000, pixelgateAnswers414: false)
@@ -82,8 +82,8 @@ struct ApacheTests {
         let spool = try webServerSpool(scratch)
         let port = freePort()
         let socketPath = scratch.path + "/pixelgate.sock"
-        let serve = try ServeProcess(listen: socketPath, workers: 2, environment: ["PIXELGATE_SPOOL_DIR": spool], socketMode: "0666")
-        let snippet = try shippedConfig("apache-conf/pixelgate-proxy-fcgi.conf", [("fcgi://127.0.0.1:9000/", "unix:\(socketPath)|fcgi://localhost/")])
+        let serve = try ServeProcess(listen: socketPath, workers: 2, environment: ["PIXELGATE_SPOOL_DIR": spool], socketGroup: "www-data")
+        let snippet = try shippedConfig("apache-conf/pixelgate-proxy-fcgi.conf", [(shippedSocket, "unix:" + socketPath)])
         let apache = try startApache(snippet: snippet, port: port, in: scratch.path + "/apache")
         try explainingFailures(log: scratch.path + "/apache/error.log") { try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool) }
         apache.stop()

@@ -22,7 +22,7 @@ struct BrowserTests {
         </body></html>
         """
         try html.write(toFile: www + "/landing.html", atomically: true, encoding: .utf8)
-        var conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), ("127.0.0.1:9000", "127.0.0.1:\(backend)")])
+        var conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), (shippedSocket, "127.0.0.1:\(backend)")])
         // The same server also serves the page (test-only location).
         conf = conf.replacingOccurrences(of: "    location ~ /pixel/v1/", with: "    location = /landing.html { root \(www); }\n\n    location ~ /pixel/v1/")
         let nginx = try startNginx(serverBlock: conf, port: port, in: scratch.path + "/nginx")

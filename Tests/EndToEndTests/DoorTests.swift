@@ -215,4 +215,104 @@ struct DoorTests {
         #expect(serve.stop())
         #expect(scratch.spoolLines.count == 6)
     }
+
+    /// Every attack above, sent over and over on two threads while four
+    /// clients send hits (100 each at least, and on until each attacker has
+    /// made every attack three times): hits in = answered 200 = stored, the
+    /// pipelined requests among the attacks are each answered and stored,
+    /// and no worker died.
+    @Test(arguments: Way.allCases)
+    func attacksBesideALoadLoseNoHit(_ way: Way) throws {
+        let scratch = Scratch()
+        let serve = try StallTests.start(way, scratch)
+        let worker = serve.worker
+        let client = serve.client
+        var names: [UInt8] = []
+        for _ in 0..<3700 { names += [15, 0] + Array("FCGI_MPXS_CONNS".utf8) }
+        let pair = FastCGIClient.lengthBytes(1) + FastCGIClient.lengthBytes(1) + Array("AB".utf8)
+        let halfSent = Self.begin() + FastCGIClient.record(4, Array(FastCGIClient.encode(FastCGIClient.params("/pixel/v1/page?writeKey=wk&anonymousId=half")).prefix(30)))
+        let attacks: [[UInt8]] = [
+            Self.record(9, 0, names),
+            Self.begin() + Self.record(4, 1, [0xC0, 0, 0, 0, 0xC0, 0, 0, 0] + [UInt8](repeating: 0x41, count: 56)) + Self.record(4, 1, []) + Self.record(5, 1, []),
+            Self.begin(flags: 1) + Self.record(2, 1, []),
+            Self.begin() + Self.record(4, 2, pair) + Self.record(4, 2, []) + Self.record(5, 2, []),
+            Self.begin() + Self.record(4, 1, pair) + Self.record(4, 1, []) + Self.record(5, 7, []),
+            (0..<2_000).flatMap { _ in Self.record(42, 0, []) },
+        ]
+        let stop = LockedArray<Bool>()
+        let piped = LockedArray<(sent: Int, answered: Int)>()
+        let tried = LockedArray<Int>()
+        let attackers = DispatchGroup()
+        for attacker in 0..<2 {
+            attackers.enter()
+            Thread.detachNewThread {
+                var held: [Int32] = []
+                var round = 0
+                while stop.values.isEmpty {
+                    defer { round += 1 }
+                    guard let fd = try? client.connect() else { continue }
+                    switch round % 8 {
+                    case 6:  // half-sent, held open until the end (the door parks it)
+                        StallTests.send(fd, halfSent)
+                        if held.count < 16 { held.append(fd) } else { close(fd) }
+                        tried.append(contentsOf: [round])
+                        continue
+                    case 7:  // two requests pipelined on one connection
+                        var out: [UInt8] = []
+                        for i in 0..<2 {
+                            let params = FastCGIClient.encode(FastCGIClient.params("/pixel/v1/page?writeKey=wk&anonymousId=piped-\(attacker)-\(round)-\(i)"))
+                            out += Self.begin(flags: i == 0 ? 1 : 0) + Self.record(4, 1, params) + Self.record(4, 1, []) + Self.record(5, 1, [])
+                        }
+                        StallTests.send(fd, out)
+                        let (bytes, _) = StallTests.readUntilClosed(fd, seconds: 10)
+                        var ends = 0, i = 0
+                        while i + 8 <= bytes.count {
+                            if bytes[i + 1] == 3 { ends += 1 }
+                            i += 8 + (Int(bytes[i + 4]) << 8 | Int(bytes[i + 5])) + Int(bytes[i + 6])
+                        }
+                        piped.append(contentsOf: [(2, ends)])
+                    default:
+                        StallTests.send(fd, attacks[round % 8])
+                        _ = StallTests.readUntilClosed(fd, seconds: 0.2)
+                    }
+                    close(fd)
+                    tried.append(contentsOf: [round])
+                }
+                for fd in held { close(fd) }
+                attackers.leave()
+            }
+        }
+        let statuses = LockedArray<Int>()
+        let clients = DispatchGroup()
+        for c in 0..<4 {
+            clients.enter()
+            Thread.detachNewThread {
+                var i = 0
+                while i < 100 || (tried.values.count < 2 * 8 * 3 && i < 5_000) {
+                    statuses.append(contentsOf: [(try? client.get("/pixel/v1/page?writeKey=wk&anonymousId=load-\(c)-\(i)").status ?? -1) ?? -2])
+                    i += 1
+                }
+                clients.leave()
+            }
+        }
+        // A stall guard, not a speed check: the request timeout is 10 s.
+        let finished = clients.wait(timeout: .now() + 180) == .success
+        stop.append(contentsOf: [true])
+        #expect(attackers.wait(timeout: .now() + 30) == .success)
+        #expect(finished, "the hits were not all answered in 180 s")
+        let kinds = Set(tried.values.map { $0 % 8 })
+        #expect(kinds.count == 8, "only attacks \(kinds.sorted()) were made")
+        let hits = statuses.values
+        let stored = scratch.spoolLines
+        let storedLoad = stored.filter { $0.contains("\"load-") }.count
+        let storedPiped = stored.filter { $0.contains("\"piped-") }.count
+        let pipedSent = piped.values.reduce(0) { $0 + $1.sent }, pipedAnswered = piped.values.reduce(0) { $0 + $1.answered }
+        #expect(hits.count >= 400 && hits.allSatisfy { $0 == 200 }, "of \(hits.count) hits: \(Dictionary(grouping: hits, by: { $0 }).mapValues(\.count))")
+        #expect(storedLoad == hits.count, "\(hits.count) hits in, \(hits.filter { $0 == 200 }.count) answered 200, \(storedLoad) stored")
+        #expect(pipedSent > 0 && pipedAnswered == pipedSent && storedPiped == pipedSent,
+                "pipelined: \(pipedSent) sent, \(pipedAnswered) answered, \(storedPiped) stored")
+        #expect(stored.count == storedLoad + storedPiped, "something else was stored")
+        #expect(worker.map { kill($0, 0) == 0 } ?? true, "the worker died")
+        #expect(serve.stop())
+    }
 }

@@ -14,7 +14,7 @@ struct EmailTrackingTests {
         let backend = freePort(), port = freePort()
         let env = ["PIXELGATE_SPOOL_DIR": spool, "PIXELGATE_SIGNING_KEYS": "wk:\(Self.secret)"]
         let serve = try ServeProcess(listen: "127.0.0.1:\(backend)", workers: 1, environment: env)
-        let conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), ("127.0.0.1:9000", "127.0.0.1:\(backend)")])
+        let conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), (shippedSocket, "127.0.0.1:\(backend)")])
         let nginx = try startNginx(serverBlock: conf, port: port, in: scratch.path + "/nginx")
         let base = "http://127.0.0.1:\(port)/pixel/v1/click?writeKey=wk&anonymousId=reader-7&properties.campaign=dec"
 

@@ -155,12 +155,14 @@ final class ServeProcess {
     let logPath: String
 
     /// `threads` nil: serve's own default, which is what most tests should see.
-    init(listen: String, workers: Int, threads: Int? = nil, environment: [String: String], socketMode: String? = nil) throws {
+    init(listen: String, workers: Int, threads: Int? = nil, environment: [String: String], socketMode: String? = nil,
+         socketGroup: String? = nil) throws {
         self.listen = listen
         logPath = NSTemporaryDirectory() + "pixelgate-serve-\(UUID().uuidString.prefix(8)).log"
         child = try ChildProcess(pixelgateBinary, ["serve", "--listen", listen, "--workers", String(workers)]
                                      + (threads.map { ["--threads", String($0)] } ?? [])
-                                     + (socketMode.map { ["--socket-mode", $0] } ?? []),
+                                     + (socketMode.map { ["--socket-mode", $0] } ?? [])
+                                     + (socketGroup.map { ["--socket-group", $0] } ?? []),
                                  environment: environment, log: logPath)
         let client = self.client
         guard waitUntil({ (try? client.connect()).map { close($0); return true } ?? false }) else {

@@ -84,4 +84,52 @@ struct ListenTests {
         #expect(again.stop().status == 0)
         #expect(!FileManager.default.fileExists(atPath: path))
     }
+
+    /// The private door (issue 25): a unix socket is 0660 in the group
+    /// `--socket-group` names, and nobody outside it can connect; the
+    /// socket is never, even for a moment, open to more than that.
+    @Test func aUnixSocketIsTheWebServerGroupsAlone() throws {
+        let scratch = Scratch()
+        let path = scratch.path + "/pg.sock"
+        let serve = try ServeProcess(listen: path, workers: 1, environment: ["PIXELGATE_SPOOL_DIR": scratch.spool], socketGroup: "www-data")
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o660)
+        #expect((attributes[.groupOwnerAccountName] as? String) == "www-data")
+        #expect(try connects(to: path, as: ["--reuid=33", "--regid=33", "--init-groups"]))
+        #expect(try !connects(to: path, as: ["--reuid=65534", "--regid=65534", "--clear-groups"]))
+        #expect(try serve.client.get("/pixel/v1/page?writeKey=wk&anonymousId=a").status == 200)
+        let log = serve.stop().log
+        #expect(!log.contains("warn"), "\(log)")
+    }
+
+    /// Mistakes in the door's settings are caught at start, each with what
+    /// to do: a socket in a directory others may change (who could swap it
+    /// for a link before its mode is set), a group pixelgate is not in, a
+    /// group that does not exist; a socket every user may use is warned of.
+    @Test func doorMistakesAreCaught() throws {
+        let scratch = Scratch()
+        let env = ["PIXELGATE_SPOOL_DIR": scratch.spool]
+        let open = scratch.path + "/open"
+        try FileManager.default.createDirectory(atPath: open, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+        let swappable = try runPixelgate(["serve", "--listen", open + "/pg.sock"], environment: env)
+        #expect(swappable.status == 1)
+        #expect(swappable.stderr.contains("its directory \(open) (owner root, mode 0777) can be changed by others"), "\(swappable.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: open + "/pg.sock"))
+
+        let noGroup = try runPixelgate(["serve", "--listen", scratch.path + "/a.sock", "--socket-group", "no-such-group"], environment: env)
+        #expect(noGroup.status == 2)
+        #expect(noGroup.stderr.contains("--socket-group takes a group on this system"), "\(noGroup.stderr)")
+
+        // nobody may make a socket in its own directory, but not give it www-data.
+        let own = scratch.path + "/nobody"
+        try FileManager.default.createDirectory(atPath: own, withIntermediateDirectories: true, attributes: [.ownerAccountID: 65534])
+        let notMember = try runProcess("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", pixelgateBinary,
+                                                              "serve", "--listen", own + "/pg.sock", "--socket-group", "www-data"], environment: env)
+        #expect(notMember.status == 1)
+        #expect(notMember.stderr.contains("cannot give it group www-data: nobody is not a member of it"), "\(notMember.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: own + "/pg.sock"))
+
+        let everyone = try ServeProcess(listen: scratch.path + "/all.sock", workers: 1, environment: env, socketMode: "0666")
+        #expect(everyone.stop().log.contains("has mode 0666: every local user may send hits"))
+    }
 }

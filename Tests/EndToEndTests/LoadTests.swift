@@ -45,7 +45,7 @@ struct LoadTests {
         let socketPath = scratch.path + "/fcgiwrap.sock"
         let fcgiwrap = try Daemon("fcgiwrap", "/usr/sbin/fcgiwrap", ["-s", "unix:" + socketPath, "-c", "2"], log: scratch.path + "/fcgiwrap.log")
         #expect(waitForUnixSocket(socketPath))
-        let serveConf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), ("127.0.0.1:9000", "127.0.0.1:\(backend)")])
+        let serveConf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), (shippedSocket, "127.0.0.1:\(backend)")])
         let cgiConf = try shippedConfig("nginx-conf/pixelgate-fcgiwrap.conf", [
             ("127.0.0.1:8080", "127.0.0.1:\(cgiPort)"), ("unix:/run/fcgiwrap.socket", "unix:" + socketPath),
             ("/usr/local/lib/pixelgate/pixelgate", pixelgateBinary), ("/var/spool/pixelgate", spool),
@@ -99,7 +99,7 @@ struct LoadTests {
         // Small seal size: kills land in appends, seals and reopenings alike.
         let serve = try ServeProcess(listen: "127.0.0.1:\(backend)", workers: 2,
                                      environment: ["PIXELGATE_SPOOL_DIR": spool, "PIXELGATE_SEAL_BYTES": "65536"])
-        let conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), ("127.0.0.1:9000", "127.0.0.1:\(backend)")])
+        let conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), (shippedSocket, "127.0.0.1:\(backend)")])
         let log = scratch.path + "/access.log"
         let nginx = try startNginx(serverBlock: conf, port: port, in: scratch.path + "/nginx", accessLog: log)
 

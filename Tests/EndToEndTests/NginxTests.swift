@@ -12,7 +12,7 @@ struct NginxTests {
         let spool = try webServerSpool(scratch)
         let backend = freePort(), port = freePort()
         let serve = try ServeProcess(listen: "127.0.0.1:\(backend)", workers: 2, environment: ["PIXELGATE_SPOOL_DIR": spool])
-        let conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), ("127.0.0.1:9000", "127.0.0.1:\(backend)")])
+        let conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), (shippedSocket, "127.0.0.1:\(backend)")])
         let nginx = try startNginx(serverBlock: conf, port: port, in: scratch.path + "/nginx")
         // No proxy is trusted by default: a forged X-Forwarded-For changes nothing.
         try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool, headers: ["X-Forwarded-For: 6.6.6.6"])
@@ -34,7 +34,7 @@ struct NginxTests {
         let backend = freePort(), port = freePort()
         let serve = try ServeProcess(listen: "127.0.0.1:\(backend)", workers: 2, threads: 64, environment: ["PIXELGATE_SPOOL_DIR": spool])
         let conf = try shippedConfig("nginx-conf/pixelgate-serve-keepalive.conf",
-                                     [("127.0.0.1:8080", "127.0.0.1:\(port)"), ("127.0.0.1:9000", "127.0.0.1:\(backend)")])
+                                     [("127.0.0.1:8080", "127.0.0.1:\(port)"), (shippedSocket, "127.0.0.1:\(backend)")])
         let nginx = try startNginx(serverBlock: conf, port: port, in: scratch.path + "/nginx")
         try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool)
 
@@ -59,14 +59,16 @@ struct NginxTests {
         #expect(stopped.status == 0, "\(stopped.log)")
     }
 
+    /// The shipped set-up: `serve` on a unix socket 0660 in the web
+    /// server's group, nginx's workers running as www-data.
     @Test func fastcgiPassToServeOverUnixSocket() throws {
         let scratch = Scratch()
         let spool = try webServerSpool(scratch)
         let port = freePort()
         let socketPath = scratch.path + "/pixelgate.sock"
-        let serve = try ServeProcess(listen: socketPath, workers: 2, environment: ["PIXELGATE_SPOOL_DIR": spool])
-        let conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), ("127.0.0.1:9000", "unix:" + socketPath)])
-        let nginx = try startNginx(serverBlock: conf, port: port, in: scratch.path + "/nginx")
+        let serve = try ServeProcess(listen: socketPath, workers: 2, environment: ["PIXELGATE_SPOOL_DIR": spool], socketGroup: "www-data")
+        let conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), (shippedSocket, "unix:" + socketPath)])
+        let nginx = try startNginx(serverBlock: conf, port: port, in: scratch.path + "/nginx", user: "www-data")
         try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool)
         nginx.stop()
         #expect(serve.stop().status == 0)
@@ -80,7 +82,7 @@ struct NginxTests {
         let spawned = try Daemon("spawn-fcgi", "/usr/bin/spawn-fcgi", ["-n", "-s", socketPath, "-M", "0666", "--", pixelgateBinary],
                                  environment: ["PIXELGATE_SPOOL_DIR": spool], log: scratch.path + "/spawn.log")
         #expect(waitForUnixSocket(socketPath))
-        let conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), ("127.0.0.1:9000", "unix:" + socketPath)])
+        let conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), (shippedSocket, "unix:" + socketPath)])
         let nginx = try startNginx(serverBlock: conf, port: port, in: scratch.path + "/nginx")
         try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool)
         nginx.stop()
@@ -113,7 +115,7 @@ struct NginxTests {
         let realip = try shippedConfig("nginx-conf/pixelgate-realip.conf", [("10.0.0.0/8", "127.0.0.1")])
         try FileManager.default.createDirectory(atPath: scratch.path + "/nginx", withIntermediateDirectories: true)
         try realip.write(toFile: scratch.path + "/nginx/realip.conf", atomically: true, encoding: .utf8)
-        var conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), ("127.0.0.1:9000", "127.0.0.1:\(backend)")])
+        var conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), (shippedSocket, "127.0.0.1:\(backend)")])
         conf = conf.replacingOccurrences(of: "listen 127.0.0.1:\(port);", with: "listen 127.0.0.1:\(port);\n    include \(scratch.path)/nginx/realip.conf;")
         let nginx = try startNginx(serverBlock: conf, port: port, in: scratch.path + "/nginx")
         // The load balancer (here 127.0.0.1) appended what it saw; left of it
@@ -129,7 +131,7 @@ struct NginxTests {
         let backend = freePort(), port = freePort()
         let serve = try ServeProcess(listen: "127.0.0.1:\(backend)", workers: 1,
                                      environment: ["PIXELGATE_SPOOL_DIR": spool, "PIXELGATE_TRUSTED_PROXIES": "127.0.0.1"])
-        let conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), ("127.0.0.1:9000", "127.0.0.1:\(backend)")])
+        let conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), (shippedSocket, "127.0.0.1:\(backend)")])
         let nginx = try startNginx(serverBlock: conf, port: port, in: scratch.path + "/nginx")
         try exerciseDeployment(base: "http://127.0.0.1:\(port)", spool: spool, expectIP: "203.0.113.9", headers: ["X-Forwarded-For: 6.6.6.6, 203.0.113.9"])
         nginx.stop()

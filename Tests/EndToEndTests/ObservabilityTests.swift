@@ -62,7 +62,7 @@ struct ObservabilityTests {
         let spool = try webServerSpool(scratch)
         let backend = freePort(), port = freePort()
         let serve = try ServeProcess(listen: "127.0.0.1:\(backend)", workers: 1, threads: 8, environment: ["PIXELGATE_SPOOL_DIR": spool])
-        let conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), ("127.0.0.1:9000", "127.0.0.1:\(backend)")])
+        let conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), (shippedSocket, "127.0.0.1:\(backend)")])
         let nginx = try startNginx(serverBlock: conf, port: port, in: scratch.path + "/nginx")
         let answer = try httpRequest("http://127.0.0.1:\(port)/pixel/v1/health")
         #expect(answer.status == 200 && answer.text == "OK", "\(answer.status) \(answer.text)")

@@ -79,7 +79,7 @@ struct PermissionModelTests {
             let serve = try Daemon("serve", launcher[0], Array(launcher.dropFirst()) + [binary, "serve", "--listen", "127.0.0.1:\(backend)", "--workers", "2"],
                                    environment: serveEnvironment, log: scratch.path + "/serve.log")
             guard waitForPort(backend) else { throw TestFailure("serve did not start: \(serve.logText)") }
-            let conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), ("127.0.0.1:9000", "127.0.0.1:\(backend)")])
+            let conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), (shippedSocket, "127.0.0.1:\(backend)")])
             return [try startNginx(serverBlock: conf, port: port, in: scratch.path + "/nginx"), serve]
         }
     }

@@ -134,14 +134,23 @@ struct SystemdTests {
         #expect(try receiver.received().map { $0.event["anonymousId"] as? String } == ["timer"])
     }
 
-    @Test func serveServiceAnswersOnItsAddress() throws {
+    /// The serve unit listens on a unix socket only the web server's group
+    /// may use: www-data connects, another account is refused.
+    @Test func serveServiceAnswersOnItsSocket() throws {
         let scratch = Scratch()
-        let port = freePort()
-        let (argv, env) = command(of: try render("pixelgate-serve.service", in: scratch.path, extra: [("127.0.0.1:9000", "127.0.0.1:\(port)")]))
-        #expect(Array(argv.dropFirst()) == ["serve", "--listen", "127.0.0.1:\(port)", "--workers", "2"])
+        let runtime = scratch.path + "/run"  // what RuntimeDirectory= makes
+        try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: true)
+        let socketPath = runtime + "/pixelgate.sock"
+        let (argv, env) = command(of: try render("pixelgate-serve.service", in: scratch.path, extra: [("/run/pixelgate/pixelgate.sock", socketPath)]))
+        #expect(Array(argv.dropFirst()) == ["serve", "--listen", socketPath, "--socket-group", "www-data", "--workers", "2"])
         let daemon = try ChildProcess(argv[0], Array(argv.dropFirst()), environment: env, log: scratch.path + "/log")
-        #expect(waitForPort(port))
-        #expect(try FastCGIClient(address: .tcp("127.0.0.1", port)).get("/pixel/v1/track?writeKey=wk&anonymousId=s&event=e").status == 200)
+        #expect(waitForUnixSocket(socketPath))
+        let socket = try #require(try? FileManager.default.attributesOfItem(atPath: socketPath))
+        #expect((socket[.posixPermissions] as? Int) == 0o660)
+        #expect((socket[.groupOwnerAccountName] as? String) == "www-data")
+        #expect(try connects(to: socketPath, as: ["--reuid=33", "--regid=33", "--init-groups"]))  // www-data
+        #expect(try !connects(to: socketPath, as: ["--reuid=65534", "--regid=65534", "--clear-groups"]))  // nobody
+        #expect(try FastCGIClient(address: .unix(socketPath)).get("/pixel/v1/track?writeKey=wk&anonymousId=s&event=e").status == 200)
         #expect(daemon.stop())
         #expect(daemon.exitCode == 0)
         #expect(scratch.spoolLines.count == 1)

@@ -149,7 +149,7 @@ private func browseTrafficPage(hitClasses: String) throws -> TrafficRun {
     try html.write(toFile: www + "/traffic.html", atomically: true, encoding: .utf8)
 
     let hitsLog = scratch.path + "/pixel-hits.log"
-    var conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), ("127.0.0.1:9000", "127.0.0.1:\(backend)")])
+    var conf = try shippedConfig("nginx-conf/pixelgate-serve.conf", [("127.0.0.1:8080", "127.0.0.1:\(port)"), (shippedSocket, "127.0.0.1:\(backend)")])
     // Test-only additions: the page, and a log of each pixel request with
     // its Sec-Purpose (the server block is included inside http {}).
     conf = try replacingOnce(conf, "    location ~ /pixel/v1/", with: "    location = /traffic.html { root \(www); }\n\n    location ~ /pixel/v1/")

@@ -86,15 +86,27 @@ func waitForUnixSocket(_ path: String, seconds: Double = 10) -> Bool {
     }
 }
 
+/// Whether a process run as another account (`setpriv` arguments) can
+/// connect to the unix socket at `path`, as that account's web server would.
+func connects(to path: String, as account: [String]) throws -> Bool {
+    let probe = "import socket, sys\ns = socket.socket(socket.AF_UNIX)\ntry:\n    s.connect(sys.argv[1])\nexcept OSError as e:\n    print(e)\n    sys.exit(1)\n"
+    return try runProcess("/usr/bin/setpriv", account + ["/usr/bin/python3", "-c", probe, path], environment: nil).status == 0
+}
+
+/// Where the shipped nginx, Apache and systemd files have `serve` listen:
+/// a unix socket (in their `unix:` form), the placeholder tests replace.
+let shippedSocket = "unix:/run/pixelgate/pixelgate.sock"
+
 /// Real nginx on 127.0.0.1 with one shipped server block, in a scratch dir.
+/// Its workers run as `user` (root unless a test needs the web server's).
 func startNginx(serverBlock: String, port: Int, in dir: String, extraServer: String = "", accessLog: String? = nil,
-                workers: Int = 1) throws -> Daemon {
+                workers: Int = 1, user: String = "root") throws -> Daemon {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     try FileManager.default.copyItem(atPath: "/etc/nginx/fastcgi_params", toPath: dir + "/fastcgi_params")
     try serverBlock.write(toFile: dir + "/server.conf", atomically: true, encoding: .utf8)
     let main = """
     # Test harness only: the shipped server block is included as it is.
-    user root;
+    user \(user);
     worker_processes \(workers);
     pid \(dir)/nginx.pid;
     error_log \(dir)/error.log;

@@ -1,11 +1,12 @@
 import PixelCore
 import PixelServer
+import PixelSystem
 
 /// `pixelgate serve`: its own pre-forking FastCGI daemon, for web servers
 /// that connect to one (nginx fastcgi_pass, Apache mod_proxy_fcgi).
 struct ServeCommand: Subcommand {
     static let name = "serve"
-    static let synopses = ["serve --listen ADDRESS [--workers N] [--threads N] [--backlog N] [--socket-mode MODE]"]
+    static let synopses = ["serve --listen ADDRESS [--workers N] [--threads N] [--backlog N] [--socket-mode MODE] [--socket-group GROUP]"]
     static let summary = "a FastCGI daemon for nginx fastcgi_pass or Apache mod_proxy_fcgi; ADDRESS is HOST:PORT or /path/to.sock"
     static let details = """
     Workers share one socket; one that dies is replaced, and on SIGTERM each
@@ -38,7 +39,11 @@ struct ServeCommand: Subcommand {
                                        help: "the listening socket's queue of connections not yet accepted (default 1024)") { Int32($0).flatMap { $0 >= 1 ? $0 : nil } }
     static let socketMode = Option<UInt32>("--socket-mode", "MODE", takes: "an octal mode such as 0660",
                                            help: "a unix socket's permissions, in octal (default 0660)") { UInt32($0, radix: 8).flatMap { $0 <= 0o777 ? $0 : nil } }
-    static let options = [listen.spec, workers.spec, threads.spec, backlog.spec, socketMode.spec]
+    static let socketGroup = Option<UInt32>("--socket-group", "GROUP", takes: "a group on this system",
+                                            help: "the group a unix socket is given, the web server's (www-data); pixelgate must be a member (default: its own)") {
+        Groups.id(of: $0)
+    }
+    static let options = [listen.spec, workers.spec, threads.spec, backlog.spec, socketMode.spec, socketGroup.spec]
 
     let address: String
     let workers: Int
@@ -51,6 +56,7 @@ struct ServeCommand: Subcommand {
     let threads: Int
     let backlog: Int32
     let socketMode: UInt32
+    let socketGroup: UInt32?
 
     init(_ arguments: ParsedArguments) throws(UsageError) {
         try Self.noArguments(arguments)
@@ -60,12 +66,13 @@ struct ServeCommand: Subcommand {
         threads = arguments[Self.threads] ?? 2
         backlog = arguments[Self.backlog] ?? 1024
         socketMode = arguments[Self.socketMode] ?? 0o660
+        socketGroup = arguments[Self.socketGroup]
     }
 
     func run() -> Int32 {
         let (configuration, problems) = ResponderAssembly.loadLoggingProblems(Logger())
         let logger = Logger().following(configuration)
-        let supervisor = Supervisor(listen: address, workers: workers, backlog: backlog, socketMode: socketMode, logger: logger)
+        let supervisor = Supervisor(listen: address, workers: workers, backlog: backlog, socketMode: socketMode, socketGroup: socketGroup, logger: logger)
         let threads = threads
         return supervisor.run { fd in
             // Each worker opens its own spool descriptors: flock locks belong
