@@ -31,5 +31,10 @@ public struct SpoolSettings: Sendable, Equatable {
     /// to 1 TiB; a larger number is a slip, not a size any spool can hold.
     public static let rejectedMaxBytesBounds: ClosedRange<Int> = 0...(1 << 40)
 
+    /// How long an append waits for the spool's lock before it fails (and
+    /// the hit is answered 503): the request timeout for hits
+    /// (`ResponderAssembly`), so a lock someone holds on cannot hold hits.
+    public var lockWaitMillis: Int64 = 5000
+
     public init() {}
 }

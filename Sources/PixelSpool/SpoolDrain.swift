@@ -65,7 +65,9 @@ public struct DrainReport: Sendable, Equatable {
     /// Set when the pass stopped before the spool was empty; the files
     /// stay, with their progress.
     public var stop: DrainStop?
-    /// Another drain was at work on this spool: this pass did nothing.
+    /// Another drain was at work on this spool: this pass did nothing. When
+    /// that drain has shown no progress for longer than a pass can take
+    /// (`SpoolDrain.stuckAfterMillis`), `stop` says so too.
     public var busy = false
 }
 
@@ -102,6 +104,15 @@ public final class SpoolDrain {
     /// pass that meets a refusal again after a crash keeps it only once.
     private var keptOrigins: Set<String>?
     var layout: SpoolLayout { writer.layout }
+    /// The drain lock, held during a pass; its time is stamped as the pass
+    /// makes progress, so a pass that finds it taken can tell a drain at
+    /// work from a lock held on and on.
+    private var runLockFD: Int32 = -1
+
+    /// A drain lock whose stamp is older than this is not a pass at work:
+    /// a pass stamps it as each window goes, and gives up on a data plane
+    /// that stays away after `giveUpAfterMillis`.
+    var stuckAfterMillis: Int64 { settings.giveUpAfterMillis + 60_000 }
 
     public init(writer: SpoolWriter, client: DataPlane, parallelClients: [DataPlane] = [], settings: DrainSettings,
                 log: @escaping (LogLevel, String) -> Void) {
@@ -129,21 +140,32 @@ public final class SpoolDrain {
             // work ends at once. Files are also taken one by one under
             // their own locks, so even drains that bypass this one never
             // send a file twice.
-            let runLock = layout.directory + "/" + SpoolLayout.drainLockName
-            let runLockFD = try writer.spoolOwnership().open(runLock, OpenFlag.readWrite | OpenFlag.create)
-            defer { Sys.close(runLockFD) }
+            let owner = try writer.spoolOwnership()
+            let runLock = owner.directory.pathOf(SpoolLayout.drainLockName)
+            runLockFD = try owner.open(SpoolLayout.drainLockName, OpenFlag.readWrite | OpenFlag.create)
+            defer {
+                Sys.close(runLockFD)
+                runLockFD = -1
+            }
             guard try Sys.tryLock(runLockFD, runLock) else {
                 report.busy = true
+                let stamped = SystemClock.millis(try Sys.fstat(runLockFD, runLock).st_mtim)
+                let idle = SystemClock.nowMillis() - stamped
+                if idle > stuckAfterMillis {
+                    report.stop = .localFailure("\(runLock) has been held for \(idle / 1000) s with no drain progress, longer than a pass can take "
+                        + "(\(stuckAfterMillis / 1000) s): nothing is being delivered. Find its holder with fuser -v \(runLock)")
+                }
                 return report
             }
+            try Sys.touch(runLockFD, runLock)
             try writer.sealIfDue(force: forceSeal)
-            let entries = try Sys.listDirectory(layout.directory)
+            let entries = try owner.directory.names()
             let names = entries.filter(SpoolLayout.isSealed).sorted()
             // Progress of a file already removed (a drain killed between the
             // two unlinks) is no longer anyone's.
             for entry in entries where entry.hasSuffix(".progress") && entry.hasPrefix(".") {
                 let sealed = String(entry.dropFirst().dropLast(".progress".count))
-                if !names.contains(sealed) { try? Sys.unlink(layout.directory + "/" + entry) }
+                if !names.contains(sealed) { try? owner.directory.remove(entry) }
             }
             for name in names {
                 try drainFile(name, deadline: deadline, report: &report)
@@ -158,30 +180,42 @@ public final class SpoolDrain {
     }
 
     func drainFile(_ name: String, deadline: Int64, report: inout DrainReport) throws(SpoolError) {
-        let path = layout.directory + "/" + name
-        let progressPath = layout.directory + "/" + SpoolLayout.progressName(of: name)
+        let owner = try writer.spoolOwnership()
+        let directory = owner.directory
+        let path = directory.pathOf(name)
+        let progressName = SpoolLayout.progressName(of: name)
         let fd: Int32
         do throws(SpoolError) {
-            fd = try Sys.open(path, OpenFlag.readOnly | OpenFlag.nonBlocking)
+            // Checked as opened: a regular file, one name, the spool's users'.
+            fd = try owner.open(name, OpenFlag.readOnly | OpenFlag.nonBlocking)
         } catch where error.errno == Errno.noEntry {
             return  // another drain finished it
         } catch where error.errno == Errno.loop {
             log(.warn, "\(name) is a symbolic link, not a spool file: skipped (remove it)")
             return
-        }
-        defer { Sys.close(fd) }
-        guard try Sys.fstat(fd, path).st_mode & ModeBits.typeMask == ModeBits.regular else {
-            log(.warn, "\(name) is not a regular file: skipped (remove it)")
+        } catch where error.unsafeBecause != nil {
+            log(.warn, "\(name) skipped: \(error.unsafeBecause ?? "")")
             return
         }
+        defer { Sys.close(fd) }
         guard try Sys.tryLock(fd, path) else { return }  // another drain has it
         // It may have been finished and removed between our open and lock.
-        guard let current = try Sys.statIfExists(path), current.st_ino == (try Sys.fstat(fd, path)).st_ino else { return }
+        let opened = try Sys.fstat(fd, path)
+        guard let current = try directory.statusOf(name), current.st_ino == opened.st_ino, current.st_dev == opened.st_dev else { return }
+        if Int(opened.st_size) > SpoolStatus.largestSealedBytes {
+            // No seal makes a file this large: someone else wrote it. It is
+            // set aside where stats shows it, and the files after it go on.
+            let asideName = "oversized-" + name
+            try directory.rename(name, to: asideName, in: try writer.rejectedDirectory())
+            log(.warn, "\(name) is \(opened.st_size) bytes, more than a seal makes (\(SpoolStatus.largestSealedBytes)): "
+                + "not sent, moved to \(layout.rejectedDirectory)/\(asideName); look at who wrote it")
+            return
+        }
         report.files += 1
-        let content = try SpoolStatus.readFile(path)
+        let content = try SpoolStatus.contents(fd, path)
         let saved: [UInt8]?
         do throws(SpoolError) {
-            saved = try SpoolStatus.readFile(progressPath)
+            saved = try SpoolStatus.readFile(progressName, in: directory, limit: SpoolStatus.largestSealedBytes)
         } catch where error.errno == Errno.noEntry {
             saved = nil
         }
@@ -198,7 +232,7 @@ public final class SpoolDrain {
         var next: BackgroundTask<PlannedWindow>? = resumeAt < content.count ? BackgroundTask { planner.plan(from: resumeAt, done: done) } : nil
         // However the loop ends, the planning thread is joined.
         defer { _ = next?.wait() }
-        var journal = ProgressJournal(path: progressPath)
+        var journal = ProgressJournal(name: progressName, in: directory)
         defer { journal.release() }
         while let pending = next {
             let window = pending.wait()
@@ -270,8 +304,8 @@ public final class SpoolDrain {
             }
         }
         journal.release()
-        try Sys.unlink(path)
-        try Sys.unlink(progressPath)
+        try directory.remove(name)
+        try directory.remove(progressName)
     }
 
     /// Delivers `lines` of one write key and one address, halving the run
@@ -325,7 +359,8 @@ public final class SpoolDrain {
             report.batches += 1
             let now = SystemClock.nowMillis()
             if keptOrigins == nil {
-                let kept = try? SpoolStatus.readFile(layout.rejectedDirectory + "/" + SpoolLayout.rejectedUpstreamName)
+                let kept = try? SpoolStatus.readFile(SpoolLayout.rejectedUpstreamName, in: try writer.rejectedDirectory(),
+                                                     limit: SpoolStatus.largestSealedBytes)
                 keptOrigins = RejectedRecord.origins(kept ?? [])
             }
             var records: [UInt8] = []
@@ -402,6 +437,8 @@ public final class SpoolDrain {
     /// then counts what they were (one counter update for all).
     func flush(_ journal: inout ProgressJournal) throws(SpoolError) {
         try journal.write()
+        // The drain lock's stamp: this pass is at work.
+        if runLockFD >= 0 { try? Sys.touch(runLockFD, layout.directory + "/" + SpoolLayout.drainLockName) }
         let delivered = journal.delivered
         if delivered.batches > 0 {
             note { now throws(SpoolError) in
@@ -557,21 +594,26 @@ struct RefusalTally {
 
 /// The open progress file of the file being drained (`SpoolProgress`).
 struct ProgressJournal {
-    let path: String
+    let name: String
+    let directory: PinnedDirectory
+    var path: String { directory.pathOf(name) }
     private var fd: Int32 = -1
 
-    init(path: String) { self.path = path }
+    init(name: String, in directory: PinnedDirectory) {
+        self.name = name
+        self.directory = directory
+    }
 
     /// Writes the window's offset and the lines already done past it to a
     /// temporary name, renames it over the progress file (so it is never
     /// half there), and keeps it open to append to.
     mutating func begin(at offset: Int, carrying done: Set<Int>, writer: SpoolWriter) throws(SpoolError) {
         release()
-        let temporary = path + ".tmp"
-        let fd = try writer.createFresh(temporary, append: true)
+        let temporary = name + ".tmp"
+        let fd = try writer.createFresh(temporary, in: directory, append: true)
         do throws(SpoolError) {
-            try Sys.writeAll(fd, SpoolProgress.header(offset, carrying: done), temporary)
-            try Sys.rename(temporary, path)
+            try Sys.writeAll(fd, SpoolProgress.header(offset, carrying: done), directory.pathOf(temporary))
+            try directory.rename(temporary, to: name)
         } catch {
             Sys.close(fd)
             throw error

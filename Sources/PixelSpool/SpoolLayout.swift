@@ -20,21 +20,30 @@ public struct SpoolLayout: Sendable {
 
     /// The file all writers append to until it is sealed.
     public var activeFile: String { directory + "/" + SpoolLayout.activeName }
+
+    // The names of the files below, as a pinned spool directory opens them.
+    public static let lockName = ".lock"
+    public static let syncStampName = ".synced"
+    public static let dropCountsName = ".dropped"
+    public static let refusedCountsName = ".refused"
+    public static let unstoredCountsName = ".unstored"
+    public static let deliveryName = ".delivery"
+    public static let rejectedName = "rejected"
     /// Taken (flock) around every append and every seal. Its mtime is the
     /// moment the active file was created, which is how age-based sealing
     /// knows the active file's age (Linux has no portable birth time).
-    public var lockFile: String { directory + "/.lock" }
+    public var lockFile: String { directory + "/" + SpoolLayout.lockName }
     /// Its mtime is the last fdatasync under the interval fsync policy.
-    public var syncStampFile: String { directory + "/.synced" }
+    public var syncStampFile: String { directory + "/" + SpoolLayout.syncStampName }
     /// Counts of hits answered but not stored by choice (`DroppedHit`).
-    public var dropCountsFile: String { directory + "/.dropped" }
+    public var dropCountsFile: String { directory + "/" + SpoolLayout.dropCountsName }
     /// Counts of refused hits by reason (`PixelError.refusalCodes`).
-    public var refusedCountsFile: String { directory + "/.refused" }
+    public var refusedCountsFile: String { directory + "/" + SpoolLayout.refusedCountsName }
     /// Counts of accepted hits answered 503 or 500 (`UnstoredHit`).
-    public var unstoredCountsFile: String { directory + "/.unstored" }
+    public var unstoredCountsFile: String { directory + "/" + SpoolLayout.unstoredCountsName }
     /// Delivery totals and the times of the last delivery and failure (`DeliverySlot`).
-    public var deliveryFile: String { directory + "/.delivery" }
-    public var rejectedDirectory: String { directory + "/rejected" }
+    public var deliveryFile: String { directory + "/" + SpoolLayout.deliveryName }
+    public var rejectedDirectory: String { directory + "/" + SpoolLayout.rejectedName }
     public var rejectedFile: String { rejectedDirectory + "/" + SpoolLayout.rejectedHitsName }
     /// Refused hits (SPEC §7).
     public static let rejectedHitsName = "hits.ndjson"

@@ -19,6 +19,13 @@ public struct SpoolOwnership: Sendable, Equatable {
     public var gid: UInt32
     /// The directory is set-group-ID: files are shared with its group.
     public var groupShared: Bool
+    /// The spool directory, opened once and checked through its descriptor:
+    /// every file in it is reached through this, never by a path.
+    public let directory: PinnedDirectory
+
+    public static func == (a: SpoolOwnership, b: SpoolOwnership) -> Bool {
+        a.uid == b.uid && a.gid == b.gid && a.groupShared == b.groupShared
+    }
 
     public var fileMode: UInt32 { groupShared ? 0o660 : 0o600 }
     public var directoryMode: UInt32 { groupShared ? 0o2770 : 0o700 }
@@ -29,6 +36,23 @@ public struct SpoolOwnership: Sendable, Equatable {
         try checkSpelling(path)
         guard let st = try Sys.lstatIfExists(path) else { throw SpoolError("lstat", path, errno: Errno.noEntry) }
         return try verify(path, st)
+    }
+
+    /// The directory at `path` opened (never through a link) and checked
+    /// again through the descriptor: it must be the one `lstat` saw, and
+    /// pass the same checks, so nothing swapped in between is used.
+    static func pin(_ path: String, as seen: FileStatus) throws(SpoolError) -> (PinnedDirectory, FileStatus) {
+        let directory: PinnedDirectory
+        do throws(SpoolError) {
+            directory = try PinnedDirectory.open(path)
+        } catch where error.errno == Errno.loop || error.errno == Errno.notDirectory {
+            throw SpoolError(unsafe: path, because: "it was replaced (by a link?) while it was checked; set PIXELGATE_SPOOL_DIR to the real directory")
+        }
+        let st = try directory.status()
+        guard st.st_dev == seen.st_dev && st.st_ino == seen.st_ino else {
+            throw SpoolError(unsafe: path, because: "it was replaced while it was checked; look at who else can write its parent")
+        }
+        return (directory, st)
     }
 
     /// An absolute path without `.` or `..` parts, doubled or trailing
@@ -44,13 +68,14 @@ public struct SpoolOwnership: Sendable, Equatable {
         }
     }
 
-    /// `verify` of the directory at `path`, whose `lstat` is `st`.
-    static func verify(_ path: String, _ st: FileStatus) throws(SpoolError) -> SpoolOwnership {
-        let kind = st.st_mode & ModeBits.typeMask
+    /// `verify` of the directory at `path`, whose `lstat` is `seen`.
+    static func verify(_ path: String, _ seen: FileStatus) throws(SpoolError) -> SpoolOwnership {
+        let kind = seen.st_mode & ModeBits.typeMask
         if kind == ModeBits.symbolicLink {
             throw SpoolError(unsafe: path, because: "it is a symbolic link; set PIXELGATE_SPOOL_DIR to the real directory")
         }
         guard kind == ModeBits.directory else { throw SpoolError("spool directory", path, errno: Errno.notDirectory) }
+        let (directory, st) = try pin(path, as: seen)
         let me = ProcessControl.effectiveUser
         if st.st_uid != me && st.st_uid != 0 {
             throw SpoolError(unsafe: path, because: "it is owned by uid \(st.st_uid), neither this user (uid \(me)) nor root; "
@@ -62,7 +87,7 @@ public struct SpoolOwnership: Sendable, Equatable {
                 + "chmod o-w it (2770 shares it with its group)")
         }
         try verifyPathTo(path, spoolOwner: st.st_uid)
-        return SpoolOwnership(uid: st.st_uid, gid: st.st_gid, groupShared: st.st_mode & ModeBits.setGroupID != 0)
+        return SpoolOwnership(uid: st.st_uid, gid: st.st_gid, groupShared: st.st_mode & ModeBits.setGroupID != 0, directory: directory)
     }
 
     /// The directories on the way to the spool, as written and as resolved:
@@ -137,17 +162,32 @@ public struct SpoolOwnership: Sendable, Equatable {
         return try verify(path)
     }
 
-    /// Opens `path` in the spool (never through a link) and, when this
-    /// process owns the file, sets its mode to the spool's (a new file's
-    /// mode would otherwise follow the umask); a file root made goes to the
-    /// directory's owner and group.
-    func open(_ path: String, _ flags: Int32) throws(SpoolError) -> Int32 {
-        let fd = try Sys.open(path, flags, fileMode)
-        guard flags & OpenFlag.create != 0 else { return fd }
+    /// Opens the file `name` in `directory` (the spool's when nil), never
+    /// through a link, and checks what was opened before anything is done
+    /// with it: a regular file, with no other name (a hard link to a file
+    /// elsewhere), belonging to this user, the spool's owner or, in a
+    /// shared spool, its group. With `create`, a new file is made
+    /// exclusively and only a file this call made gets the spool's mode and
+    /// owner: nothing that was already there is ever chmod-ed or chown-ed.
+    func open(_ name: String, _ flags: Int32, in directory: PinnedDirectory? = nil) throws(SpoolError) -> Int32 {
+        let directory = directory ?? self.directory
+        var fd: Int32
+        var created = false
+        if flags & OpenFlag.create != 0 && flags & OpenFlag.exclusive == 0 {
+            do throws(SpoolError) {
+                fd = try directory.open(name, flags | OpenFlag.exclusive, fileMode)
+                created = true
+            } catch where error.errno == Errno.exists {
+                fd = try directory.open(name, flags & ~OpenFlag.create)
+            }
+        } else {
+            fd = try directory.open(name, flags, fileMode)
+            created = flags & OpenFlag.create != 0
+        }
         do throws(SpoolError) {
-            let st = try Sys.fstat(fd, path)
-            guard st.st_mode & ModeBits.typeMask == ModeBits.regular else { throw SpoolError("open (not a regular file)", path, errno: Errno.invalid) }
-            try adopt(fd, st, path)
+            let st = try Sys.fstat(fd, directory.pathOf(name))
+            try check(st, directory.pathOf(name))
+            if created { try adopt(fd, st, directory.pathOf(name)) }
         } catch {
             Sys.close(fd)
             throw error
@@ -155,25 +195,49 @@ public struct SpoolOwnership: Sendable, Equatable {
         return fd
     }
 
-    /// Makes a directory inside the spool (`rejected/`) if missing, with the
-    /// spool's modes, and checks that what is there is a real directory
-    /// that others may not write.
-    func directory(_ path: String) throws(SpoolError) {
-        try Sys.mkdir(path, directoryMode)
-        guard let st = try Sys.lstatIfExists(path), st.st_mode & ModeBits.typeMask == ModeBits.directory else {
-            throw SpoolError(unsafe: path, because: "it is not a directory (a symbolic link?); remove it")
+    /// What may be read or written in a spool: see `open`.
+    func check(_ st: FileStatus, _ path: String) throws(SpoolError) {
+        guard st.st_mode & ModeBits.typeMask == ModeBits.regular else {
+            throw SpoolError(unsafe: path, because: "it is not a regular file; remove it")
         }
-        let fd = try Sys.open(path, OpenFlag.readOnly | OpenFlag.directory)
-        defer { Sys.close(fd) }
-        try adopt(fd, try Sys.fstat(fd, path), path, mode: directoryMode)
-        if try Sys.fstat(fd, path).st_mode & ModeBits.othersWrite != 0 {
-            throw SpoolError(unsafe: path, because: "others may write to it; chmod o-w it")
+        guard st.st_nlink == 1 else {
+            throw SpoolError(unsafe: path, because: "it has another name (a hard link to a file elsewhere?); remove it")
+        }
+        let me = ProcessControl.effectiveUser
+        guard st.st_uid == me || st.st_uid == uid || (groupShared && st.st_gid == gid) else {
+            throw SpoolError(unsafe: path, because: "it belongs to uid \(st.st_uid) and group \(st.st_gid), not to this spool's users; remove it")
         }
     }
 
+    /// The directory `name` in the spool (`rejected/`), made if missing with
+    /// the spool's modes, and opened and checked through its descriptor: a
+    /// real directory (never a link), of this user or the spool's owner,
+    /// that others may not write.
+    func subdirectory(_ name: String) throws(SpoolError) -> PinnedDirectory {
+        let made = try directory.makeDirectory(name, directoryMode)
+        let sub: PinnedDirectory
+        do throws(SpoolError) {
+            sub = try directory.subdirectory(name)
+        } catch where error.errno == Errno.loop || error.errno == Errno.notDirectory {
+            throw SpoolError(unsafe: directory.pathOf(name), because: "it is not a directory (a symbolic link?); remove it")
+        }
+        let st = try sub.status()
+        let me = ProcessControl.effectiveUser
+        guard st.st_uid == me || st.st_uid == uid else {
+            throw SpoolError(unsafe: sub.path, because: "it belongs to uid \(st.st_uid), not to this spool's owner; remove it")
+        }
+        if made { try adopt(sub.fd, st, sub.path, mode: directoryMode) }
+        if try sub.status().st_mode & ModeBits.othersWrite != 0 {
+            throw SpoolError(unsafe: sub.path, because: "others may write to it; chmod o-w it")
+        }
+        return sub
+    }
+
+    /// Gives a file or directory this call made the spool's mode, and
+    /// when root made it, the spool directory's owner and group.
     private func adopt(_ fd: Int32, _ st: FileStatus, _ path: String, mode: UInt32? = nil) throws(SpoolError) {
         let me = ProcessControl.effectiveUser
-        guard st.st_uid == me else { return }  // someone else's: theirs to set
+        guard st.st_uid == me else { return }
         let wanted = mode ?? fileMode
         if st.st_mode & 0o7777 != wanted { try Sys.fchmod(fd, wanted, path) }
         if me == 0 && (uid != 0 || st.st_gid != gid) { try Sys.fchown(fd, uid, gid, path) }

@@ -53,7 +53,7 @@ public final class SpoolSink: EventSink {
         } catch {
             return "\(error)"
         }
-        guard let free = try? Sys.freeSpace(writer.layout.directory) else { return nil }
+        guard let free = try? writer.spoolOwnership().directory.freeSpace() else { return nil }
         if free.bytes < UInt64(minimumFreeBytes) {
             return "the spool's file system has \(free.bytes) bytes free, under the \(minimumFreeBytes) of the largest event"
         }

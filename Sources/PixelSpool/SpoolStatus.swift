@@ -8,12 +8,30 @@ public struct SpoolStatus: Sendable, Equatable {
     public var sealedBytes = 0
     public var rejectedBytes = 0
 
+    /// The spool directory opened (never through a link), or nil when
+    /// there is none yet; and its `rejected/`, or nil.
+    static func directories(_ layout: SpoolLayout) throws(SpoolError) -> (PinnedDirectory, PinnedDirectory?)? {
+        let spool: PinnedDirectory
+        do throws(SpoolError) {
+            spool = try PinnedDirectory.open(layout.directory)
+        } catch where error.errno == Errno.noEntry {
+            return nil
+        }
+        let rejected: PinnedDirectory?
+        do throws(SpoolError) {
+            rejected = try spool.subdirectory(SpoolLayout.rejectedName)
+        } catch where error.errno == Errno.noEntry || error.errno == Errno.loop || error.errno == Errno.notDirectory {
+            rejected = nil
+        }
+        return (spool, rejected)
+    }
+
     /// Reads the directory; a missing one is empty.
     public static func inspect(_ layout: SpoolLayout) throws(SpoolError) -> SpoolStatus {
         var status = SpoolStatus()
-        guard try Sys.statIfExists(layout.directory) != nil else { return status }
-        for name in try Sys.listDirectory(layout.directory) where name.hasSuffix(SpoolLayout.suffix) {
-            guard let st = try Sys.statIfExists(layout.directory + "/" + name) else { continue }
+        guard let (spool, rejected) = try directories(layout) else { return status }
+        for name in try spool.names() where name.hasSuffix(SpoolLayout.suffix) {
+            guard let st = try spool.statusOf(name) else { continue }
             if name == SpoolLayout.activeName {
                 status.activeBytes = Int(st.st_size)
             } else if SpoolLayout.isSealed(name) {
@@ -21,9 +39,9 @@ public struct SpoolStatus: Sendable, Equatable {
                 status.sealedBytes += Int(st.st_size)
             }
         }
-        if try Sys.statIfExists(layout.rejectedDirectory) != nil {
-            for name in try Sys.listDirectory(layout.rejectedDirectory) where name.hasSuffix(SpoolLayout.suffix) {
-                if let st = try Sys.statIfExists(layout.rejectedDirectory + "/" + name) { status.rejectedBytes += Int(st.st_size) }
+        if let rejected {
+            for name in try rejected.names() where name.hasSuffix(SpoolLayout.suffix) {
+                if let st = try rejected.statusOf(name) { status.rejectedBytes += Int(st.st_size) }
             }
         }
         return status
@@ -55,8 +73,9 @@ public struct SpoolStatus: Sendable, Equatable {
     /// The `slots` numbers of a counter file (`CounterFile`), zeros where
     /// it has none; never read through a link, from anything but a regular
     /// file (a FIFO would block), or past its slots.
-    static func counters(_ path: String, slots: Int) -> [UInt64] {
-        guard let fd = try? Sys.open(path, OpenFlag.readOnly | OpenFlag.nonBlocking) else { return [UInt64](repeating: 0, count: slots) }
+    static func counters(_ name: String, in spool: PinnedDirectory, slots: Int) -> [UInt64] {
+        let path = spool.pathOf(name)
+        guard let fd = try? spool.open(name, OpenFlag.readOnly | OpenFlag.nonBlocking) else { return [UInt64](repeating: 0, count: slots) }
         defer { Sys.close(fd) }
         guard let st = try? Sys.fstat(fd, path), st.st_mode & ModeBits.typeMask == ModeBits.regular else {
             return [UInt64](repeating: 0, count: slots)
@@ -68,23 +87,25 @@ public struct SpoolStatus: Sendable, Equatable {
 
     /// The `.dropped` counts by `DroppedHit`.
     static func dropCounts(_ layout: SpoolLayout) -> [Int] {
-        counts(layout.dropCountsFile, slots: DroppedHit.allCases.count)
+        guard let (spool, _) = try? directories(layout) else { return [Int](repeating: 0, count: DroppedHit.allCases.count) }
+        return counts(SpoolLayout.dropCountsName, in: spool, slots: DroppedHit.allCases.count)
     }
 
-    static func counts(_ path: String, slots: Int) -> [Int] {
-        counters(path, slots: slots).map { Int(truncatingIfNeeded: min($0, UInt64(Int.max))) }
+    static func counts(_ name: String, in spool: PinnedDirectory, slots: Int) -> [Int] {
+        counters(name, in: spool, slots: slots).map { Int(truncatingIfNeeded: min($0, UInt64(Int.max))) }
     }
 
     /// Counts the events not yet delivered: lines of sealed files past the
     /// drain's saved progress, and of the active file.
     public static func backlog(_ layout: SpoolLayout, nowMillis: Int64) throws(SpoolError) -> Backlog {
         var backlog = Backlog()
-        guard try Sys.statIfExists(layout.directory) != nil else { return backlog }
-        let names = try Sys.listDirectory(layout.directory)
+        guard let (spool, rejected) = try directories(layout) else { return backlog }
+        let names = try spool.names()
         var oldest: Int64?
         for name in names.filter({ SpoolLayout.isSealed($0) || $0 == SpoolLayout.activeName }).sorted() {
-            guard let content = try? readFile(layout.directory + "/" + name) else { continue }
-            let saved = try? readFile(layout.directory + "/" + SpoolLayout.progressName(of: name))
+            // A file larger than a seal makes is not read (the drain sets it aside).
+            guard let content = try? readFile(name, in: spool, limit: largestSealedBytes) else { continue }
+            let saved = try? readFile(SpoolLayout.progressName(of: name), in: spool, limit: largestSealedBytes)
             let progress = SpoolProgress.resolve(saved, content: content)
             let pending = content[progress.offset...]
             var lines = pending.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
@@ -111,15 +132,16 @@ public struct SpoolStatus: Sendable, Equatable {
             if let firstLine = first, let at = receivedAt(firstLine) { oldest = min(oldest ?? at, at) }
         }
         backlog.oldestAgeSeconds = oldest.map { Int(max(0, nowMillis - $0) / 1000) }
-        backlog.dropped = dropCounts(layout)
-        backlog.unstored = counts(layout.unstoredCountsFile, slots: UnstoredHit.allCases.count)
-        backlog.refused = counts(layout.refusedCountsFile, slots: PixelError.refusalCodes.count)
-        backlog.delivery = counters(layout.deliveryFile, slots: DeliverySlot.allCases.count)
-        if try Sys.statIfExists(layout.rejectedDirectory) != nil {
-            for name in try Sys.listDirectory(layout.rejectedDirectory) where name.hasSuffix(SpoolLayout.suffix) {
-                guard let content = try? readFile(layout.rejectedDirectory + "/" + name) else { continue }
-                backlog.rejectedRecords += content.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-                backlog.rejectedBytes += content.count
+        backlog.dropped = counts(SpoolLayout.dropCountsName, in: spool, slots: DroppedHit.allCases.count)
+        backlog.unstored = counts(SpoolLayout.unstoredCountsName, in: spool, slots: UnstoredHit.allCases.count)
+        backlog.refused = counts(SpoolLayout.refusedCountsName, in: spool, slots: PixelError.refusalCodes.count)
+        backlog.delivery = counters(SpoolLayout.deliveryName, in: spool, slots: DeliverySlot.allCases.count)
+        if let rejected {
+            for name in try rejected.names() where name.hasSuffix(SpoolLayout.suffix) {
+                // Counted a megabyte at a time: a file of any size costs no more memory.
+                guard let (records, bytes) = try? countLines(name, in: rejected) else { continue }
+                backlog.rejectedRecords += records
+                backlog.rejectedBytes += bytes
             }
         }
         return backlog
@@ -131,14 +153,29 @@ public struct SpoolStatus: Sendable, Equatable {
         return ISO8601.parse(Substring(String(decoding: line[start..<(start + 24)], as: UTF8.self)))
     }
 
-    public static func readFile(_ path: String) throws(SpoolError) -> [UInt8] {
-        // Without blocking: a FIFO planted under a spool file's name must
-        // not stall `stats` or the drain; only a regular file is read.
-        let fd = try Sys.open(path, OpenFlag.readOnly | OpenFlag.nonBlocking)
+    /// The most a sealed file can hold: a file a little over the seal size
+    /// at its largest setting (the append that crosses it may be a whole
+    /// event). A file larger than this was not made by a seal; it is never
+    /// read whole (`stats` skips it, the drain sets it aside).
+    public static let largestSealedBytes = SpoolSettings.sealBytesBounds.upperBound + 8 * 1024 * 1024
+
+    /// The file `name` in `directory` read whole, opened without blocking
+    /// (a FIFO planted under a spool file's name must not stall `stats` or
+    /// the drain) and never through a link; only a regular file of at most
+    /// `limit` bytes is read (`EFBIG` otherwise).
+    public static func readFile(_ name: String, in directory: PinnedDirectory, limit: Int) throws(SpoolError) -> [UInt8] {
+        let fd = try directory.open(name, OpenFlag.readOnly | OpenFlag.nonBlocking)
         defer { Sys.close(fd) }
+        return try contents(fd, directory.pathOf(name), limit: limit)
+    }
+
+    /// The content of the open file `fd` (called `path` in messages): a
+    /// regular file of at most `limit` bytes, read whole.
+    public static func contents(_ fd: Int32, _ path: String, limit: Int = largestSealedBytes) throws(SpoolError) -> [UInt8] {
         let st = try Sys.fstat(fd, path)
         guard st.st_mode & ModeBits.typeMask == ModeBits.regular else { throw SpoolError("read (not a regular file)", path, errno: Errno.invalid) }
         let size = Int(st.st_size)
+        guard size <= limit else { throw SpoolError("read (\(size) bytes, more than the \(limit) a spool file may hold)", path, errno: Errno.fileTooBig) }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 1)
         defer { buffer.deallocate() }
         var got = 0
@@ -148,6 +185,26 @@ public struct SpoolStatus: Sendable, Equatable {
             got += n
         }
         return Array(buffer[0..<got])
+    }
+
+    /// The lines (newlines) and bytes of the file `name` in `directory`,
+    /// read a megabyte at a time.
+    static func countLines(_ name: String, in directory: PinnedDirectory) throws(SpoolError) -> (lines: Int, bytes: Int) {
+        let fd = try directory.open(name, OpenFlag.readOnly | OpenFlag.nonBlocking)
+        defer { Sys.close(fd) }
+        let path = directory.pathOf(name)
+        guard try Sys.fstat(fd, path).st_mode & ModeBits.typeMask == ModeBits.regular else { throw SpoolError("read (not a regular file)", path, errno: Errno.invalid) }
+        let chunk = 1 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 1)
+        defer { buffer.deallocate() }
+        var lines = 0, bytes = 0
+        while true {
+            let n = try Sys.pread(fd, buffer, at: bytes, path)
+            if n == 0 { break }
+            for byte in buffer[0..<n] where byte == 0x0A { lines += 1 }
+            bytes += n
+        }
+        return (lines, bytes)
     }
 
     /// Checks that this process can create the spool and append to it, and
@@ -161,30 +218,19 @@ public struct SpoolStatus: Sendable, Equatable {
     @discardableResult
     public static func probeWritable(_ layout: SpoolLayout, lockWaitMillis: Int? = nil) throws(SpoolError) -> SpoolOwnership {
         let owner = try SpoolOwnership.prepare(layout.directory)
-        let lock = try owner.open(layout.lockFile, OpenFlag.readWrite | OpenFlag.create)
+        let lock = try owner.open(SpoolLayout.lockName, OpenFlag.readWrite | OpenFlag.create)
         defer { Sys.close(lock) }
-        if let lockWaitMillis {
-            var waited = 0
-            while try !Sys.tryLock(lock, layout.lockFile) {
-                guard waited < lockWaitMillis else {
-                    throw SpoolError("lock (held by another process for over \(lockWaitMillis) ms)", layout.lockFile, errno: Errno.wouldBlock)
-                }
-                SystemClock.sleep(millis: 10)
-                waited += 10
-            }
-        } else {
-            try Sys.flock(lock, FileLock.exclusive, layout.lockFile)
-        }
+        try Sys.lock(lock, layout.lockFile, waitingAtMost: Int64(lockWaitMillis ?? 10_000))
         try Sys.flock(lock, FileLock.unlock, layout.lockFile)
         // Unique to this call: threads of one worker share the pid, and a
         // probe left by a killed process must not fail the next.
-        let probe = layout.directory + "/.probe-\(ProcessControl.id)-\(String(SystemRandom.next(), radix: 16))"
+        let probe = ".probe-\(ProcessControl.id)-\(String(SystemRandom.next(), radix: 16))"
         let fd = try owner.open(probe, OpenFlag.writeOnly | OpenFlag.create | OpenFlag.exclusive)
         Sys.close(fd)
-        try Sys.unlink(probe)
-        if try Sys.lstatIfExists(layout.activeFile) != nil {
+        try owner.directory.remove(probe)
+        if try owner.directory.statusOf(SpoolLayout.activeName) != nil {
             // Another user may own the active file: can we append to it?
-            Sys.close(try Sys.open(layout.activeFile, OpenFlag.readWrite | OpenFlag.append))
+            Sys.close(try owner.open(SpoolLayout.activeName, OpenFlag.readWrite | OpenFlag.append))
         }
         return owner
     }

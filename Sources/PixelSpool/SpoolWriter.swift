@@ -31,8 +31,8 @@ public final class SpoolWriter {
     /// The spool directory's owner and modes, checked when the lock is
     /// first taken (SPEC §7a).
     private var ownership: SpoolOwnership?
-    /// `rejected/` was checked (made, a real directory) by this writer.
-    private var rejectedChecked = false
+    /// `rejected/`, made, opened and checked once by this writer.
+    private var rejected: PinnedDirectory?
     private var activeFD: Int32 = -1
     private var activeIdentity: (dev: UInt, ino: UInt) = (0, 0)
     /// When the active file was created (the lock file's stamp), read when
@@ -115,7 +115,7 @@ public final class SpoolWriter {
     @discardableResult
     public func sealIfDue(force: Bool = false) throws(SpoolError) -> String? {
         try withLock { () throws(SpoolError) -> String? in
-            guard let st = try Sys.statIfExists(layout.activeFile), st.st_size > 0 else { return nil }
+            guard let st = try spoolOwnership().directory.statusOf(SpoolLayout.activeName), st.st_size > 0 else { return nil }
             // Our own descriptor would go on pointing at the sealed file.
             if activeFD >= 0 { Sys.close(activeFD); activeFD = -1 }
             let tooOld = try activeAgeMillis() >= Int64(settings.sealSeconds) * 1000
@@ -132,17 +132,17 @@ public final class SpoolWriter {
     public func appendRejected(_ line: [UInt8], file: String = SpoolLayout.rejectedHitsName) throws(SpoolError) -> Bool {
         try withLock { () throws(SpoolError) -> Bool in
             let owner = try spoolOwnership()
-            let path = layout.rejectedDirectory + "/" + file
+            var directory = try rejectedDirectory()
             let fd: Int32
             do throws(SpoolError) {
-                // Once a writer: refused hits are the request path too.
-                if !rejectedChecked { try owner.directory(layout.rejectedDirectory); rejectedChecked = true }
-                fd = try owner.open(path, OpenFlag.readWrite | OpenFlag.append | OpenFlag.create)
+                fd = try owner.open(file, OpenFlag.readWrite | OpenFlag.append | OpenFlag.create, in: directory)
             } catch where error.errno == Errno.noEntry {
-                // Removed since it was checked: make and check it again.
-                try owner.directory(layout.rejectedDirectory)
-                fd = try owner.open(path, OpenFlag.readWrite | OpenFlag.append | OpenFlag.create)
+                // Removed since it was opened: make, open and check it again.
+                rejected = nil
+                directory = try rejectedDirectory()
+                fd = try owner.open(file, OpenFlag.readWrite | OpenFlag.append | OpenFlag.create, in: directory)
             }
+            let path = directory.pathOf(file)
             defer { Sys.close(fd) }
             var size = Int(try Sys.fstat(fd, path).st_size)
             if file == SpoolLayout.rejectedHitsName && size + line.count > settings.rejectedMaxBytes { return false }
@@ -158,7 +158,7 @@ public final class SpoolWriter {
                 // the drain moves its progress past these lines next.
                 if settings.fsync != .never {
                     try Sys.fdatasync(fd, path)
-                    if size == 0 { try Sys.syncDirectory(layout.rejectedDirectory) }
+                    if size == 0 { try directory.sync() }
                 }
             } catch {
                 try? Sys.ftruncate(fd, size, path)
@@ -172,7 +172,7 @@ public final class SpoolWriter {
     /// operator's choice (`DroppedHit`), in the spool's `.dropped` file.
     public func countDropped(_ reason: DroppedHit) throws(SpoolError) {
         let slot = DroppedHit.allCases.firstIndex(of: reason)!
-        try updateCounters(layout.dropCountsFile, slots: DroppedHit.allCases.count) { $0[slot] &+= 1 }
+        try updateCounters(SpoolLayout.dropCountsName, slots: DroppedHit.allCases.count) { $0[slot] &+= 1 }
     }
 
     /// Adds one to the count of hits refused for `code` (`PixelError.code`),
@@ -180,7 +180,7 @@ public final class SpoolWriter {
     /// is not counted.
     public func countRefused(_ code: String) throws(SpoolError) {
         guard let slot = PixelError.refusalCodes.firstIndex(of: code) else { return }
-        try updateCounters(layout.refusedCountsFile, slots: PixelError.refusalCodes.count) { $0[slot] &+= 1 }
+        try updateCounters(SpoolLayout.refusedCountsName, slots: PixelError.refusalCodes.count) { $0[slot] &+= 1 }
     }
 
     /// Adds one to the count of accepted hits whose event could not be
@@ -188,13 +188,13 @@ public final class SpoolWriter {
     /// disk still takes the count once the file exists.
     public func countUnstored(_ reason: UnstoredHit) throws(SpoolError) {
         let slot = UnstoredHit.allCases.firstIndex(of: reason)!
-        try updateCounters(layout.unstoredCountsFile, slots: UnstoredHit.allCases.count) { $0[slot] &+= 1 }
+        try updateCounters(SpoolLayout.unstoredCountsName, slots: UnstoredHit.allCases.count) { $0[slot] &+= 1 }
     }
 
     /// Adds a delivered batch to the spool's `.delivery` totals and stamps
     /// the time of the last delivery.
     public func recordDelivery(events: Int, bytes: Int, batches: Int = 1, nowMillis: Int64) throws(SpoolError) {
-        try updateCounters(layout.deliveryFile, slots: DeliverySlot.allCases.count) { counts in
+        try updateCounters(SpoolLayout.deliveryName, slots: DeliverySlot.allCases.count) { counts in
             counts[DeliverySlot.events.rawValue] &+= UInt64(events)
             counts[DeliverySlot.bytes.rawValue] &+= UInt64(bytes)
             counts[DeliverySlot.batches.rawValue] &+= UInt64(batches)
@@ -205,7 +205,7 @@ public final class SpoolWriter {
     /// Notes a delivery that failed: when, why, and the data plane's HTTP
     /// status if it answered; `refusedEvents` it refused are added up.
     public func recordDeliveryFailure(_ failure: DeliveryFailure, status: Int, refusedEvents: Int = 0, nowMillis: Int64) throws(SpoolError) {
-        try updateCounters(layout.deliveryFile, slots: DeliverySlot.allCases.count) { counts in
+        try updateCounters(SpoolLayout.deliveryName, slots: DeliverySlot.allCases.count) { counts in
             counts[DeliverySlot.refusedEvents.rawValue] &+= UInt64(refusedEvents)
             counts[DeliverySlot.lastFailureMillis.rawValue] = UInt64(max(0, nowMillis))
             counts[DeliverySlot.lastFailureKind.rawValue] = UInt64(failure.rawValue)
@@ -214,29 +214,29 @@ public final class SpoolWriter {
         }
     }
 
-    /// Makes the counter file at `path` hold its `slots` (zeros) if it is
+    /// Makes the counter file `name` hold its `slots` (zeros) if it is
     /// shorter; the caller holds the lock.
-    private func reserveCounters(_ path: String, slots: Int) throws(SpoolError) {
-        let fd = try spoolOwnership().open(path, OpenFlag.readWrite | OpenFlag.create)
+    private func reserveCounters(_ name: String, slots: Int) throws(SpoolError) {
+        let fd = try spoolOwnership().open(name, OpenFlag.readWrite | OpenFlag.create)
         defer { Sys.close(fd) }
+        let path = layout.directory + "/" + name
         let st = try Sys.fstat(fd, path)
-        guard st.st_nlink == 1, Int(st.st_size) < 8 * slots else { return }
+        guard Int(st.st_size) < 8 * slots else { return }
         let bytes = [UInt8](repeating: 0, count: 8 * slots - Int(st.st_size))
         try Sys.pwrite(fd, bytes, at: Int(st.st_size), path)
     }
 
-    /// Reads, changes and writes back a counter file of `slots` little-endian
-    /// 64-bit numbers, under the lock; `stats` reads it
+    /// Reads, changes and writes back the counter file `name` of `slots`
+    /// little-endian 64-bit numbers, under the lock; `stats` reads it
     /// (`SpoolStatus.counters`). Missing slots (a file from an older version)
     /// read as zero. The file is written in place, so one with a second name
-    /// (a hard link to an event file) is refused rather than overwritten.
-    func updateCounters(_ path: String, slots: Int, _ change: (inout [UInt64]) -> Void) throws(SpoolError) {
+    /// (a hard link to an event file) is refused (`SpoolOwnership.open`)
+    /// rather than overwritten.
+    func updateCounters(_ name: String, slots: Int, _ change: (inout [UInt64]) -> Void) throws(SpoolError) {
         try withLock { () throws(SpoolError) in
-            let fd = try spoolOwnership().open(path, OpenFlag.readWrite | OpenFlag.create)
+            let fd = try spoolOwnership().open(name, OpenFlag.readWrite | OpenFlag.create)
             defer { Sys.close(fd) }
-            guard try Sys.fstat(fd, path).st_nlink == 1 else {
-                throw SpoolError(unsafe: path, because: "it has another name (a hard link); remove it")
-            }
+            let path = layout.directory + "/" + name
             var bytes = [UInt8](repeating: 0, count: 8 * slots)
             let read = bytes.withUnsafeMutableBytes { buffer in
                 Result { () throws(SpoolError) in try Sys.pread(fd, buffer, at: 0, path) }
@@ -251,34 +251,50 @@ public final class SpoolWriter {
     /// Moves the events the data plane refused (`rejected/upstream.ndjson`)
     /// back into the spool as a sealed file, for the next drain to send: one
     /// rename, under the lock, so each goes back exactly once. Returns the
-    /// sealed file's name, or nil when there was nothing to requeue.
-    public func requeueRefused() throws(SpoolError) -> String? {
-        try withLock { () throws(SpoolError) -> String? in
-            let source = layout.rejectedDirectory + "/" + SpoolLayout.rejectedUpstreamName
-            // Never a link: it would move someone else's file into the spool.
-            guard let st = try Sys.lstatIfExists(source), st.st_mode & ModeBits.typeMask == ModeBits.regular, st.st_size > 0 else { return nil }
-            try upgradeLegacyRecords(source)
-            let name = SpoolLayout.sealedName(nanos: SystemClock.nowNanos(), pid: ProcessControl.id, random: generator.next())
-            try Sys.rename(source, layout.directory + "/" + name)
-            if settings.fsync != .never {
-                try Sys.syncDirectory(layout.directory)
-                try Sys.syncDirectory(layout.rejectedDirectory)
+    /// sealed file's name and its number of events, or nil when there was
+    /// nothing to requeue. A file larger than a sealed file may be is
+    /// refused, with the way out, rather than set aside by the drain.
+    public func requeueRefused() throws(SpoolError) -> (name: String, events: Int)? {
+        try withLock { () throws(SpoolError) -> (name: String, events: Int)? in
+            let owner = try spoolOwnership()
+            // `rejected/` as this spool's own directory, never a link to
+            // another's: a planted one would move its file into this spool.
+            guard try owner.directory.statusOf(SpoolLayout.rejectedName) != nil else { return nil }
+            let directory = try rejectedDirectory()
+            let source = SpoolLayout.rejectedUpstreamName
+            let fd: Int32
+            do throws(SpoolError) {
+                fd = try owner.open(source, OpenFlag.readOnly | OpenFlag.nonBlocking, in: directory)
+            } catch where error.errno == Errno.noEntry {
+                return nil
             }
-            return name
+            defer { Sys.close(fd) }
+            let content = try SpoolStatus.contents(fd, directory.pathOf(source))
+            guard !content.isEmpty else { return nil }
+            let events = try upgradeLegacyRecords(content, source, in: directory)
+            let name = SpoolLayout.sealedName(nanos: SystemClock.nowNanos(), pid: ProcessControl.id, random: generator.next())
+            try directory.rename(source, to: name, in: owner.directory)
+            if settings.fsync != .never {
+                try owner.directory.sync()
+                try directory.sync()
+            }
+            return (name, events)
         }
     }
 
     // MARK: - Under the lock
 
-    /// Rewrites refused-event records of older versions in `path` as
-    /// today's, which the drain can send, replacing the file in one rename
-    /// (so a crash leaves the old file or the new, both whole).
-    private func upgradeLegacyRecords(_ path: String) throws(SpoolError) {
-        let content = try SpoolStatus.readFile(path)
+    /// Rewrites refused-event records of older versions in `name` (holding
+    /// `content`) as today's, which the drain can send, replacing the file
+    /// in one rename (so a crash leaves the old file or the new, both
+    /// whole). Returns the number of records.
+    private func upgradeLegacyRecords(_ content: [UInt8], _ name: String, in directory: PinnedDirectory) throws(SpoolError) -> Int {
+        var records = 0
         var upgraded: [UInt8] = []
         upgraded.reserveCapacity(content.count)
         var changed = false
         for line in content.split(separator: 0x0A) {
+            records += 1
             if let record = RejectedRecord.upgradedLegacy(line) {
                 upgraded += record
                 changed = true
@@ -287,13 +303,14 @@ public final class SpoolWriter {
                 upgraded.append(0x0A)
             }
         }
-        guard changed else { return }
-        let temporary = path + ".upgrading"
-        let fd = try createFresh(temporary)
+        guard changed else { return records }
+        let temporary = name + ".upgrading"
+        let fd = try createFresh(temporary, in: directory)
         defer { Sys.close(fd) }
-        try Sys.writeAll(fd, upgraded, temporary)
-        try Sys.fdatasync(fd, temporary)
-        try Sys.rename(temporary, path)
+        try Sys.writeAll(fd, upgraded, directory.pathOf(temporary))
+        try Sys.fdatasync(fd, directory.pathOf(temporary))
+        try directory.rename(temporary, to: name)
+        return records
     }
 
     /// The spool directory's ownership, checked (and the directory made,
@@ -305,19 +322,33 @@ public final class SpoolWriter {
         return checked
     }
 
-    /// A new file in the spool for this process alone to write (a
-    /// temporary to be renamed): whatever stood at `path` is removed first,
-    /// and the file is created exclusively, never through a link.
-    func createFresh(_ path: String, append: Bool = false) throws(SpoolError) -> Int32 {
-        try Sys.unlink(path)
-        return try spoolOwnership().open(path, OpenFlag.writeOnly | OpenFlag.create | OpenFlag.exclusive | (append ? OpenFlag.append : 0))
+    /// `rejected/`, made, opened and checked on first use.
+    func rejectedDirectory() throws(SpoolError) -> PinnedDirectory {
+        if let rejected { return rejected }
+        let opened = try spoolOwnership().subdirectory(SpoolLayout.rejectedName)
+        rejected = opened
+        return opened
     }
 
+    /// A new file `name` in `directory` (the spool's when nil) for this
+    /// process alone to write (a temporary to be renamed): whatever stood
+    /// there is removed first, and the file is created exclusively, never
+    /// through a link.
+    func createFresh(_ name: String, in directory: PinnedDirectory? = nil, append: Bool = false) throws(SpoolError) -> Int32 {
+        let owner = try spoolOwnership()
+        try (directory ?? owner.directory).remove(name)
+        return try owner.open(name, OpenFlag.writeOnly | OpenFlag.create | OpenFlag.exclusive | (append ? OpenFlag.append : 0), in: directory)
+    }
+
+    /// Runs `body` holding the spool's lock, waited for at most
+    /// `settings.lockWaitMillis`: a lock someone holds on and on (any
+    /// member of a shared spool's group can take it) makes a hit fail, to
+    /// be answered 503, not wait without end.
     private func withLock<T>(_ body: () throws(SpoolError) -> T) throws(SpoolError) -> T {
         if lockFD < 0 {
-            lockFD = try spoolOwnership().open(layout.lockFile, OpenFlag.readWrite | OpenFlag.create)
+            lockFD = try spoolOwnership().open(SpoolLayout.lockName, OpenFlag.readWrite | OpenFlag.create)
         }
-        try Sys.flock(lockFD, FileLock.exclusive, layout.lockFile)
+        try Sys.lock(lockFD, layout.lockFile, waitingAtMost: settings.lockWaitMillis)
         defer { try? Sys.flock(lockFD, FileLock.unlock, layout.lockFile) }
         return try body()
     }
@@ -326,8 +357,9 @@ public final class SpoolWriter {
     /// file it refers to was sealed (renamed) or removed by another process.
     /// One stat by path both checks that and gives the size.
     private func openActive() throws(SpoolError) -> (Int32, Int) {
+        let owner = try spoolOwnership()
         if activeFD >= 0 {
-            if let st = try Sys.statIfExists(layout.activeFile),
+            if let st = try owner.directory.statusOf(SpoolLayout.activeName),
                UInt(st.st_dev) == activeIdentity.dev, UInt(st.st_ino) == activeIdentity.ino {
                 return (activeFD, Int(st.st_size))
             }
@@ -338,18 +370,18 @@ public final class SpoolWriter {
         var created = true
         var fd: Int32
         do throws(SpoolError) {
-            fd = try spoolOwnership().open(layout.activeFile, OpenFlag.readWrite | OpenFlag.append | OpenFlag.create | OpenFlag.exclusive)
+            fd = try owner.open(SpoolLayout.activeName, OpenFlag.readWrite | OpenFlag.append | OpenFlag.create | OpenFlag.exclusive)
         } catch where error.errno == Errno.exists {
             created = false
-            fd = try Sys.open(layout.activeFile, OpenFlag.readWrite | OpenFlag.append)
+            fd = try owner.open(SpoolLayout.activeName, OpenFlag.readWrite | OpenFlag.append)
         }
         if created {
             // Stamp the birth of this active file for age-based sealing.
             try Sys.touch(lockFD, layout.lockFile)
             // The count of hits a full disk refuses needs its file made
             // while there is room: counting rewrites it in place.
-            try? reserveCounters(layout.unstoredCountsFile, slots: UnstoredHit.allCases.count)
-            if settings.fsync != .never { try Sys.syncDirectory(layout.directory) }
+            try? reserveCounters(SpoolLayout.unstoredCountsName, slots: UnstoredHit.allCases.count)
+            if settings.fsync != .never { try owner.directory.sync() }
         }
         let st = try Sys.fstat(fd, layout.activeFile)
         activeFD = fd
@@ -367,14 +399,15 @@ public final class SpoolWriter {
     /// descriptor for it (`append` closes it only after syncing).
     private func sealActive() throws(SpoolError) -> String {
         let name = SpoolLayout.sealedName(nanos: SystemClock.nowNanos(), pid: ProcessControl.id, random: generator.next())
-        try Sys.rename(layout.activeFile, layout.directory + "/" + name)
-        if settings.fsync != .never { try Sys.syncDirectory(layout.directory) }
+        let directory = try spoolOwnership().directory
+        try directory.rename(SpoolLayout.activeName, to: name)
+        if settings.fsync != .never { try directory.sync() }
         return name
     }
 
     private func syncIfDue(_ fd: Int32) throws(SpoolError) {
         guard case .interval(let interval) = settings.fsync else { return }
-        let stampFD = try spoolOwnership().open(layout.syncStampFile, OpenFlag.readWrite | OpenFlag.create)
+        let stampFD = try spoolOwnership().open(SpoolLayout.syncStampName, OpenFlag.readWrite | OpenFlag.create)
         defer { Sys.close(stampFD) }
         let st = try Sys.fstat(stampFD, layout.syncStampFile)
         if SystemClock.nowMillis() - SystemClock.millis(st.st_mtim) >= interval || st.st_size == 0 {

@@ -39,6 +39,25 @@ public enum Sys {
         }
     }
 
+    /// An exclusive `flock(2)` waited for at most `waitMillis`: tried at
+    /// once, then again after pauses growing from 50 µs to 5 ms (a spool's
+    /// lock is held for one write, so a second try nearly always takes it).
+    /// Throws `EWOULDBLOCK`, naming the wait, when it is still held.
+    public static func lock(_ fd: Int32, _ path: String, waitingAtMost waitMillis: Int64) throws(SystemError) {
+        if let code = Faults.take("flock", path) { throw SystemError("flock", path, errno: code) }
+        if try tryLock(fd, path) { return }
+        let deadline = SystemClock.monotonicMillis() + waitMillis
+        var pause: UInt32 = 50
+        while true {
+            usleep(pause)
+            if try tryLock(fd, path) { return }
+            if SystemClock.monotonicMillis() >= deadline {
+                throw SystemError("flock (held by another process for over \(waitMillis) ms)", path, errno: EWOULDBLOCK)
+            }
+            pause = min(pause * 2, 5000)
+        }
+    }
+
     /// A non-blocking exclusive `flock(2)`: false when another holds it.
     public static func tryLock(_ fd: Int32, _ path: String) throws(SystemError) -> Bool {
         while cFlock(fd, LOCK_EX | LOCK_NB) != 0 {

@@ -19,7 +19,9 @@ enum ResponderAssembly {
     /// A forwarding set-up that fails still loses nothing: events go to the
     /// spool for the drain.
     static func sink(_ configuration: PixelConfiguration, logger: Logger) -> EventSink {
-        let writer = SpoolWriter(directory: configuration.spoolDirectory, settings: configuration.spool)
+        var settings = configuration.spool
+        settings.lockWaitMillis = configuration.requestTimeoutMillis
+        let writer = SpoolWriter(directory: configuration.spoolDirectory, settings: settings)
         let spool = SpoolSink(writer: writer, log: { logger.log($0, $1) })
         guard configuration.sink == .forward, let url = configuration.dataPlaneURL else { return spool }
         do {

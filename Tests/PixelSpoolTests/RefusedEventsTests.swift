@@ -55,8 +55,9 @@ struct RefusedEventsTests {
             RejectedRecord.refusedEvent(writeKey: "wk", event: Array(#"{"n":\#(n)}"#.utf8)[...], status: 400, answer: "no", atMillis: 0)
         }
         _ = try writer.appendRejected(records, file: SpoolLayout.rejectedUpstreamName)
-        let sealed = try #require(try writer.requeueRefused())
+        let (sealed, events) = try #require(try writer.requeueRefused())
         #expect(SpoolLayout.isSealed(sealed))
+        #expect(events == 3)
         #expect(spool.read(sealed).utf8.count == records.count)
         #expect(!FileManager.default.fileExists(atPath: spool.path + "/rejected/upstream.ndjson"))
         #expect(try writer.requeueRefused() == nil)
@@ -82,7 +83,7 @@ struct RefusedEventsTests {
         let old = #"{"rejectedAt":"2026-11-27T10:00:00.000Z","status":"400","answer":"bad","line":"{\"writeKey\":\"wk\",\"event\":{\"type\":\"track\",\"anonymousId\":\"a\"}}"}"#
         let current = RejectedRecord.refusedEvent(writeKey: "wk", event: RefusedEventsTests.event[...], status: 400, answer: "no", atMillis: 0)
         _ = try writer.appendRejected(Array((old + "\n").utf8) + current, file: SpoolLayout.rejectedUpstreamName)
-        let sealed = try #require(try writer.requeueRefused())
+        let (sealed, _) = try #require(try writer.requeueRefused())
         let lines = spool.read(sealed).split(separator: "\n").map { Array($0.utf8) }
         #expect(lines.count == 2)
         let upgraded = try #require(SpoolLine.parse(lines[0][...]))

@@ -94,7 +94,7 @@ struct DrainCommand: Subcommand {
         let report = SpoolDrain(writer: writer, client: client, parallelClients: parallel, settings: settings,
                                 log: { logger.log($0, $1) }).runOnce()
         if onTerminal { printError("\n") }
-        if report.busy {
+        if report.busy && report.stop == nil {
             logger.log(.info, "another drain is at work on \(writer.layout.directory): nothing to do")
             return Exit.ok
         }

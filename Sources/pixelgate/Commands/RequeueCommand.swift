@@ -26,12 +26,10 @@ struct RequeueCommand: Subcommand {
         let logger = Logger().following(configuration)
         let writer = SpoolWriter(directory: configuration.spoolDirectory, settings: configuration.spool)
         do {
-            guard let sealed = try writer.requeueRefused() else {
+            guard let (sealed, count) = try writer.requeueRefused() else {
                 printOut("requeue: no events refused by the data plane in \(writer.layout.rejectedDirectory)\n")
                 return Exit.ok
             }
-            let lines = (try? SpoolStatus.readFile(writer.layout.directory + "/" + sealed)) ?? []
-            let count = lines.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
             printOut("requeue: \(count) event(s) moved back to the spool as \(sealed); the next drain sends them\n")
             return Exit.ok
         } catch {
