@@ -1,0 +1,204 @@
+import Foundation
+import Testing
+import PixelCore
+import PixelSystem
+@testable import PixelSpool
+
+/// The spool reached by descriptor (issue 26): each test is a finding of
+/// the hostile review of f5d6bae, played in-process as a member of the
+/// spool's group (or root standing in for one on a host without
+/// `fs.protected_hardlinks`) would, and each failed there.
+@Suite("The spool is reached through pinned descriptors")
+struct PinnedSpoolTests {
+    /// A directory outside the spool, standing for another account's.
+    final class Elsewhere {
+        let path = NSTemporaryDirectory() + "pixelgate-elsewhere-" + UUID().uuidString
+        init() { try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+        var names: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() }
+    }
+
+    static func mode(_ path: String) -> (mode: Int, uid: Int, gid: Int, links: Int) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return (-1, -1, -1, -1) }
+        return (Int(st.st_mode & 0o7777), Int(st.st_uid), Int(st.st_gid), Int(st.st_nlink))
+    }
+
+    /// `rejected/` swapped for a link after the writer checked it: the
+    /// writer went on opening `rejected/<name>` by path, and wrote (and
+    /// adopted a file) in the other directory.
+    @Test func aRejectedSwappedForALinkAfterItsCheckIsNotFollowed() throws {
+        let spool = TempSpool()
+        let elsewhere = Elsewhere()
+        let writer = SpoolWriter(directory: spool.path)
+        #expect(try writer.appendRejected(line(1)))
+        try FileManager.default.moveItem(atPath: spool.path + "/rejected", toPath: spool.path + "/rejected.moved")
+        try FileManager.default.createSymbolicLink(atPath: spool.path + "/rejected", withDestinationPath: elsewhere.path)
+        #expect(try writer.appendRejected(line(2)))
+        #expect(try writer.appendRejected(line(3), file: SpoolLayout.rejectedUpstreamName))
+        #expect(elsewhere.names.isEmpty, "written through the link: \(elsewhere.names)")
+        #expect(spool.read("rejected.moved/hits.ndjson") == String(decoding: line(1) + line(2), as: UTF8.self))
+    }
+
+    /// A `rejected` planted as a link to another spool's directory: root's
+    /// requeue moved that directory's `upstream.ndjson` into this spool.
+    @Test func requeueNeverTakesAFileThroughAPlantedRejectedLink() throws {
+        let spool = TempSpool()
+        let elsewhere = Elsewhere()
+        let writer = SpoolWriter(directory: spool.path)
+        try writer.append(line(0))
+        try Data(line(7)).write(to: URL(fileURLWithPath: elsewhere.path + "/upstream.ndjson"))
+        try FileManager.default.createSymbolicLink(atPath: spool.path + "/rejected", withDestinationPath: elsewhere.path)
+        #expect(throws: SpoolError.self) { _ = try writer.requeueRefused() }
+        #expect(elsewhere.names == ["upstream.ndjson"])
+        #expect(spool.eventFiles == ["current.ndjson"])
+    }
+
+    /// A hard link to a root 0600 file elsewhere, planted as `.lock`: root's
+    /// `check` chmod-ed it 0660 and gave it to the spool's group. Nothing
+    /// with a second name is opened for use, and only a file the open itself
+    /// made is ever chmod-ed or chown-ed.
+    @Test(.enabled(if: geteuid() == 0, "hard links to root's files are made as root"),
+          arguments: [SpoolLayout.lockName, SpoolLayout.unstoredCountsName, "current.ndjson"])
+    func aHardLinkedFileIsNeitherUsedNorHandedOver(_ name: String) throws {
+        let spool = TempSpool()
+        let elsewhere = Elsewhere()
+        let writer = SpoolWriter(directory: spool.path)
+        try writer.append(line(0))
+        let group = try #require(Groups.id(of: "www-data"))
+        chown(spool.path, 0, group)
+        chmod(spool.path, 0o2770)
+        let secret = elsewhere.path + "/secret"
+        try Data("root's own\n".utf8).write(to: URL(fileURLWithPath: secret))
+        chmod(secret, 0o600)
+        try? FileManager.default.removeItem(atPath: spool.path + "/" + name)
+        #expect(link(secret, spool.path + "/" + name) == 0)
+        let fresh = SpoolWriter(directory: spool.path)
+        #expect(throws: SpoolError.self) {
+            try fresh.append(line(1))
+            try fresh.countUnstored(.unavailable)
+        }
+        let after = Self.mode(secret)
+        #expect(after.mode == 0o600 && after.uid == 0 && after.gid == 0, "the linked file became \(after)")
+        #expect((try? String(contentsOfFile: secret, encoding: .utf8)) == "root's own\n")
+    }
+
+    /// The same in `rejected/`: root's drain appended a refused record to a
+    /// linked root file, and stats' readers could then read it.
+    @Test(.enabled(if: geteuid() == 0, "hard links to root's files are made as root"))
+    func aHardLinkInRejectedIsNotWrittenThrough() throws {
+        let spool = TempSpool()
+        let elsewhere = Elsewhere()
+        let writer = SpoolWriter(directory: spool.path)
+        #expect(try writer.appendRejected(line(1)))
+        let secret = elsewhere.path + "/secret"
+        try Data("root's own\n".utf8).write(to: URL(fileURLWithPath: secret))
+        chmod(secret, 0o600)
+        #expect(link(secret, spool.path + "/rejected/" + SpoolLayout.setAsideName) == 0)
+        #expect(throws: SpoolError.self) { _ = try writer.appendRejected(line(2), file: SpoolLayout.setAsideName) }
+        #expect((try? String(contentsOfFile: secret, encoding: .utf8)) == "root's own\n")
+        #expect(Self.mode(secret).mode == 0o600)
+    }
+
+    /// A sparse sealed file of 2 GiB that sorts first: `stats` and the drain
+    /// allocated its size, and nothing after it was ever delivered. It is
+    /// now set aside, unread, and the files after it go out.
+    @Test func aSealedFileNoSealMakesIsSetAsideAndTheRestDelivered() throws {
+        let spool = TempSpool()
+        let writer = SpoolWriter(directory: spool.path)
+        for n in 0..<4 { try writer.append(DrainWithInMemoryDataPlaneTests.record(n, of: 4)) }
+        #expect(try writer.sealIfDue(force: true) != nil)
+        let huge = spool.path + "/sealed-00000000T000000.000000000Z-1-00000000.ndjson"
+        let fd = open(huge, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        #expect(fd >= 0 && ftruncate(fd, 2 << 30) == 0)
+        close(fd)
+        let backlog = try SpoolStatus.backlog(writer.layout, nowMillis: SystemClock.nowMillis())
+        #expect(backlog.events == 4)
+        var warnings: [String] = []
+        let report = SpoolDrain(writer: writer, client: InMemoryDataPlane(), settings: DrainSettings(),
+                                log: { level, text in if level == .warn { warnings.append(text) } }).runOnce()
+        #expect(report.stop == nil && report.delivered == 4, "\(report)")
+        #expect(!FileManager.default.fileExists(atPath: huge))
+        #expect(FileManager.default.fileExists(atPath: spool.path + "/rejected/oversized-" + (huge as NSString).lastPathComponent))
+        #expect(warnings.contains { $0.contains("more than a seal makes") }, "\(warnings)")
+    }
+
+    /// `.lock` held by another (any member of a shared spool's group can
+    /// take it): every hit waited without end. Now an append gives up after
+    /// the wait it is given, and nothing of the line is written.
+    @Test func aSpoolLockHeldOnFailsTheAppendAfterItsWait() throws {
+        let spool = TempSpool()
+        var settings = SpoolSettings()
+        settings.lockWaitMillis = 200
+        let writer = SpoolWriter(directory: spool.path, settings: settings)
+        try writer.append(line(0))
+        let holder = open(spool.path + "/.lock", O_RDWR)
+        defer { close(holder) }
+        #expect(flock(holder, LOCK_EX) == 0)
+        let error = #expect(throws: SpoolError.self) { try writer.append(line(1)) }
+        #expect(error?.errno == EWOULDBLOCK && "\(error.map { "\($0)" } ?? "")".contains("held by another process for over 200 ms"), "\(String(describing: error))")
+        flock(holder, LOCK_UN)
+        try writer.append(line(2))
+        #expect(spool.lines.count == 2)
+    }
+
+    /// `.drain.lock` held: every `drain --once` ended at once, "another
+    /// drain is at work", exit 0, while the backlog grew. A lock whose
+    /// holder has made no progress for longer than a pass can take is now
+    /// reported, and the pass fails.
+    @Test func aDrainLockHeldWithoutProgressIsReported() throws {
+        let spool = TempSpool()
+        let writer = SpoolWriter(directory: spool.path)
+        try writer.append(line(0))
+        let lock = spool.path + "/" + SpoolLayout.drainLockName
+        let holder = open(lock, O_RDWR | O_CREAT, 0o600)
+        defer { close(holder) }
+        #expect(flock(holder, LOCK_EX) == 0)
+        // A drain at work stamps the lock as it goes: fresh, it is one.
+        let atWork = DrainWithInMemoryDataPlaneTests.drain(writer, InMemoryDataPlane(), giveUpAfterMillis: 1000)
+        #expect(atWork.busy && atWork.stop == nil)
+        var times = [timespec(tv_sec: time(nil) - 600, tv_nsec: 0), timespec(tv_sec: time(nil) - 600, tv_nsec: 0)]
+        #expect(futimens(holder, &times) == 0)
+        let stuck = DrainWithInMemoryDataPlaneTests.drain(writer, InMemoryDataPlane(), giveUpAfterMillis: 1000)
+        #expect(stuck.busy)
+        guard case .localFailure(let why) = stuck.stop else { Issue.record("not reported: \(stuck)"); return }
+        #expect(why.contains("held for") && why.contains("no drain progress") && why.contains("fuser"), "\(why)")
+    }
+
+    /// What a group member may plant under a spool file's name is refused
+    /// as it is opened, before it is used: a FIFO (it would block), a file
+    /// of another account, a link.
+    @Test(.enabled(if: geteuid() == 0, "a file of another account is made as root"))
+    func whatIsOpenedIsCheckedBeforeUse() throws {
+        let spool = TempSpool()
+        let writer = SpoolWriter(directory: spool.path)
+        try writer.append(DrainWithInMemoryDataPlaneTests.record(0, of: 1))
+        #expect(try writer.sealIfDue(force: true) != nil)
+        // Another account's file as the active file, in a spool not shared with a group.
+        let active = spool.path + "/current.ndjson"
+        try Data(line(9)).write(to: URL(fileURLWithPath: active))
+        chown(active, 65534, 65534)
+        let error = #expect(throws: SpoolError.self) { try SpoolWriter(directory: spool.path).append(line(1)) }
+        #expect(error?.unsafeBecause?.contains("belongs to uid 65534") == true, "\(String(describing: error))")
+        try FileManager.default.removeItem(atPath: active)
+        // A FIFO sealed file is skipped without blocking; the real one goes out.
+        #expect(mkfifo(spool.path + "/sealed-00000000T000000.000000000Z-1-00000001.ndjson", 0o600) == 0)
+        let plane = InMemoryDataPlane()
+        let report = DrainWithInMemoryDataPlaneTests.drain(writer, plane)
+        #expect(report.stop == nil && report.delivered == 1, "\(report)")
+    }
+
+    /// The seam: a failing `openat` of a spool file or of `rejected/` is a
+    /// thrown error naming it, and leaves the spool as it was.
+    @Test func aFailedOpenatIsReportedAndChangesNothing() throws {
+        let spool = TempSpool()
+        let writer = SpoolWriter(directory: spool.path)
+        try writer.append(line(0))
+        Faults.inject("open", under: spool.path + "/rejected", errno: EACCES)
+        defer { Faults.clear(under: spool.path + "/rejected") }
+        let error = #expect(throws: SpoolError.self) { _ = try writer.appendRejected(line(1)) }
+        #expect(error?.errno == EACCES && error?.path.hasPrefix(spool.path + "/rejected") == true, "\(String(describing: error))")
+        #expect(spool.lines.count == 1)
+        #expect(try writer.appendRejected(line(2)))
+    }
+}
