@@ -27,10 +27,13 @@ import PixelSystem
 /// environment or the system file never pays for the password-database
 /// look-up.)
 ///
-/// A settings file decides where events go, so it is read only when its
-/// owner is root or the running user, others may not write it (nor the
-/// group, for root's), and nobody else may rename it or a directory above
-/// it (`untrustedDirectory`).
+/// A settings file decides where events go and holds the signing secrets,
+/// so it is read only when nobody but its owner (root or the running user)
+/// can change it: not the file, not a directory on its way, not a link to
+/// it (`readFile`, `untrustedDirectory`). A group's write counts as
+/// someone else's unless that group has no member but the owner. A file
+/// with signing secrets that every user may read is a problem `check`
+/// fails with and every hit warns of.
 public enum ConfigurationLoader {
     /// The settings file read from the user's home when no other is named.
     public static let homeConfigSubpath = ".config/pixelgate/pixelgate.conf"
@@ -88,7 +91,7 @@ public enum ConfigurationLoader {
             let read = readFile(systemPath, limit: fileLimit)
             if environment["PIXELGATE_SPOOL_DIR"] != nil { return ChosenFile(path: systemPath, read: read) }
             var entries: [ConfigFile.Entry]?
-            if case .success(let bytes) = read {
+            if case .success(let bytes, _) = read {
                 let parsed = ConfigFile.parse(bytes: bytes)
                 if namesSpool(parsed) { return ChosenFile(path: systemPath, read: read, entries: parsed) }
                 entries = parsed
@@ -123,8 +126,21 @@ public enum ConfigurationLoader {
             return PixelConfiguration.resolve(environment: environment)
         }
         switch file.read {
-        case .success(let bytes):
-            return PixelConfiguration.resolve(environment: environment, fileEntries: file.entries ?? ConfigFile.parse(bytes: bytes), fileName: file.path)
+        case .success(let bytes, let mode):
+            let entries = file.entries ?? ConfigFile.parse(bytes: bytes)
+            var (config, problems) = PixelConfiguration.resolve(environment: environment, fileEntries: entries, fileName: file.path)
+            let holdsSecrets = entries.contains {
+                if case .setting("PIXELGATE_SIGNING_KEYS", let value, _) = $0 { return !value.isEmpty }
+                return false
+            }
+            if holdsSecrets && mode & 0o004 != 0 {
+                problems.append(ConfigurationProblem(
+                    setting: "PIXELGATE_SIGNING_KEYS",
+                    message: "\(file.path) holds signing secrets and every user may read it (mode 0\(String(mode & 0o7777, radix: 8))): "
+                        + "anyone on the host can sign links with them; chmod o-r \(file.path) (0640 root:<web server group>, 0600 your own)",
+                    isFatal: false, failsCheck: true))
+            }
+            return (config, problems)
         case .failure(let message):
             var (config, problems) = PixelConfiguration.resolve(environment: environment)
             let notForThisUser = file.isFallback && message == SystemError.reason(Errno.accessDenied)
@@ -184,27 +200,39 @@ public enum ConfigurationLoader {
     }
 
     enum ReadResult {
-        case success([UInt8])
+        /// The file's bytes and its mode.
+        case success([UInt8], mode: UInt32)
         case failure(String)
     }
 
-    /// The settings file's bytes; a link an administrator made is followed.
-    /// Refused when someone other than root or the running user owns it,
-    /// others may write it (or the group, when it is root's), or someone
-    /// else may rename it or a directory on its way: they could send the
-    /// events anywhere.
-    static func readFile(_ path: String, limit: Int) -> ReadResult {
+    /// The settings file's bytes; a link is followed only when it is root's
+    /// or the running user's. Refused when someone other than root or the
+    /// running user owns it, others may write it (or a group with another
+    /// member), or someone else may rename it or a directory on its way:
+    /// they could send the events anywhere. A relative name is taken from
+    /// the working directory, and its directories are checked as well.
+    static func readFile(_ given: String, limit: Int) -> ReadResult {
         let me = ProcessControl.effectiveUser
+        var path = given
+        if !path.hasPrefix("/") {
+            guard let cwd = ProcessControl.currentDirectory() else { return .failure("a relative name, and the working directory is gone; name it from /") }
+            path = (cwd == "/" ? "" : cwd) + "/" + path
+        }
+        if let st = try? Sys.lstatIfExists(path), st.st_mode & ModeBits.typeMask == ModeBits.symbolicLink, st.st_uid != 0 && st.st_uid != me {
+            return .failure("a link owned by \(Users.name(of: st.st_uid)), who could point it at other settings; name the real file")
+        }
         var refusal: String?
         let bytes: [UInt8]
+        var mode: UInt32 = 0
         do {
             bytes = try Sys.readFile(path, limit: limit, followingLinks: true) { st in
+                mode = st.st_mode
                 if st.st_uid != 0 && st.st_uid != me {
                     refusal = "owned by \(Users.name(of: st.st_uid)), not root or the user pixelgate runs as (\(Users.name(of: me)))"
                 } else if st.st_mode & ModeBits.othersWrite != 0 {
                     refusal = "writable by every user; chmod o-w it"
-                } else if st.st_uid == 0 && me != 0 && st.st_mode & ModeBits.groupWrite != 0 {
-                    refusal = "root's, and writable by its group; chmod g-w it"
+                } else if st.st_mode & ModeBits.groupWrite != 0 && !Groups.hasNoMemberBut(st.st_uid, gid: st.st_gid) {
+                    refusal = "writable by group \(Groups.name(of: st.st_gid)), whose other members could change it; chmod g-w it"
                 }
                 return refusal
             }
@@ -213,16 +241,16 @@ public enum ConfigurationLoader {
             return .failure(error.errno == Errno.fileTooBig ? "larger than \(limit) bytes" : error.errno == Errno.invalid ? "not a regular file" : SystemError.reason(error.errno))
         }
         if let directory = untrustedDirectory(on: path) { return .failure(directory) }
-        return .success(bytes)
+        return .success(bytes, mode: mode)
     }
 
     /// Why someone other than root or the running user could swap the
     /// file at `path` for another (a directory on its way, as written or as
     /// its links resolve, that they own or may write), or nil. A directory
-    /// others may write is fine when it is sticky (`/tmp`), as is a group's
-    /// when it is the running user's own directory and group.
+    /// others may write is fine when it is sticky (`/tmp`), and one its
+    /// group may write when that group has no member but its owner.
     static func untrustedDirectory(on path: String) -> String? {
-        let me = ProcessControl.effectiveUser, myGroup = ProcessControl.effectiveGroup
+        let me = ProcessControl.effectiveUser
         func parent(_ p: String) -> String? {
             guard p != "/", let slash = p.lastIndex(of: "/") else { return nil }
             return slash == p.startIndex ? "/" : String(p[..<slash])
@@ -251,8 +279,8 @@ public enum ConfigurationLoader {
             if st.st_mode & ModeBits.othersWrite != 0 && !sticky {
                 return "every user may write to \(dir) on its way and could replace it; chmod o-w (or +t) \(dir)"
             }
-            if st.st_mode & ModeBits.groupWrite != 0 && !sticky && !(st.st_uid == me && st.st_gid == myGroup && me != 0) {
-                return "the group of \(dir) on its way may write to it and could replace it; chmod g-w \(dir)"
+            if st.st_mode & ModeBits.groupWrite != 0 && !sticky && !Groups.hasNoMemberBut(st.st_uid, gid: st.st_gid) {
+                return "group \(Groups.name(of: st.st_gid)) may write to \(dir) on its way, and its other members could replace it; chmod g-w \(dir)"
             }
         }
         // The file itself a link: the directories it leads to count too.

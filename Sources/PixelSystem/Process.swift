@@ -19,6 +19,14 @@ public enum ProcessControl {
     public static var effectiveUser: UInt32 { geteuid() }
     public static var effectiveGroup: UInt32 { getegid() }
 
+    /// The working directory, or nil when it has none (removed). The
+    /// corresponding C function is `getcwd(3)`.
+    public static func currentDirectory() -> String? {
+        var buffer = [CChar](repeating: 0, count: 4097)
+        guard getcwd(&buffer, buffer.count) != nil else { return nil }
+        return String(cString: buffer)
+    }
+
     /// Forks; 0 in the child, the child's id in the parent, -1 on failure.
     /// Only before any thread exists (the supervisor). Swift marks fork()
     /// unavailable, so CSystem's shim calls it.

@@ -65,4 +65,34 @@ public enum Groups {
         guard getgrgid_r(gid, &entry, &buffer, buffer.count, &found) == 0, let found, let name = found.pointee.gr_name else { return "gid \(gid)" }
         return String(cString: name)
     }
+
+    /// Whether group `gid` has no member but the account `uid`: no other
+    /// account lists it or has it as its own group. Only then may a file or
+    /// directory writable by that group be trusted as `uid`'s alone (a
+    /// `users` group, Plesk's `psacln` or a panel's umask 002 share one
+    /// group among accounts). The corresponding C functions are
+    /// `getgrgid_r(3)` and `getpwent_r(3)`; the whole password database is
+    /// read, so it is asked only of what a group may write.
+    public static func hasNoMemberBut(_ uid: UInt32, gid: UInt32) -> Bool {
+        let owner = Users.entry(of: uid)?.name
+        var entry = group()
+        var found: UnsafeMutablePointer<group>?
+        var buffer = [CChar](repeating: 0, count: 1 << 16)
+        guard getgrgid_r(gid, &entry, &buffer, buffer.count, &found) == 0, let found else { return false }
+        if var member = found.pointee.gr_mem {
+            while let name = member.pointee {
+                if owner == nil || String(cString: name) != owner { return false }
+                member += 1
+            }
+        }
+        setpwent()
+        defer { endpwent() }
+        var account = passwd()
+        var next: UnsafeMutablePointer<passwd>?
+        var accountBuffer = [CChar](repeating: 0, count: 1 << 16)
+        while getpwent_r(&account, &accountBuffer, accountBuffer.count, &next) == 0, let current = next {
+            if current.pointee.pw_gid == gid && current.pointee.pw_uid != uid { return false }
+        }
+        return true
+    }
 }

@@ -74,17 +74,23 @@ struct ConfigurationLoaderTests {
         let good = dir.write("good.env", "PIXELGATE_SINK=spool\n")
         guard case .success = ConfigurationLoader.readFile(good, limit: 1 << 20) else { Issue.record("a root-owned 0644 file in a 0755 directory was refused"); return }
 
-        for (mode, refused) in [(0o777, true), (0o1777, false), (0o775, true), (0o755, false)] as [(mode_t, Bool)] {
-            let sub = dir.path + "/d\(String(mode, radix: 8))"
+        // A group's write counts as another's unless the group has no
+        // member but the owner: www-data has the account www-data; the
+        // group of the directory's owner alone does not.
+        let ownGroup = getegid()
+        for (mode, group, refused) in [(0o777, ownGroup, true), (0o1777, ownGroup, false), (0o775, 33, true), (0o775, ownGroup, false),
+                                       (0o755, 33, false)] as [(mode_t, gid_t, Bool)] {
+            let sub = dir.path + "/d\(String(mode, radix: 8))-\(group)"
             try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
             let file = sub + "/p.env"
             FileManager.default.createFile(atPath: file, contents: Data("PIXELGATE_SINK=spool\n".utf8))
+            chown(sub, geteuid(), group)
             chmod(sub, mode)
             let why = ConfigurationLoader.untrustedDirectory(on: file)
-            #expect((why != nil) == refused, "directory mode \(String(mode, radix: 8)): \(why ?? "accepted")")
+            #expect((why != nil) == refused, "directory mode \(String(mode, radix: 8)), group \(group): \(why ?? "accepted")")
         }
         // A link to a file in a directory others may write: the target's way counts.
-        let open = dir.path + "/d777/p.env"
+        let open = dir.path + "/d777-\(ownGroup)/p.env"
         let link = dir.path + "/link.env"
         #expect(symlink(open, link) == 0)
         #expect(ConfigurationLoader.untrustedDirectory(on: link) != nil)

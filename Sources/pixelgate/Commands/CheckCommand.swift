@@ -53,8 +53,8 @@ struct CheckCommand: Subcommand {
             out += "  \(name)=\(value)    (\(source))\n"
         }
         for problem in problems {
-            out += "\(problem.isFatal ? "error" : "warning"): \(problem)\n"
-            if problem.isFatal { exit = Exit.configuration }
+            out += "\(problem.failsCheck ? "error" : "warning"): \(problem)\n"
+            if problem.failsCheck { exit = Exit.configuration }
         }
         if let left = ConfigurationLoader.eventsLeftInFormerDefault(spoolDirectory: configuration.spoolDirectory) {
             out += "warning: \(left)\n"

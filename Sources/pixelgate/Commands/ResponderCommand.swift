@@ -17,6 +17,10 @@ struct ResponderCommand: CommandDescription {
                 return Exit.usage
             }
             let (configuration, problems) = ConfigurationLoader.load()
+            // What a running site must be told of but not stopped by.
+            for problem in problems where problem.failsCheck && !problem.isFatal {
+                logger.log(.warn, "configuration: \(problem)")
+            }
             CGITransport.serveOne(ResponderAssembly.responder(configuration, problems, logger: logger.following(configuration)))
             return Exit.ok
         }
