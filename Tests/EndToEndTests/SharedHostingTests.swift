@@ -51,8 +51,9 @@ struct SharedHostingTests {
                 set -e
                 mkdir -p "$HOME/pixelgate" "$HOME/public_html" "$HOME/.config/pixelgate"
                 tar -xzf "$TARBALL" -C "$HOME/pixelgate" --strip-components=1
-                sed -e "s|https://YOUR-DATA-PLANE.example.com|$DATA_PLANE|" -e "s|^PIXELGATE_WRITE_KEYS=$|PIXELGATE_WRITE_KEYS=wk|" \
-                  "$HOME/pixelgate/apache-conf/shared-hosting/pixelgate.conf" > "$HOME/.config/pixelgate/pixelgate.conf"
+                install -D -m 600 "$HOME/pixelgate/apache-conf/shared-hosting/pixelgate.conf" "$HOME/.config/pixelgate/pixelgate.conf"
+                sed -i -e "s|https://YOUR-DATA-PLANE.example.com|$DATA_PLANE|" -e "s|^PIXELGATE_WRITE_KEYS=$|PIXELGATE_WRITE_KEYS=wk|" \
+                  "$HOME/.config/pixelgate/pixelgate.conf"
                 cp "$HOME/pixelgate/apache-conf/shared-hosting/.htaccess" "$HOME/public_html/.htaccess"
                 cp "$HOME/pixelgate/bin/pixelgate" "$HOME/public_html/pixelgate.cgi"
                 chmod 755 "$HOME/public_html/pixelgate.cgi"
