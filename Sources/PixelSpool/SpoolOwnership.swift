@@ -152,12 +152,12 @@ public struct SpoolOwnership: Sendable, Equatable {
     public static func prepare(_ path: String) throws(SpoolError) -> SpoolOwnership {
         try checkSpelling(path)
         if let st = try Sys.lstatIfExists(path) { return try verify(path, st) }
-        do {
-            try Sys.mkdirs(path, mode: 0o700)
-            let fd = try Sys.open(path, OpenFlag.readOnly | OpenFlag.directory)
-            defer { Sys.close(fd) }
-            // Only a directory we just made: chmod of the exact mode.
-            if try Sys.fstat(fd, path).st_uid == ProcessControl.effectiveUser { try Sys.fchmod(fd, 0o700, path) }
+        let slash = path.lastIndex(of: "/")!  // checkSpelling: absolute
+        if slash != path.startIndex { try Sys.mkdirs(String(path[..<slash]), mode: 0o755) }
+        if try Sys.makeDirectory(path, 0o700) {
+            // Only the directory this call made: chmod of the exact mode.
+            let made = try PinnedDirectory.open(path)
+            try Sys.fchmod(made.fd, 0o700, path)
         }
         return try verify(path)
     }
@@ -174,11 +174,17 @@ public struct SpoolOwnership: Sendable, Equatable {
         var fd: Int32
         var created = false
         if flags & OpenFlag.create != 0 && flags & OpenFlag.exclusive == 0 {
+            // Mostly there already (the lock, the counters): opened as it
+            // is, and made, exclusively, only when it is missing.
             do throws(SpoolError) {
-                fd = try directory.open(name, flags | OpenFlag.exclusive, fileMode)
-                created = true
-            } catch where error.errno == Errno.exists {
                 fd = try directory.open(name, flags & ~OpenFlag.create)
+            } catch where error.errno == Errno.noEntry {
+                do throws(SpoolError) {
+                    fd = try directory.open(name, flags | OpenFlag.exclusive, fileMode)
+                    created = true
+                } catch where error.errno == Errno.exists {
+                    fd = try directory.open(name, flags & ~OpenFlag.create)  // made by another just now
+                }
             }
         } else {
             fd = try directory.open(name, flags, fileMode)
@@ -196,16 +202,16 @@ public struct SpoolOwnership: Sendable, Equatable {
     }
 
     /// What may be read or written in a spool: see `open`.
-    func check(_ st: FileStatus, _ path: String) throws(SpoolError) {
+    func check(_ st: FileStatus, _ path: @autoclosure () -> String) throws(SpoolError) {
         guard st.st_mode & ModeBits.typeMask == ModeBits.regular else {
-            throw SpoolError(unsafe: path, because: "it is not a regular file; remove it")
+            throw SpoolError(unsafe: path(), because: "it is not a regular file; remove it")
         }
         guard st.st_nlink == 1 else {
-            throw SpoolError(unsafe: path, because: "it has another name (a hard link to a file elsewhere?); remove it")
+            throw SpoolError(unsafe: path(), because: "it has another name (a hard link to a file elsewhere?); remove it")
         }
         let me = ProcessControl.effectiveUser
         guard st.st_uid == me || st.st_uid == uid || (groupShared && st.st_gid == gid) else {
-            throw SpoolError(unsafe: path, because: "it belongs to uid \(st.st_uid) and group \(st.st_gid), not to this spool's users; remove it")
+            throw SpoolError(unsafe: path(), because: "it belongs to uid \(st.st_uid) and group \(st.st_gid), not to this spool's users; remove it")
         }
     }
 

@@ -46,8 +46,9 @@ public enum Faults {
 
     /// The errno planned for this call of `call` on `path`, if any (taken).
     @inline(__always)
-    static func take(_ call: String, _ path: String) -> Int32? {
+    static func take(_ call: String, _ name: @autoclosure () -> String) -> Int32? {
         guard armed.load(ordering: .relaxed) else { return nil }
+        let path = name()
         return planned.withLock { plan -> Int32? in
             guard let i = plan.firstIndex(where: { $0.call == call && path.hasPrefix($0.pathPrefix) }) else { return nil }
             if plan[i].after > 0 {

@@ -68,9 +68,9 @@ public enum Sys {
     }
 
     /// The corresponding C function is `fstat(2)`.
-    public static func fstat(_ fd: Int32, _ path: String) throws(SystemError) -> stat {
+    public static func fstat(_ fd: Int32, _ path: @autoclosure () -> String) throws(SystemError) -> stat {
         var st = stat()
-        if Glibc.fstat(fd, &st) != 0 { throw fail("fstat", path) }
+        if Glibc.fstat(fd, &st) != 0 { throw fail("fstat", path()) }
         return st
     }
 
@@ -180,6 +180,15 @@ public enum Sys {
     public static func mkdir(_ path: String, _ mode: mode_t = 0o775) throws(SystemError) {
         if let code = Faults.take("mkdir", path) { throw SystemError("mkdir", path, errno: code) }
         if Glibc.mkdir(path, mode) != 0 && errno != EEXIST { throw fail("mkdir", path) }
+    }
+
+    /// The corresponding C function is `mkdir(2)`: true when this call made
+    /// the directory, false when something was there already.
+    public static func makeDirectory(_ path: String, _ mode: mode_t) throws(SystemError) -> Bool {
+        if let code = Faults.take("mkdir", path) { throw SystemError("mkdir", path, errno: code) }
+        if Glibc.mkdir(path, mode) == 0 { return true }
+        if errno == EEXIST { return false }
+        throw fail("mkdir", path)
     }
 
     /// `mkdir -p`: creates `path` and any missing parents (the parents

@@ -86,6 +86,25 @@ import PixelSystem
         }
     }
 
+    /// The spool is reached by descriptor (issue 26): below the spool
+    /// directory, PixelSpool opens, renames, removes and lists nothing by a
+    /// path, only through a `PinnedDirectory`. `SpoolOwnership` alone
+    /// looks the spool directory itself up by its path, to check and pin it.
+    @Test func theSpoolIsReachedThroughPinnedDirectoriesAlone() {
+        let byPath = ["Sys.open(", "Sys.rename(", "Sys.unlink(", "Sys.listDirectory(", "Sys.statIfExists(", "Sys.lstatIfExists(", "Sys.mkdirs(", "Sys.makeDirectory(",
+                      "Sys.syncDirectory(", "Sys.mkdir(", "Sys.freeSpace(", "Sys.readFile("]
+        for (path, text) in Self.files("PixelSpool") {
+            let spoolDirectoryItself = path.hasSuffix("/SpoolOwnership.swift")
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let code = line.split(separator: "//", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+                for call in byPath where code.contains(call) {
+                    let allowed = spoolDirectoryItself && ["Sys.lstatIfExists(", "Sys.mkdirs(", "Sys.makeDirectory("].contains(call)
+                    if !allowed { Issue.record("\(path):\(number + 1) calls \(call)…) by path: open it through a PinnedDirectory") }
+                }
+            }
+        }
+    }
+
     /// Whether `code` calls the C function `name`: the name stands alone
     /// (not `x.name(`, not `func name(`) and its first argument has no
     /// label (C functions have none; a Swift method of the same name does).
