@@ -38,18 +38,23 @@ enum RejectedRecord {
     /// Where each kept record came from (`file:offset`), read back from the
     /// records in `content` (the note is the last member, after the event).
     static func origins(_ content: [UInt8]) -> Set<String> {
-        let marker = Array(#","rejected":{"from":""#.utf8)
         var found = Set<String>()
-        for line in content.split(separator: 0x0A) {
+        for line in content.split(separator: 0x0A) { addOrigin(of: line, to: &found) }
+        return found
+    }
+
+    /// Adds the `file:offset` a refused-event record came from, if it has one.
+    static func addOrigin(of line: ArraySlice<UInt8>, to found: inout Set<String>) {
+        let marker = Array(#","rejected":{"from":""#.utf8)
+        do {
             // The last occurrence: an event may hold these bytes as keys.
             var i = line.endIndex - marker.count
             while i >= line.startIndex && !line[i..<(i + marker.count)].elementsEqual(marker) { i -= 1 }
-            guard i >= line.startIndex else { continue }
+            guard i >= line.startIndex else { return }
             let start = i + marker.count
-            guard let end = line[start...].firstIndex(of: UInt8(ascii: "\"")) else { continue }
+            guard let end = line[start...].firstIndex(of: UInt8(ascii: "\"")) else { return }
             found.insert(String(decoding: line[start..<end], as: UTF8.self))
         }
-        return found
     }
 
     /// A refused-event record as versions before 0.2 wrote it

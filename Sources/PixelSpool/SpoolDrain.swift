@@ -212,24 +212,25 @@ public final class SpoolDrain {
             return
         }
         report.files += 1
-        let content = try SpoolStatus.contents(fd, path)
+        // Read a window at a time through the descriptor locked above.
+        let file = SpoolFile(fd: fd, path: path, size: Int(opened.st_size))
         let saved: [UInt8]?
         do throws(SpoolError) {
             saved = try SpoolStatus.readFile(progressName, in: directory, limit: SpoolStatus.largestSealedBytes)
         } catch where error.errno == Errno.noEntry {
             saved = nil
         }
-        let progress = SpoolProgress.resolve(saved, content: content)
+        let progress = SpoolProgress.resolve(saved, size: file.size) { file.byte(at: $0) }
         if let problem = progress.problem { log(.warn, "\(name): \(problem)") }
         let done = progress.done
 
         // While one window's requests are on the wire, the next window is
         // read, grouped and compressed on another thread: the drain's own
         // work overlaps the data plane's.
-        let planner = BatchPlanner(content: content, maxBatchBytes: settings.maxBatchBytes,
+        let planner = BatchPlanner(file: file, maxBatchBytes: settings.maxBatchBytes,
                                    windowBytes: settings.windowBytes, client: client)
         let resumeAt = progress.offset
-        var next: BackgroundTask<PlannedWindow>? = resumeAt < content.count ? BackgroundTask { planner.plan(from: resumeAt, done: done) } : nil
+        var next: BackgroundTask<PlannedWindow>? = resumeAt < file.size ? BackgroundTask { planner.plan(from: resumeAt, done: done) } : nil
         // However the loop ends, the planning thread is joined.
         defer { _ = next?.wait() }
         var journal = ProgressJournal(name: progressName, in: directory)
@@ -237,7 +238,9 @@ public final class SpoolDrain {
         while let pending = next {
             let window = pending.wait()
             next = nil
-            if window.end < content.count { next = BackgroundTask { planner.plan(from: window.end, done: done) } }
+            if let error = window.readError { throw error }
+            let content = window.bytes
+            if window.end < file.size { next = BackgroundTask { planner.plan(from: window.end, done: done) } }
             // The window's offset first, with what an earlier pass already
             // did past it; each request's lines are appended as it is done.
             try journal.begin(at: window.start, carrying: done, writer: writer)
@@ -317,13 +320,16 @@ public final class SpoolDrain {
     /// - Parameter firstAnswer: the answer to a first attempt already made
     ///   (beside others, `firstAnswers`); retries go on from there.
     func deliverRun(_ lines: ArraySlice<Range<Int>>, writeKey: String, prepared: (PreparedBody, Int)?,
-                    file: String, content: [UInt8], deadline: Int64, firstAnswer: DeliveryResult? = nil,
+                    file: String, content: FileWindow, deadline: Int64, firstAnswer: DeliveryResult? = nil,
                     journal: inout ProgressJournal, report: inout DrainReport) throws(SpoolError) -> DrainStop? {
         let (body, bodyBytes): (PreparedBody, Int)
         if let prepared {
             (body, bodyBytes) = prepared
         } else {
-            let plain = BatchPlanner.body(lines.map { content[SpoolLine.parse(content[$0])!.eventRange] })
+            let plain = BatchPlanner.body(lines.map { range -> ArraySlice<UInt8> in
+                let line = content[range]
+                return line[SpoolLine.parse(line)!.eventRange]
+            })
             (body, bodyBytes) = (client.prepare(plain), plain.count)
         }
         // Counted only once the progress past these lines is saved
@@ -359,17 +365,20 @@ public final class SpoolDrain {
             report.batches += 1
             let now = SystemClock.nowMillis()
             if keptOrigins == nil {
-                let kept = try? SpoolStatus.readFile(SpoolLayout.rejectedUpstreamName, in: try writer.rejectedDirectory(),
-                                                     limit: SpoolStatus.largestSealedBytes)
-                keptOrigins = RejectedRecord.origins(kept ?? [])
+                var origins = Set<String>()
+                try? SpoolStatus.forEachLine(SpoolLayout.rejectedUpstreamName, in: try writer.rejectedDirectory()) {
+                    RejectedRecord.addOrigin(of: $0, to: &origins)
+                }
+                keptOrigins = origins
             }
             var records: [UInt8] = []
             var origins: [String] = []
             for range in lines {
                 let origin = "\(file):\(range.lowerBound)"
                 if keptOrigins!.contains(origin) { continue }  // kept by a pass that died before its progress
-                let line = SpoolLine.parse(content[range])!
-                records += RejectedRecord.refusedEvent(writeKey: line.writeKey, event: content[line.eventRange],
+                let bytes = content[range]
+                let line = SpoolLine.parse(bytes)!
+                records += RejectedRecord.refusedEvent(writeKey: line.writeKey, event: bytes[line.eventRange],
                                                        status: status, answer: answer, atMillis: now, from: origin)
                 origins.append(origin)
             }
@@ -673,6 +682,10 @@ struct PlannedBatch: Sendable {
 struct PlannedWindow: Sendable {
     /// Where the window starts (the progress offset while it is sent).
     var start: Int
+    /// The file's bytes the window's ranges are in.
+    var bytes = FileWindow(base: 0, bytes: [])
+    /// Set when the file could not be read: the pass stops on it.
+    var readError: SpoolError?
     /// Lines to set aside, with the reason.
     var setAside: [(Range<Int>, String)] = []
     var batches: [PlannedBatch] = []
@@ -680,28 +693,23 @@ struct PlannedWindow: Sendable {
     var end: Int
 }
 
-/// Cuts a spool file's content into windows and each window into requests:
-/// readable lines grouped by write key and by the address they were stored
-/// with (`SpoolLine.requestAddress`), groups in the order they first
-/// appear, each cut to the batch size. Reads only; runs on a helper thread
-/// while the drain sends.
+/// Cuts a spool file into windows, read one at a time, and each window
+/// into requests: readable lines grouped by write key and by the address
+/// they were stored with (`SpoolLine.requestAddress`), groups in the order
+/// they first appear, each cut to the batch size. Reads only; runs on a
+/// helper thread while the drain sends.
 final class BatchPlanner: @unchecked Sendable {
-    let content: [UInt8]
+    let file: SpoolFile
     let maxBatchBytes: Int
     let windowBytes: Int
     /// Used only for `prepare`, which reads nothing the sending thread changes.
     let client: DataPlane
 
-    init(content: [UInt8], maxBatchBytes: Int, windowBytes: Int, client: DataPlane) {
-        self.content = content
+    init(file: SpoolFile, maxBatchBytes: Int, windowBytes: Int, client: DataPlane) {
+        self.file = file
         self.maxBatchBytes = maxBatchBytes
         self.windowBytes = windowBytes
         self.client = client
-    }
-
-    /// The index of the next newline at or after `from`.
-    func newline(from: Int) -> Int? {
-        content.withUnsafeBufferPointer { CStrings.firstIndex(of: 0x0A, in: $0, from: from) }
     }
 
     /// The lines of one group, as the planner collects them.
@@ -711,30 +719,52 @@ final class BatchPlanner: @unchecked Sendable {
         var events: [ArraySlice<UInt8>] = []
     }
 
+    /// The file's bytes from `start`: `windowBytes` of them, and then a
+    /// megabyte at a time until the line that crosses the window's end has
+    /// its newline (or the file ends): every line the window takes is whole
+    /// in it.
+    func read(from start: Int) throws(SpoolError) -> FileWindow {
+        var bytes = try file.bytes(in: start..<(start + windowBytes))
+        var searchFrom = max(0, bytes.count - 1)
+        while start + bytes.count < file.size,
+              bytes.withUnsafeBufferPointer({ CStrings.firstIndex(of: 0x0A, in: $0, from: searchFrom) }) == nil {
+            searchFrom = bytes.count
+            bytes += try file.bytes(in: (start + bytes.count)..<(start + bytes.count + (1 << 20)))
+        }
+        return FileWindow(base: start, bytes: bytes)
+    }
+
     /// The window starting at `start`: lines up to `windowBytes` (at least
     /// one), skipping those `done` names (delivered by an earlier pass).
     func plan(from start: Int, done: Set<Int>) -> PlannedWindow {
-        var window = PlannedWindow(start: start, end: content.count)
+        let content: FileWindow
+        do throws(SpoolError) {
+            content = try read(from: start)
+        } catch {
+            return PlannedWindow(start: start, readError: error, end: start)
+        }
+        var window = PlannedWindow(start: start, bytes: content, end: content.end)
         var groups: [Group] = []
         var index: [GroupKey: Int] = [:]
         var offset = start
         var taken = 0
-        while offset < content.count && taken < windowBytes {
-            guard let end = newline(from: offset) else {
+        while offset < content.end && taken < windowBytes {
+            guard let end = content.newline(from: offset) else {
                 // A torn last line: a writer was killed in mid-write.
-                if !done.contains(offset) { window.setAside.append((offset..<content.count, "incomplete last line")) }
-                offset = content.count
+                if !done.contains(offset) { window.setAside.append((offset..<content.end, "incomplete last line")) }
+                offset = content.end
                 break
             }
             let range = offset..<end
             offset = end + 1
             taken += range.count + 1
             if done.contains(range.lowerBound) { continue }
-            guard let line = SpoolLine.parse(content[range]) else {
+            let bytes = content[range]
+            guard let line = SpoolLine.parse(bytes) else {
                 window.setAside.append((range, "not a spool record"))
                 continue
             }
-            let event = content[line.eventRange]
+            let event = bytes[line.eventRange]
             let address = SpoolLine.requestAddress(event)
             let key = GroupKey(writeKey: line.writeKey, address: address.bytes)
             let g: Int

@@ -35,6 +35,14 @@ public struct SpoolProgress: Sendable, Equatable {
     /// The resume point for `content` from the saved `text` (nil when no
     /// progress was saved).
     public static func resolve(_ text: [UInt8]?, content: [UInt8]) -> SpoolProgress {
+        resolve(text, size: content.count) { content[$0] }
+    }
+
+    /// The resume point for a file of `size` bytes, whose byte at an offset
+    /// `byte` reads (nil when it cannot), from the saved `text`: only the
+    /// bytes just before the offset and before each journaled start are
+    /// read, so the file itself need not be.
+    public static func resolve(_ text: [UInt8]?, size: Int, byte: (Int) -> UInt8?) -> SpoolProgress {
         guard let text else { return SpoolProgress(offset: 0) }
         let digits = text.prefix { $0 != 0x0A }
         let shown = String(decoding: digits.prefix(40), as: UTF8.self)
@@ -42,23 +50,23 @@ public struct SpoolProgress: Sendable, Equatable {
               let offset = Int(String(decoding: digits, as: UTF8.self)) else {
             return SpoolProgress(offset: 0, problem: "progress '\(shown)' is not an offset; the file is sent from its start")
         }
-        if offset > content.count {
-            return SpoolProgress(offset: 0, problem: "progress \(offset) is past the file's end (\(content.count)); the file is sent from its start")
+        if offset > size {
+            return SpoolProgress(offset: 0, problem: "progress \(offset) is past the file's end (\(size)); the file is sent from its start")
         }
-        if offset > 0 && offset < content.count && content[offset - 1] != 0x0A {
+        if offset > 0 && offset < size && byte(offset - 1) != 0x0A {
             // Mid-line: back to the start of that line, which is resent.
             var start = offset - 1
-            while start > 0 && content[start - 1] != 0x0A { start -= 1 }
+            while start > 0 && byte(start - 1) != 0x0A { start -= 1 }
             return SpoolProgress(offset: start, problem: "progress \(offset) is inside a line; resuming at \(start), the start of that line")
         }
         var progress = SpoolProgress(offset: offset)
-        progress.readJournal(text[(digits.endIndex + 1 < text.endIndex ? digits.endIndex + 1 : text.endIndex)...], content: content)
+        progress.readJournal(text[(digits.endIndex + 1 < text.endIndex ? digits.endIndex + 1 : text.endIndex)...], size: size, byte: byte)
         return progress
     }
 
     /// Takes the `+…` lines after the offset: complete lines only, starts
-    /// that begin a line of `content` past the offset only.
-    mutating func readJournal(_ journal: ArraySlice<UInt8>, content: [UInt8]) {
+    /// that begin a line of the file past the offset only.
+    mutating func readJournal(_ journal: ArraySlice<UInt8>, size: Int, byte: (Int) -> UInt8?) {
         var ignored = 0
         var lineStart = journal.startIndex
         while let newline = journal[lineStart...].firstIndex(of: 0x0A) {
@@ -71,7 +79,7 @@ public struct SpoolProgress: Sendable, Equatable {
             for item in line.dropFirst().split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
                 guard !item.isEmpty, item.count <= 18, item.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
                       let start = Int(String(decoding: item, as: UTF8.self)),
-                      start >= offset, start < content.count, start == 0 || content[start - 1] == 0x0A else {
+                      start >= offset, start < size, start == 0 || byte(start - 1) == 0x0A else {
                     ignored += 1
                     continue
                 }

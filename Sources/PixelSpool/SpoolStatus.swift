@@ -104,32 +104,11 @@ public struct SpoolStatus: Sendable, Equatable {
         var oldest: Int64?
         for name in names.filter({ SpoolLayout.isSealed($0) || $0 == SpoolLayout.activeName }).sorted() {
             // A file larger than a seal makes is not read (the drain sets it aside).
-            guard let content = try? readFile(name, in: spool, limit: largestSealedBytes) else { continue }
-            let saved = try? readFile(SpoolLayout.progressName(of: name), in: spool, limit: largestSealedBytes)
-            let progress = SpoolProgress.resolve(saved, content: content)
-            let pending = content[progress.offset...]
-            var lines = pending.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-            var bytes = pending.count
-            // Lines a pass already delivered out of file order (one
-            // request per address) are not pending.
-            var first: ArraySlice<UInt8>?
-            var start = pending.startIndex
-            while start < pending.endIndex {
-                let end = pending[start...].firstIndex(of: 0x0A) ?? pending.endIndex
-                if progress.done.contains(start) {
-                    lines -= end < pending.endIndex ? 1 : 0
-                    bytes -= min(end + 1, pending.endIndex) - start
-                } else if first == nil {
-                    first = pending[start..<end]
-                    if progress.done.isEmpty { break }
-                }
-                start = end + 1
-            }
-            guard lines > 0 else { continue }
+            guard let pending = try? pending(name, in: spool), pending.lines > 0 else { continue }
             backlog.files += 1
-            backlog.events += lines
-            backlog.bytes += bytes
-            if let firstLine = first, let at = receivedAt(firstLine) { oldest = min(oldest ?? at, at) }
+            backlog.events += pending.lines
+            backlog.bytes += pending.bytes
+            if let at = pending.oldest { oldest = min(oldest ?? at, at) }
         }
         backlog.oldestAgeSeconds = oldest.map { Int(max(0, nowMillis - $0) / 1000) }
         backlog.dropped = counts(SpoolLayout.dropCountsName, in: spool, slots: DroppedHit.allCases.count)
@@ -145,6 +124,55 @@ public struct SpoolStatus: Sendable, Equatable {
             }
         }
         return backlog
+    }
+
+    /// The lines and bytes of the spool file `name` that the drain has not
+    /// delivered (past its saved offset, less the lines it journaled), and
+    /// the `receivedAt` of the first of them: read a megabyte at a time.
+    static func pending(_ name: String, in spool: PinnedDirectory) throws(SpoolError) -> (lines: Int, bytes: Int, oldest: Int64?) {
+        let fd = try spool.open(name, OpenFlag.readOnly | OpenFlag.nonBlocking)
+        defer { Sys.close(fd) }
+        let path = spool.pathOf(name)
+        let st = try Sys.fstat(fd, path)
+        guard st.st_mode & ModeBits.typeMask == ModeBits.regular else { throw SpoolError("read (not a regular file)", path, errno: Errno.invalid) }
+        let size = Int(st.st_size)
+        guard size <= largestSealedBytes else { throw SpoolError("read (\(size) bytes)", path, errno: Errno.fileTooBig) }
+        let file = SpoolFile(fd: fd, path: path, size: size)
+        let saved = try? readFile(SpoolLayout.progressName(of: name), in: spool, limit: largestSealedBytes)
+        let progress = SpoolProgress.resolve(saved, size: size) { file.byte(at: $0) }
+        var lines = 0, bytes = 0
+        var first: Range<Int>?
+        var lineStart = progress.offset
+        var position = progress.offset
+        while position < size {
+            let piece = try file.bytes(in: position..<(position + (1 << 20)))
+            if piece.isEmpty { break }
+            piece.withUnsafeBufferPointer { buffer in
+                var from = 0
+                while let newline = CStrings.firstIndex(of: 0x0A, in: buffer, from: from) {
+                    let end = position + newline
+                    // Lines a pass already delivered out of file order (one
+                    // request per address) are not pending.
+                    if !progress.done.contains(lineStart) {
+                        lines += 1
+                        bytes += end + 1 - lineStart
+                        if first == nil { first = lineStart..<end }
+                    }
+                    lineStart = end + 1
+                    from = newline + 1
+                }
+            }
+            position += piece.count
+        }
+        if lineStart < position && !progress.done.contains(lineStart) {
+            bytes += position - lineStart  // a torn last line: bytes, not an event
+            if first == nil { first = lineStart..<position }
+        }
+        var oldest: Int64?
+        if let first {
+            oldest = receivedAt(try file.bytes(in: first.lowerBound..<min(first.upperBound, first.lowerBound + 65_536))[...])
+        }
+        return (lines, bytes, oldest)
     }
 
     static func receivedAt(_ line: ArraySlice<UInt8>) -> Int64? {
@@ -185,6 +213,41 @@ public struct SpoolStatus: Sendable, Equatable {
             got += n
         }
         return Array(buffer[0..<got])
+    }
+
+    /// Calls `body` with each whole line of the file `name` in `directory`
+    /// (without its newline), read a megabyte at a time; a line longer than
+    /// `longestLine` is passed over, so memory stays bounded whatever the
+    /// file holds.
+    static func forEachLine(_ name: String, in directory: PinnedDirectory, longestLine: Int = 8 << 20,
+                            _ body: (ArraySlice<UInt8>) -> Void) throws(SpoolError) {
+        let fd = try directory.open(name, OpenFlag.readOnly | OpenFlag.nonBlocking)
+        defer { Sys.close(fd) }
+        let path = directory.pathOf(name)
+        let st = try Sys.fstat(fd, path)
+        guard st.st_mode & ModeBits.typeMask == ModeBits.regular else { throw SpoolError("read (not a regular file)", path, errno: Errno.invalid) }
+        let file = SpoolFile(fd: fd, path: path, size: Int(st.st_size))
+        var carried: [UInt8] = []
+        var skipping = false
+        var position = 0
+        while position < file.size {
+            let piece = try file.bytes(in: position..<(position + (1 << 20)))
+            if piece.isEmpty { break }
+            position += piece.count
+            var from = piece.startIndex
+            while let newline = piece[from...].firstIndex(of: 0x0A) {
+                if !skipping {
+                    if carried.isEmpty { body(piece[from..<newline]) } else { carried += piece[from..<newline]; body(carried[...]) }
+                }
+                carried.removeAll(keepingCapacity: true)
+                skipping = false
+                from = newline + 1
+            }
+            if !skipping {
+                carried += piece[from...]
+                if carried.count > longestLine { skipping = true; carried.removeAll() }
+            }
+        }
     }
 
     /// The lines (newlines) and bytes of the file `name` in `directory`,

@@ -201,4 +201,64 @@ struct PinnedSpoolTests {
         #expect(spool.lines.count == 1)
         #expect(try writer.appendRejected(line(2)))
     }
+
+    /// Stream, never slurp: the drain holds a window of a sealed file at a
+    /// time (the window, and the rest of the line that crosses its end),
+    /// and the windows together cover every line once, each whole.
+    @Test func aSealedFileIsReadAWindowAtATime() throws {
+        let spool = TempSpool()
+        let writer = SpoolWriter(directory: spool.path)
+        let total = 3000
+        for n in 0..<total {
+            try writer.append(Array(#"{"writeKey":"wk","event":{"type":"track","anonymousId":"a\#(n % 7)","messageId":"m-\#(n)","pad":"\#(String(repeating: "x", count: n % 900))"}}"#.utf8) + [0x0A])
+        }
+        let sealed = try #require(try writer.sealIfDue(force: true))
+        let path = spool.path + "/" + sealed
+        let fd = open(path, O_RDONLY)
+        defer { close(fd) }
+        var st = stat()
+        fstat(fd, &st)
+        let file = SpoolFile(fd: fd, path: path, size: Int(st.st_size))
+        let windowBytes = 64 * 1024
+        let planner = BatchPlanner(file: file, maxBatchBytes: 16 * 1024, windowBytes: windowBytes, client: InMemoryDataPlane())
+        var start = 0, windows = 0, events = 0, largest = 0
+        var ids = Set<String>()
+        while start < file.size {
+            let window = planner.plan(from: start, done: [])
+            #expect(window.readError == nil && window.setAside.isEmpty)
+            largest = max(largest, window.bytes.bytes.count)
+            for batch in window.batches {
+                events += batch.lines.count
+                for range in batch.lines {
+                    let line = String(decoding: window.bytes[range], as: UTF8.self)
+                    #expect(line.hasPrefix("{") && line.hasSuffix("}"), "a cut line: \(line.prefix(40))…\(line.suffix(40))")
+                    if let at = line.range(of: #""messageId":""#) { ids.insert(String(line[at.upperBound...].prefix { $0 != "\"" })) }
+                }
+            }
+            #expect(window.end > start)
+            start = window.end
+            windows += 1
+        }
+        #expect(events == total && ids.count == total)
+        #expect(windows > 10, "\(windows) windows of a \(file.size)-byte file")
+        #expect(largest <= windowBytes + (1 << 20), "a window held \(largest) bytes")
+    }
+
+    /// `rejected/` files are read a megabyte at a time, lines whole across
+    /// the pieces, and a line longer than the limit is passed over.
+    @Test func rejectedFilesAreReadALineAtATime() throws {
+        let spool = TempSpool()
+        let writer = SpoolWriter(directory: spool.path)
+        let long = [UInt8](repeating: 0x61, count: 3 << 20) + [0x0A]
+        let lines = (0..<2000).map { Array("line-\($0)-\(String(repeating: "y", count: 1500))\n".utf8) }
+        #expect(try writer.appendRejected(lines[0..<1000].flatMap { $0 }, file: SpoolLayout.setAsideName))
+        #expect(try writer.appendRejected(long, file: SpoolLayout.setAsideName))
+        #expect(try writer.appendRejected(lines[1000...].flatMap { $0 }, file: SpoolLayout.setAsideName))
+        var seen: [String] = []
+        try SpoolStatus.forEachLine(SpoolLayout.setAsideName, in: try writer.rejectedDirectory(), longestLine: 1 << 20) {
+            seen.append(String(decoding: $0, as: UTF8.self))
+        }
+        #expect(seen.count == 2000)
+        #expect(seen == lines.map { String(decoding: $0.dropLast(), as: UTF8.self) })
+    }
 }
