@@ -36,5 +36,12 @@ public struct SpoolSettings: Sendable, Equatable {
     /// (`ResponderAssembly`), so a lock someone holds on cannot hold hits.
     public var lockWaitMillis: Int64 = 5000
 
+    /// The most a sealed file can hold under these settings: the seal size
+    /// and the largest line the append that crosses it may add (an event
+    /// of at most 3.9 MB, in its record). A larger file was not made by a
+    /// seal here: the drain sets it aside unread, and requeue refuses to
+    /// make one.
+    public var largestSealedBytes: Int { sealBytes + 8 * 1024 * 1024 }
+
     public init() {}
 }

@@ -72,15 +72,22 @@ enum RejectedRecord {
 
     /// Bytes of a spool file that are not a record (a writer killed
     /// mid-line, a damaged disk block), never sent as an event.
+    static let setAsideLimit = 1 << 20
+
     static func setAside(_ bytes: ArraySlice<UInt8>, reason: String, file: String, atMillis: Int64) -> [UInt8] {
         var record = JSONObject()
         record["setAsideAt"] = .string(ISO8601.format(millis: atMillis))
         record["reason"] = .string(reason)
         record["file"] = .string(file)
-        if let text = String(validating: bytes, as: UTF8.self) {
+        // Kept whole up to a megabyte (more than any event); of a longer
+        // run of bytes (nothing pixelgate wrote) the first megabyte and its
+        // length, so that no file can make the record of it huge.
+        let kept = bytes.count > setAsideLimit ? bytes.prefix(setAsideLimit) : bytes
+        if kept.count < bytes.count { record["cutFrom"] = .string("\(bytes.count) bytes") }
+        if let text = String(validating: kept, as: UTF8.self) {
             record["bytes"] = .string(text)
         } else {
-            record["base64"] = .string(Base64.encode(bytes))
+            record["base64"] = .string(Base64.encode(kept))
         }
         var line = JSONValue.object(record).jsonBytes
         line.append(0x0A)

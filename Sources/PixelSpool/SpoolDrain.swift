@@ -110,9 +110,15 @@ public final class SpoolDrain {
     private var runLockFD: Int32 = -1
 
     /// A drain lock whose stamp is older than this is not a pass at work:
-    /// a pass stamps it as each window goes, and gives up on a data plane
-    /// that stays away after `giveUpAfterMillis`.
-    var stuckAfterMillis: Int64 { settings.giveUpAfterMillis + 60_000 }
+    /// a pass stamps it as each window goes and at each retry, and no
+    /// request or back-off (30 s at most) takes this long.
+    static let stuckAfterMillis: Int64 = 600_000
+    var stuckAfterMillis: Int64 { SpoolDrain.stuckAfterMillis }
+
+    /// Stamps the drain lock: this pass is at work.
+    func stampRunLock() {
+        if runLockFD >= 0 { try? Sys.touch(runLockFD, layout.directory + "/" + SpoolLayout.drainLockName) }
+    }
 
     public init(writer: SpoolWriter, client: DataPlane, parallelClients: [DataPlane] = [], settings: DrainSettings,
                 log: @escaping (LogLevel, String) -> Void) {
@@ -198,17 +204,22 @@ public final class SpoolDrain {
             return
         }
         defer { Sys.close(fd) }
-        guard try Sys.tryLock(fd, path) else { return }  // another drain has it
+        guard try Sys.tryLock(fd, path) else {
+            // This pass holds the drain lock, so no drain of this spool has it.
+            log(.warn, "\(name) is locked by another process, not a drain: skipped (find it with fuser -v \(path))")
+            return
+        }
         // It may have been finished and removed between our open and lock.
         let opened = try Sys.fstat(fd, path)
         guard let current = try directory.statusOf(name), current.st_ino == opened.st_ino, current.st_dev == opened.st_dev else { return }
-        if Int(opened.st_size) > SpoolStatus.largestSealedBytes {
+        if Int(opened.st_size) > writer.settings.largestSealedBytes {
             // No seal makes a file this large: someone else wrote it. It is
-            // set aside where stats shows it, and the files after it go on.
+            // set aside unread where stats shows it, and the files after it go on.
             let asideName = "oversized-" + name
             try directory.rename(name, to: asideName, in: try writer.rejectedDirectory())
-            log(.warn, "\(name) is \(opened.st_size) bytes, more than a seal makes (\(SpoolStatus.largestSealedBytes)): "
-                + "not sent, moved to \(layout.rejectedDirectory)/\(asideName); look at who wrote it")
+            log(.warn, "\(name) is \(opened.st_size) bytes, more than a seal makes here (\(writer.settings.largestSealedBytes)): "
+                + "not sent, moved to \(layout.rejectedDirectory)/\(asideName); look at who wrote it (one sealed under a larger "
+                + "PIXELGATE_SEAL_BYTES goes out once that is raised again and the file moved back)")
             return
         }
         report.files += 1
@@ -216,7 +227,7 @@ public final class SpoolDrain {
         let file = SpoolFile(fd: fd, path: path, size: Int(opened.st_size))
         let saved: [UInt8]?
         do throws(SpoolError) {
-            saved = try SpoolStatus.readFile(progressName, in: directory, limit: SpoolStatus.largestSealedBytes)
+            saved = try SpoolStatus.readFile(progressName, in: SpoolPlace(owner: owner, directory: directory), limit: SpoolStatus.largestSealedBytes)
         } catch where error.errno == Errno.noEntry {
             saved = nil
         }
@@ -366,7 +377,8 @@ public final class SpoolDrain {
             let now = SystemClock.nowMillis()
             if keptOrigins == nil {
                 var origins = Set<String>()
-                try? SpoolStatus.forEachLine(SpoolLayout.rejectedUpstreamName, in: try writer.rejectedDirectory()) {
+                try? SpoolStatus.forEachLine(SpoolLayout.rejectedUpstreamName,
+                                             in: SpoolPlace(owner: try writer.spoolOwnership(), directory: try writer.rejectedDirectory())) {
                     RejectedRecord.addOrigin(of: $0, to: &origins)
                 }
                 keptOrigins = origins
@@ -446,8 +458,7 @@ public final class SpoolDrain {
     /// then counts what they were (one counter update for all).
     func flush(_ journal: inout ProgressJournal) throws(SpoolError) {
         try journal.write()
-        // The drain lock's stamp: this pass is at work.
-        if runLockFD >= 0 { try? Sys.touch(runLockFD, layout.directory + "/" + SpoolLayout.drainLockName) }
+        stampRunLock()
         let delivered = journal.delivered
         if delivered.batches > 0 {
             note { now throws(SpoolError) in
@@ -490,6 +501,7 @@ public final class SpoolDrain {
             if let retryAfter { delay = max(delay, min(retryAfter, 300) * 1000) }
             if SystemClock.nowMillis() + Int64(delay) > deadline { return result }
             log(.warn, "data plane: \(reason); retrying in \(delay) ms")
+            stampRunLock()
             // In steps, so that a stop request is not kept waiting.
             var waited = 0
             while waited < delay {

@@ -157,7 +157,7 @@ public struct SpoolOwnership: Sendable, Equatable {
         if try Sys.makeDirectory(path, 0o700) {
             // Only the directory this call made: chmod of the exact mode.
             let made = try PinnedDirectory.open(path)
-            try Sys.fchmod(made.fd, 0o700, path)
+            if try made.status().st_uid == ProcessControl.effectiveUser { try Sys.fchmod(made.fd, 0o700, path) }
         }
         return try verify(path)
     }
@@ -169,8 +169,11 @@ public struct SpoolOwnership: Sendable, Equatable {
     /// shared spool, its group. With `create`, a new file is made
     /// exclusively and only a file this call made gets the spool's mode and
     /// owner: nothing that was already there is ever chmod-ed or chown-ed.
-    func open(_ name: String, _ flags: Int32, in directory: PinnedDirectory? = nil) throws(SpoolError) -> Int32 {
+    func open(_ name: String, _ given: Int32, in directory: PinnedDirectory? = nil) throws(SpoolError) -> Int32 {
         let directory = directory ?? self.directory
+        // Never waiting in open: a lease another account's file carries
+        // (or a FIFO) makes it fail at once rather than hold a hit.
+        let flags = given | OpenFlag.nonBlocking
         var fd: Int32
         var created = false
         if flags & OpenFlag.create != 0 && flags & OpenFlag.exclusive == 0 {
@@ -209,18 +212,27 @@ public struct SpoolOwnership: Sendable, Equatable {
         guard st.st_nlink == 1 else {
             throw SpoolError(unsafe: path(), because: "it has another name (a hard link to a file elsewhere?); remove it")
         }
-        let me = ProcessControl.effectiveUser
-        guard st.st_uid == me || st.st_uid == uid || (groupShared && st.st_gid == gid) else {
+        guard isOurs(st) else {
             throw SpoolError(unsafe: path(), because: "it belongs to uid \(st.st_uid) and group \(st.st_gid), not to this spool's users; remove it")
         }
     }
 
+    /// Made for this spool: in a shared (set-group-ID) spool everything made
+    /// in it takes its group, whoever made it, so a file of another group
+    /// came from elsewhere (a root file renamed in); in a private one, this
+    /// user's or the spool owner's.
+    func isOurs(_ st: FileStatus) -> Bool {
+        if groupShared { return st.st_gid == gid && st.st_mode & ModeBits.othersWrite == 0 }
+        let me = ProcessControl.effectiveUser
+        return st.st_uid == me || st.st_uid == uid
+    }
+
     /// The directory `name` in the spool (`rejected/`), made if missing with
-    /// the spool's modes, and opened and checked through its descriptor: a
-    /// real directory (never a link), of this user or the spool's owner,
-    /// that others may not write.
-    func subdirectory(_ name: String) throws(SpoolError) -> PinnedDirectory {
-        let made = try directory.makeDirectory(name, directoryMode)
+    /// the spool's modes (unless `making` is false), and opened and checked
+    /// through its descriptor: a real directory (never a link), made for
+    /// this spool (`isOurs`), that others may not write.
+    func subdirectory(_ name: String, making: Bool = true) throws(SpoolError) -> PinnedDirectory {
+        let made = making ? try directory.makeDirectory(name, directoryMode) : false
         let sub: PinnedDirectory
         do throws(SpoolError) {
             sub = try directory.subdirectory(name)
@@ -228,9 +240,8 @@ public struct SpoolOwnership: Sendable, Equatable {
             throw SpoolError(unsafe: directory.pathOf(name), because: "it is not a directory (a symbolic link?); remove it")
         }
         let st = try sub.status()
-        let me = ProcessControl.effectiveUser
-        guard st.st_uid == me || st.st_uid == uid else {
-            throw SpoolError(unsafe: sub.path, because: "it belongs to uid \(st.st_uid), not to this spool's owner; remove it")
+        guard isOurs(st) else {
+            throw SpoolError(unsafe: sub.path, because: "it belongs to uid \(st.st_uid) and group \(st.st_gid), not to this spool's users; remove it")
         }
         if made { try adopt(sub.fd, st, sub.path, mode: directoryMode) }
         if try sub.status().st_mode & ModeBits.othersWrite != 0 {
@@ -248,4 +259,17 @@ public struct SpoolOwnership: Sendable, Equatable {
         if st.st_mode & 0o7777 != wanted { try Sys.fchmod(fd, wanted, path) }
         if me == 0 && (uid != 0 || st.st_gid != gid) { try Sys.fchown(fd, uid, gid, path) }
     }
+}
+
+/// A directory of a checked spool (its own, or `rejected/`): its files are
+/// opened with the spool's checks (`SpoolOwnership.open`), read-only.
+struct SpoolPlace: Sendable {
+    let owner: SpoolOwnership
+    let directory: PinnedDirectory
+
+    func openForReading(_ name: String) throws(SpoolError) -> Int32 {
+        try owner.open(name, OpenFlag.readOnly, in: directory)
+    }
+
+    func pathOf(_ name: String) -> String { directory.pathOf(name) }
 }

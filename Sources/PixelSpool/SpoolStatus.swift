@@ -8,30 +8,32 @@ public struct SpoolStatus: Sendable, Equatable {
     public var sealedBytes = 0
     public var rejectedBytes = 0
 
-    /// The spool directory opened (never through a link), or nil when
-    /// there is none yet; and its `rejected/`, or nil.
-    static func directories(_ layout: SpoolLayout) throws(SpoolError) -> (PinnedDirectory, PinnedDirectory?)? {
-        let spool: PinnedDirectory
+    /// The spool directory checked and opened (never through a link), or
+    /// nil when there is none yet; and its `rejected/`, or nil. What is
+    /// read through them is checked as the drain checks it: a hard link to
+    /// a file elsewhere is not read, even by root's `stats`.
+    static func places(_ layout: SpoolLayout) throws(SpoolError) -> (SpoolPlace, SpoolPlace?)? {
+        let owner: SpoolOwnership
         do throws(SpoolError) {
-            spool = try PinnedDirectory.open(layout.directory)
-        } catch where error.errno == Errno.noEntry {
+            owner = try SpoolOwnership.verify(layout.directory)
+        } catch where error.errno == Errno.noEntry && error.unsafeBecause == nil {
             return nil
         }
-        let rejected: PinnedDirectory?
+        let rejected: SpoolPlace?
         do throws(SpoolError) {
-            rejected = try spool.subdirectory(SpoolLayout.rejectedName)
-        } catch where error.errno == Errno.noEntry || error.errno == Errno.loop || error.errno == Errno.notDirectory {
+            rejected = SpoolPlace(owner: owner, directory: try owner.subdirectory(SpoolLayout.rejectedName, making: false))
+        } catch where error.errno == Errno.noEntry {
             rejected = nil
         }
-        return (spool, rejected)
+        return (SpoolPlace(owner: owner, directory: owner.directory), rejected)
     }
 
     /// Reads the directory; a missing one is empty.
     public static func inspect(_ layout: SpoolLayout) throws(SpoolError) -> SpoolStatus {
         var status = SpoolStatus()
-        guard let (spool, rejected) = try directories(layout) else { return status }
-        for name in try spool.names() where name.hasSuffix(SpoolLayout.suffix) {
-            guard let st = try spool.statusOf(name) else { continue }
+        guard let (spool, rejected) = try places(layout) else { return status }
+        for name in try spool.directory.names() where name.hasSuffix(SpoolLayout.suffix) {
+            guard let st = try spool.directory.statusOf(name) else { continue }
             if name == SpoolLayout.activeName {
                 status.activeBytes = Int(st.st_size)
             } else if SpoolLayout.isSealed(name) {
@@ -40,8 +42,8 @@ public struct SpoolStatus: Sendable, Equatable {
             }
         }
         if let rejected {
-            for name in try rejected.names() where name.hasSuffix(SpoolLayout.suffix) {
-                if let st = try rejected.statusOf(name) { status.rejectedBytes += Int(st.st_size) }
+            for name in try rejected.directory.names() where name.hasSuffix(SpoolLayout.suffix) {
+                if let st = try rejected.directory.statusOf(name) { status.rejectedBytes += Int(st.st_size) }
             }
         }
         return status
@@ -73,9 +75,9 @@ public struct SpoolStatus: Sendable, Equatable {
     /// The `slots` numbers of a counter file (`CounterFile`), zeros where
     /// it has none; never read through a link, from anything but a regular
     /// file (a FIFO would block), or past its slots.
-    static func counters(_ name: String, in spool: PinnedDirectory, slots: Int) -> [UInt64] {
+    static func counters(_ name: String, in spool: SpoolPlace, slots: Int) -> [UInt64] {
         let path = spool.pathOf(name)
-        guard let fd = try? spool.open(name, OpenFlag.readOnly | OpenFlag.nonBlocking) else { return [UInt64](repeating: 0, count: slots) }
+        guard let fd = try? spool.openForReading(name) else { return [UInt64](repeating: 0, count: slots) }
         defer { Sys.close(fd) }
         guard let st = try? Sys.fstat(fd, path), st.st_mode & ModeBits.typeMask == ModeBits.regular else {
             return [UInt64](repeating: 0, count: slots)
@@ -87,11 +89,11 @@ public struct SpoolStatus: Sendable, Equatable {
 
     /// The `.dropped` counts by `DroppedHit`.
     static func dropCounts(_ layout: SpoolLayout) -> [Int] {
-        guard let (spool, _) = try? directories(layout) else { return [Int](repeating: 0, count: DroppedHit.allCases.count) }
+        guard let (spool, _) = try? places(layout) else { return [Int](repeating: 0, count: DroppedHit.allCases.count) }
         return counts(SpoolLayout.dropCountsName, in: spool, slots: DroppedHit.allCases.count)
     }
 
-    static func counts(_ name: String, in spool: PinnedDirectory, slots: Int) -> [Int] {
+    static func counts(_ name: String, in spool: SpoolPlace, slots: Int) -> [Int] {
         counters(name, in: spool, slots: slots).map { Int(truncatingIfNeeded: min($0, UInt64(Int.max))) }
     }
 
@@ -99,8 +101,8 @@ public struct SpoolStatus: Sendable, Equatable {
     /// drain's saved progress, and of the active file.
     public static func backlog(_ layout: SpoolLayout, nowMillis: Int64) throws(SpoolError) -> Backlog {
         var backlog = Backlog()
-        guard let (spool, rejected) = try directories(layout) else { return backlog }
-        let names = try spool.names()
+        guard let (spool, rejected) = try places(layout) else { return backlog }
+        let names = try spool.directory.names()
         var oldest: Int64?
         for name in names.filter({ SpoolLayout.isSealed($0) || $0 == SpoolLayout.activeName }).sorted() {
             // A file larger than a seal makes is not read (the drain sets it aside).
@@ -116,8 +118,9 @@ public struct SpoolStatus: Sendable, Equatable {
         backlog.refused = counts(SpoolLayout.refusedCountsName, in: spool, slots: PixelError.refusalCodes.count)
         backlog.delivery = counters(SpoolLayout.deliveryName, in: spool, slots: DeliverySlot.allCases.count)
         if let rejected {
-            for name in try rejected.names() where name.hasSuffix(SpoolLayout.suffix) {
-                // Counted a megabyte at a time: a file of any size costs no more memory.
+            for name in try rejected.directory.names() where name.hasSuffix(SpoolLayout.suffix) {
+                // Counted a megabyte at a time: a file of any size costs no
+                // more memory; one larger than any spool file is not read.
                 guard let (records, bytes) = try? countLines(name, in: rejected) else { continue }
                 backlog.rejectedRecords += records
                 backlog.rejectedBytes += bytes
@@ -129,8 +132,8 @@ public struct SpoolStatus: Sendable, Equatable {
     /// The lines and bytes of the spool file `name` that the drain has not
     /// delivered (past its saved offset, less the lines it journaled), and
     /// the `receivedAt` of the first of them: read a megabyte at a time.
-    static func pending(_ name: String, in spool: PinnedDirectory) throws(SpoolError) -> (lines: Int, bytes: Int, oldest: Int64?) {
-        let fd = try spool.open(name, OpenFlag.readOnly | OpenFlag.nonBlocking)
+    static func pending(_ name: String, in spool: SpoolPlace) throws(SpoolError) -> (lines: Int, bytes: Int, oldest: Int64?) {
+        let fd = try spool.openForReading(name)
         defer { Sys.close(fd) }
         let path = spool.pathOf(name)
         let st = try Sys.fstat(fd, path)
@@ -191,8 +194,8 @@ public struct SpoolStatus: Sendable, Equatable {
     /// (a FIFO planted under a spool file's name must not stall `stats` or
     /// the drain) and never through a link; only a regular file of at most
     /// `limit` bytes is read (`EFBIG` otherwise).
-    public static func readFile(_ name: String, in directory: PinnedDirectory, limit: Int) throws(SpoolError) -> [UInt8] {
-        let fd = try directory.open(name, OpenFlag.readOnly | OpenFlag.nonBlocking)
+    static func readFile(_ name: String, in directory: SpoolPlace, limit: Int) throws(SpoolError) -> [UInt8] {
+        let fd = try directory.openForReading(name)
         defer { Sys.close(fd) }
         return try contents(fd, directory.pathOf(name), limit: limit)
     }
@@ -219,9 +222,9 @@ public struct SpoolStatus: Sendable, Equatable {
     /// (without its newline), read a megabyte at a time; a line longer than
     /// `longestLine` is passed over, so memory stays bounded whatever the
     /// file holds.
-    static func forEachLine(_ name: String, in directory: PinnedDirectory, longestLine: Int = 8 << 20,
+    static func forEachLine(_ name: String, in directory: SpoolPlace, longestLine: Int = 8 << 20,
                             _ body: (ArraySlice<UInt8>) -> Void) throws(SpoolError) {
-        let fd = try directory.open(name, OpenFlag.readOnly | OpenFlag.nonBlocking)
+        let fd = try directory.openForReading(name)
         defer { Sys.close(fd) }
         let path = directory.pathOf(name)
         let st = try Sys.fstat(fd, path)
@@ -252,11 +255,13 @@ public struct SpoolStatus: Sendable, Equatable {
 
     /// The lines (newlines) and bytes of the file `name` in `directory`,
     /// read a megabyte at a time.
-    static func countLines(_ name: String, in directory: PinnedDirectory) throws(SpoolError) -> (lines: Int, bytes: Int) {
-        let fd = try directory.open(name, OpenFlag.readOnly | OpenFlag.nonBlocking)
+    static func countLines(_ name: String, in directory: SpoolPlace) throws(SpoolError) -> (lines: Int, bytes: Int) {
+        let fd = try directory.openForReading(name)
         defer { Sys.close(fd) }
         let path = directory.pathOf(name)
-        guard try Sys.fstat(fd, path).st_mode & ModeBits.typeMask == ModeBits.regular else { throw SpoolError("read (not a regular file)", path, errno: Errno.invalid) }
+        let st = try Sys.fstat(fd, path)
+        guard st.st_mode & ModeBits.typeMask == ModeBits.regular else { throw SpoolError("read (not a regular file)", path, errno: Errno.invalid) }
+        guard Int(st.st_size) <= largestSealedBytes else { throw SpoolError("read (\(st.st_size) bytes)", path, errno: Errno.fileTooBig) }
         let chunk = 1 << 20
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 1)
         defer { buffer.deallocate() }

@@ -28,6 +28,10 @@ public final class SpoolWriter {
     public let layout: SpoolLayout
     public let settings: SpoolSettings
     private var lockFD: Int32 = -1
+    /// The lock file's identity when opened: one removed and made again
+    /// (any member of a shared spool's group may) is opened anew, so that
+    /// every writer locks the same file.
+    private var lockIdentity: (dev: UInt, ino: UInt) = (0, 0)
     /// The spool directory's owner and modes, checked when the lock is
     /// first taken (SPEC §7a).
     private var ownership: SpoolOwnership?
@@ -269,7 +273,12 @@ public final class SpoolWriter {
                 return nil
             }
             defer { Sys.close(fd) }
-            let content = try SpoolStatus.contents(fd, directory.pathOf(source))
+            let size = Int(try Sys.fstat(fd, directory.pathOf(source)).st_size)
+            guard size <= settings.largestSealedBytes else {
+                throw SpoolError(unsafe: directory.pathOf(source), because: "it holds \(size) bytes, more than a sealed file may here "
+                    + "(\(settings.largestSealedBytes)); raise PIXELGATE_SEAL_BYTES for the requeue and the drain after it")
+            }
+            let content = try SpoolStatus.contents(fd, directory.pathOf(source), limit: settings.largestSealedBytes)
             guard !content.isEmpty else { return nil }
             let events = try upgradeLegacyRecords(content, source, in: directory)
             let name = SpoolLayout.sealedName(nanos: SystemClock.nowNanos(), pid: ProcessControl.id, random: generator.next())
@@ -345,10 +354,22 @@ public final class SpoolWriter {
     /// member of a shared spool's group can take it) makes a hit fail, to
     /// be answered 503, not wait without end.
     private func withLock<T>(_ body: () throws(SpoolError) -> T) throws(SpoolError) -> T {
-        if lockFD < 0 {
-            lockFD = try spoolOwnership().open(SpoolLayout.lockName, OpenFlag.readWrite | OpenFlag.create)
+        let owner = try spoolOwnership()
+        for attempt in 0..<3 {
+            if lockFD < 0 {
+                lockFD = try owner.open(SpoolLayout.lockName, OpenFlag.readWrite | OpenFlag.create)
+                let st = try Sys.fstat(lockFD, layout.lockFile)
+                lockIdentity = (UInt(st.st_dev), UInt(st.st_ino))
+            }
+            try Sys.lock(lockFD, layout.lockFile, waitingAtMost: settings.lockWaitMillis)
+            if let st = try owner.directory.statusOf(SpoolLayout.lockName),
+               UInt(st.st_dev) == lockIdentity.dev && UInt(st.st_ino) == lockIdentity.ino { break }
+            // Replaced since opened: this lock excludes no one.
+            try? Sys.flock(lockFD, FileLock.unlock, layout.lockFile)
+            Sys.close(lockFD)
+            lockFD = -1
+            if attempt == 2 { throw SpoolError(unsafe: layout.lockFile, because: "it is replaced again and again; look at who else writes the spool") }
         }
-        try Sys.lock(lockFD, layout.lockFile, waitingAtMost: settings.lockWaitMillis)
         defer { try? Sys.flock(lockFD, FileLock.unlock, layout.lockFile) }
         return try body()
     }

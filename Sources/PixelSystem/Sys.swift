@@ -40,7 +40,7 @@ public enum Sys {
     }
 
     /// An exclusive `flock(2)` waited for at most `waitMillis`: tried at
-    /// once, then again after pauses growing from 50 µs to 5 ms (a spool's
+    /// once, then again after pauses growing from 50 µs to 1 ms (a spool's
     /// lock is held for one write, so a second try nearly always takes it).
     /// Throws `EWOULDBLOCK`, naming the wait, when it is still held.
     public static func lock(_ fd: Int32, _ path: String, waitingAtMost waitMillis: Int64) throws(SystemError) {
@@ -54,7 +54,7 @@ public enum Sys {
             if SystemClock.monotonicMillis() >= deadline {
                 throw SystemError("flock (held by another process for over \(waitMillis) ms)", path, errno: EWOULDBLOCK)
             }
-            pause = min(pause * 2, 5000)
+            pause = min(pause * 2, 1000)
         }
     }
 

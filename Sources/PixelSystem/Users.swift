@@ -8,6 +8,8 @@ public enum Users {
     public struct Entry: Sendable, Equatable {
         public var name: String
         public var home: String?
+        /// The account's primary group.
+        public var group: UInt32 = 0
     }
 
     /// The entry of `uid`, or nil when it has none (a container's bare
@@ -25,7 +27,7 @@ public enum Users {
             }
             guard status == 0, let found else { return nil }
             return Entry(name: found.pointee.pw_name.map { String(cString: $0) } ?? "uid \(uid)",
-                         home: found.pointee.pw_dir.map { String(cString: $0) })
+                         home: found.pointee.pw_dir.map { String(cString: $0) }, group: found.pointee.pw_gid)
         }
     }
 
@@ -66,32 +68,25 @@ public enum Groups {
         return String(cString: name)
     }
 
-    /// Whether group `gid` has no member but the account `uid`: no other
-    /// account lists it or has it as its own group. Only then may a file or
-    /// directory writable by that group be trusted as `uid`'s alone (a
-    /// `users` group, Plesk's `psacln` or a panel's umask 002 share one
-    /// group among accounts). The corresponding C functions are
-    /// `getgrgid_r(3)` and `getpwent_r(3)`; the whole password database is
-    /// read, so it is asked only of what a group may write.
+    /// Whether group `gid` is the account `uid`'s own: its primary group,
+    /// named as the account is, listing no other member (Debian's user
+    /// private groups). Only then is a file or directory that group may
+    /// write trusted as `uid`'s alone: a `users` group, Plesk's `psacln` or
+    /// a panel's umask 002 share one group among accounts, and a directory
+    /// service need not list every account whose group it is. The
+    /// corresponding C functions are `getpwuid_r(3)` and `getgrgid_r(3)`.
     public static func hasNoMemberBut(_ uid: UInt32, gid: UInt32) -> Bool {
-        let owner = Users.entry(of: uid)?.name
+        guard let owner = Users.entry(of: uid), owner.group == gid else { return false }
         var entry = group()
         var found: UnsafeMutablePointer<group>?
         var buffer = [CChar](repeating: 0, count: 1 << 16)
-        guard getgrgid_r(gid, &entry, &buffer, buffer.count, &found) == 0, let found else { return false }
+        guard getgrgid_r(gid, &entry, &buffer, buffer.count, &found) == 0, let found,
+              let name = found.pointee.gr_name, String(cString: name) == owner.name else { return false }
         if var member = found.pointee.gr_mem {
-            while let name = member.pointee {
-                if owner == nil || String(cString: name) != owner { return false }
+            while let listed = member.pointee {
+                if String(cString: listed) != owner.name { return false }
                 member += 1
             }
-        }
-        setpwent()
-        defer { endpwent() }
-        var account = passwd()
-        var next: UnsafeMutablePointer<passwd>?
-        var accountBuffer = [CChar](repeating: 0, count: 1 << 16)
-        while getpwent_r(&account, &accountBuffer, accountBuffer.count, &next) == 0, let current = next {
-            if current.pointee.pw_gid == gid && current.pointee.pw_uid != uid { return false }
         }
         return true
     }

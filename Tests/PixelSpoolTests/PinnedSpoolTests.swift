@@ -255,10 +255,116 @@ struct PinnedSpoolTests {
         #expect(try writer.appendRejected(long, file: SpoolLayout.setAsideName))
         #expect(try writer.appendRejected(lines[1000...].flatMap { $0 }, file: SpoolLayout.setAsideName))
         var seen: [String] = []
-        try SpoolStatus.forEachLine(SpoolLayout.setAsideName, in: try writer.rejectedDirectory(), longestLine: 1 << 20) {
+        try SpoolStatus.forEachLine(SpoolLayout.setAsideName, in: SpoolPlace(owner: try writer.spoolOwnership(), directory: try writer.rejectedDirectory()),
+                                    longestLine: 1 << 20) {
             seen.append(String(decoding: $0, as: UTF8.self))
         }
         #expect(seen.count == 2000)
         #expect(seen == lines.map { String(decoding: $0.dropLast(), as: UTF8.self) })
+    }
+
+    /// A spool shared as README sets it up: 2770 root:www-data.
+    static func sharedSpool(_ spool: TempSpool) throws -> SpoolWriter {
+        let writer = SpoolWriter(directory: spool.path)
+        try writer.append(DrainWithInMemoryDataPlaneTests.record(0, of: 1))
+        chown(spool.path, 0, 33)
+        chmod(spool.path, 0o2770)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: spool.path)) ?? [] { chown(spool.path + "/" + name, 0, 33) }
+        return SpoolWriter(directory: spool.path)
+    }
+
+    /// `rejected/` made by the web server's user (its first refused hit) is
+    /// the spool's, for root's drain and for the `pixelgate` user alike; one
+    /// of another group is not.
+    @Test(.enabled(if: geteuid() == 0, "the spool's users are played as root"))
+    func aRejectedMadeByAnotherOfTheSpoolsUsersIsUsed() throws {
+        let spool = TempSpool()
+        let writer = try Self.sharedSpool(spool)
+        let rejected = spool.path + "/rejected"
+        #expect(mkdir(rejected, 0o2770) == 0 && chown(rejected, 33, 33) == 0 && chmod(rejected, 0o2770) == 0)
+        #expect(try writer.appendRejected(line(1)))
+        #expect(spool.read("rejected/hits.ndjson") == String(decoding: line(1), as: UTF8.self))
+        let other = TempSpool()
+        let second = try Self.sharedSpool(other)
+        #expect(mkdir(other.path + "/rejected", 0o770) == 0 && chown(other.path + "/rejected", 0, 0) == 0)
+        let error = #expect(throws: SpoolError.self) { _ = try second.appendRejected(line(1)) }
+        #expect(error?.unsafeBecause?.contains("not to this spool's users") == true, "\(String(describing: error))")
+    }
+
+    /// A root file renamed into a shared spool by a member of its group
+    /// (from a directory of the same file system it may write): root's drain
+    /// sent it, or copied what it could not read into group-readable
+    /// `rejected/`. Everything made in a shared spool has its group; this
+    /// does not, and is skipped.
+    @Test(.enabled(if: geteuid() == 0, "root's file is made as root"))
+    func aRootFileRenamedIntoASharedSpoolIsNotRead() throws {
+        let spool = TempSpool()
+        let writer = try Self.sharedSpool(spool)
+        let planted = spool.path + "/sealed-00000000T000000.000000000Z-1-00000000.ndjson"
+        try Data(DrainWithInMemoryDataPlaneTests.record(7, of: 8) + Array("root's own secret\n".utf8)).write(to: URL(fileURLWithPath: planted))
+        chown(planted, 0, 0)
+        chmod(planted, 0o600)
+        var warnings: [String] = []
+        let plane = InMemoryDataPlane()
+        let report = SpoolDrain(writer: writer, client: plane, settings: DrainSettings(),
+                                log: { level, text in if level == .warn { warnings.append(text) } }).runOnce()
+        #expect(report.stop == nil && report.delivered == 1 && report.setAside == 0, "\(report)")
+        #expect(plane.delivered.flatMap(\.events).allSatisfy { !$0.contains("m-7") })
+        #expect(FileManager.default.fileExists(atPath: planted))
+        #expect(!spool.read("rejected/unreadable.ndjson").contains("secret"))
+        #expect(warnings.contains { $0.contains("belongs to uid 0 and group 0") }, "\(warnings)")
+    }
+
+    /// Root's `stats` read counters through a hard link (to /etc/shadow on a
+    /// host without protected_hardlinks) and printed its bytes as numbers.
+    @Test(.enabled(if: geteuid() == 0, "hard links to root's files are made as root"))
+    func statsReadsNothingThroughAHardLink() throws {
+        let spool = TempSpool()
+        let writer = try Self.sharedSpool(spool)
+        try writer.countRefused(PixelError.refusalCodes[0])
+        let elsewhere = Elsewhere()
+        let secret = elsewhere.path + "/secret"
+        try Data([UInt8](repeating: 0x41, count: 256)).write(to: URL(fileURLWithPath: secret))
+        chown(secret, 0, 33)  // even one that looks like the spool's
+        for name in [SpoolLayout.refusedCountsName, SpoolLayout.deliveryName] {
+            try? FileManager.default.removeItem(atPath: spool.path + "/" + name)
+            #expect(link(secret, spool.path + "/" + name) == 0)
+        }
+        let backlog = try SpoolStatus.backlog(writer.layout, nowMillis: SystemClock.nowMillis())
+        #expect(backlog.refused.allSatisfy { $0 == 0 } && backlog.delivery.allSatisfy { $0 == 0 }, "\(backlog.refused) \(backlog.delivery)")
+    }
+
+    /// `.lock` removed and made again by a member of the group: writers
+    /// that had the old one open went on locking a file no one else did,
+    /// and an append could land in a file the drain had read.
+    @Test func aLockFileMadeAgainIsTheOneLocked() throws {
+        let spool = TempSpool()
+        var settings = SpoolSettings()
+        settings.lockWaitMillis = 200
+        let writer = SpoolWriter(directory: spool.path, settings: settings)
+        try writer.append(line(0))
+        try FileManager.default.removeItem(atPath: spool.path + "/.lock")
+        let holder = open(spool.path + "/.lock", O_RDWR | O_CREAT | O_EXCL, 0o600)
+        defer { close(holder) }
+        #expect(flock(holder, LOCK_EX) == 0)
+        #expect(throws: SpoolError.self) { try writer.append(line(1)) }
+        flock(holder, LOCK_UN)
+        try writer.append(line(2))
+        #expect(spool.lines.count == 2)
+    }
+
+    /// A run of bytes that is no record is kept in `rejected/`, but of a
+    /// long one only its first megabyte and its length: no file can make
+    /// the record of it (six times larger as JSON for NULs) huge.
+    @Test func aLongUnreadableLineIsKeptCut() throws {
+        let spool = TempSpool()
+        let writer = SpoolWriter(directory: spool.path)
+        try writer.append(DrainWithInMemoryDataPlaneTests.record(0, of: 1))
+        try writer.append([UInt8](repeating: 0, count: 3 << 20) + [0x0A])
+        #expect(try writer.sealIfDue(force: true) != nil)
+        let report = DrainWithInMemoryDataPlaneTests.drain(writer, InMemoryDataPlane())
+        #expect(report.delivered == 1 && report.setAside == 1, "\(report)")
+        let kept = spool.read("rejected/unreadable.ndjson")
+        #expect(kept.utf8.count < 7 << 20 && kept.contains("\"cutFrom\":\"3145728 bytes\""), "\(kept.utf8.count) bytes kept")
     }
 }
