@@ -30,8 +30,8 @@ sleep 0.5
 binaries=("$PWD/.build/release/pixelgate")
 [ -n "$base" ] && binaries=("$base" "${binaries[@]}")
 declare -A rates
-echo "| round | binary | events | requests | wall s | drain CPU s | events/s |"
-echo "|---|---|---|---|---|---|---|"
+echo "| round | binary | events | requests | wall s | drain CPU s | peak RSS MiB | events/s |"
+echo "|---|---|---|---|---|---|---|---|"
 for round in 1 2 3; do
   for binary in "${binaries[@]}"; do
     rm -rf "$work/spool" "$work/received.ndjson" "$work/received.ndjson.requests"
@@ -39,7 +39,7 @@ for round in 1 2 3; do
     .build/release/pixelgate-bench fill "$work/spool" "$n" $per
     start=$(date +%s.%N)
     PIXELGATE_SPOOL_DIR="$work/spool" PIXELGATE_DATA_PLANE_URL="http://127.0.0.1:$port" \
-      /usr/bin/time -f "%U %S" -o "$work/cpu" "$binary" drain --once 2>/dev/null
+      /usr/bin/time -f "%U %S %M" -o "$work/cpu" "$binary" drain --once 2>/dev/null
     end=$(date +%s.%N)
     got=$(wc -l < "$work/received.ndjson")
     [ "$got" -eq "$n" ] || { echo "received $got of $n" >&2; exit 1; }
@@ -48,7 +48,8 @@ for round in 1 2 3; do
     rates[$binary]+="$rate "
     cpu=$(awk '{print $1 + $2}' "$work/cpu")
     label=$([ "$binary" = "$base" ] && echo base || echo this)
-    printf '| %s | %s | %s | %s | %.2f | %.2f | %s |\n' "$round" "$label" "$n" "$requests" "$(python3 -c "print($end - $start)")" "$cpu" "$rate"
+    rss=$(awk '{printf "%d", $3 / 1024}' "$work/cpu")
+    printf '| %s | %s | %s | %s | %.2f | %.2f | %s | %s |\n' "$round" "$label" "$n" "$requests" "$(python3 -c "print($end - $start)")" "$cpu" "$rss" "$rate"
   done
 done
 echo
