@@ -10,8 +10,9 @@ private let planned = PThreadLocked<[Faults.Planned]>([])
 /// (after writing half the bytes, as a short write does), so the spool's
 /// promises (a throw leaves nothing of the line; what fails after the line
 /// is in is reported, not thrown) are tested without filling a disk. Calls
-/// are named as in `SystemError.operation`: open, write, fdatasync, fsync,
-/// rename, ftruncate, flock, mkdir, unlink.
+/// are named as in `SystemError.operation`: open (also a pinned
+/// directory's `openat`), fstat, fstatat, write, fdatasync, fsync, rename,
+/// ftruncate, flock, mkdir, unlink.
 ///
 /// Process-wide, but aimed: a fault strikes only calls on paths under the
 /// prefix it was given (a test's own directory), so tests running beside it

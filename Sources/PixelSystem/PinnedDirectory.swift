@@ -57,6 +57,7 @@ public final class PinnedDirectory: @unchecked Sendable {
     /// The status of the entry `name` itself (a link is not followed); nil
     /// when there is none. The corresponding C function is `fstatat(2)`.
     public func statusOf(_ name: String) throws(SystemError) -> stat? {
+        if let code = Faults.take("fstatat", pathOf(name)) { throw SystemError("fstatat", pathOf(name), errno: code) }
         var st = stat()
         if fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 { return st }
         if errno == ENOENT { return nil }

@@ -69,6 +69,7 @@ public enum Sys {
 
     /// The corresponding C function is `fstat(2)`.
     public static func fstat(_ fd: Int32, _ path: @autoclosure () -> String) throws(SystemError) -> stat {
+        if let code = Faults.take("fstat", path()) { throw SystemError("fstat", path(), errno: code) }
         var st = stat()
         if Glibc.fstat(fd, &st) != 0 { throw fail("fstat", path()) }
         return st

@@ -367,4 +367,30 @@ struct PinnedSpoolTests {
         let kept = spool.read("rejected/unreadable.ndjson")
         #expect(kept.utf8.count < 7 << 20 && kept.contains("\"cutFrom\":\"3145728 bytes\""), "\(kept.utf8.count) bytes kept")
     }
+
+    /// The seam, for the checks made after each open: a failing `fstat` of
+    /// what was opened, or `fstatat` of an entry, is a thrown error naming
+    /// it; the descriptor opened is closed, and the spool is as it was.
+    @Test(arguments: [("fstat", "/current.ndjson"), ("fstat", "/.lock"), ("fstatat", "/current.ndjson"), ("fstatat", "/.lock")])
+    func aFailedFstatAfterAnOpenLeavesNothingOpen(_ call: String, _ name: String) throws {
+        let spool = TempSpool()
+        try SpoolWriter(directory: spool.path).append(line(0))
+        let descriptors = { ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).count }
+        let writer = SpoolWriter(directory: spool.path)
+        // An entry is looked at (fstatat) once the writer has its files open;
+        // what it opens is looked at (fstat) as it opens them.
+        let warm = call == "fstatat"
+        if warm { try writer.append(line(1)) }
+        let before = descriptors()
+        Faults.inject(call, under: spool.path + name, errno: EIO)
+        defer { Faults.clear(under: spool.path + name) }
+        let error = #expect(throws: SpoolError.self) { try writer.append(line(2)) }
+        #expect(error?.errno == EIO && error?.path == spool.path + name, "\(String(describing: error))")
+        // Nothing opened for the failed append stays open: a cold writer
+        // keeps the spool directory and the lock, a warm one what it had.
+        #expect(descriptors() <= before + (warm ? 0 : 2), "\(descriptors() - before) descriptors left open")
+        #expect(spool.lines.count == (warm ? 2 : 1))
+        try writer.append(line(3))
+        #expect(spool.lines.count == (warm ? 3 : 2))
+    }
 }
