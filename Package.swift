@@ -3,6 +3,15 @@ import PackageDescription
 
 // No package dependencies: the request path uses only the Swift standard
 // library, Glibc, libfcgi and (to forward) libcurl, which keeps CGI start-up cheap.
+
+// Release builds make concrete generic types' metadata with direct calls
+// rather than by demangling their names at run time: a CGI start paid about
+// a fifth of its instructions to `swift_getTypeByMangledName` (BENCHMARKS.md,
+// "A hit's budget").
+let fastStart: [SwiftSetting] = [
+    .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"], .when(configuration: .release)),
+]
+
 let package = Package(
     name: "pixelgate",
     products: [
@@ -26,22 +35,23 @@ let package = Package(
         // zlib's header only, likewise dlopen()ed, for gzip request bodies.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Pure: query string → event → answer. No I/O, no clock, no C.
-        .target(name: "PixelCore"),
+        .target(name: "PixelCore", swiftSettings: fastStart),
         // The platform: every libc and kernel call (files, clocks, threads,
         // signals, processes, sockets, randomness) behind one wrapper with
         // errno in its errors. Depends on nothing of pixelgate's.
-        .target(name: "PixelSystem", dependencies: ["CSystem"]),
+        .target(name: "PixelSystem", dependencies: ["CSystem"], swiftSettings: fastStart),
         // The spool, forwarding and the drain: the only module that writes
         // files or talks HTTP.
-        .target(name: "PixelSpool", dependencies: ["PixelCore", "PixelSystem", "CCurl", "CZlib"]),
+        .target(name: "PixelSpool", dependencies: ["PixelCore", "PixelSystem", "CCurl", "CZlib"], swiftSettings: fastStart),
         // CGI and FastCGI transports, the connection pool, the supervisor:
         // the only importer of CFastCGI.
-        .target(name: "PixelServer", dependencies: ["PixelCore", "PixelSpool", "PixelSystem", "CFastCGI"]),
-        .executableTarget(name: "pixelgate", dependencies: ["PixelCore", "PixelSpool", "PixelServer", "PixelSystem"]),
+        .target(name: "PixelServer", dependencies: ["PixelCore", "PixelSpool", "PixelSystem", "CFastCGI"], swiftSettings: fastStart),
+        .executableTarget(name: "pixelgate", dependencies: ["PixelCore", "PixelSpool", "PixelServer", "PixelSystem"], swiftSettings: fastStart),
         .executableTarget(
             name: "pixelgate-bench",
             dependencies: ["PixelCore", "PixelSpool", "PixelSystem"],
-            path: "bench/Sources/pixelgate-bench"
+            path: "bench/Sources/pixelgate-bench",
+            swiftSettings: fastStart
         ),
         .testTarget(name: "PixelCoreTests", dependencies: ["PixelCore"]),
         .testTarget(name: "PixelSystemTests", dependencies: ["PixelSystem"]),

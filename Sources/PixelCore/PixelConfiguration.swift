@@ -78,7 +78,7 @@ public struct PixelConfiguration: Sendable, Equatable {
 
     /// The names this version understands; any other `PIXELGATE_*` name
     /// is warned about (a typo would otherwise leave a default in force).
-    public static let settingNames = SettingsTable.settings.map(\.name)
+    public static let settingNames = SettingsTable.settings.map { $0.name }
 
     /// Resolves the configuration. `fileText` is the content of the file named
     /// by `PIXELGATE_CONFIG`, read by the caller. Never fails: problems are

@@ -82,7 +82,7 @@ public enum SettingsTable {
                 config.trustedProxies = networks
                 return nil
             },
-            printer: { $0.trustedProxies.map(\.description).joined(separator: ",") }),
+            printer: { $0.trustedProxies.map { $0.description }.joined(separator: ",") }),
         Setting(
             name: "PIXELGATE_HIT_CLASSES",
             meaning: "what to do with each class of hit ([Machine opens](#machine-opens-prefetch-and-bots)): `class=action` pairs, comma-separated, classes `human`, `mail-proxy`, `prefetch`, `bot`, actions `record`, `mark` (add `context.traffic`) or `drop` (answer as usual, store nothing, count it); classes not named keep their default",
@@ -130,27 +130,27 @@ public enum SettingsTable {
             printer: { $0.secretNames.isEmpty ? "none" : $0.secretNames.listed.joined(separator: ",") }),
         wholeNumber(
             "PIXELGATE_MAX_QUERY_BYTES", meaning: "longest query (→ 414)", defaultText: "`16384`",
-            bounds: PixelLimits.maxQueryBytesBounds, \.limits.maxQueryBytes),
+            bounds: PixelLimits.maxQueryBytesBounds, get: { $0.limits.maxQueryBytes }, set: { $0.limits.maxQueryBytes = $1 }),
         wholeNumber(
             "PIXELGATE_MAX_PAIRS", meaning: "most `name=value` pairs", defaultText: "`256`",
-            bounds: PixelLimits.maxPairsBounds, \.limits.maxPairs),
+            bounds: PixelLimits.maxPairsBounds, get: { $0.limits.maxPairs }, set: { $0.limits.maxPairs = $1 }),
         wholeNumber(
             "PIXELGATE_MAX_KEY_BYTES", meaning: "longest parameter name", defaultText: "`256`",
-            bounds: PixelLimits.maxKeyBytesBounds, \.limits.maxKeyBytes),
+            bounds: PixelLimits.maxKeyBytesBounds, get: { $0.limits.maxKeyBytes }, set: { $0.limits.maxKeyBytes = $1 }),
         wholeNumber(
             "PIXELGATE_MAX_DEPTH", meaning: "most dot segments in a name", defaultText: "`16`",
-            bounds: PixelLimits.maxDepthBounds, \.limits.maxDepth),
+            bounds: PixelLimits.maxDepthBounds, get: { $0.limits.maxDepth }, set: { $0.limits.maxDepth = $1 }),
         wholeNumber(
             "PIXELGATE_MAX_ARRAY_INDEX", meaning: "highest array index", defaultText: "`255`",
-            bounds: PixelLimits.maxArrayIndexBounds, \.limits.maxArrayIndex),
+            bounds: PixelLimits.maxArrayIndexBounds, get: { $0.limits.maxArrayIndex }, set: { $0.limits.maxArrayIndex = $1 }),
         wholeNumber(
             "PIXELGATE_MAX_EVENT_BYTES",
             meaning: "largest event as JSON (→ `400 event too large`); at most 3,900,000, under the data plane's 4,000 KB request limit",
             defaultText: "`64k`",
-            bounds: PixelLimits.maxEventBytesBounds, \.limits.maxEventBytes),
+            bounds: PixelLimits.maxEventBytesBounds, get: { $0.limits.maxEventBytes }, set: { $0.limits.maxEventBytes = $1 }),
         wholeNumber(
             "PIXELGATE_SEAL_BYTES", meaning: "seal the active spool file at this size (`64k`, `8M` …)", defaultText: "`8M`",
-            bounds: SpoolSettings.sealBytesBounds, \.spool.sealBytes),
+            bounds: SpoolSettings.sealBytesBounds, get: { $0.spool.sealBytes }, set: { $0.spool.sealBytes = $1 }),
         Setting(
             name: "PIXELGATE_SEAL_SECONDS",
             meaning: "…or at this age (`60`, `2m` …)",
@@ -187,7 +187,7 @@ public enum SettingsTable {
             "PIXELGATE_REJECTED_MAX_BYTES",
             meaning: "cap on refused hits in `rejected/hits.ndjson` (events the data plane refused are always kept)",
             defaultText: "`64M`",
-            bounds: SpoolSettings.rejectedMaxBytesBounds, \.spool.rejectedMaxBytes),
+            bounds: SpoolSettings.rejectedMaxBytesBounds, get: { $0.spool.rejectedMaxBytes }, set: { $0.spool.rejectedMaxBytes = $1 }),
         Setting(
             name: "PIXELGATE_REQUEST_TIMEOUT",
             meaning: "how long a connection to `serve` may take to deliver its request (or, kept by the web server, "
@@ -220,7 +220,7 @@ public enum SettingsTable {
             "PIXELGATE_BATCH_BYTES",
             meaning: "largest batch body the drain sends, before compression (the data plane takes up to 4,000 KB)",
             defaultText: "`512k`",
-            bounds: PixelConfiguration.batchBytesBounds, \.batchBytes),
+            bounds: PixelConfiguration.batchBytesBounds, get: { $0.batchBytes }, set: { $0.batchBytes = $1 }),
         onOff(
             "PIXELGATE_GZIP",
             meaning: "send bodies to the data plane gzipped (`Content-Encoding: gzip`, zlib's fastest level: event JSON still shrinks several times over, for a fraction of the CPU of the default level): `on` or `off`",
@@ -247,22 +247,25 @@ public enum SettingsTable {
     /// the README test compares with README, and what to paste there after
     /// changing a setting (`print(SettingsTable.markdownTable)`).
     public static var markdownTable: String {
-        (["| variable | meaning | default |", "|---|---|---|"] + settings.map(\.markdownRow)).joined(separator: "\n")
+        (["| variable | meaning | default |", "|---|---|---|"] + settings.map { $0.markdownRow }).joined(separator: "\n")
     }
 
-    /// A size setting (`4096`, `64k`, `8M`) stored as an `Int` at `field`,
-    /// refused outside `bounds`; `check` shows it in bytes.
+    /// A size setting (`4096`, `64k`, `8M`) stored as an `Int` by `set`,
+    /// refused outside `bounds`; `check` shows it in bytes. The field is
+    /// reached through closures, not a key path: the table's eight key paths
+    /// cost a CGI start 130,000 instructions to instantiate (issue 27).
     static func wholeNumber(_ name: String, meaning: String, defaultText: String, bounds: ClosedRange<Int>,
-                            _ field: WritableKeyPath<PixelConfiguration, Int> & Sendable) -> Setting
+                            get: @escaping @Sendable (PixelConfiguration) -> Int,
+                            set: @escaping @Sendable (inout PixelConfiguration, Int) -> Void) -> Setting
     {
         Setting(
             name: name, meaning: meaning, defaultText: defaultText,
             parser: { v, config in
                 guard let n = SettingText.size(v), bounds.contains(n) else { return SettingText.wholeNumberProblem(bounds, got: v) }
-                config[keyPath: field] = n
+                set(&config, n)
                 return nil
             },
-            printer: { "\($0[keyPath: field])" })
+            printer: { "\(get($0))" })
     }
 
     /// A setting that is one of an enum's raw values (`spool`, `forward`),
@@ -279,7 +282,7 @@ public enum SettingsTable {
             name: name, meaning: meaning, defaultText: defaultText,
             parser: { v, config in
                 guard let value = Value(rawValue: String(Substring(v).trimmingSpaces()).lowercased()) else {
-                    let names = Value.allCases.map(\.rawValue)
+                    let names = Value.allCases.map { $0.rawValue }
                     return "must be \(names.dropLast().joined(separator: ", ")) or \(names.last ?? ""), got '\(v)'"
                 }
                 set(&config, value)
