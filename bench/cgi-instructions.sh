@@ -18,21 +18,14 @@ first=""
 declare -A counts
 echo "| binary | instructions per CGI hit (median of 5) | ÷ first |"
 echo "|---|---|---|"
-hit() {
-  local spool=$1; shift
-  env -i PIXELGATE_CONFIG=none PIXELGATE_SPOOL_DIR="$spool" GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET \
-    SCRIPT_NAME=/pixel/v1/page REQUEST_URI="/pixel/v1/page?$query" QUERY_STRING="$query" SERVER_PROTOCOL=HTTP/1.1 \
-    REMOTE_ADDR=198.51.100.23 \
-    HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36" \
-    "$@"
-}
+. bench/lib.sh  # cgi_hit
 n=0
-for bin in "$@"; do n=$((n + 1)); hit "$work/spool-$n" "$bin" > /dev/null; counts[$n]=""; done
+for bin in "$@"; do n=$((n + 1)); cgi_hit "$work/spool-$n" "$bin" > /dev/null; counts[$n]=""; done
 for _ in 1 2 3 4 5; do
   n=0
   for bin in "$@"; do
     n=$((n + 1))
-    hit "$work/spool-$n" valgrind --tool=callgrind --callgrind-out-file="$work/out" "$bin" > /dev/null 2> "$work/log"
+    cgi_hit "$work/spool-$n" valgrind --tool=callgrind --callgrind-out-file="$work/out" "$bin" > /dev/null 2> "$work/log"
     ir=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/log")
     [ -n "$ir" ] || { cat "$work/log" >&2; exit 1; }
     counts[$n]+="$ir "

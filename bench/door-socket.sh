@@ -50,13 +50,7 @@ pids+=($!)
 nginx -p "$work" -c "$work/nginx.conf" -g 'daemon on;'
 sleep 1
 
-ticks() {
-  local total=0 pid
-  for pid in "$@"; do
-    [ -r "/proc/$pid/stat" ] && total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
-  done
-  echo "$total"
-}
+. bench/lib.sh  # ticks, median
 
 query=$(bench/query.sh)
 hz=$(getconf CLK_TCK)
@@ -83,7 +77,6 @@ for round in $(seq "$rounds"); do
     requests[$way]=$(( ${requests[$way]} + $(awk '/requests in/ {print $1}' <<<"$out") ))
   done
 done
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo "| backend | requests/s (median of $rounds) | pixelgate µs CPU/request | nginx µs CPU/request |"
 echo "|---|---|---|---|"
 for way in unix tcp; do

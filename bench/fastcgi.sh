@@ -41,14 +41,7 @@ wait_port() {
   return 1
 }
 
-# CPU time (user + system, clock ticks) of the given processes together.
-ticks() {
-  local total=0 pid
-  for pid in "$@"; do
-    [ -r "/proc/$pid/stat" ] && total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
-  done
-  echo "$total"
-}
+. bench/lib.sh  # ticks
 
 # "RATE BACKEND_US NGINX_US" for a URL: the median requests/s of 3 wrk runs,
 # and the CPU the backend's processes and nginx's workers spent per request

@@ -132,7 +132,13 @@ struct PinnedSpoolTests {
         settings.lockWaitMillis = 200
         let writer = SpoolWriter(directory: spool.path, settings: settings)
         try writer.append(line(0))
-        let holder = open(spool.path + "/.lock", O_RDWR)
+        try Self.appendWaitsForAndThenTakes(open(spool.path + "/.lock", O_RDWR), writer, spool)
+    }
+
+    /// While `holder` (an open `.lock`) is locked, an append by `writer`
+    /// (a 200 ms wait) fails for the wait and stores nothing; once it is let
+    /// go, the next append is stored.
+    static func appendWaitsForAndThenTakes(_ holder: Int32, _ writer: SpoolWriter, _ spool: TempSpool) throws {
         defer { close(holder) }
         #expect(flock(holder, LOCK_EX) == 0)
         let error = #expect(throws: SpoolError.self) { try writer.append(line(1)) }
@@ -344,13 +350,7 @@ struct PinnedSpoolTests {
         let writer = SpoolWriter(directory: spool.path, settings: settings)
         try writer.append(line(0))
         try FileManager.default.removeItem(atPath: spool.path + "/.lock")
-        let holder = open(spool.path + "/.lock", O_RDWR | O_CREAT | O_EXCL, 0o600)
-        defer { close(holder) }
-        #expect(flock(holder, LOCK_EX) == 0)
-        #expect(throws: SpoolError.self) { try writer.append(line(1)) }
-        flock(holder, LOCK_UN)
-        try writer.append(line(2))
-        #expect(spool.lines.count == 2)
+        try Self.appendWaitsForAndThenTakes(open(spool.path + "/.lock", O_RDWR | O_CREAT | O_EXCL, 0o600), writer, spool)
     }
 
     /// A run of bytes that is no record is kept in `rejected/`, but of a
