@@ -136,16 +136,8 @@ public final class SpoolWriter {
     public func appendRejected(_ line: [UInt8], file: String = SpoolLayout.rejectedHitsName) throws(SpoolError) -> Bool {
         try withLock { () throws(SpoolError) -> Bool in
             let owner = try spoolOwnership()
-            var directory = try rejectedDirectory()
-            let fd: Int32
-            do throws(SpoolError) {
-                fd = try owner.open(file, OpenFlag.readWrite | OpenFlag.append | OpenFlag.create, in: directory)
-            } catch where error.errno == Errno.noEntry {
-                // Removed since it was opened: make, open and check it again.
-                rejected = nil
-                directory = try rejectedDirectory()
-                fd = try owner.open(file, OpenFlag.readWrite | OpenFlag.append | OpenFlag.create, in: directory)
-            }
+            let directory = try rejectedDirectory()
+            let fd = try owner.open(file, OpenFlag.readWrite | OpenFlag.append | OpenFlag.create, in: directory)
             let path = directory.pathOf(file)
             defer { Sys.close(fd) }
             var size = Int(try Sys.fstat(fd, path).st_size)
@@ -331,10 +323,18 @@ public final class SpoolWriter {
         return checked
     }
 
-    /// `rejected/`, made, opened and checked on first use.
+    /// `rejected/`, made, opened and checked on first use, and again when
+    /// the entry `rejected` no longer is the directory held (an operator
+    /// moved it away to keep it; someone swapped it): a long-lived worker
+    /// follows the spool's own `rejected/`, checked anew, never a link.
     func rejectedDirectory() throws(SpoolError) -> PinnedDirectory {
-        if let rejected { return rejected }
-        let opened = try spoolOwnership().subdirectory(SpoolLayout.rejectedName)
+        let owner = try spoolOwnership()
+        if let rejected, let entry = try owner.directory.statusOf(SpoolLayout.rejectedName),
+           let held = try? rejected.status(), entry.st_dev == held.st_dev && entry.st_ino == held.st_ino {
+            return rejected
+        }
+        rejected = nil
+        let opened = try owner.subdirectory(SpoolLayout.rejectedName)
         rejected = opened
         return opened
     }

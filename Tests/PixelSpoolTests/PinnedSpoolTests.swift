@@ -26,7 +26,9 @@ struct PinnedSpoolTests {
 
     /// `rejected/` swapped for a link after the writer checked it: the
     /// writer went on opening `rejected/<name>` by path, and wrote (and
-    /// adopted a file) in the other directory.
+    /// adopted a file) in the other directory. Now the swap is seen and the
+    /// link refused; a `rejected/` an operator moved away is followed by a
+    /// new one, made and checked.
     @Test func aRejectedSwappedForALinkAfterItsCheckIsNotFollowed() throws {
         let spool = TempSpool()
         let elsewhere = Elsewhere()
@@ -34,10 +36,15 @@ struct PinnedSpoolTests {
         #expect(try writer.appendRejected(line(1)))
         try FileManager.default.moveItem(atPath: spool.path + "/rejected", toPath: spool.path + "/rejected.moved")
         try FileManager.default.createSymbolicLink(atPath: spool.path + "/rejected", withDestinationPath: elsewhere.path)
-        #expect(try writer.appendRejected(line(2)))
-        #expect(try writer.appendRejected(line(3), file: SpoolLayout.rejectedUpstreamName))
+        let error = #expect(throws: SpoolError.self) { _ = try writer.appendRejected(line(2)) }
+        #expect(error?.unsafeBecause?.contains("not a directory") == true, "\(String(describing: error))")
+        #expect(throws: SpoolError.self) { _ = try writer.appendRejected(line(3), file: SpoolLayout.rejectedUpstreamName) }
         #expect(elsewhere.names.isEmpty, "written through the link: \(elsewhere.names)")
-        #expect(spool.read("rejected.moved/hits.ndjson") == String(decoding: line(1) + line(2), as: UTF8.self))
+        #expect(spool.read("rejected.moved/hits.ndjson") == String(decoding: line(1), as: UTF8.self))
+        // The operator's move: the link gone, the next record starts a new rejected/.
+        try FileManager.default.removeItem(atPath: spool.path + "/rejected")
+        #expect(try writer.appendRejected(line(4)))
+        #expect(spool.read("rejected/hits.ndjson") == String(decoding: line(4), as: UTF8.self))
     }
 
     /// A `rejected` planted as a link to another spool's directory: root's
