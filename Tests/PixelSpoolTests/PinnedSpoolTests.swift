@@ -135,11 +135,17 @@ struct PinnedSpoolTests {
     /// the wait it is given, and nothing of the line is written.
     @Test func aSpoolLockHeldOnFailsTheAppendAfterItsWait() throws {
         let spool = TempSpool()
+        let writer = try Self.writerWaiting200ms(spool)
+        try Self.appendWaitsForAndThenTakes(open(spool.path + "/.lock", O_RDWR), writer, spool)
+    }
+
+    /// A writer that waits 200 ms for the spool lock, one line appended.
+    static func writerWaiting200ms(_ spool: TempSpool) throws -> SpoolWriter {
         var settings = SpoolSettings()
         settings.lockWaitMillis = 200
         let writer = SpoolWriter(directory: spool.path, settings: settings)
         try writer.append(line(0))
-        try Self.appendWaitsForAndThenTakes(open(spool.path + "/.lock", O_RDWR), writer, spool)
+        return writer
     }
 
     /// While `holder` (an open `.lock`) is locked, an append by `writer`
@@ -352,10 +358,7 @@ struct PinnedSpoolTests {
     /// and an append could land in a file the drain had read.
     @Test func aLockFileMadeAgainIsTheOneLocked() throws {
         let spool = TempSpool()
-        var settings = SpoolSettings()
-        settings.lockWaitMillis = 200
-        let writer = SpoolWriter(directory: spool.path, settings: settings)
-        try writer.append(line(0))
+        let writer = try Self.writerWaiting200ms(spool)
         try FileManager.default.removeItem(atPath: spool.path + "/.lock")
         try Self.appendWaitsForAndThenTakes(open(spool.path + "/.lock", O_RDWR | O_CREAT | O_EXCL, 0o600), writer, spool)
     }
