@@ -17,8 +17,9 @@ public enum ListenSocket {
     /// A unix socket is made in its directory, opened once and checked:
     /// no one but this user and root may change it (or it is sticky), so no
     /// one can swap the socket for a link between its making and its
-    /// modes. It is born 0600, then given `socketGroup` (when set) and
-    /// `socketMode`; nobody else could connect in between.
+    /// modes. It is born 0600 (the socket's mode, set before the bind), then
+    /// given `socketGroup` (when set) and `socketMode`; nobody else could
+    /// connect in between.
     public static func open(_ address: SocketAddress, backlog: Int32, socketMode: UInt32,
                             socketGroup: UInt32? = nil) throws(Failure) -> (Int32, String) {
         switch address {
@@ -98,11 +99,14 @@ public enum ListenSocket {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw failure("socket", path) }
         var sun = unixAddress(name)
-        let oldMask = umask(0o177)
+        // Born 0600 (less the umask): Linux makes the socket's file with the
+        // socket's own mode, which fchmod sets before the bind. No one else
+        // can connect before its group and mode are set below, and the
+        // process's umask, which other threads share, is left alone.
+        guard fchmod(fd, 0o600) == 0 else { let error = failure("fchmod", path); close(fd); throw error }
         let bound = withUnsafePointer(to: &sun) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        umask(oldMask)
         guard bound == 0 else { let error = failure("bind", path); close(fd); throw error }
         if let socketGroup, fchownat(dirFD, name, UInt32.max, socketGroup, AT_SYMLINK_NOFOLLOW) != 0 {
             let error = errno == EPERM

@@ -151,6 +151,28 @@ final class SocketPair {
         #expect(box.withLock { $0 } == 4000)
     }
 
+    /// What `ListenSocket` relies on to keep a new unix socket private
+    /// until its group and mode are set, without touching the process's
+    /// umask: Linux makes the socket's file with the mode `fchmod` gave the
+    /// socket before `bind`. Then the mode `--socket-mode` asks for.
+    @Test func aUnixSocketIsBornWithTheModeGivenBeforeItsBind() throws {
+        let path = "/tmp/pixelsystem-born-\(ProcessControl.id).sock"
+        defer { try? Sys.unlink(path) }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { Glibc.close(fd) }
+        #expect(fchmod(fd, 0o600) == 0)
+        var sun = ListenSocket.unixAddress(path)
+        let bound = withUnsafePointer(to: &sun) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0)
+        #expect(try Sys.lstatIfExists(path).map { $0.st_mode & 0o777 } == 0o600)
+        try Sys.unlink(path)
+        let (listening, _) = try ListenSocket.open(.unix(path), backlog: 4, socketMode: 0o640)
+        defer { Glibc.close(listening) }
+        #expect(try Sys.lstatIfExists(path).map { $0.st_mode & 0o777 } == 0o640)
+    }
+
     @Test func aListenSocketRefusesToReplaceAFileThatIsNotASocket() throws {
         let path = "/tmp/pixelsystem-test-\(ProcessControl.id).sock"
         let fd = try Sys.open(path, O_WRONLY | O_CREAT, 0o600)
