@@ -8,9 +8,18 @@ import PackageDescription
 // rather than by demangling their names at run time: a CGI start paid about
 // a fifth of its instructions to `swift_getTypeByMangledName` (BENCHMARKS.md,
 // "A hit's budget").
+let directMetadata: [String] = ["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"]
+// ... and leave out the two modules every file imports unless told not to,
+// which pixelgate does not use (no async code, no regular expressions):
+// their code, metadata and relocations went into the binary all the same.
 let fastStart: [SwiftSetting] = [
-    .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"], .when(configuration: .release)),
+    .unsafeFlags(directMetadata + ["-Xfrontend", "-disable-implicit-concurrency-module-import",
+                                   "-Xfrontend", "-disable-implicit-string-processing-module-import"],
+                 .when(configuration: .release)),
 ]
+// The benchmark's top-level code keeps its globals on the main actor, which
+// needs the concurrency module.
+let fastBench: [SwiftSetting] = [.unsafeFlags(directMetadata, .when(configuration: .release))]
 
 let package = Package(
     name: "pixelgate",
@@ -51,7 +60,7 @@ let package = Package(
             name: "pixelgate-bench",
             dependencies: ["PixelCore", "PixelSpool", "PixelSystem"],
             path: "bench/Sources/pixelgate-bench",
-            swiftSettings: fastStart
+            swiftSettings: fastBench
         ),
         .testTarget(name: "PixelCoreTests", dependencies: ["PixelCore"]),
         .testTarget(name: "PixelSystemTests", dependencies: ["PixelSystem"]),

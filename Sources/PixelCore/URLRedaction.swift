@@ -6,7 +6,7 @@ public enum URLRedaction {
     /// text unchanged.
     public static func redacted(_ url: String) -> String {
         let u = Array(url.utf8)
-        guard let scheme = url.utf8.firstRange(of: "://".utf8) else { return url }
+        guard let scheme = url.utf8.firstOccurrence(of: "://".utf8) else { return url }
         let start = url.utf8.distance(from: url.utf8.startIndex, to: scheme.upperBound)
         var end = start
         while end < u.count, u[end] != UInt8(ascii: "/"), u[end] != UInt8(ascii: "?"), u[end] != UInt8(ascii: "#") { end += 1 }

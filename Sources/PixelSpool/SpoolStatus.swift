@@ -180,7 +180,7 @@ public struct SpoolStatus: Sendable, Equatable {
 
     static func receivedAt(_ line: ArraySlice<UInt8>) -> Int64? {
         let key = Array(#""receivedAt":""#.utf8)
-        guard let start = line.firstRange(of: key)?.upperBound, line.count >= start - line.startIndex + 24 else { return nil }
+        guard let start = line.firstOccurrence(of: key)?.upperBound, line.count >= start - line.startIndex + 24 else { return nil }
         return ISO8601.parse(Substring(String(decoding: line[start..<(start + 24)], as: UTF8.self)))
     }
 

@@ -30,7 +30,7 @@ public struct TrafficRule: Sendable {
     /// The first http(s) address in `source`, up to a space, `)`, `,` or
     /// `;`: where the rule's fact is published (`context.bot.url`).
     public var url: String? {
-        guard let start = source.firstRange(of: "https://") ?? source.firstRange(of: "http://") else { return nil }
+        guard let start = source.firstOccurrence(of: "https://") ?? source.firstOccurrence(of: "http://") else { return nil }
         let url = source[start.lowerBound...].prefix { !" ),;`".contains($0) }
         return url.count > 8 ? String(url) : nil
     }

@@ -117,7 +117,7 @@ struct CheckCommand: Subcommand {
                 // "Invalid JSON" to a gzipped empty batch: a gateway of
                 // v1.10 to v1.14, or one that does not read gzip bodies.
                 let plain = Self.verdict(client.post(writeKey: key, prepared: PreparedBody(bytes: empty, gzipped: false)))
-                (verdict, code) = plain.1 == Exit.ok && plain.0.contains("empty batch payload")
+                (verdict, code) = plain.1 == Exit.ok && plain.0.containsOccurrence(of: "empty batch payload")
                     ? ("known, but the data plane does not read gzip bodies: set PIXELGATE_GZIP=off", Exit.configuration)
                     : (plain.1 == Self.maybeNoGzip ? (plain.0, Exit.ok) : plain)
             }
