@@ -93,8 +93,3 @@ int _dl_find_object(void *address, struct dl_find_object *result) {
     dl_iterate_phdr(find_in_object, &state);
     return state.found ? 0 : -1;
 }
-
-/* SwiftPM names the executable's entry point pixelgate_main (its own link
- * maps main to it with --defsym, which zig cc does not pass on). */
-int pixelgate_main(int argc, char **argv);
-int main(int argc, char **argv) { return pixelgate_main(argc, argv); }
