@@ -1,0 +1,83 @@
+import Glibc
+import Testing
+@testable import PixelCore
+
+/// `TrafficRules.all` reaches the binary as literal tables
+/// (`Sources/PixelCore/Traffic/TrafficTables+Standard.swift`), which this
+/// test writes from the rules: the two cannot drift apart.
+struct TrafficTablesTests {
+    static let file = SettingsTableTests.repositoryRoot + "/Sources/PixelCore/Traffic/TrafficTables+Standard.swift"
+
+    /// The compiled tables are the ones the rules make, and the file is
+    /// exactly what this test writes for them. After a change to the
+    /// rules, `PIXELGATE_REGENERATE=1 swift test --filter TrafficTablesTests`
+    /// writes it anew.
+    @Test func theCompiledTablesAreTheRules() throws {
+        let made = TrafficTables(rules: TrafficRules.all)
+        let text = Self.source(made)
+        let current = SettingsTableTests.readFile(Self.file)
+        if current != text, getenv("PIXELGATE_REGENERATE").map({ String(cString: $0) }) == "1" {
+            let out = try #require(fopen(Self.file, "w"))
+            fputs(text, out)
+            fclose(out)
+            return
+        }
+        #expect(current == text, "\(Self.file) is not what the rules make: run PIXELGATE_REGENERATE=1 swift test --filter TrafficTablesTests")
+        #expect(TrafficTables.standard == made)
+    }
+
+    /// Every rule's tokens are found through the compiled tables as through
+    /// tables made at run time: each token inside a browser's agent, in
+    /// either case, gets the same verdict from both.
+    @Test func theCompiledTablesClassLikeTheRules() {
+        let made = TrafficClassifier(rules: TrafficRules.all)
+        var tried = 0
+        for rule in TrafficRules.all {
+            guard case .userAgentContains(let tokens) = rule.test else { continue }
+            for token in tokens {
+                for agent in ["Mozilla/5.0 (X11; Linux x86_64) \(token) Safari/537.36", token.uppercased()] {
+                    let standard = TrafficClassifier.standard.classify(header: { $0 == .userAgent ? agent : nil })
+                    #expect(standard == made.classify(header: { $0 == .userAgent ? agent : nil }), "\(agent)")
+                    #expect(standard.ruleID != "", "\(agent)")
+                    tried += 1
+                }
+            }
+        }
+        #expect(tried > 100)
+    }
+
+    static func source(_ t: TrafficTables) -> String {
+        func list<T>(_ values: [T], perLine: Int, _ show: (T) -> String) -> String {
+            var lines: [String] = []
+            var i = 0
+            while i < values.count {
+                lines.append("            " + values[i..<min(i + perLine, values.count)].map(show).joined(separator: ", ") + ",")
+                i += perLine
+            }
+            return "[\n" + lines.joined(separator: "\n") + "\n        ]"
+        }
+        let number: (Int32) -> String = { "\($0)" }
+        let byte: (UInt8) -> String = { "\($0)" }
+        let word: (UInt64) -> String = { $0 == 0 ? "0" : "0x" + String($0, radix: 16) }
+        return """
+        // Generated from TrafficRules.all by TrafficTablesTests; do not edit.
+        // After a change to the rules: PIXELGATE_REGENERATE=1 swift test --filter TrafficTablesTests
+
+        extension TrafficTables {
+            static let standard = TrafficTables(
+                startsToken: \(list(t.startsToken, perLine: 16, word)),
+                bucketStart: \(list(t.bucketStart, perLine: 16, number)),
+                tokenRule: \(list(t.tokenRule, perLine: 16, number)),
+                tokenStart: \(list(t.tokenStart, perLine: 16, number)),
+                tokenBytes: \(list(t.tokenBytes, perLine: 16, byte)),
+                otherRule: \(list(t.otherRule, perLine: 16, number)),
+                otherHeader: \(list(t.otherHeader, perLine: 16, byte)),
+                otherExact: \(list(t.otherExact, perLine: 16, byte)),
+                otherStart: \(list(t.otherStart, perLine: 16, number)),
+                ruleIDs: \(list(t.ruleIDs, perLine: 1) { "\"\($0)\"" }),
+                ruleClassSlots: \(list(t.ruleClassSlots, perLine: 16, byte)))
+        }
+
+        """
+    }
+}
