@@ -179,6 +179,48 @@ struct PrivacyTests {
         #expect(name.withUTF8 { SecretNames.default.matches($0) } == matches)
     }
 
+    /// The matcher against its definition, on names made at random from
+    /// pieces of the listed words (either case), separators and other
+    /// letters: a name matches when, folded and without separators, it
+    /// contains a word.
+    @Test func secretNamesMatchAsDefined() {
+        var random = SystemRandomNumberGenerator()
+        let separators = Array("_-.\\".utf8), others = Array("xqzE".utf8)
+        let lists = [SecretNames.defaultList, ["pass", "word", "sword"], ["aaa", "aab"], ["cvv", "v.v_v", "Token"]]
+        var matched = 0, tried = 0
+        for list in lists {
+            let names = SecretNames(list)
+            let words = list.map { SecretNames.folded($0.utf8) }
+            for _ in 0..<1500 {
+                var name: [UInt8] = []
+                for _ in 0..<Int.random(in: 0...4, using: &random) {
+                    switch Int.random(in: 0..<4, using: &random) {
+                    case 0: name.append(separators.randomElement(using: &random)!)
+                    case 1: name.append(others.randomElement(using: &random)!)
+                    default:
+                        let word = Array(list.randomElement(using: &random)!.utf8)
+                        let from = Int.random(in: 0..<word.count, using: &random)
+                        let to = Bool.random(using: &random) ? word.count : Int.random(in: from...word.count, using: &random)
+                        for b in word[from..<to] {
+                            if Int.random(in: 0..<5, using: &random) == 0 { name.append(separators.randomElement(using: &random)!) }
+                            name.append(Bool.random(using: &random) && b >= 0x61 && b <= 0x7A ? b - 0x20 : b)
+                        }
+                    }
+                }
+                let plain = SecretNames.folded(name)
+                let expected = words.contains { word in
+                    plain.count >= word.count && (0...(plain.count - word.count)).contains { Array(plain[$0..<$0 + word.count]) == word }
+                }
+                if name.withUnsafeBufferPointer({ names.matches($0) }) != expected {
+                    Issue.record("\(String(decoding: name, as: UTF8.self)) against \(list): expected \(expected)")
+                }
+                if expected { matched += 1 }
+                tried += 1
+            }
+        }
+        #expect(matched > 500 && tried - matched > 500, "\(matched) of \(tried) names matched")
+    }
+
     @Test func theSecretListNeverFailsOpen() {
         let (empty, _) = PixelConfiguration.resolve(environment: ["PIXELGATE_SECRET_PARAMETERS": " "])
         #expect(empty.secretNames == .default)

@@ -10,46 +10,66 @@ public struct SecretNames: Sendable, Equatable {
     public let listed: [String]
     let table: Table
 
-    /// The words folded (lowercase, without `_`, `-` or `.`) and two
+    /// The words folded (lowercase, without `_`, `-` or `.`) and three
     /// lookup tables, in memory that is never moved or shared with Swift's
     /// arrays, so a check takes no reference counts: it runs for every
     /// parameter of every hit.
     final class Table: @unchecked Sendable {
-        /// For each byte, a bit per word that starts with it (in either
-        /// case): only bytes that start a word are tried.
+        /// Each byte folded to lowercase, or `skip` for a separator.
+        let folded: UnsafeMutablePointer<UInt8>
+        /// What `folded` gives a separator: an uppercase letter, which no
+        /// byte folds to.
+        static let skip = UInt8(ascii: "A")
+        /// For each folded byte, a bit per word that starts with it.
         let starts: UnsafeMutablePointer<UInt64>
-        /// A bit for each pair of folded bytes that begins a word, so that
-        /// most bytes that start a word's first letter stop at its second.
+        /// A bit for each pair of folded bytes that begins a word: a name's
+        /// pair that begins none (nearly all) is passed over on one lookup.
         let pairs: UnsafeMutablePointer<UInt64>
         /// Word `w` is `bytes[offsets[w]..<offsets[w + 1]]`.
         let bytes: UnsafeMutablePointer<UInt8>
         let offsets: UnsafeMutablePointer<Int>
         let count: Int
 
-        init(_ words: [[UInt8]]) {
-            count = words.count
+        /// The first `maxWords` words that are not empty once folded.
+        /// Made without arrays of arrays: a CGI process makes the default
+        /// table at start, and each array type costs it its metadata.
+        init(_ words: [String]) {
+            folded = .allocate(capacity: 256)
+            for b in 0..<256 {
+                let byte = UInt8(b)
+                folded[b] = SecretNames.isSeparator(byte) ? Table.skip : SecretNames.fold(byte)
+            }
             starts = .allocate(capacity: 256)
             starts.initialize(repeating: 0, count: 256)
             pairs = .allocate(capacity: 1024)
             pairs.initialize(repeating: 0, count: 1024)
-            offsets = .allocate(capacity: words.count + 1)
-            bytes = .allocate(capacity: max(1, words.reduce(0) { $0 + $1.count }))
-            var offset = 0
-            for (w, word) in words.enumerated() {
-                offsets[w] = offset
-                for b in word { bytes[offset] = b; offset += 1 }
-                let first = Int(word[0])
-                starts[first] |= 1 << UInt64(w)
-                if first >= 0x61 && first <= 0x7A { starts[first - 0x20] |= 1 << UInt64(w) }
-                if word.count >= 2 {
-                    let pair = first << 8 | Int(word[1])
+            var capacity = 0
+            for word in words { capacity += word.utf8.count }
+            bytes = .allocate(capacity: max(1, capacity))
+            offsets = .allocate(capacity: min(words.count, SecretNames.maxWords) + 1)
+            var count = 0, offset = 0
+            for word in words where count < SecretNames.maxWords {
+                let begin = offset
+                for b in word.utf8 where !SecretNames.isSeparator(b) {
+                    bytes[offset] = SecretNames.fold(b)
+                    offset += 1
+                }
+                if offset == begin { continue }
+                offsets[count] = begin
+                let first = Int(bytes[begin])
+                starts[first] |= 1 << UInt64(count)
+                if offset - begin >= 2 {
+                    let pair = first << 8 | Int(bytes[begin + 1])
                     pairs[pair >> 6] |= 1 << UInt64(pair & 63)
                 }
+                count += 1
             }
-            offsets[words.count] = offset
+            offsets[count] = offset
+            self.count = count
         }
 
         deinit {
+            folded.deallocate()
             starts.deallocate()
             pairs.deallocate()
             bytes.deallocate()
@@ -81,7 +101,7 @@ public struct SecretNames: Sendable, Equatable {
     /// Takes the first `maxWords` words; the setting refuses more.
     public init(_ list: [String]) {
         listed = list
-        table = Table(Array(list.map { SecretNames.folded($0.utf8) }.filter { !$0.isEmpty }.prefix(SecretNames.maxWords)))
+        table = Table(list)
     }
 
     public var isEmpty: Bool { table.count == 0 }
@@ -103,29 +123,36 @@ public struct SecretNames: Sendable, Equatable {
         b == UInt8(ascii: "_") || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "\\")
     }
 
-    /// Whether the (decoded) name looks like a secret's.
+    /// Whether the (decoded) name looks like a secret's. Each byte that is
+    /// no separator is folded once, and with the one before it makes a
+    /// pair; only a pair that begins a word has its words tried there.
     public func matches(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
         let table = self.table
         if table.count == 0 { return false }
+        guard let base = name.baseAddress else { return false }
         let n = name.count
+        let folded = table.folded, pairs = table.pairs
+        var previous = -1, previousAt = 0
         var i = 0
         while i < n {
-            var candidates = table.starts[Int(name[i])]
-            if candidates != 0 {
-                // The next byte that is no separator must go on a word.
-                var j = i &+ 1
-                while j < n && SecretNames.isSeparator(name[j]) { j &+= 1 }
-                if j < n {
-                    let pair = Int(SecretNames.fold(name[i])) << 8 | Int(SecretNames.fold(name[j]))
-                    if table.pairs[pair >> 6] & (1 << UInt64(pair & 63)) == 0 { candidates = 0 }
-                }
-                while candidates != 0 {
-                    let w = candidates.trailingZeroBitCount
-                    candidates &= candidates &- 1
-                    if SecretNames.matchesWord(table.bytes + table.offsets[w], table.offsets[w &+ 1] &- table.offsets[w], in: name, at: i) {
-                        return true
+            let c = folded[Int(base[i])]
+            if c != Table.skip {
+                if previous >= 0 {
+                    let pair = previous << 8 | Int(c)
+                    if pairs[pair >> 6] & (1 << UInt64(pair & 63)) != 0 {
+                        var candidates = table.starts[previous]
+                        while candidates != 0 {
+                            let w = candidates.trailingZeroBitCount
+                            candidates &= candidates &- 1
+                            let from = table.offsets[w]
+                            if SecretNames.matchesWord(table.bytes + from, table.offsets[w &+ 1] &- from, in: base, n, at: previousAt, folded) {
+                                return true
+                            }
+                        }
                     }
                 }
+                previous = Int(c)
+                previousAt = i
             }
             i &+= 1
         }
@@ -133,16 +160,18 @@ public struct SecretNames: Sendable, Equatable {
     }
 
     /// Whether the folded word of `length` bytes at `word` (its first byte
-    /// already matched) continues at `start` in `name`, skipping `_`, `-`
-    /// and `.` there.
-    static func matchesWord(_ word: UnsafePointer<UInt8>, _ length: Int, in name: UnsafeBufferPointer<UInt8>, at start: Int) -> Bool {
+    /// already matched) continues at `start` in the name, skipping
+    /// separators there.
+    @inline(__always)
+    static func matchesWord(_ word: UnsafePointer<UInt8>, _ length: Int, in name: UnsafePointer<UInt8>, _ n: Int, at start: Int,
+                            _ folded: UnsafeMutablePointer<UInt8>) -> Bool {
         var j = start &+ 1, k = 1
         while k < length {
-            guard j < name.count else { return false }
-            let b = name[j]
+            guard j < n else { return false }
+            let c = folded[Int(name[j])]
             j &+= 1
-            if isSeparator(b) { continue }
-            if fold(b) != word[k] { return false }
+            if c == Table.skip { continue }
+            if c != word[k] { return false }
             k &+= 1
         }
         return true
