@@ -10,70 +10,96 @@ public struct SecretNames: Sendable, Equatable {
     public let listed: [String]
     let table: Table
 
-    /// The words folded (lowercase, without `_`, `-` or `.`) and three
-    /// lookup tables, in memory that is never moved or shared with Swift's
-    /// arrays, so a check takes no reference counts: it runs for every
-    /// parameter of every hit.
-    final class Table: @unchecked Sendable {
-        /// Each byte folded to lowercase, or `skip` for a separator.
-        let folded: UnsafeMutablePointer<UInt8>
-        /// What `folded` gives a separator: an uppercase letter, which no
-        /// byte folds to.
-        static let skip = UInt8(ascii: "A")
-        /// For each folded byte, a bit per word that starts with it.
-        let starts: UnsafeMutablePointer<UInt64>
-        /// A bit for each pair of folded bytes that begins a word: a name's
-        /// pair that begins none (nearly all) is passed over on one lookup.
-        let pairs: UnsafeMutablePointer<UInt64>
-        /// Word `w` is `bytes[offsets[w]..<offsets[w + 1]]`.
-        let bytes: UnsafeMutablePointer<UInt8>
-        let offsets: UnsafeMutablePointer<Int>
+    /// The words as one automaton (Aho and Corasick's): a name is read a
+    /// byte at a time, each byte one table step, and a word is found
+    /// wherever it ends, whatever came before. Bytes go by class: a
+    /// separator (which leaves the state as it is), a byte of some word
+    /// (ASCII case folded), or any other. The tables live in memory that is
+    /// never moved or shared with Swift's arrays, so a check takes no
+    /// reference counts: it runs for every parameter of every hit.
+    final class Table: Sendable {
+        /// Each byte's class: 0 for a byte in no word, 1 for a separator,
+        /// 2... for the (folded) bytes the words use.
+        let classOf: [UInt8]
+        let classCount: Int
+        /// `next[state * classCount + class]`: the state after a byte, or
+        /// `found` when a word ends there. State 0 is the start.
+        let next: [Int32]
+        static let found: Int32 = -1
+        /// The words kept (at most `maxWords`, none empty once folded).
         let count: Int
 
-        /// The first `maxWords` words that are not empty once folded.
-        /// Made without arrays of arrays: a CGI process makes the default
-        /// table at start, and each array type costs it its metadata.
-        init(_ words: [String]) {
-            folded = .allocate(capacity: 256)
-            for b in 0..<256 {
-                let byte = UInt8(b)
-                folded[b] = SecretNames.isSeparator(byte) ? Table.skip : SecretNames.fold(byte)
-            }
-            starts = .allocate(capacity: 256)
-            starts.initialize(repeating: 0, count: 256)
-            pairs = .allocate(capacity: 1024)
-            pairs.initialize(repeating: 0, count: 1024)
-            var capacity = 0
-            for word in words { capacity += word.utf8.count }
-            bytes = .allocate(capacity: max(1, capacity))
-            offsets = .allocate(capacity: min(words.count, SecretNames.maxWords) + 1)
-            var count = 0, offset = 0
-            for word in words where count < SecretNames.maxWords {
-                let begin = offset
-                for b in word.utf8 where !SecretNames.isSeparator(b) {
-                    bytes[offset] = SecretNames.fold(b)
-                    offset += 1
-                }
-                if offset == begin { continue }
-                offsets[count] = begin
-                let first = Int(bytes[begin])
-                starts[first] |= 1 << UInt64(count)
-                if offset - begin >= 2 {
-                    let pair = first << 8 | Int(bytes[begin + 1])
-                    pairs[pair >> 6] |= 1 << UInt64(pair & 63)
-                }
-                count += 1
-            }
-            offsets[count] = offset
+        init(classOf: [UInt8], classCount: Int, next: [Int32], count: Int) {
+            self.classOf = classOf
+            self.classCount = classCount
+            self.next = next
             self.count = count
         }
 
-        deinit {
-            folded.deallocate()
-            starts.deallocate()
-            pairs.deallocate()
-            bytes.deallocate()
-            offsets.deallocate()
+        /// The default words' table is made by a test and compiled in
+        /// (`SecretNames+Default.swift`); this makes any other list's, at
+        /// start: about 80,000 instructions for 17 words.
+        convenience init(_ words: [String]) {
+            var classOf = [UInt8](repeating: 0, count: 256)
+            var classes = 2
+            var total = 0, count = 0
+            for word in words where count < SecretNames.maxWords {
+                var length = 0
+                for b in word.utf8 where !SecretNames.isSeparator(b) {
+                    let f = Int(SecretNames.fold(b))
+                    if classOf[f] == 0 { classOf[f] = UInt8(classes); classes += 1 }
+                    length += 1
+                }
+                if length > 0 { total += length; count += 1 }
+            }
+            for b in 0..<256 {
+                let byte = UInt8(b)
+                classOf[b] = SecretNames.isSeparator(byte) ? 1 : classOf[Int(SecretNames.fold(byte))]
+            }
+            // The trie of the words: child[node * classes + class], 0 for none
+            // (the start is no one's child).
+            var child = [Int32](repeating: 0, count: (total + 1) * classes)
+            var ends = [Bool](repeating: false, count: total + 1)
+            var made = 1, kept = 0
+            for word in words where kept < SecretNames.maxWords {
+                var node = 0, length = 0
+                for b in word.utf8 where !SecretNames.isSeparator(b) {
+                    let slot = node * classes + Int(classOf[Int(b)])
+                    if child[slot] == 0 { child[slot] = Int32(made); made += 1 }
+                    node = Int(child[slot])
+                    length += 1
+                }
+                if length > 0 { ends[node] = true; kept += 1 }
+            }
+            // Breadth first: a state's step on a byte is to its child, or
+            // else its fallback's step (the fallback: the longest proper
+            // suffix of the state's text that begins some word). A state
+            // whose fallback ends a word ends one too.
+            var next = [Int32](repeating: 0, count: made * classes)
+            var fallback = [Int32](repeating: 0, count: made)
+            var queue = [0]
+            var head = 0
+            while head < queue.count {
+                let u = queue[head]
+                head += 1
+                let fu = Int(fallback[u])
+                next[u * classes + 1] = Int32(u)
+                for c in 0..<classes where c != 1 {
+                    let v = Int(child[u * classes + c])
+                    if v != 0 {
+                        let fv = u == 0 ? 0 : Int(next[fu * classes + c])
+                        fallback[v] = Int32(fv)
+                        if ends[fv] { ends[v] = true }
+                        next[u * classes + c] = Int32(v)
+                        queue.append(v)
+                    } else {
+                        next[u * classes + c] = u == 0 ? 0 : next[fu * classes + c]
+                    }
+                }
+            }
+            // A step into a state that ends a word is the answer itself.
+            for i in 0..<next.count where ends[Int(next[i])] { next[i] = Table.found }
+            self.init(classOf: classOf, classCount: classes, next: next, count: count)
         }
     }
 
@@ -94,14 +120,19 @@ public struct SecretNames: Sendable, Equatable {
     public static let defaultList = ["password", "passwd", "pwd", "passphrase", "secret", "token", "api_key", "access_key",
                                      "private_key", "authorization", "credential", "sessionid", "sessid", "csrf",
                                      "cardnumber", "cvv", "cvc"]
-    public static let `default` = SecretNames(defaultList)
+    public static let `default` = SecretNames(listed: defaultList, table: .defaultWords)
     /// Scrubs nothing.
     public static let none = SecretNames([])
 
     /// Takes the first `maxWords` words; the setting refuses more.
     public init(_ list: [String]) {
         listed = list
-        table = Table(list)
+        table = list == SecretNames.defaultList ? .defaultWords : Table(list)
+    }
+
+    init(listed: [String], table: Table) {
+        self.listed = listed
+        self.table = table
     }
 
     public var isEmpty: Bool { table.count == 0 }
@@ -123,57 +154,22 @@ public struct SecretNames: Sendable, Equatable {
         b == UInt8(ascii: "_") || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "\\")
     }
 
-    /// Whether the (decoded) name looks like a secret's. Each byte that is
-    /// no separator is folded once, and with the one before it makes a
-    /// pair; only a pair that begins a word has its words tried there.
+    /// Whether the (decoded) name looks like a secret's: one table step a
+    /// byte.
     public func matches(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
         let table = self.table
         if table.count == 0 { return false }
-        guard let base = name.baseAddress else { return false }
-        let n = name.count
-        let folded = table.folded, pairs = table.pairs
-        var previous = -1, previousAt = 0
-        var i = 0
-        while i < n {
-            let c = folded[Int(base[i])]
-            if c != Table.skip {
-                if previous >= 0 {
-                    let pair = previous << 8 | Int(c)
-                    if pairs[pair >> 6] & (1 << UInt64(pair & 63)) != 0 {
-                        var candidates = table.starts[previous]
-                        while candidates != 0 {
-                            let w = candidates.trailingZeroBitCount
-                            candidates &= candidates &- 1
-                            let from = table.offsets[w]
-                            if SecretNames.matchesWord(table.bytes + from, table.offsets[w &+ 1] &- from, in: base, n, at: previousAt, folded) {
-                                return true
-                            }
-                        }
-                    }
+        let classes = table.classCount
+        return table.next.withUnsafeBufferPointer { next in
+            table.classOf.withUnsafeBufferPointer { classOf in
+                var state = 0
+                for b in name {
+                    let step = next[state &* classes &+ Int(classOf[Int(b)])]
+                    if step == Table.found { return true }
+                    state = Int(step)
                 }
-                previous = Int(c)
-                previousAt = i
+                return false
             }
-            i &+= 1
         }
-        return false
-    }
-
-    /// Whether the folded word of `length` bytes at `word` (its first byte
-    /// already matched) continues at `start` in the name, skipping
-    /// separators there.
-    @inline(__always)
-    static func matchesWord(_ word: UnsafePointer<UInt8>, _ length: Int, in name: UnsafePointer<UInt8>, _ n: Int, at start: Int,
-                            _ folded: UnsafeMutablePointer<UInt8>) -> Bool {
-        var j = start &+ 1, k = 1
-        while k < length {
-            guard j < n else { return false }
-            let c = folded[Int(name[j])]
-            j &+= 1
-            if c == Table.skip { continue }
-            if c != word[k] { return false }
-            k &+= 1
-        }
-        return true
     }
 }
