@@ -41,24 +41,26 @@ struct DistTests {
         #expect(newest.lexicographicallyPrecedes([2, 29]), "needs GLIBC_\(newest.map(String.init).joined(separator: "."))")
     }
 
-    /// scripts/glibc-2.28.c, linked as scripts/build links it: libgcc's
-    /// unwinder walks the stack through its `_dl_find_object` (a stub that
-    /// answered "not found" made every unwind abort), and `arc4random`
-    /// gives kernel randomness.
+    /// scripts/glibc-2.28.c and scripts/start.c, linked as scripts/build
+    /// links them: libgcc's unwinder walks the stack through its
+    /// `_dl_find_object` (a stub that answered "not found" made every
+    /// unwind abort), `arc4random` gives kernel randomness, and the
+    /// arguments the standard library asks for are main's.
     @Test func theGlibcShimUnwindsAndGivesRandomness() throws {
         let scratch = Scratch()
         // The zig scripts/build links with (scripts/zig.env).
         let link = try runProcess("/bin/sh", ["-c", """
             . "$1/scripts/zig.env"
             "$zig" cc -target x86_64-linux-gnu.2.28 -O1 -funwind-tables -o "$0" "$1/Tests/Glibc/shim-check.c" \
-              "$1/scripts/glibc-2.28.c" "$(clang -print-file-name=libgcc_eh.a)"
+              "$1/scripts/glibc-2.28.c" "$1/scripts/start.c" "$(clang -print-file-name=libgcc_eh.a)"
             """, scratch.path + "/shim-check", repositoryRoot], environment: nil, mergeStderr: true)
         #expect(link.status == 0, "\(link.stdoutText)")
-        let run = try runProcess(scratch.path + "/shim-check")
+        let run = try runProcess(scratch.path + "/shim-check", ["one", "two", "last-one"])
         #expect(run.status == 0, "\(run.stderr)")
         let words = run.stdoutText.split(whereSeparator: { $0 == " " || $0 == "\n" })
-        #expect(words.count == 5 && words[0] == "frames" && (Int(words[1]) ?? 0) >= 3, "\(run.stdoutText)")
-        #expect(words.count == 5 && words[3] != words[4], "\(run.stdoutText)")
+        #expect(words.count == 9 && words[0] == "frames" && (Int(words[1]) ?? 0) >= 3, "\(run.stdoutText)")
+        #expect(words.count == 9 && words[3] != words[4], "\(run.stdoutText)")
+        #expect(words.count == 9 && words[5...] == ["arguments", "4", "same", "last-one"], "\(run.stdoutText)")
         #expect(try DistTests.newestGlibcVersion(scratch.path + "/shim-check").lexicographicallyPrecedes([2, 29]))
     }
 
