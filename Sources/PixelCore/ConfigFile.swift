@@ -7,6 +7,18 @@ public enum ConfigFile {
     public enum Entry: Equatable {
         case setting(name: String, value: String, line: Int)
         case malformed(line: Int)
+
+        /// The setting's name; nil for a malformed line.
+        public var name: String? {
+            if case .setting(let name, _, _) = self { return name }
+            return nil
+        }
+
+        public var line: Int {
+            switch self {
+            case .setting(_, _, let line), .malformed(let line): return line
+            }
+        }
     }
 
     public static func parse(_ text: String) -> [Entry] { parse(bytes: Array(text.utf8)) }

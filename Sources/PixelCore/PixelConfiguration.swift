@@ -116,8 +116,17 @@ public struct PixelConfiguration: Sendable, Equatable {
         for (name, value) in environment where name.hasPrefix("PIXELGATE_") && name != "PIXELGATE_CONFIG" {
             merged[name] = (value, "environment")
         }
+        // A name pixelgate does not know is a mistake: a typo in
+        // PIXELGATE_WRITE_KEYS would silently accept every key. Hits go on
+        // (the site must not stop), but `check` fails on it.
         for name in merged.keys.sorted() where !settingNames.contains(name) {
-            problems.append(.init(setting: name, message: "unknown setting (ignored)", isFatal: false))
+            var setting = name
+            if merged[name]?.source != "environment", let line = fileEntries?.last(where: { $0.name == name })?.line {
+                setting += " (\(fileName ?? "config file") line \(line))"
+            }
+            var message = "unknown setting (ignored)"
+            if let meant = Spelling.closest(to: name, among: settingNames) { message += "; did you mean \(meant)?" }
+            problems.append(.init(setting: setting, message: message, isFatal: false, failsCheck: true))
         }
 
         var config = PixelConfiguration()

@@ -1,3 +1,4 @@
+import PixelCore
 import PixelServer
 
 /// The `pixelgate` command line: picks the responder mode or a subcommand,
@@ -58,11 +59,16 @@ enum PixelgateCommand {
             }
             printOut(command.help())
             return Exit.ok
-        case "--version", "version":
+        case "--version", "-V", "version":
             printOut("pixelgate \(version)\n")
             return Exit.ok
         default:
-            printError("pixelgate: unknown command '\(name)'\n\n" + usage)
+            // As git answers a slip: one line, the likely command, where
+            // the list is; not the whole usage.
+            var text = name.hasPrefix("-") ? "pixelgate: unknown option '\(name)'" : "pixelgate: '\(name)' is not a pixelgate command"
+            let known = subcommands.map(\.name) + ["help", "version", "--help", "--version"]
+            if let meant = Spelling.closest(to: name, among: known) { text += "; did you mean '\(meant)'?" } else { text += "." }
+            printError(text + " See 'pixelgate --help'.\n")
             return Exit.usage
         }
     }

@@ -10,9 +10,18 @@ struct CommandTests {
         let help = try runPixelgate(["--help"], environment: [:])
         #expect(help.status == 0)
         for word in ["serve --listen", "check", "PIXELGATE_CONFIG", "--workers"] { #expect(help.stdoutText.contains(word)) }
+        let short = try runPixelgate(["-V"], environment: [:])
+        #expect(short.status == 0 && short.stdoutText == version.stdoutText)
+        // A slip gets one line, as git answers one: the likely command and
+        // where the list is, not the whole usage.
         let unknown = try runPixelgate(["frobnicate"], environment: [:])
         #expect(unknown.status == 2)
-        #expect(unknown.stderr.contains("unknown command 'frobnicate'"))
+        #expect(unknown.stderr == "pixelgate: 'frobnicate' is not a pixelgate command. See 'pixelgate --help'.\n")
+        let slip = try runPixelgate(["statz"], environment: [:])
+        #expect(slip.status == 2 && slip.stdout.isEmpty)
+        #expect(slip.stderr == "pixelgate: 'statz' is not a pixelgate command; did you mean 'stats'? See 'pixelgate --help'.\n")
+        let option = try runPixelgate(["check", "--conect"], environment: [:])
+        #expect(option.status == 2 && option.stderr.hasPrefix("pixelgate: unknown check option '--conect'; did you mean '--connect'?\n"), "\(option.stderr)")
         #expect(try runPixelgate(["serve"], environment: [:]).stderr.contains("serve needs --listen"))
     }
 
@@ -146,8 +155,33 @@ struct CommandTests {
         let result = try runPixelgate(["check"], environment: ["PIXELGATE_SPOOL_DIR": scratch.spool, "PIXELGATE_MAX_PAIRS": "lots", "PIXELGATE_RESPNSE": "gif"])
         #expect(result.status == 78, "a setting is wrong: the configuration's exit code")
         #expect(result.stdoutText.contains("error: PIXELGATE_MAX_PAIRS: must be a whole number from 1 to 10000, got 'lots'"))
-        #expect(result.stdoutText.contains("warning: PIXELGATE_RESPNSE: unknown setting (ignored)"))
+        #expect(result.stdoutText.contains("error: PIXELGATE_RESPNSE: unknown setting (ignored); did you mean PIXELGATE_RESPONSE?"))
         #expect(result.stdoutText.contains("not ok"))
+    }
+
+    /// A setting's name with a slip is a mistake `check` fails on, naming
+    /// the file's line and the name meant: `PIXELGATE_WRITE_KEY` (no S)
+    /// left the allow-list empty, so every write key was accepted, and
+    /// `check` said ok. A hit goes on (the site must not stop) and logs it.
+    @Test func aMistypedSettingNameFailsCheck() throws {
+        let scratch = Scratch()
+        let file = scratch.path + "/pixelgate.env"
+        try "# settings\nPIXELGATE_SPOOL_DIR=\(scratch.spool)\n\nPIXELGATE_WRITE_KEY=demo-key\n".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(chmod(file, 0o600) == 0)
+        let result = try runPixelgate(["check"], environment: ["PIXELGATE_CONFIG": file])
+        #expect(result.status == 78, "\(result.stdoutText)")
+        #expect(result.stdoutText.contains("error: PIXELGATE_WRITE_KEY (\(file) line 4): unknown setting (ignored); did you mean PIXELGATE_WRITE_KEYS?"),
+                "\(result.stdoutText)")
+        #expect(result.stdoutText.contains("warning: PIXELGATE_WRITE_KEYS is empty: hits with any write key are accepted and stored\n"))
+        #expect(result.stdoutText.hasSuffix("not ok: hits are answered, but a setting is wrong\n"), "\(result.stdoutText)")
+        let fromEnvironment = try runPixelgate(["check"], environment: ["PIXELGATE_SPOOL_DIR": scratch.spool, "PIXELGATE_SINKK": "spool"])
+        #expect(fromEnvironment.status == 78)
+        #expect(fromEnvironment.stdoutText.contains("error: PIXELGATE_SINKK: unknown setting (ignored); did you mean PIXELGATE_SINK?"))
+        let hit = try runPixelgate([], environment: cgiEnvironment("/pixel/v1/page?writeKey=any&anonymousId=a1", spool: scratch.spool,
+                                                                   extra: ["PIXELGATE_CONFIG": file]))
+        #expect(hit.status == 0 && hit.stdoutText.hasPrefix("Status: 200"), "\(hit.stdoutText)")
+        #expect(hit.stderr.contains("configuration: PIXELGATE_WRITE_KEY (\(file) line 4): unknown setting (ignored); did you mean PIXELGATE_WRITE_KEYS?"),
+                "\(hit.stderr)")
     }
 
     @Test func checkFailsOnAnUnusableSpool() throws {

@@ -415,12 +415,19 @@ struct ObservabilityTests {
         let scratch = Scratch()
         // Every libcurl the loader knows (pixelgate falls back from
         // OpenSSL's libcurl to GnuTLS's), each covered by /dev/null.
-        let script = #"for lib in $(ldconfig -p | awk '/libcurl/ {print $NF}'); do mount --bind /dev/null "$(realpath "$lib")" || exit 9; done; exec "$PIXELGATE_BINARY" check"#
-        var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PIXELGATE_BINARY": pixelgateBinary,
+        let script = #"for lib in $(ldconfig -p | awk '/libcurl/ {print $NF}'); do mount --bind /dev/null "$(realpath "$lib")" || exit 9; done; exec "$BINARY_UNDER_TEST" check"#
+        var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "BINARY_UNDER_TEST": pixelgateBinary,
                    "PIXELGATE_SPOOL_DIR": scratch.spool, "PIXELGATE_DATA_PLANE_URL": "http://127.0.0.1:9"]
         let missing = try runProcess("/usr/bin/unshare", ["--mount", "/bin/sh", "-c", script], environment: env)
         #expect(missing.status == 78, "\(missing.stdoutText) \(missing.stderr)")
         #expect(missing.stdoutText.contains("error: cannot load libcurl") && missing.stdoutText.contains("the drain needs it"), "\(missing.stdoutText)")
+        // The summary says what it means: hits are still stored.
+        #expect(missing.stdoutText.hasSuffix("not ok: hits are stored, but the drain cannot deliver them\n"), "\(missing.stdoutText)")
+        env["PIXELGATE_SINK"] = "forward"
+        let forwarding = try runProcess("/usr/bin/unshare", ["--mount", "/bin/sh", "-c", script], environment: env)
+        #expect(forwarding.status == 78)
+        #expect(forwarding.stdoutText.hasSuffix("not ok: hits to forward would be answered 503, and nothing delivered\n"), "\(forwarding.stdoutText)")
+        env["PIXELGATE_SINK"] = nil
         env["PIXELGATE_DATA_PLANE_URL"] = nil
         let spoolOnly = try runProcess("/usr/bin/unshare", ["--mount", "/bin/sh", "-c", script], environment: env)
         #expect(spoolOnly.status == 0, "\(spoolOnly.stdoutText) \(spoolOnly.stderr)")
@@ -443,7 +450,7 @@ struct ObservabilityTests {
             (["drain", "--once", "--follow"], "not both"), (["drain", "--once", "--interval", "5"], "--interval is for --follow"),
             (["check", "extra"], "check takes no arguments"), (["stats", "extra"], "stats takes only options"),
             (["check", "--write-key", "k"], "--write-key is for --connect"), (["stats", "--format", "xml"], "--format takes text, json or prometheus"),
-            (["nosuch"], "unknown command"),
+            (["nosuch"], "'nosuch' is not a pixelgate command"),
         ]
         for (arguments, words) in usageErrors {
             let wrong = try runPixelgate(arguments, environment: [:])

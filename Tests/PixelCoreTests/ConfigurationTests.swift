@@ -137,9 +137,29 @@ struct ConfigurationTests {
         #expect(problems.isEmpty, "\(problems)")
     }
 
-    @Test func unknownNamesOnlyWarn() {
-        let (_, problems) = PixelConfiguration.resolve(environment: ["PIXELGATE_RESPONCE": "gif", "HOME": "/root"])
-        #expect(problems == [ConfigurationProblem(setting: "PIXELGATE_RESPONCE", message: "unknown setting (ignored)", isFatal: false)])
+    /// An unknown name fails `check` (a slip in PIXELGATE_WRITE_KEYS
+    /// would accept every key) but is no reason to stop answering hits; the
+    /// closest known name is offered, and a file's line is named.
+    @Test func unknownNamesFailCheckAndSayWhatWasMeant() {
+        let (_, problems) = PixelConfiguration.resolve(environment: ["PIXELGATE_RESPONCE": "gif", "HOME": "/root", "PIXELGATE_ZZZ": "1"])
+        #expect(problems == [
+            ConfigurationProblem(setting: "PIXELGATE_RESPONCE", message: "unknown setting (ignored); did you mean PIXELGATE_RESPONSE?",
+                                 isFatal: false, failsCheck: true),
+            ConfigurationProblem(setting: "PIXELGATE_ZZZ", message: "unknown setting (ignored)", isFatal: false, failsCheck: true),
+        ])
+        let (_, fromFile) = PixelConfiguration.resolve(environment: [:], fileText: "# x\nPIXELGATE_WRITE_KEY=k\n", fileName: "/etc/p.env")
+        #expect(fromFile == [ConfigurationProblem(setting: "PIXELGATE_WRITE_KEY (/etc/p.env line 2)",
+                                                  message: "unknown setting (ignored); did you mean PIXELGATE_WRITE_KEYS?",
+                                                  isFatal: false, failsCheck: true)])
+    }
+
+    @Test(arguments: [
+        ("PIXELGATE_WRITE_KEY", "PIXELGATE_WRITE_KEYS"), ("PIXELGATE_SPOOLDIR", "PIXELGATE_SPOOL_DIR"),
+        ("pixelgate_sink", "PIXELGATE_SINK"), ("PIXELGATE_DATA_PLANE", "PIXELGATE_DATA_PLANE_URL"),
+        ("PIXELGATE_SNIK", "PIXELGATE_SINK"), ("PIXELGATE_FROBNICATE", nil),
+    ] as [(String, String?)])
+    func closestSettingName(_ typed: String, _ meant: String?) {
+        #expect(Spelling.closest(to: typed, among: PixelConfiguration.settingNames) == meant)
     }
 
     @Test func fileIsReadAndEnvironmentWins() {

@@ -1,3 +1,5 @@
+import PixelCore
+
 /// A mistake on the command line: the dispatcher prints `message` as
 /// `pixelgate: …` with a pointer to the command's `--help`, and exits 2, so
 /// every subcommand reports usage the same way.
@@ -99,7 +101,9 @@ enum OptionParser {
                 inline = String(argument[argument.index(after: equals)...])
             }
             guard let spec = options.first(where: { $0.name == name }) else {
-                throw UsageError("unknown \(command) option '\(name)'")
+                var problem = "unknown \(command) option '\(name)'"
+                if let meant = Spelling.closest(to: name, among: options.map(\.name)) { problem += "; did you mean '\(meant)'?" }
+                throw UsageError(problem)
             }
             if spec.isFlag {
                 guard inline == nil else { throw UsageError("\(name) takes no value") }

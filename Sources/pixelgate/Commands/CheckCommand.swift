@@ -56,6 +56,18 @@ struct CheckCommand: Subcommand {
             out += "\(problem.failsCheck ? "error" : "warning"): \(problem)\n"
             if problem.failsCheck { exit = Exit.configuration }
         }
+        // Said plainly: an empty allow-list is a choice, but one a slip in
+        // the setting's name also makes.
+        if configuration.writeKeys.isEmpty && configuration.signingKeys.isEmpty {
+            out += "warning: PIXELGATE_WRITE_KEYS is empty: hits with any write key are accepted and stored\n"
+        }
+        // What the mistakes below mean for the site, for the summary.
+        var consequences: [String] = []
+        if problems.contains(where: { $0.isFatal }) {
+            consequences.append("every hit is answered 500 until the settings are fixed")
+        } else if problems.contains(where: { $0.failsCheck }) {
+            consequences.append("hits are answered, but a setting is wrong")
+        }
         if let left = ConfigurationLoader.eventsLeftInFormerDefault(spoolDirectory: configuration.spoolDirectory) {
             out += "warning: \(left)\n"
         }
@@ -69,6 +81,7 @@ struct CheckCommand: Subcommand {
         } catch {
             out += "error: spool \(layout.directory) is not usable: \(error)\n"
             if exit == Exit.ok { exit = Exit.localFailure }
+            consequences.append("hits that must be stored would be answered 503")
         }
         // Forwarding and the drain load libcurl when they start: a host
         // without it finds out here, not from a drain that never delivers.
@@ -82,10 +95,12 @@ struct CheckCommand: Subcommand {
                 out += "error: \(error.detail): " + (configuration.sink == .forward ? "forwarding and the drain need" : "the drain needs")
                     + " it (Debian and Ubuntu: apt-get install libcurl4; RHEL and Alma: dnf install libcurl)\n"
                 exit = Exit.configuration
+                consequences.append(configuration.sink == .forward ? "hits to forward would be answered 503, and nothing delivered"
+                                                                   : "hits are stored, but the drain cannot deliver them")
             }
         }
         guard exit == Exit.ok else {
-            out += "not ok: requests would be answered 500 or 503" + (client == nil && configuration.dataPlaneURL != nil ? ", and nothing delivered" : "") + "\n"
+            out += "not ok: " + consequences.joined(separator: "; ") + "\n"
             printOut(out)
             return exit
         }
