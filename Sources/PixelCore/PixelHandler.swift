@@ -50,14 +50,20 @@ public struct PixelHandler: Sendable {
                        workspace: EventWorkspace = EventWorkspace()) -> HandlerOutcome {
         guard let route = request.route else {
             if request.isHealthCheck { return health(request, sink: sink) }
-            return HandlerOutcome(response: .text(404, "not found"))
+            // Logged as a refused hit (PIXELGATE_LOG_REFUSED can thin a
+            // scanner's), at info: a misrouted pixel must leave a trace.
+            return HandlerOutcome(response: .text(404, "not found"), logLevel: .info, logMessage: RouteHint.notFound(request), isRefusal: true)
         }
         // No REQUEST_METHOD is not an HTTP request (CGI/1.1 requires it):
         // refused like any method that is not GET or HEAD, nothing recorded.
         let method = request.method ?? ""
         let isHead = method == "HEAD"
         guard method == "GET" || isHead else {
-            return HandlerOutcome(response: .text(405, "method not allowed", extraHeaders: [.init(name: "Allow", value: "GET, HEAD")]))
+            return HandlerOutcome(response: .text(405, "method not allowed", extraHeaders: [.init(name: "Allow", value: "GET, HEAD")]),
+                                  logLevel: .info,
+                                  logMessage: method.isEmpty ? "method not allowed: no REQUEST_METHOD from the web server (not a CGI request)"
+                                      : "method not allowed: \(quotable(method.utf8, limit: 16)) \(quotable(request.path.utf8, limit: 160)): a pixel is fetched with GET (or HEAD)",
+                                  isRefusal: true)
         }
         if !fatalProblems.isEmpty {
             var response = PixelResponse.text(500, "server misconfigured")

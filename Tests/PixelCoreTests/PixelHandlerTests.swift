@@ -40,6 +40,31 @@ struct PixelHandlerTests {
         #expect(sink.events.isEmpty && sink.rejected.isEmpty)
     }
 
+    /// A 404 leaves a trace with what was most likely wrong: the mistakes
+    /// a first deployment makes (a trailing slash, a path the web server
+    /// changed or did not pass). It was logged at no level at all.
+    @Test(arguments: [
+        (PixelRequest(requestURI: "/pixel/v1/page/?writeKey=wk"), "not found: /pixel/v1/page/: a trailing slash"),
+        (PixelRequest(requestURI: "/t/pixel/v1/track//"), "not found: /t/pixel/v1/track//: a trailing slash"),
+        (PixelRequest(requestURI: "/pixel/v1/identify?x=1"), "not found: /pixel/v1/identify: no route 'identify'"),
+        (PixelRequest(requestURI: "/v1/page"), "not found: /v1/page: the path must end with one of /pixel/v1/page"),
+        (PixelRequest(requestURI: "/a\u{1}b"), "not found: /a?b: the path must end"),
+        (PixelRequest(), "not found: the web server passed no path (REQUEST_URI, or SCRIPT_NAME and PATH_INFO)"),
+    ])
+    func aNotFoundIsLoggedWithAHint(_ request: PixelRequest, _ start: String) {
+        let outcome = handle(request, sink: InMemorySink())
+        #expect(outcome.response.status == 404)
+        #expect(outcome.logLevel == .info && outcome.isRefusal)
+        #expect(outcome.logMessage?.hasPrefix(start) == true, "\(outcome.logMessage ?? "nil")")
+    }
+
+    @Test func aWrongMethodIsLoggedWithAHint() {
+        let post = handle(get("/pixel/v1/page?writeKey=wk&anonymousId=a1", method: "POST"), sink: InMemorySink())
+        #expect(post.logLevel == .info && post.logMessage == "method not allowed: POST /pixel/v1/page: a pixel is fetched with GET (or HEAD)")
+        let none = handle(PixelRequest(method: nil, requestURI: "/pixel/v1/page?writeKey=wk"), sink: InMemorySink())
+        #expect(none.response.status == 405 && none.logMessage?.contains("no REQUEST_METHOD") == true)
+    }
+
     @Test(arguments: ["POST", "PUT", "DELETE", "OPTIONS", "get"])
     func otherMethodsAre405(_ method: String) {
         let sink = InMemorySink()
