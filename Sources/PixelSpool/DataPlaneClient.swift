@@ -86,9 +86,21 @@ public final class DataPlaneClient: DataPlane {
         public var transportMessage = ""
     }
 
+    /// libcurl's errors that no retry mends: TLS and certificates (a wrong
+    /// scheme or port, an untrusted certificate), a URL it cannot use
+    /// (libcurl's `CURLE_*` numbers).
+    public static let configurationTransportErrors: Set<Int> = [1, 3, 35, 51, 53, 54, 58, 59, 60, 64, 66, 77, 80, 82, 83, 90, 91]
+
     public func send(writeKey: String, prepared: PreparedBody) -> DeliveryResult {
         let answer = post(writeKey: writeKey, prepared: prepared)
         if answer.transportError != 0 {
+            // TLS spoken to a plain-HTTP port, an untrusted certificate, a
+            // URL libcurl cannot use: no retry mends these, and `check
+            // --connect` calls them configuration too.
+            if Self.configurationTransportErrors.contains(answer.transportError) {
+                return .misdirected(status: 0, reason: "\(shownURL) not reached: \(answer.transportMessage): "
+                    + "check PIXELGATE_DATA_PLANE_URL's scheme, host and port, and its certificate")
+            }
             return .retry(reason: answer.transportMessage, retryAfterSeconds: nil, transportError: answer.transportError)
         }
         return classify(status: answer.status, answer: answer.body, writeKey: writeKey, location: answer.location, retryAfter: answer.retryAfter)

@@ -16,8 +16,12 @@ public struct DrainSettings {
     public var retryBaseMillis = 500
     public var retryCapMillis = 30_000
     /// `--once` gives up (exit 75, nothing lost) when the data plane has
-    /// been unavailable until this much time has passed.
-    public var giveUpAfterMillis: Int64 = 300_000
+    /// been unavailable until this much time has passed: about a minute,
+    /// as cron runs it again within minutes.
+    public var giveUpAfterMillis: Int64 = 60_000
+    /// The data plane as its retry lines name it (the URL, without
+    /// credentials).
+    public var dataPlaneName = "data plane"
     /// Asked between batches and during back-off: true ends the pass early
     /// (SIGTERM in `drain --follow`), with progress saved.
     public var shouldStop: @Sendable () -> Bool = { false }
@@ -499,8 +503,12 @@ public final class SpoolDrain {
             // Full jitter over the upper half: drains on many hosts spread out.
             var delay = backoff / 2 + Int(generator.next(upperBound: UInt64(backoff / 2 + 1)))
             if let retryAfter { delay = max(delay, min(retryAfter, 300) * 1000) }
-            if SystemClock.nowMillis() + Int64(delay) > deadline { return result }
-            log(.warn, "data plane: \(reason); retrying in \(delay) ms")
+            let now = SystemClock.nowMillis()
+            if now + Int64(delay) > deadline { return result }
+            // Each line names the data plane and says until when: a drain
+            // that seems to hang is one that waits for it.
+            log(.warn, "data plane \(settings.dataPlaneName): \(reason); retrying in \(Self.seconds(delay)), "
+                + "giving up this pass in \(Self.seconds(Int(deadline - now)))")
             stampRunLock()
             // In steps, so that a stop request is not kept waiting.
             var waited = 0
@@ -512,6 +520,11 @@ public final class SpoolDrain {
             }
             attempt += 1
         }
+    }
+
+    /// `1.2 s`, `45 s`: a wait as a person reads it.
+    static func seconds(_ millis: Int) -> String {
+        millis < 10_000 ? "\(millis / 1000).\(millis % 1000 / 100) s" : "\((millis + 500) / 1000) s"
     }
 
     /// Keeps bytes that are not a record in `rejected/`, whole; throws when

@@ -62,6 +62,63 @@ struct DrainTests {
         #expect(spoolFiles(scratch).isEmpty)
     }
 
+    /// A drain that waits says for what and until when: every retry line
+    /// names the data plane and when the pass gives up (the lines named
+    /// neither, and a first drain against a wrong URL looked hung).
+    @Test func retryLinesNameTheDataPlaneAndTheDeadline() throws {
+        let scratch = Scratch()
+        try hit(3, scratch: scratch, environment: [:])
+        let url = "http://user:secret@127.0.0.1:\(freePort())"
+        let down = try drain(scratch, url: url, maxSeconds: 3)
+        #expect(down.status == 75, "\(down.stderr)")
+        let retries = down.stderr.split(separator: "\n").filter { $0.contains("retrying in") }
+        #expect(!retries.isEmpty, "\(down.stderr)")
+        for line in retries {
+            #expect(line.contains("data plane http://***@127.0.0.1:") && line.contains("giving up this pass in"), "\(line)")
+            #expect(!line.contains("secret"))
+        }
+        #expect(scratch.spoolLines.count == 3)
+    }
+
+    /// `https://` to a port that speaks plain HTTP is a wrong setting, not
+    /// an outage: the drain stops at once with 78, as `check --connect`
+    /// says, where it retried for minutes and exited 75 for cron to retry
+    /// for ever. Nothing is lost.
+    @Test func tlsToAPlainHTTPPortIsAConfigurationError() throws {
+        let scratch = Scratch()
+        try hit(2, scratch: scratch, environment: [:])
+        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp")
+        try receiver.start()
+        let url = receiver.url.replacingOccurrences(of: "http://", with: "https://")
+        let drained = try drain(scratch, url: url, maxSeconds: 30)
+        #expect(drained.status == 78, "\(drained.stderr)")
+        #expect(drained.stderr.contains("not reached") && drained.stderr.contains("scheme, host and port"), "\(drained.stderr)")
+        #expect(!drained.stderr.contains("retrying in"))
+        #expect(scratch.spoolLines.count == 2)
+        let check = try runPixelgate(["check", "--connect", "--write-key", "wk"],
+                                     environment: ["PIXELGATE_SPOOL_DIR": scratch.spool, "PIXELGATE_DATA_PLANE_URL": url])
+        #expect(check.status == 78, "\(check.stdoutText)")
+    }
+
+    /// A pass in which the data plane refused every event is no success:
+    /// a warning saying where they are and what to do, and exit 65; one in
+    /// which some arrived is still 0.
+    @Test func aPassWithEveryEventRefusedExits65() throws {
+        let scratch = Scratch()
+        let ids = try hit(4, scratch: scratch, environment: [:])
+        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp", refuseIds: ids)
+        try receiver.start()
+        let all = try drain(scratch, url: receiver.url)
+        #expect(all.status == 65, "\(all.stderr)")
+        #expect(all.stderr.contains("0 events delivered") && all.stderr.contains("4 refused") && all.stderr.contains("every event was refused"),
+                "\(all.stderr)")
+        #expect(try receiver.received().isEmpty)
+        try hit(2, scratch: scratch, environment: [:], prefix: "ok")
+        let some = try drain(scratch, url: receiver.url)
+        #expect(some.status == 0, "\(some.stderr)")
+        #expect(try receiver.received().count == 2)
+    }
+
     @Test func drainRetriesFailuresAndHonoursRetryAfter() throws {
         let scratch = Scratch()
         let ids = try hit(30, scratch: scratch, environment: [:])

@@ -6,6 +6,7 @@ enum Exit {
     static let ok: Int32 = 0
     static let localFailure: Int32 = 1
     static let usage: Int32 = 2
+    static let allRefused: Int32 = 65  // EX_DATAERR
     static let unavailable: Int32 = 75  // EX_TEMPFAIL
     static let configuration: Int32 = 78  // EX_CONFIG
 

@@ -67,12 +67,13 @@ enum HelpText {
     /// its own; README and the man page list the same).
     static let exitCodes = """
     Exit codes:
-      0   done: for drain, every event was delivered, or refused by the data plane
-          and kept in rejected/
+      0   done: for drain, every event was delivered, or some refused by the data
+          plane and kept in rejected/
       1   a local failure, nothing lost: the spool cannot be read or written
           (permissions, disk full), a file cannot be written, serve cannot listen,
           or check found something unusable
       2   usage: a wrong command or option
+      65  drain: the data plane refused every event of the pass (kept in rejected/)
       75  the data plane stayed unavailable (network, 5xx, 429): drain, check --connect;
           nothing lost, run again
       78  configuration wrong: a setting, or the data plane answered a redirect, 404,
@@ -82,10 +83,12 @@ enum HelpText {
     /// drain's and requeue's codes.
     static let drainExitCodes = """
     Exit codes:
-      0   every event was delivered, or refused by the data plane and kept in rejected/
+      0   every event was delivered, or some refused by the data plane and kept in rejected/
       1   the spool could not be read or written (permissions, disk full); nothing lost
       2   usage: a wrong command or option
-      75  the data plane stayed unavailable (network, 5xx, 429); nothing lost, run again
+      65  the data plane refused every event of the pass: kept in rejected/; see the log
+      75  the data plane stayed unavailable (network, 5xx, 429) for --max-seconds (60);
+          nothing lost, run again
       78  configuration wrong: a setting, or the data plane answered a redirect, 404,
           or 401/403 for a key in PIXELGATE_WRITE_KEYS; nothing lost, fix it and run again
     """

@@ -146,10 +146,6 @@ struct CheckCommand: Subcommand {
     /// An answer that is right unless the body was gzipped: asked again plain.
     static let maybeNoGzip: Int32 = -1
 
-    /// libcurl's errors that no retry mends: TLS and certificates (a wrong
-    /// scheme or port, an untrusted certificate), a URL it cannot use.
-    static let configurationTransportErrors: Set<Int> = [1, 3, 35, 51, 53, 54, 58, 59, 60, 64, 66, 77, 80, 82, 83, 90, 91]
-
     /// What the data plane's answer to an empty batch says of a key, and
     /// the exit code it deserves. RudderStack's gateway checks the key
     /// before it reads the body: 400 "empty batch payload" (v1.15 on;
@@ -158,7 +154,7 @@ struct CheckCommand: Subcommand {
     /// when no credentials came; gateways before v1.10 answered 200 "OK".
     static func verdict(_ answer: DataPlaneClient.Answer) -> (String, Int32) {
         if answer.transportError != 0 {
-            if configurationTransportErrors.contains(answer.transportError) {
+            if DataPlaneClient.configurationTransportErrors.contains(answer.transportError) {
                 return ("not reached: \(answer.transportMessage): check the URL's scheme, host and port, and its certificate", Exit.configuration)
             }
             return ("data plane unavailable: \(answer.transportMessage)", Exit.unavailable)

@@ -16,7 +16,7 @@ struct DrainCommand: Subcommand {
     static let interval = Option<Int>("--interval", "SECONDS", takes: "seconds, 1 to 3600",
                                       help: "with --follow, seconds between passes, 1 to 3600 (default 5)") { Int($0).flatMap { (1...3600).contains($0) ? $0 : nil } }
     static let maxSeconds = Option<Int64>("--max-seconds", "N", takes: "a number of seconds",
-                                          help: "with --once, give up (exit 75, nothing lost) once the data plane has been unavailable for N seconds (default 300)") { Int64($0).flatMap { $0 >= 0 ? $0 : nil } }
+                                          help: "with --once, give up (exit 75, nothing lost) once the data plane has been unavailable for N seconds (default 60: cron runs it again)") { Int64($0).flatMap { $0 >= 0 ? $0 : nil } }
     static let options = [once.spec, follow.spec, interval.spec, maxSeconds.spec]
 
     enum Mode {
@@ -70,6 +70,7 @@ struct DrainCommand: Subcommand {
         let parallel: [DataPlane] = Array(clients.dropFirst())
         var settings = DrainSettings()
         settings.maxBatchBytes = configuration.batchBytes
+        settings.dataPlaneName = URLRedaction.redacted(url)
         let writer = SpoolWriter(directory: configuration.spoolDirectory, settings: configuration.spool)
         switch mode {
         case .once(let giveUpAfterMillis):
@@ -100,10 +101,17 @@ struct DrainCommand: Subcommand {
         }
         if let stop = report.stop {
             logger.log(.error, summary(report) + "; stopped: \(stop.description)")
-        } else {
-            logger.log(.info, summary(report))
+            return Exit.of(report.stop)
         }
-        return Exit.of(report.stop)
+        // Every event refused is not a drain that went well: most often a
+        // destination or a tracking plan refusing them all.
+        if report.delivered == 0 && report.rejected > 0 {
+            logger.log(.warn, summary(report) + "; every event was refused: the log's 'refused' lines and rejected/upstream.ndjson say why, "
+                + "and 'pixelgate requeue' sends them again once it is fixed")
+            return Exit.allRefused
+        }
+        logger.log(.info, summary(report))
+        return Exit.ok
     }
 
     /// A pass every interval, each sealing what is due by age, until
