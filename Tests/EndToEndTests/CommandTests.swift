@@ -1,4 +1,5 @@
 import Foundation
+import PixelCore
 import Testing
 
 @Suite("pixelgate commands")
@@ -86,8 +87,9 @@ struct CommandTests {
         (["drain", "--now"], "unknown drain option '--now'"),
         (["requeue", "all"], "requeue takes no arguments"),
         (["requeue", "--force"], "unknown requeue option '--force'"),
-        (["sign"], "sign takes one URL"),
-        (["sign", "https://a.example/pixel/v1/page?writeKey=wk", "https://b.example/pixel/v1/page?writeKey=wk"], "sign takes one URL"),
+        (["sign"], "sign takes one URL, or - to sign one a line from standard input"),
+        (["sign", "https://a.example/pixel/v1/page?writeKey=wk", "https://b.example/pixel/v1/page?writeKey=wk"],
+         "sign takes one URL, or - to sign one a line from standard input"),
         (["sign", "--expires", "soon", "https://a.example/pixel/v1/page?writeKey=wk"], "--expires takes a duration such as 30d, 12h, 45m or 3600s"),
         (["sign", "--target", "javascript:alert(1)", "https://a.example/pixel/v1/click?writeKey=wk"], "--target takes an absolute http:// or https:// URL"),
         (["stats", "--csv"], "unknown stats option '--csv'"),
@@ -204,6 +206,79 @@ struct CommandTests {
 @Suite("Signed pixel URLs, end to end")
 struct SignedURLTests {
     static let keys = ["PIXELGATE_SIGNING_KEYS": "wk:0123456789abcdef-secret"]
+
+    /// `sign` refuses what the server would refuse, in the server's words,
+    /// where it printed a signed URL every hit with would answer 400.
+    /// Each refusal is checked against a CGI hit with the URL signed all
+    /// the same: the server does refuse it.
+    @Test(arguments: [
+        ("https://a.example/pixel/v1/track?writeKey=wk&anonymousId=u1", [:], "400"),
+        ("https://a.example/pixel/v1/page?writeKey=wk&name=Home", [:], "400"),
+        ("https://a.example/pixel/v1/page?writeKey=wk&anonymousId=u1", ["PIXELGATE_WRITE_KEYS": "other"], "40"),
+    ] as [(String, [String: String], String)])
+    func signRefusesAURLTheServerWouldRefuse(_ url: String, _ settings: [String: String], _ status: String) throws {
+        let scratch = Scratch()
+        let environment = SignedURLTests.keys.merging(settings) { $1 }
+        let sign = try runPixelgate(["sign", url], environment: environment)
+        #expect(sign.status == 2, "\(sign.stdoutText)")
+        #expect(sign.stdout.isEmpty)
+        #expect(sign.stderr.hasPrefix("pixelgate sign: pixelgate would refuse this URL: \(status)"), "\(sign.stderr)")
+        // The server agrees: the same URL with a valid signature is refused.
+        let query = String(url[url.range(of: "?")!.upperBound...])
+        let route = url.contains("/track?") ? "track" : "page"
+        let signed = "/pixel/v1/\(route)?\(query)&sig=" + PixelSignature.signature(route: route, of: Array(query.utf8), secret: "0123456789abcdef-secret")
+        let hit = try runPixelgate([], environment: cgiEnvironment(signed, spool: scratch.spool, extra: environment))
+        #expect(hit.stdoutText.hasPrefix("Status: \(status)"), "\(hit.stdoutText)")
+    }
+
+    /// `sign -` signs a template's whole list, a line each, in order; a
+    /// line refused is an empty line out and its reason with its number.
+    @Test func signSignsALineAtATimeFromStandardInput() throws {
+        let scratch = Scratch()
+        let lines = ["https://a.example/pixel/v1/page?writeKey=wk&anonymousId=u1",
+                     "https://a.example/pixel/v1/track?writeKey=wk&anonymousId=u2",
+                     "https://a.example/pixel/v1/track?writeKey=wk&anonymousId=u3&event=Open"]
+        let input = scratch.path + "/urls.txt"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        let signed = try runProcess("/bin/sh", ["-c", "exec \"$0\" sign - < \"$1\"", pixelgateBinary, input], environment: SignedURLTests.keys)
+        #expect(signed.status == 2)
+        let out = signed.stdoutText.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(out.count == 4 && out[1].isEmpty && out[3].isEmpty, "\(signed.stdoutText)")
+        #expect(signed.stderr.hasPrefix("pixelgate sign: line 2: pixelgate would refuse this URL: 400"), "\(signed.stderr)")
+        for (i, line) in [(0, out[0]), (2, out[2])] {
+            #expect(line.hasPrefix(lines[i] + "&sig="))
+            let uri = String(line.dropFirst("https://a.example".count))
+            let hit = try runPixelgate([], environment: cgiEnvironment(uri, spool: scratch.spool, extra: SignedURLTests.keys))
+            #expect(hit.stdoutText.hasPrefix("Status: 200 OK\r\n"), "\(hit.stdoutText)")
+        }
+    }
+
+    /// README's Python snippet, run as written, with the secret as text
+    /// and as bytes: pixelgate accepts both URLs (it raised `TypeError`
+    /// for a `str` secret).
+    @Test func readmesPythonSignsURLsPixelgateAccepts() throws {
+        let scratch = Scratch()
+        let readme = try String(contentsOfFile: repositoryRoot + "/README.md", encoding: .utf8)
+        let start = try #require(readme.range(of: "```python\n# Python (Jinja")).upperBound
+        let end = try #require(readme[start...].range(of: "```")).lowerBound
+        let snippet = "# Python (Jinja" + readme[start..<end]
+        let script = snippet + """
+            print(signed("https://example.com", "track", {"writeKey": "wk", "anonymousId": "u é", "event": "Open"}, "0123456789abcdef-secret"))
+            print(signed("https://example.com", "page", {"writeKey": "wk", "anonymousId": "u2"}, b"0123456789abcdef-secret"))
+            """
+        let file = scratch.path + "/snippet.py"
+        try script.write(toFile: file, atomically: true, encoding: .utf8)
+        let run = try runProcess("/usr/bin/python3", [file], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let urls = run.stdoutText.split(separator: "\n")
+        #expect(urls.count == 2, "\(run.stdoutText)")
+        for url in urls {
+            let uri = String(url.dropFirst("https://example.com".count))
+            let hit = try runPixelgate([], environment: cgiEnvironment(uri, spool: scratch.spool, extra: SignedURLTests.keys))
+            #expect(hit.stdoutText.hasPrefix("Status: 200 OK\r\n"), "\(url): \(hit.stdoutText)")
+        }
+        #expect(scratch.spoolLines.count == 2)
+    }
 
     @Test func signedURLsAreAcceptedAndTamperedOnesRefused() throws {
         let scratch = Scratch()

@@ -7,7 +7,7 @@ import PixelSystem
 /// themselves, and for checking those that do.
 struct SignCommand: Subcommand {
     static let name = "sign"
-    static let synopses = ["sign [--expires DURATION] URL", "sign [--expires DURATION] --target TARGET CLICK-URL"]
+    static let synopses = ["sign [--expires DURATION] URL | -", "sign [--expires DURATION] --target TARGET CLICK-URL"]
     static let summary = "print URL signed for its write key's secret in PIXELGATE_SIGNING_KEYS (adds &sig=…, replacing any)"
     static let details = """
     &sig=… is appended (every earlier sig removed), covering the route (page,
@@ -20,9 +20,15 @@ struct SignCommand: Subcommand {
     whole (its query and #fragment included) into url=…, replacing any url=
     the URL had. Only signed click links redirect.
 
+    The URL is checked as a hit with it will be: one pixelgate would refuse (a
+    track URL without event, no anonymousId, a write key it does not accept) is
+    not signed. With - instead of a URL, each line of standard input is one,
+    and each signed URL is a line out (an empty line for one refused, whose
+    reason goes to standard error with its line number).
+
     Exit codes:
-      0   the signed URL was printed
-      2   usage: a wrong option, or URL is not a pixel URL pixelgate would accept
+      0   the signed URL was printed (with -, every one)
+      2   usage: a wrong option, or a URL pixelgate would refuse
       78  configuration wrong: a setting, or no secret for the URL's write key
     """
 
@@ -42,10 +48,20 @@ struct SignCommand: Subcommand {
     let clickTarget: String?
 
     init(_ arguments: ParsedArguments) throws(UsageError) {
-        guard arguments.positionals.count == 1 else { throw UsageError("sign takes one URL") }
+        guard arguments.positionals.count == 1 else { throw UsageError("sign takes one URL, or - to sign one a line from standard input") }
         url = arguments.positionals[0]
         lifetimeSeconds = arguments[Self.expires]
         clickTarget = arguments[Self.target]
+    }
+
+    /// Why a URL was not signed, and the exit code it deserves.
+    struct Refusal: Error {
+        let message: String
+        let code: Int32
+        init(_ message: String, _ code: Int32 = Exit.usage) {
+            self.message = message
+            self.code = code
+        }
     }
 
     func run() -> Int32 {
@@ -54,6 +70,44 @@ struct SignCommand: Subcommand {
             printError("pixelgate sign: configuration: \(problem)\n")
             return Exit.configuration
         }
+        let handler = PixelHandler(configuration: configuration)
+        guard url == "-" else {
+            do throws(Refusal) {
+                printOut(try sign(url, configuration, handler) + "\n")
+                return Exit.ok
+            } catch {
+                printError("pixelgate sign: \(error.message)\n")
+                return error.code
+            }
+        }
+        // One URL a line from standard input (a template's whole list), a
+        // signed URL a line out; a line refused gets an empty line, so the
+        // lines still pair up, and its reason with its number.
+        var worst = Exit.ok
+        var number = 0
+        while let line = readLine(strippingNewline: true) {
+            number += 1
+            let text = line.hasSuffix("\r") ? String(line.dropLast()) : line
+            if text.isEmpty {
+                printOut("\n")
+                continue
+            }
+            do throws(Refusal) {
+                printOut(try sign(text, configuration, handler) + "\n")
+            } catch {
+                printOut("\n")
+                printError("pixelgate sign: line \(number): \(error.message)\n")
+                if worst == Exit.ok || error.code == Exit.configuration { worst = error.code }
+            }
+        }
+        return worst
+    }
+
+    /// `url` signed, after the checks a hit with it will meet: a URL the
+    /// server would refuse (no `event` on a track URL, no `anonymousId`, a
+    /// write key it does not accept, a bad value) is refused here, with the
+    /// server's own words.
+    func sign(_ url: String, _ configuration: PixelConfiguration, _ handler: PixelHandler) throws(Refusal) -> String {
         var url = url
         var fragment = ""
         if let hash = url.firstIndex(of: "#") {
@@ -61,19 +115,16 @@ struct SignCommand: Subcommand {
             url = String(url[..<hash])
         }
         guard let mark = url.firstIndex(of: "?") else {
-            printError("pixelgate sign: the URL has no query string\n")
-            return Exit.usage
+            throw Refusal("the URL has no query string")
         }
         let path = String(url[..<mark])
         guard let route = ["page", "track", "click"].first(where: { path.hasSuffix("/pixel/v1/" + $0) }) else {
-            printError("pixelgate sign: the URL's path must end with /pixel/v1/page, /pixel/v1/track or /pixel/v1/click (the signature covers the route)\n")
-            return Exit.usage
+            throw Refusal("the URL's path must end with /pixel/v1/page, /pixel/v1/track or /pixel/v1/click (the signature covers the route)")
         }
         var query = PixelSignature.removingPairs(Self.browserEncoded(url[url.index(after: mark)...])[...], named: PixelSignature.parameter)
         if let clickTarget {
             guard route == "click" else {
-                printError("pixelgate sign: --target is for click URLs (/pixel/v1/click)\n")
-                return Exit.usage
+                throw Refusal("--target is for click URLs (/pixel/v1/click)")
             }
             query = PixelSignature.removingPairs(query[...], named: "url")
             query += Array("\(query.isEmpty ? "" : "&")url=".utf8) + Self.componentEncoded(clickTarget)
@@ -84,37 +135,39 @@ struct SignCommand: Subcommand {
         }
         // An `exp` that is no time would make a link that never works.
         if case .some(nil) = PixelSignature.expiry(query[...]) {
-            printError("pixelgate sign: exp= must be Unix seconds (or use --expires)\n")
-            return Exit.usage
+            throw Refusal("exp= must be Unix seconds (or use --expires)")
         }
         let text = String(decoding: query, as: UTF8.self)
-        let writeKey: String
+        let pairs: [QueryPair]
         do {
-            guard let key = try QueryString.parse(text).first(where: { $0.name == "writeKey" })?.value, !key.isEmpty else {
-                printError("pixelgate sign: the URL has no writeKey\n")
-                return Exit.usage
-            }
-            writeKey = key
-            if route == "click" {
-                guard let target = try QueryString.parse(text).first(where: { $0.name == "url" })?.value else {
-                    printError("pixelgate sign: a click URL needs its target: --target URL\n")
-                    return Exit.usage
-                }
-                guard PixelCore.ClickTarget.check(target) != nil else {
-                    printError("pixelgate sign: the click target must be an absolute http:// or https:// URL without spaces or control characters\n")
-                    return Exit.usage
-                }
-            }
+            pairs = try QueryString.parse(text)
         } catch {
-            printError("pixelgate sign: the query is not valid: \(error.message)\n")
-            return Exit.usage
+            throw Refusal("the query is not valid: \(error.message)")
+        }
+        guard let writeKey = pairs.first(where: { $0.name == "writeKey" })?.value, !writeKey.isEmpty else {
+            throw Refusal("the URL has no writeKey")
+        }
+        if route == "click" {
+            guard let target = pairs.first(where: { $0.name == "url" })?.value else {
+                throw Refusal("a click URL needs its target: --target URL")
+            }
+            guard PixelCore.ClickTarget.check(target) != nil else {
+                throw Refusal("the click target must be an absolute http:// or https:// URL without spaces or control characters")
+            }
         }
         guard let secret = configuration.signingKeys[writeKey] else {
-            printError("pixelgate sign: PIXELGATE_SIGNING_KEYS has no secret for write key '\(writeKey)'\n")
-            return Exit.configuration
+            throw Refusal("PIXELGATE_SIGNING_KEYS has no secret for write key '\(writeKey)'", Exit.configuration)
         }
-        printOut(path + "?" + text + "&sig=" + PixelSignature.signature(route: route, of: query, secret: secret) + fragment + "\n")
-        return Exit.ok
+        let signedQuery = text + "&sig=" + PixelSignature.signature(route: route, of: query, secret: secret)
+        // The hit this URL will make, answered as pixelgate answers it.
+        let hit = PixelRequest(method: "GET", requestURI: "/pixel/v1/\(route)?" + signedQuery, queryString: Array(signedQuery.utf8),
+                               remoteAddr: "192.0.2.1", userAgent: "Mozilla/5.0 (X11; Linux x86_64) pixelgate-sign")
+        let answer = handler.handle(hit, sink: InMemorySink(), nowMillis: SystemClock.nowMillis(),
+                                    newMessageId: { "00000000-0000-4000-8000-000000000000" }).response
+        guard answer.status < 400 else {
+            throw Refusal("pixelgate would refuse this URL: \(answer.status) \(String(decoding: answer.body, as: UTF8.self))")
+        }
+        return path + "?" + signedQuery + fragment
     }
 
     /// The query as a browser sends it: bytes it percent-encodes in the
