@@ -56,6 +56,8 @@ public struct SpoolStatus: Sendable, Equatable {
         public var bytes = 0
         /// Age of the oldest waiting event, from its `receivedAt`.
         public var oldestAgeSeconds: Int?
+        /// When the oldest waiting event was received (Unix milliseconds).
+        public var oldestMillis: Int64?
         public var rejectedRecords = 0
         public var rejectedBytes = 0
         /// Hits answered but stored nowhere by choice, by reason, in
@@ -113,6 +115,7 @@ public struct SpoolStatus: Sendable, Equatable {
             if let at = pending.oldest { oldest = min(oldest ?? at, at) }
         }
         backlog.oldestAgeSeconds = oldest.map { Int(max(0, nowMillis - $0) / 1000) }
+        backlog.oldestMillis = oldest
         backlog.dropped = counts(SpoolLayout.dropCountsName, in: spool, slots: DroppedHit.allCases.count)
         backlog.unstored = counts(SpoolLayout.unstoredCountsName, in: spool, slots: UnstoredHit.allCases.count)
         backlog.refused = counts(SpoolLayout.refusedCountsName, in: spool, slots: PixelError.refusalCodes.count)

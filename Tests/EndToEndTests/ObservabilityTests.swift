@@ -150,6 +150,14 @@ struct ObservabilityTests {
         let lastDelivery = try #require(samples["pixelgate_last_delivery_timestamp_seconds{\(label)}"])
         #expect(abs(lastDelivery - stamped.timeIntervalSince1970) < 0.002)
         #expect((samples["pixelgate_last_failure_timestamp_seconds{\(label)}"] ?? 0) >= lastDelivery)
+        // The families added beside those: the build, a class under its own
+        // label, and the oldest waiting event's time as a timestamp.
+        let version = try runPixelgate(["--version"], environment: [:]).stdoutText.dropFirst("pixelgate ".count).trimmingCharacters(in: .newlines)
+        #expect(samples["pixelgate_build_info{\(label),version=\(version)}"] == 1, "\(samples.keys.filter { $0.contains("build") })")
+        #expect(samples["pixelgate_class_dropped_hits_total{class=bot,\(label)}"] == 0)
+        #expect(samples["pixelgate_consent_dropped_hits_total{\(label)}"] == 0)
+        let oldest = try #require(samples["pixelgate_backlog_oldest_timestamp_seconds{\(label)}"])
+        #expect(abs(oldest - Date().timeIntervalSince1970) < 120, "\(oldest)")
 
         // --output replaces the file whole, for the textfile collector.
         let target = scratch.path + "/pixelgate.prom"

@@ -263,6 +263,19 @@ struct StatsCommand: Subcommand {
                UnstoredHit.allCases.enumerated().map { ("reason=\"\($0.element.rawValue)\"", "\(backlog.unstored[$0.offset])") })
         metric("dropped_hits_total", "counter", "Hits answered as usual but stored nowhere by the operator's choice, by reason.",
                DroppedHit.allCases.enumerated().map { ("reason=\"\($0.element.rawValue)\"", "\(backlog.dropped[$0.offset])") })
+        // Added later, beside the families above, which stay as they were:
+        // a class under a label of its own, times as timestamps (a
+        // recording rule need not know when the file was written), and the
+        // build, as exporters give it.
+        let classes = DroppedHit.allCases.enumerated().filter { $0.element != .consent }
+        metric("class_dropped_hits_total", "counter", "Hits of a class whose action is drop (PIXELGATE_HIT_CLASSES), answered as usual and stored nowhere.",
+               classes.map { ("class=\"\($0.element.rawValue)\"", "\(backlog.dropped[$0.offset])") })
+        metric("consent_dropped_hits_total", "counter", "Hits of visitors who asked not to be tracked, stored nowhere (PIXELGATE_CONSENT=drop).",
+               [("", "\(backlog.dropped[DroppedHit.allCases.firstIndex(of: .consent)!])")])
+        metric("backlog_oldest_timestamp_seconds", "gauge", "When the oldest event waiting for the drain was received (Unix time); 0 when none waits.",
+               [("", backlog.oldestMillis.map { seconds(UInt64(max(0, $0))) } ?? "0")])
+        out += "# HELP pixelgate_build_info The pixelgate that wrote these figures.\n# TYPE pixelgate_build_info gauge\n"
+        out += "pixelgate_build_info{\(spoolLabel),version=\"\(PixelgateCommand.version)\"} 1\n"
         return out
     }
 
