@@ -148,6 +148,21 @@ struct DistTests {
         #expect(install.contains("/etc/pixelgate/pixelgate.env"))
         #expect(install.contains("pixelgate-drain.timer"))
         #expect(install.contains("drain --once") && install.contains("*/5 * * * *"))
+        // It is the repository's INSTALL, which names what delivering loads
+        // (a minimal host without libcurl failed its first drain), and every
+        // library the binary needs from the system.
+        #expect(install == (try String(contentsOfFile: repositoryRoot + "/INSTALL", encoding: .utf8)))
+        #expect(install.contains("libcurl4") && install.contains("zlib1g"))
+        let needed = try runProcess("/usr/bin/readelf", ["-d", root + "/bin/pixelgate"], environment: ["PATH": "/usr/bin:/bin"])
+        let libraries = needed.stdoutText.split(separator: "\n").filter { $0.contains("(NEEDED)") }.compactMap { line -> String? in
+            guard let open = line.firstIndex(of: "["), let dot = line[open...].firstIndex(of: ".") else { return nil }
+            return String(line[line.index(after: open)..<dot])
+        }
+        #expect(libraries.count >= 2, "\(needed.stdoutText)")
+        for library in libraries {
+            let name = library.hasPrefix("ld-linux") ? "dynamic loader" : String(library.dropFirst(3))
+            #expect(install.contains(name), "INSTALL does not name \(library)")
+        }
 
         // SHA256SUMS covers every other file and verifies where unpacked.
         let sums = text("SHA256SUMS").split(separator: "\n")
