@@ -1,4 +1,3 @@
-import Glibc
 import Testing
 @testable import PixelCore
 
@@ -14,15 +13,7 @@ struct SecretNamesTableTests {
     /// writes the file anew.
     @Test func theCompiledTableIsTheDefaultWords() throws {
         let made = SecretNames.Table(SecretNames.defaultList)
-        let text = Self.source(made)
-        let current = SettingsTableTests.readFile(Self.file)
-        if current != text, getenv("PIXELGATE_REGENERATE").map({ String(cString: $0) }) == "1" {
-            let out = try #require(fopen(Self.file, "w"))
-            fputs(text, out)
-            fclose(out)
-            return
-        }
-        #expect(current == text, "\(Self.file) is not what the default words make: run PIXELGATE_REGENERATE=1 swift test --filter SecretNamesTableTests")
+        guard GeneratedSource.check(Self.file, is: Self.source(made), testName: "SecretNamesTableTests") else { return }
         let compiled = SecretNames.Table.defaultWords
         #expect(compiled.classOf == made.classOf && compiled.next == made.next)
         #expect(compiled.classCount == made.classCount && compiled.count == made.count)

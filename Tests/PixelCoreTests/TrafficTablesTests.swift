@@ -1,4 +1,3 @@
-import Glibc
 import Testing
 @testable import PixelCore
 
@@ -14,15 +13,7 @@ struct TrafficTablesTests {
     /// writes it anew.
     @Test func theCompiledTablesAreTheRules() throws {
         let made = TrafficTables(rules: TrafficRules.all)
-        let text = Self.source(made)
-        let current = SettingsTableTests.readFile(Self.file)
-        if current != text, getenv("PIXELGATE_REGENERATE").map({ String(cString: $0) }) == "1" {
-            let out = try #require(fopen(Self.file, "w"))
-            fputs(text, out)
-            fclose(out)
-            return
-        }
-        #expect(current == text, "\(Self.file) is not what the rules make: run PIXELGATE_REGENERATE=1 swift test --filter TrafficTablesTests")
+        guard GeneratedSource.check(Self.file, is: Self.source(made), testName: "TrafficTablesTests") else { return }
         #expect(TrafficTables.standard == made)
     }
 
