@@ -74,6 +74,43 @@ struct NginxTests {
         #expect(serve.stop().status == 0)
     }
 
+    /// The include for a site nginx already serves over HTTPS: the pixel
+    /// routes go to `serve`, every other path stays the site's. The shipped
+    /// file as it is, in a TLS server block with a certificate of its own,
+    /// which curl verifies.
+    @Test func aLocationIncludedInAnExistingHTTPSServer() throws {
+        let scratch = Scratch()
+        let spool = try webServerSpool(scratch)
+        let port = freePort()
+        let socketPath = scratch.path + "/pixelgate.sock"
+        let serve = try ServeProcess(listen: socketPath, workers: 1, environment: ["PIXELGATE_SPOOL_DIR": spool], socketGroup: "www-data")
+        let cert = scratch.path + "/cert.pem", key = scratch.path + "/key.pem"
+        let made = try runProcess("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                                                       "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+                                  environment: ["PATH": "/usr/bin:/bin"], mergeStderr: true)
+        #expect(made.status == 0, "\(made.stdoutText)")
+        let snippet = scratch.path + "/pixelgate-location.conf"
+        try shippedConfig("nginx-conf/pixelgate-location.conf", [(shippedSocket, "unix:" + socketPath)])
+            .write(toFile: snippet, atomically: true, encoding: .utf8)
+        let site = """
+            server {
+                listen 127.0.0.1:\(port) ssl;
+                ssl_certificate \(cert);
+                ssl_certificate_key \(key);
+                location / { default_type text/plain; return 200 "the site"; }
+                include \(snippet);
+            }
+            """
+        let nginx = try startNginx(serverBlock: site, port: port, in: scratch.path + "/nginx", user: "www-data")
+        try exerciseDeployment(base: "https://127.0.0.1:\(port)", spool: spool, caFile: cert)
+        let page = try httpRequest("https://127.0.0.1:\(port)/about", caFile: cert)
+        #expect(page.status == 200 && page.text == "the site")
+        let near = try httpRequest("https://127.0.0.1:\(port)/pixel/v1/pages", caFile: cert)
+        #expect(near.status == 200 && near.text == "the site", "only the pixel routes are pixelgate's")
+        nginx.stop()
+        #expect(serve.stop().status == 0)
+    }
+
     @Test func spawnFcgiWithTheSocketOnStdin() throws {
         let scratch = Scratch()
         let spool = try webServerSpool(scratch)

@@ -183,8 +183,11 @@ struct HTTPResponse {
 }
 
 /// One request with curl, a real HTTP client, as a user would send it.
-func httpRequest(_ url: String, method: String = "GET", headers: [String] = [], userAgent: String = "pixelgate-integration/1.0") throws -> HTTPResponse {
+func httpRequest(_ url: String, method: String = "GET", headers: [String] = [], userAgent: String = "pixelgate-integration/1.0",
+                 caFile: String? = nil) throws -> HTTPResponse {
     var args = ["-s", "-D", "-", "-o", "-", "-A", userAgent, "--max-time", "20"]
+    // HTTPS to a test server: its certificate, verified like any.
+    if let caFile { args += ["--cacert", caFile] }
     if method == "HEAD" { args.append("-I") } else if method != "GET" { args += ["-X", method] }
     for h in headers { args += ["-H", h] }
     args.append(url)
@@ -204,8 +207,8 @@ func httpRequest(_ url: String, method: String = "GET", headers: [String] = [], 
 /// The checks every deployment must pass, through the real server at `base`:
 /// a page and a track hit spooled with the server-given address and user
 /// agent, refusals with their reasons, HEAD without a trace, no-cache headers.
-func exerciseDeployment(base: String, spool: String, expectIP: String = "127.0.0.1", headers: [String] = []) throws {
-    let page = try httpRequest(base + "/pixel/v1/page?writeKey=wk&anonymousId=visitor-1&name=Home&context.page.url=https%3A%2F%2Fex.com%2F", headers: headers)
+func exerciseDeployment(base: String, spool: String, expectIP: String = "127.0.0.1", headers: [String] = [], caFile: String? = nil) throws {
+    let page = try httpRequest(base + "/pixel/v1/page?writeKey=wk&anonymousId=visitor-1&name=Home&context.page.url=https%3A%2F%2Fex.com%2F", headers: headers, caFile: caFile)
     guard page.status == 200, page.text == "OK" else { throw TestFailure("page: \(page.status) \(page.text)") }
     // pixelgate sends Content-Length; Apache's mod_cgid and mod_proxy_fcgi
     // re-frame the body as chunked, which is theirs to choose.
@@ -213,13 +216,13 @@ func exerciseDeployment(base: String, spool: String, expectIP: String = "127.0.0
           page.headers["expires"] == "0", page.headers["content-length"] == "2" || page.headers["transfer-encoding"] == "chunked" else {
         throw TestFailure("page headers: \(page.headers)")
     }
-    let track = try httpRequest(base + "/pixel/v1/track?writeKey=wk&anonymousId=visitor-1&event=Signed+Up&properties.plan=pro", headers: headers)
+    let track = try httpRequest(base + "/pixel/v1/track?writeKey=wk&anonymousId=visitor-1&event=Signed+Up&properties.plan=pro", headers: headers, caFile: caFile)
     guard track.status == 200, track.text == "OK" else { throw TestFailure("track: \(track.status) \(track.text)") }
-    let refused = try httpRequest(base + "/pixel/v1/track?writeKey=wk&anonymousId=visitor-1", headers: headers)
+    let refused = try httpRequest(base + "/pixel/v1/track?writeKey=wk&anonymousId=visitor-1", headers: headers, caFile: caFile)
     guard refused.status == 400, refused.text == "missing required parameter: event" else { throw TestFailure("refused: \(refused.status) \(refused.text)") }
-    let bad = try httpRequest(base + "/pixel/v1/page?writeKey=wk&anonymousId=a&properties.x=%zz", headers: headers)
+    let bad = try httpRequest(base + "/pixel/v1/page?writeKey=wk&anonymousId=a&properties.x=%zz", headers: headers, caFile: caFile)
     guard bad.status == 400, bad.text == "invalid percent-encoding in parameter 'properties.x'" else { throw TestFailure("bad escape: \(bad.status) \(bad.text)") }
-    let head = try httpRequest(base + "/pixel/v1/page?writeKey=wk&anonymousId=head-probe", method: "HEAD", headers: headers)
+    let head = try httpRequest(base + "/pixel/v1/page?writeKey=wk&anonymousId=head-probe", method: "HEAD", headers: headers, caFile: caFile)
     guard head.status == 200 else { throw TestFailure("HEAD: \(head.status)") }
 
     let scratchLines = try FileManager.default.contentsOfDirectory(atPath: spool).filter { $0.hasSuffix(".ndjson") }.flatMap { name in
