@@ -37,10 +37,16 @@ enum PixelgateCommand {
         }
     }
 
-    static func run(_ arguments: [String]) -> Int32 {
+    /// `arguments` is read only when no web server started us: a CGI hit
+    /// does not pay for the array of strings.
+    static func run(_ readArguments: () -> [String]) -> Int32 {
         // A CGI request may carry argv (an "ISINDEX" query without '='):
         // when a web server started us, the arguments are not ours.
-        if ConfigurationLoader.variable("GATEWAY_INTERFACE") != nil || arguments.isEmpty {
+        if ConfigurationLoader.variable("GATEWAY_INTERFACE") != nil {
+            return ResponderCommand().run()
+        }
+        let arguments = readArguments()
+        if arguments.isEmpty {
             return ResponderCommand().run()
         }
         let name = arguments[0]

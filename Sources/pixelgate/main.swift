@@ -8,4 +8,4 @@ import PixelSystem
 // 503; by default SIGXFSZ would kill the process with no answer at all.
 Signals.ignoreFileSizeLimitSignal()
 
-ProcessControl.exit(PixelgateCommand.run(Array(CommandLine.arguments.dropFirst())))
+ProcessControl.exit(PixelgateCommand.run { Array(CommandLine.arguments.dropFirst()) })

@@ -71,7 +71,7 @@ struct EventBuilder {
     }
 
     /// The page properties the seed asks for in `properties` or `context.page`.
-    static let mirroredPageFields: [Word] = [.path, .url, .referrer, .title]
+    static let mirroredPageFields = (Word.path, Word.url, Word.referrer, Word.title)
 
     /// Applies the decoded pairs in query order and returns the span of
     /// the write key, which is not event data (SPEC §3). Throws what a name
@@ -441,14 +441,22 @@ struct EventBuilder {
         let properties = tree.lookup(ServerPath.properties).flatMap { tree.nodes[Int($0)].kind == .object ? $0 : nil }
         let page = tree.lookup(ServerPath.contextPage).flatMap { tree.nodes[Int($0)].kind == .object ? $0 : nil }
         guard properties != nil || page != nil else { return }
-        for (i, field) in EventBuilder.mirroredPageFields.enumerated() {
-            let inProperties = properties.flatMap { tree.member($0, field.span) }
-            let inPage = page.flatMap { tree.member($0, field.span) }
-            if inProperties == nil, let inPage {
-                copyIfAbsent(inPage, to: ServerPath.propertiesField[i])
-            } else if inPage == nil, let inProperties {
-                copyIfAbsent(inProperties, to: ServerPath.contextPageField[i])
-            }
+        let (a, b, c, d) = EventBuilder.mirroredPageFields
+        // Four calls, not a loop over an array of `Word` (whose metadata a
+        // CGI start would make).
+        mirror(a, properties, page)
+        mirror(b, properties, page)
+        mirror(c, properties, page)
+        mirror(d, properties, page)
+    }
+
+    mutating func mirror(_ field: Word, _ properties: Int32?, _ page: Int32?) {
+        let inProperties = properties.flatMap { tree.member($0, field.span) }
+        let inPage = page.flatMap { tree.member($0, field.span) }
+        if inProperties == nil, let inPage {
+            copyIfAbsent(inPage, to: Word.path(.properties, field))
+        } else if inPage == nil, let inProperties {
+            copyIfAbsent(inProperties, to: Word.path(.context, .page, field))
         }
     }
 

@@ -18,6 +18,4 @@ enum ServerPath {
     static let requestIP = Word.path(.requestIP)
     static let properties = Word.path(.properties)
     static let contextPage = Word.path(.context, .page)
-    static let propertiesField = EventBuilder.mirroredPageFields.map { Word.path(.properties, $0) }
-    static let contextPageField = EventBuilder.mirroredPageFields.map { Word.path(.context, .page, $0) }
 }

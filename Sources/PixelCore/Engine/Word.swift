@@ -45,18 +45,26 @@ enum Word: Int, CaseIterable {
         }
     }
 
+    // The tables below walk the cases by raw value, not `allCases`: an
+    // array of `Word` costs a CGI start its generic metadata.
+
     static let bytes: [UInt8] = {
         var out: [UInt8] = []
-        for word in allCases { word.text.withUTF8Buffer { out.append(contentsOf: $0) } }
+        var raw = 0
+        while let word = Word(rawValue: raw) {
+            word.text.withUTF8Buffer { out.append(contentsOf: $0) }
+            raw += 1
+        }
         return out
     }()
 
     static let spans: [ByteSpan] = {
         var spans: [ByteSpan] = []
-        var offset = 0
-        for word in allCases {
+        var offset = 0, raw = 0
+        while let word = Word(rawValue: raw) {
             spans.append(ByteSpan(start: offset, count: word.text.utf8CodeUnitCount))
             offset += word.text.utf8CodeUnitCount
+            raw += 1
         }
         return spans
     }()
@@ -65,7 +73,10 @@ enum Word: Int, CaseIterable {
     var span: ByteSpan { Word.spans[rawValue] }
 
     /// A path of words, as segments (never array indexes).
-    static func path(_ words: Word...) -> [EventTree.Segment] {
-        words.map { EventTree.Segment(span: $0.span, index: EventTree.Segment.notIndex) }
-    }
+    /// (Not variadic: that made an array of `Word` first.)
+    static func path(_ a: Word) -> [EventTree.Segment] { [a.segment] }
+    static func path(_ a: Word, _ b: Word) -> [EventTree.Segment] { [a.segment, b.segment] }
+    static func path(_ a: Word, _ b: Word, _ c: Word) -> [EventTree.Segment] { [a.segment, b.segment, c.segment] }
+
+    var segment: EventTree.Segment { EventTree.Segment(span: span, index: EventTree.Segment.notIndex) }
 }
