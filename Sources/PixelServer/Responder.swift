@@ -10,18 +10,19 @@ public final class Responder {
     public let logger: Logger
     private var ids = MessageIDSource()
     private let workspace = EventWorkspace()
-    /// The answer to GET and HEAD for a stored event, rendered once.
+    /// The answer to GET for a stored event, rendered once; HEAD's is the
+    /// same without the body (not rendered apart: a CGI process answers one
+    /// hit, and seldom a HEAD).
     private let successBytes: [UInt8]
-    private let successHeadBytes: [UInt8]
+    private let successBodyCount: Int
 
     public init(handler: PixelHandler, sink: EventSink, logger: Logger) {
         self.handler = handler
         self.sink = sink
         self.logger = logger
-        var success = handler.success()
+        let success = handler.success()
         successBytes = success.cgiBytes()
-        success.sendsBody = false
-        successHeadBytes = success.cgiBytes()
+        successBodyCount = success.body.count
     }
 
     /// Answers one request; returns the CGI output bytes.
@@ -30,7 +31,9 @@ public final class Responder {
         if let level = outcome.logLevel, let message = outcome.logMessage {
             if outcome.isRefusal { logger.logRefusal(level, message) } else { logger.log(level, message) }
         }
-        if outcome.isStoredSuccess { return outcome.response.sendsBody ? successBytes : successHeadBytes }
+        if outcome.isStoredSuccess {
+            return outcome.response.sendsBody ? successBytes : Array(successBytes[..<(successBytes.count - successBodyCount)])
+        }
         return outcome.response.cgiBytes()
     }
 }

@@ -74,11 +74,10 @@ public enum ProcessControl {
         guard var cursor = pixelgate_environment() else { return result }
         let prefixLength = prefix.utf8.count
         while let entry = cursor.pointee {
-            if strncmp(entry, prefix, prefixLength) == 0 {
-                let text = String(cString: entry)
-                if let eq = text.firstIndex(of: "=") {
-                    result[String(text[..<eq])] = String(text[text.index(after: eq)...])
-                }
+            if strncmp(entry, prefix, prefixLength) == 0, let eq = strchr(entry, 0x3D) {
+                // By bytes: a name and a value, split at the first `=`.
+                let name = UnsafeBufferPointer(start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self), count: eq - entry)
+                result[String(decoding: name, as: UTF8.self)] = String(cString: eq + 1)
             }
             cursor += 1
         }
