@@ -215,6 +215,8 @@ struct SignedURLTests {
         ("https://a.example/pixel/v1/track?writeKey=wk&anonymousId=u1", [:], "400"),
         ("https://a.example/pixel/v1/page?writeKey=wk&name=Home", [:], "400"),
         ("https://a.example/pixel/v1/page?writeKey=wk&anonymousId=u1", ["PIXELGATE_WRITE_KEYS": "other"], "40"),
+        // An e-mail site answers every hit with a GIF; the refusal is still one.
+        ("https://a.example/pixel/v1/track?writeKey=wk&anonymousId=u1", ["PIXELGATE_RESPONSE": "gif-always"], "400"),
     ] as [(String, [String: String], String)])
     func signRefusesAURLTheServerWouldRefuse(_ url: String, _ settings: [String: String], _ status: String) throws {
         let scratch = Scratch()
@@ -227,8 +229,11 @@ struct SignedURLTests {
         let query = String(url[url.range(of: "?")!.upperBound...])
         let route = url.contains("/track?") ? "track" : "page"
         let signed = "/pixel/v1/\(route)?\(query)&sig=" + PixelSignature.signature(route: route, of: Array(query.utf8), secret: "0123456789abcdef-secret")
-        let hit = try runPixelgate([], environment: cgiEnvironment(signed, spool: scratch.spool, extra: environment))
+        var asText = environment
+        asText["PIXELGATE_RESPONSE"] = nil
+        let hit = try runPixelgate([], environment: cgiEnvironment(signed, spool: scratch.spool, extra: asText))
         #expect(hit.stdoutText.hasPrefix("Status: \(status)"), "\(hit.stdoutText)")
+        #expect(scratch.spoolLines.isEmpty)
     }
 
     /// `sign -` signs a template's whole list, a line each, in order; a

@@ -70,7 +70,12 @@ struct SignCommand: Subcommand {
             printError("pixelgate sign: configuration: \(problem)\n")
             return Exit.configuration
         }
-        let handler = PixelHandler(configuration: configuration)
+        // The handler a hit meets, answering in text whatever the site
+        // answers: under gif-always a refused hit gets a GIF and 200, and
+        // the check must still see the refusal and its words.
+        var checked = configuration
+        checked.response = .text
+        let handler = PixelHandler(configuration: checked)
         guard url == "-" else {
             do throws(Refusal) {
                 printOut(try sign(url, configuration, handler) + "\n")
