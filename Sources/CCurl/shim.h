@@ -69,10 +69,13 @@ static inline int pixelgate_curl_load(pixelgate_curl_api *api, const char **erro
    redirects is misconfigured, and the caller says so. Returns the CURLcode;
    fills the HTTP status, Retry-After in seconds (-1 when absent), where a
    redirect points (NULL when none; valid until the next call on `curl`)
-   and the answer's first bytes. */
+   and the answer's first bytes; on an error, `errors` (CURL_ERROR_SIZE
+   bytes) holds libcurl's own words for it, which say more than the
+   code's ("wrong version number" for TLS spoken to a plain-HTTP port). */
 static inline int pixelgate_curl_post(const pixelgate_curl_api *api, CURL *curl, const char *url, struct curl_slist *headers,
                                       const void *body, long body_length, long timeout_ms,
-                                      long *status, long *retry_after, const char **location, pixelgate_answer *answer) {
+                                      long *status, long *retry_after, const char **location, pixelgate_answer *answer,
+                                      char *errors) {
     api->easy_reset(curl);
     api->easy_setopt(curl, CURLOPT_URL, url);
     api->easy_setopt(curl, CURLOPT_POST, 1L);
@@ -87,7 +90,11 @@ static inline int pixelgate_curl_post(const pixelgate_curl_api *api, CURL *curl,
     api->easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
     api->easy_setopt(curl, CURLOPT_WRITEFUNCTION, pixelgate_curl_keep_answer);
     api->easy_setopt(curl, CURLOPT_WRITEDATA, answer);
+    errors[0] = 0;
+    api->easy_setopt(curl, CURLOPT_ERRORBUFFER, errors);
     CURLcode rc = api->easy_perform(curl);
+    /* The buffer is the caller's for this call only. */
+    api->easy_setopt(curl, CURLOPT_ERRORBUFFER, (char *)NULL);
     *status = 0;
     api->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
     curl_off_t after = -1;

@@ -86,10 +86,23 @@ public final class DataPlaneClient: DataPlane {
         public var transportMessage = ""
     }
 
-    /// libcurl's errors that no retry mends: TLS and certificates (a wrong
-    /// scheme or port, an untrusted certificate), a URL it cannot use
-    /// (libcurl's `CURLE_*` numbers).
-    public static let configurationTransportErrors: Set<Int> = [1, 3, 35, 51, 53, 54, 58, 59, 60, 64, 66, 77, 80, 82, 83, 90, 91]
+    /// libcurl's errors that no retry mends: certificates (an untrusted or
+    /// wrong one), a URL or TLS setting it cannot use (libcurl's `CURLE_*`
+    /// numbers).
+    static let configurationTransportErrors: Set<Int> = [1, 3, 51, 53, 54, 58, 59, 60, 64, 66, 77, 82, 83, 90, 91]
+
+    /// Whether libcurl's error is the URL's fault rather than a moment's.
+    /// A failed TLS handshake (35) is either: a connection reset by a
+    /// restarting load balancer, worth a retry, or TLS spoken to a port
+    /// that answers plain HTTP (`https://` for `http://`), which OpenSSL
+    /// calls a wrong version number and GnuTLS an unexpected packet.
+    public static func isConfigurationError(_ code: Int, _ message: String) -> Bool {
+        if configurationTransportErrors.contains(code) { return true }
+        guard code == 35 else { return false }
+        let words = message.lowercased()
+        return ["wrong version number", "unexpected tls packet", "packet length too long", "unexpected packet"]
+            .contains { words.containsOccurrence(of: $0) }
+    }
 
     public func send(writeKey: String, prepared: PreparedBody) -> DeliveryResult {
         let answer = post(writeKey: writeKey, prepared: prepared)
@@ -97,7 +110,7 @@ public final class DataPlaneClient: DataPlane {
             // TLS spoken to a plain-HTTP port, an untrusted certificate, a
             // URL libcurl cannot use: no retry mends these, and `check
             // --connect` calls them configuration too.
-            if Self.configurationTransportErrors.contains(answer.transportError) {
+            if Self.isConfigurationError(answer.transportError, answer.transportMessage) {
                 return .misdirected(status: 0, reason: "\(shownURL) not reached: \(answer.transportMessage): "
                     + "check PIXELGATE_DATA_PLANE_URL's scheme, host and port, and its certificate")
             }
@@ -124,14 +137,18 @@ public final class DataPlaneClient: DataPlane {
         let answerBytes = UnsafeMutablePointer<CChar>.allocate(capacity: capacity)
         defer { answerBytes.deallocate() }
         var answer = pixelgate_answer(data: answerBytes, capacity: capacity, length: 0)
+        let errors = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
+        defer { errors.deallocate() }
         let code = body.withUnsafeBytes { raw in
             pixelgate_curl_post(&api, curl, batchURL, headers, raw.baseAddress, raw.count, timeoutMillis, &status, &retryAfter,
-                                &location, &answer)
+                                &location, &answer, errors)
         }
         var result = Answer()
         if code != 0 {
             result.transportError = Int(code)
             result.transportMessage = api.easy_strerror(CURLcode(UInt32(code))).map { String(cString: $0) } ?? "curl error \(code)"
+            errors[Int(CURL_ERROR_SIZE) - 1] = 0
+            if errors[0] != 0 { result.transportMessage += ": " + String(cString: errors) }
             return result
         }
         result.status = status

@@ -16,8 +16,8 @@ public struct DrainSettings {
     public var retryBaseMillis = 500
     public var retryCapMillis = 30_000
     /// `--once` gives up (exit 75, nothing lost) when the data plane has
-    /// been unavailable until this much time has passed: about a minute,
-    /// as cron runs it again within minutes.
+    /// been unavailable this long, from a batch's first failure: about a
+    /// minute, as cron runs it again within minutes.
     public var giveUpAfterMillis: Int64 = 60_000
     /// The data plane as its retry lines name it (the URL, without
     /// credentials).
@@ -143,7 +143,6 @@ public final class SpoolDrain {
             senders?.stop()
             senders = nil
         }
-        let deadline = SystemClock.nowMillis() + settings.giveUpAfterMillis
         do throws(SpoolError) {
             // One drain at a time on a spool (cron runs that overlap, a
             // drain by hand beside the timer's): one finding another at
@@ -178,7 +177,7 @@ public final class SpoolDrain {
                 if !names.contains(sealed) { try? owner.directory.remove(entry) }
             }
             for name in names {
-                try drainFile(name, deadline: deadline, report: &report)
+                try drainFile(name, report: &report)
                 if report.stop != nil { break }
                 if settings.shouldStop() { report.stop = .stopped; break }
             }
@@ -189,7 +188,7 @@ public final class SpoolDrain {
         return report
     }
 
-    func drainFile(_ name: String, deadline: Int64, report: inout DrainReport) throws(SpoolError) {
+    func drainFile(_ name: String, report: inout DrainReport) throws(SpoolError) {
         let owner = try writer.spoolOwnership()
         let directory = owner.directory
         let path = directory.pathOf(name)
@@ -300,7 +299,7 @@ public final class SpoolDrain {
                             continue
                         }
                         stop = try deliverRun(batch.lines[...], writeKey: batch.writeKey, prepared: (batch.body, batch.bodyBytes), file: name,
-                                              content: content, deadline: deadline, firstAnswer: answer, journal: &journal, report: &report)
+                                              content: content, firstAnswer: answer, journal: &journal, report: &report)
                         settings.onBatch(report)
                     }
                 } catch {
@@ -335,7 +334,7 @@ public final class SpoolDrain {
     /// - Parameter firstAnswer: the answer to a first attempt already made
     ///   (beside others, `firstAnswers`); retries go on from there.
     func deliverRun(_ lines: ArraySlice<Range<Int>>, writeKey: String, prepared: (PreparedBody, Int)?,
-                    file: String, content: FileWindow, deadline: Int64, firstAnswer: DeliveryResult? = nil,
+                    file: String, content: FileWindow, firstAnswer: DeliveryResult? = nil,
                     journal: inout ProgressJournal, report: inout DrainReport) throws(SpoolError) -> DrainStop? {
         let (body, bodyBytes): (PreparedBody, Int)
         if let prepared {
@@ -350,7 +349,7 @@ public final class SpoolDrain {
         // Counted only once the progress past these lines is saved
         // (`flush`): a pass that cannot save it sends them again, and must
         // not count twice.
-        switch deliver(writeKey: writeKey, body: body, deadline: deadline, firstAnswer: firstAnswer) {
+        switch deliver(writeKey: writeKey, body: body, firstAnswer: firstAnswer) {
         case .delivered:
             report.batches += 1
             report.delivered += lines.count
@@ -371,11 +370,11 @@ public final class SpoolDrain {
             log(.warn, "data plane refused a batch of \(lines.count) (HTTP \(status)): \(answer.prefix(200)); splitting it")
             let middle = lines.startIndex + lines.count / 2
             if let stop = try deliverRun(lines[..<middle], writeKey: writeKey, prepared: nil, file: file, content: content,
-                                         deadline: deadline, journal: &journal, report: &report) {
+                                         journal: &journal, report: &report) {
                 return stop
             }
             return try deliverRun(lines[middle...], writeKey: writeKey, prepared: nil, file: file, content: content,
-                                  deadline: deadline, journal: &journal, report: &report)
+                                  journal: &journal, report: &report)
         case .refused(let status, let answer):
             report.batches += 1
             let now = SystemClock.nowMillis()
@@ -488,10 +487,14 @@ public final class SpoolDrain {
         }
     }
 
-    /// Sends one batch, retrying what is worth retrying until the deadline.
-    func deliver(writeKey: String, body: PreparedBody, deadline: Int64, firstAnswer: DeliveryResult? = nil) -> DeliveryResult {
+    /// Sends one batch, retrying what is worth retrying while the data
+    /// plane has been unavailable for less than `giveUpAfterMillis`,
+    /// counted from this batch's first failure: a long pass that meets a
+    /// moment's 503 late still retries it.
+    func deliver(writeKey: String, body: PreparedBody, firstAnswer: DeliveryResult? = nil) -> DeliveryResult {
         var attempt = 0
         var answered = firstAnswer
+        var giveUpAt: Int64?
         while true {
             let result = answered ?? client.send(writeKey: writeKey, prepared: body)
             answered = nil
@@ -504,6 +507,8 @@ public final class SpoolDrain {
             var delay = backoff / 2 + Int(generator.next(upperBound: UInt64(backoff / 2 + 1)))
             if let retryAfter { delay = max(delay, min(retryAfter, 300) * 1000) }
             let now = SystemClock.nowMillis()
+            let deadline = giveUpAt ?? now + settings.giveUpAfterMillis
+            giveUpAt = deadline
             if now + Int64(delay) > deadline { return result }
             // Each line names the data plane and says until when: a drain
             // that seems to hang is one that waits for it.

@@ -78,6 +78,26 @@ struct DrainWithInMemoryDataPlaneTests {
         #expect(kept.split(separator: "\n").count == 1)
     }
 
+    /// `--max-seconds` is how long the data plane may stay unavailable, not
+    /// how long a pass may take: a pass longer than it that meets one 503
+    /// late retries it and delivers everything. (It gave up at once, the
+    /// deadline counted from the pass's start.)
+    @Test func aLatePassingFailureIsRetriedInALongPass() throws {
+        let spool = TempSpool()
+        let writer = SpoolWriter(directory: spool.path)
+        try Self.fill(writer, events: 60)
+        var answers = 0
+        let plane = InMemoryDataPlane { _ in
+            answers += 1
+            Thread.sleep(forTimeInterval: 0.08)  // each batch takes 80 ms: the 503 comes 400 ms in, past the 200
+            return answers == 6 ? .retry(reason: "503", retryAfterSeconds: nil) : .delivered
+        }
+        let report = Self.drain(writer, plane, giveUpAfterMillis: 200)
+        #expect(answers == 7, "\(answers) answers")  // six 1 KiB batches and the retry
+        #expect(report.stop == nil && report.delivered == 60, "\(report)")
+        #expect(Self.messageIds(plane.delivered).sorted() == (0..<60).map(String.init).sorted())
+    }
+
     @Test func anUnavailableDataPlaneLosesNothingAndTheNextPassSendsAllOnce() throws {
         let spool = TempSpool()
         let writer = SpoolWriter(directory: spool.path)

@@ -150,3 +150,23 @@ struct RefusedEventsTests {
         #expect(kind == c.2, "HTTP \(c.0) for \(c.1)")
     }
 }
+
+/// Which of libcurl's errors are the URL's fault (the drain stops, 78) and
+/// which a moment's (it retries): a handshake reset by a restarting load
+/// balancer is retried; TLS spoken to a plain-HTTP port is not.
+@Suite struct TransportErrorTests {
+    @Test(arguments: [
+        (35, "OpenSSL/3.0.19: error:0A00010B:SSL routines::wrong version number", true),
+        (35, "error:1408F10B:SSL routines:ssl3_get_record:wrong version number", true),
+        (35, "gnutls_handshake() failed: An unexpected TLS packet was received.", true),
+        (35, "OpenSSL SSL_connect: Connection reset by peer in connection to dp.example.com:443", false),
+        (35, "OpenSSL SSL_connect: SSL_ERROR_SYSCALL in connection to dp.example.com:443", false),
+        (60, "SSL certificate problem: self-signed certificate", true),
+        (7, "Failed to connect to 127.0.0.1 port 9: Connection refused", false),
+        (28, "Operation timed out after 10000 milliseconds", false),
+    ] as [(Int, String, Bool)])
+    func handshakeErrorsAreTheURLsFaultOnlyWhenTheyCannotPass(_ code: Int, _ message: String, _ isConfiguration: Bool) {
+        #expect(DataPlaneClient.isConfigurationError(code, message) == isConfiguration)
+    }
+}
+

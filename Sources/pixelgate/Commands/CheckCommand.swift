@@ -58,8 +58,9 @@ struct CheckCommand: Subcommand {
         }
         // Said plainly: an empty allow-list is a choice, but one a slip in
         // the setting's name also makes.
-        if configuration.writeKeys.isEmpty && configuration.signingKeys.isEmpty {
-            out += "warning: PIXELGATE_WRITE_KEYS is empty: hits with any write key are accepted and stored\n"
+        if configuration.writeKeys.isEmpty {
+            out += "warning: PIXELGATE_WRITE_KEYS is empty: hits with any write key are accepted and stored"
+                + (configuration.signingKeys.isEmpty ? "" : " (those of PIXELGATE_SIGNING_KEYS' keys only when signed)") + "\n"
         }
         // What the mistakes below mean for the site, for the summary.
         var consequences: [String] = []
@@ -154,7 +155,7 @@ struct CheckCommand: Subcommand {
     /// when no credentials came; gateways before v1.10 answered 200 "OK".
     static func verdict(_ answer: DataPlaneClient.Answer) -> (String, Int32) {
         if answer.transportError != 0 {
-            if DataPlaneClient.configurationTransportErrors.contains(answer.transportError) {
+            if DataPlaneClient.isConfigurationError(answer.transportError, answer.transportMessage) {
                 return ("not reached: \(answer.transportMessage): check the URL's scheme, host and port, and its certificate", Exit.configuration)
             }
             return ("data plane unavailable: \(answer.transportMessage)", Exit.unavailable)
