@@ -28,6 +28,8 @@ static void (*const capture_arguments)(int, char **, char **) = capture;
 
 /* As the runtime's: an override (set by the standard library's
  * CommandLine.arguments setter's callers) wins; with neither, no arguments. */
+/* Swift's calling convention, as the runtime declares them (SWIFT_CC(swift)). */
+__attribute__((swiftcall))
 char **_swift_stdlib_getUnsafeArgvArgc(int *outArgLen) {
     if (override_argv) {
         *outArgLen = override_argc;
@@ -41,6 +43,7 @@ char **_swift_stdlib_getUnsafeArgvArgc(int *outArgLen) {
     return empty_argv;
 }
 
+__attribute__((swiftcall))
 void _swift_stdlib_overrideUnsafeArgvArgc(char **argv, int argc) {
     override_argv = argv;
     override_argc = argc;

@@ -281,10 +281,10 @@ struct ObservabilityTests {
         let scratch = Scratch()
         let log = scratch.path + "/journal"
         var env = cgiEnvironment("/pixel/v1/page?writeKey=wk", spool: scratch.spool)
-        env["PIXELGATE_BINARY"] = pixelgateBinary
+        env["BINARY_UNDER_TEST"] = pixelgateBinary
         env["LOG_FILE"] = log
         // The stream is named by the device and inode of the file on stderr.
-        let script = #"exec 2>"$LOG_FILE"; JOURNAL_STREAM=$(stat -c %d:%i "$LOG_FILE") exec "$PIXELGATE_BINARY""#
+        let script = #"exec 2>"$LOG_FILE"; JOURNAL_STREAM=$(stat -c %d:%i "$LOG_FILE") exec "$BINARY_UNDER_TEST""#
         let run = try runProcess("/bin/sh", ["-c", script], environment: env.merging(["PATH": "/usr/bin:/bin"]) { $1 })
         #expect(run.stdoutText.hasPrefix("Status: 400"))
         let line = try String(contentsOfFile: log, encoding: .utf8)

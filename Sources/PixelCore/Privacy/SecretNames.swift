@@ -14,9 +14,9 @@ public struct SecretNames: Sendable, Equatable {
     /// byte at a time, each byte one table step, and a word is found
     /// wherever it ends, whatever came before. Bytes go by class: a
     /// separator (which leaves the state as it is), a byte of some word
-    /// (ASCII case folded), or any other. The tables live in memory that is
-    /// never moved or shared with Swift's arrays, so a check takes no
-    /// reference counts: it runs for every parameter of every hit.
+    /// (ASCII case folded), or any other. A check reads the tables through
+    /// buffer pointers, one retain a call: it runs for every parameter of
+    /// every hit.
     final class Table: Sendable {
         /// Each byte's class: 0 for a byte in no word, 1 for a separator,
         /// 2... for the (folded) bytes the words use.
@@ -107,10 +107,11 @@ public struct SecretNames: Sendable, Equatable {
         }
     }
 
-    /// At most this many words (one bit each in the table of starts).
+    /// At most this many words (a setting's list; the automaton's states
+    /// grow with their letters).
     public static let maxWords = 64
     /// Shortest word: one of one or two letters would match nearly every
-    /// name (and the table of pairs needs two).
+    /// name.
     public static let minWordBytes = 3
     /// Words from the default scrubbing lists of tools that keep request
     /// data out of logs (sentry-python's `DEFAULT_DENYLIST` in
@@ -143,7 +144,7 @@ public struct SecretNames: Sendable, Equatable {
 
     public static func == (a: SecretNames, b: SecretNames) -> Bool { a.listed == b.listed }
 
-    /// Lowercase, without `_`, `-` and `.`.
+    /// Lowercase, without `_`, `-`, `.` and `\`.
     static func folded<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> [UInt8] {
         var out: [UInt8] = []
         for b in bytes where !isSeparator(b) { out.append(fold(b)) }

@@ -8,6 +8,9 @@
 /// with the lowest index among everything that matched wins.
 public struct TrafficClassifier: Sendable {
     let tables: TrafficTables
+    /// The rules of a classifier made from other rules than the standard
+    /// ones (tests), for `url(ofRule:)`; nil for `standard`.
+    let customRules: [TrafficRule]?
 
     static let bucketCount = 512
 
@@ -19,10 +22,12 @@ public struct TrafficClassifier: Sendable {
 
     init(tables: TrafficTables) {
         self.tables = tables
+        customRules = nil
     }
 
     public init(rules: [TrafficRule]) {
         tables = TrafficTables(rules: rules)
+        customRules = rules
     }
 
     @inline(__always)
@@ -109,7 +114,7 @@ public struct TrafficClassifier: Sendable {
     /// The page a rule's source names (`TrafficRule.url`), for
     /// `context.bot.url`; looked up only for a bot that is marked.
     public func url(ofRule id: String) -> String? {
-        TrafficRules.all.first { $0.id == id }?.url
+        (customRules ?? TrafficRules.all).first { $0.id == id }?.url
     }
 
     /// The class of a request, by its headers.
