@@ -27,8 +27,9 @@ __attribute__((section(".init_array"), used))
 static void (*const capture_arguments)(int, char **, char **) = capture;
 
 /* As the runtime's: an override (set by the standard library's
- * CommandLine.arguments setter's callers) wins; with neither, no arguments. */
-/* Swift's calling convention, as the runtime declares them (SWIFT_CC(swift)). */
+ * CommandLine.arguments setter's callers) wins; with neither, no arguments.
+ * Both in Swift's calling convention, as the runtime declares them
+ * (SWIFT_CC(swift)). */
 __attribute__((swiftcall))
 char **_swift_stdlib_getUnsafeArgvArgc(int *outArgLen) {
     if (override_argv) {

@@ -14,7 +14,8 @@ enum RouteHint {
         let shown = quotable(path.utf8, limit: 160)
         var trimmed = path
         while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
-        if trimmed.count < path.count, PixelRequest(requestURI: String(trimmed)).route != nil || String(trimmed).hasSuffix("/pixel/v1/health") {
+        let withoutSlash = PixelRequest(requestURI: String(trimmed))
+        if trimmed.count < path.count, withoutSlash.route != nil || withoutSlash.isHealthCheck {
             return "not found: \(shown): a trailing slash; the routes end \(routes), without one"
         }
         if let at = path.firstOccurrence(of: "/pixel/v1/")?.upperBound {

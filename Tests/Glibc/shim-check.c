@@ -11,7 +11,7 @@
 #include <unwind.h>
 
 uint32_t arc4random(void);
-char **_swift_stdlib_getUnsafeArgvArgc(int *outArgLen);
+__attribute__((swiftcall)) char **_swift_stdlib_getUnsafeArgvArgc(int *outArgLen);
 
 static _Unwind_Reason_Code count(struct _Unwind_Context *context, void *frames) {
     (void)context;
