@@ -105,7 +105,17 @@ struct DrainTests {
     /// which some arrived is still 0.
     @Test func aPassWithEveryEventRefusedExits65() throws {
         let scratch = Scratch()
-        let ids = try hit(4, scratch: scratch, environment: [:])
+        // Plain CGI hits: this test is about the drain, and has no serve to stop.
+        func cgiHits(_ count: Int, prefix: String) throws -> [String] {
+            try (0..<count).map { i in
+                let id = "\(prefix)\(i)"
+                let r = try runPixelgate([], environment: cgiEnvironment("/pixel/v1/track?writeKey=wk&anonymousId=\(id)&event=Open",
+                                                                         spool: scratch.spool))
+                guard r.stdoutText.hasPrefix("Status: 200") else { throw TestFailure("hit \(id): \(r.stdoutText)") }
+                return id
+            }
+        }
+        let ids = try cgiHits(4, prefix: "v")
         let receiver = DataPlaneReceiver(dir: scratch.path + "/dp", refuseIds: ids)
         try receiver.start()
         let all = try drain(scratch, url: receiver.url)
@@ -113,7 +123,7 @@ struct DrainTests {
         #expect(all.stderr.contains("0 events delivered") && all.stderr.contains("4 refused") && all.stderr.contains("every event was refused"),
                 "\(all.stderr)")
         #expect(try receiver.received().isEmpty)
-        try hit(2, scratch: scratch, environment: [:], prefix: "ok")
+        _ = try cgiHits(2, prefix: "ok")
         let some = try drain(scratch, url: receiver.url)
         #expect(some.status == 0, "\(some.stderr)")
         #expect(try receiver.received().count == 2)
