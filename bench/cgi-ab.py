@@ -8,7 +8,7 @@ prints each one's median time and its ratio to the first binary's.
 
 With --forward, each binary runs twice a round: spooling, then (order
 alternating) forwarding to DATA_PLANE_URL (gzip off, as a hit's single
-event is small), which is what README's "Which sink" compares. A local
+event is small), which is what docs/shared-hosting.md's "Which sink" compares. A local
 stand-in: python3 Tests/DataPlane/receiver.py --port 18555 --keys wk
 --events /tmp/events.ndjson --faults /tmp/faults.
 

@@ -258,12 +258,12 @@ struct SignedURLTests {
         }
     }
 
-    /// README's Python snippet, run as written, with the secret as text
+    /// docs/email.md's Python snippet, run as written, with the secret as text
     /// and as bytes: pixelgate accepts both URLs (it raised `TypeError`
     /// for a `str` secret).
-    @Test func readmesPythonSignsURLsPixelgateAccepts() throws {
+    @Test func theDocumentedPythonSignsURLsPixelgateAccepts() throws {
         let scratch = Scratch()
-        let readme = try String(contentsOfFile: repositoryRoot + "/README.md", encoding: .utf8)
+        let readme = try String(contentsOfFile: repositoryRoot + "/docs/email.md", encoding: .utf8)
         let start = try #require(readme.range(of: "```python\n# Python (Jinja")).upperBound
         let end = try #require(readme[start...].range(of: "```")).lowerBound
         let snippet = "# Python (Jinja" + readme[start..<end]

@@ -8,21 +8,19 @@ import Testing
 /// people are told and `pixelgate check`'s texts equal to it.
 @Suite("The table of settings")
 struct SettingsTableTests {
-    /// README's `| variable | meaning | default |` table under
-    /// "## Configuration" is `SettingsTable.markdownTable`, row by row. After
+    /// docs/configuration.md's `| variable | meaning | default |` table is `SettingsTable.markdownTable`, row by row. After
     /// changing a setting, paste `print(SettingsTable.markdownTable)` there.
-    @Test func readmesTableIsTheTable() throws {
-        let readme = try #require(Self.readFile(Self.repositoryRoot + "/README.md"), "README.md not readable")
-        let lines = readme.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let section = try #require(lines.firstIndex(of: "## Configuration"), "no ## Configuration in README.md")
-        let header = try #require(lines[section...].firstIndex(of: "| variable | meaning | default |"),
-                                  "no settings table under ## Configuration")
+    @Test func theDocumentedTableIsTheTable() throws {
+        let doc = try #require(Self.readFile(Self.repositoryRoot + "/docs/configuration.md"), "docs/configuration.md not readable")
+        let lines = doc.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let header = try #require(lines.firstIndex(of: "| variable | meaning | default |"),
+                                  "no settings table in docs/configuration.md")
         let rows = lines[header...].prefix { $0.hasPrefix("|") }
         let expected = SettingsTable.markdownTable.split(separator: "\n").map(String.init)
         for (line, (readmeRow, tableRow)) in zip(rows, expected).enumerated() {
-            #expect(readmeRow == tableRow, "README.md line \(header + line + 1) differs from SettingsTable; regenerate it from SettingsTable.markdownTable")
+            #expect(readmeRow == tableRow, "docs/configuration.md line \(header + line + 1) differs from SettingsTable; regenerate it from SettingsTable.markdownTable")
         }
-        #expect(rows.count == expected.count, "README's table has \(rows.count) lines, SettingsTable \(expected.count)")
+        #expect(rows.count == expected.count, "docs/configuration.md's table has \(rows.count) lines, SettingsTable \(expected.count)")
     }
 
     /// Names are unique, and `settingNames` is the table's.

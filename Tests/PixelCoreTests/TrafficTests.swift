@@ -143,15 +143,15 @@ struct TrafficTests {
 }
 
 extension TrafficTests {
-    /// README's rules table under "### Machine opens, prefetch and bots"
+    /// docs/traffic.md's rules table
     /// is `TrafficRules.markdownTable`, so operators read the rules in force.
-    @Test func readmesRulesAreTheRules() throws {
-        let readme = try #require(SettingsTableTests.readFile(SettingsTableTests.repositoryRoot + "/README.md"))
-        let lines = readme.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let section = try #require(lines.firstIndex(of: "### Machine opens, prefetch and bots"))
+    @Test func theDocumentedRulesAreTheRules() throws {
+        let doc = try #require(SettingsTableTests.readFile(SettingsTableTests.repositoryRoot + "/docs/traffic.md"))
+        let lines = doc.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let section = try #require(lines.firstIndex(of: "# Machine opens, prefetch and bots"))
         let header = try #require(lines[section...].firstIndex(of: "| rule | class | matches | source |"))
         let rows = Array(lines[header...].prefix { $0.hasPrefix("|") })
         #expect(rows == TrafficRules.markdownTable.split(separator: "\n").map(String.init),
-                "README's rules table differs from TrafficRules.markdownTable; paste it again")
+                "docs/traffic.md's rules table differs from TrafficRules.markdownTable; paste it again")
     }
 }

@@ -2,7 +2,7 @@
 /// `/etc/pixelgate/pixelgate.env` and the tarball carries: every setting,
 /// what it does and its default, commented out at that default, but the
 /// spool, which a system-wide installation names. Made from
-/// `SettingsTable`, as README's table is; a test keeps
+/// `SettingsTable`, as docs/configuration.md's table is; a test keeps
 /// `packaging/pixelgate.env` equal to it.
 public enum ExampleSettingsFile {
     /// The spool a system-wide installation uses (systemd/pixelgate.tmpfiles).

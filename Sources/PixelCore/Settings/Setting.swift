@@ -1,8 +1,8 @@
 /// One setting pixelgate reads, everything about it in one place: its name,
 /// how its text is read into a `PixelConfiguration`, how its value in effect
-/// is shown, and how README documents it. `SettingsTable` lists them all, and
+/// is shown, and how docs/configuration.md documents it. `SettingsTable` lists them all, and
 /// everything that once kept its own list of settings (the resolver, the
-/// unknown-name warning, `pixelgate check`, README's table) reads that one,
+/// unknown-name warning, `pixelgate check`, docs/configuration.md's table) reads that one,
 /// so no setting can be read but not shown, or shown but not documented.
 public struct Setting: Sendable {
     /// Reads a value into a configuration; nil when it was taken, otherwise
@@ -14,10 +14,10 @@ public struct Setting: Sendable {
     /// The environment and config-file name, e.g. `PIXELGATE_SINK`. Fixed:
     /// tools and tests outside the project use these names (SPEC §8).
     public let name: String
-    /// What the setting does, one line of Markdown: README's "meaning".
+    /// What the setting does, one line of Markdown: the table's "meaning".
     public let meaning: String
     /// The value in effect when it is not set, as people are told it, in
-    /// Markdown: README's "default". A single code span (`` `64k` ``) is a
+    /// Markdown: the table's "default". A single code span (`` `64k` ``) is a
     /// value the parser takes, and gives what an unset setting gives (the
     /// tests check it); prose (`none`) describes an empty or absent value.
     public let defaultText: String
@@ -44,7 +44,7 @@ public struct Setting: Sendable {
         printer(config)
     }
 
-    /// This setting as a row of README's `| variable | meaning | default |`.
+    /// This setting as a row of docs/configuration.md's `| variable | meaning | default |`.
     public var markdownRow: String {
         "| `\(name)` | \(meaning) | \(defaultText) |"
     }

@@ -1,11 +1,11 @@
 /// Every setting pixelgate reads, in the order `pixelgate check` shows them
-/// and README lists them: where events go, who may send them, how hits are
+/// and docs/configuration.md lists them: where events go, who may send them, how hits are
 /// answered, the query limits, the spool, then delivery.
 ///
 /// The one list of settings. `PixelConfiguration.resolve` reads values
 /// through it, `settingNames` (the unknown-name warning) and
 /// `effectiveSettings` (`pixelgate check`) come from it, and `markdownTable`
-/// is README's table under "Configuration", which a test keeps equal.
+/// is docs/configuration.md's table, which a test keeps equal.
 /// Bounds of numeric settings are the documented `…Bounds` beside the
 /// fields they bound (`PixelLimits`, `SpoolSettings`, `PixelConfiguration`).
 public enum SettingsTable {
@@ -50,7 +50,7 @@ public enum SettingsTable {
         Setting(
             name: "PIXELGATE_SIGNING_KEYS",
             meaning: "`writeKey:secret` pairs, comma-separated: hits for these write keys must carry a good `sig` "
-                + "([Signed pixel URLs](#signed-pixel-urls)); secrets of 16 bytes or more",
+                + "([Signed pixel URLs](email.md#signed-pixel-urls)); secrets of 16 bytes or more",
             defaultText: "empty: no signatures",
             parser: { v, config in
                 for item in listItems(v) {
@@ -85,7 +85,7 @@ public enum SettingsTable {
             printer: { $0.trustedProxies.map { $0.description }.joined(separator: ",") }),
         Setting(
             name: "PIXELGATE_HIT_CLASSES",
-            meaning: "what to do with each class of hit ([Machine opens](#machine-opens-prefetch-and-bots)): `class=action` pairs, comma-separated, classes `human`, `mail-proxy`, `prefetch`, `bot`, actions `record`, `mark` (add `context.traffic`) or `drop` (answer as usual, store nothing, count it); classes not named keep their default",
+            meaning: "what to do with each class of hit ([Machine opens](traffic.md)): `class=action` pairs, comma-separated, classes `human`, `mail-proxy`, `prefetch`, `bot`, actions `record`, `mark` (add `context.traffic`) or `drop` (answer as usual, store nothing, count it); classes not named keep their default",
             defaultText: "`human=record,mail-proxy=mark,prefetch=mark,bot=mark`",
             parser: { v, config in
                 do throws(SettingProblem) {
@@ -243,8 +243,8 @@ public enum SettingsTable {
             printer: { $0.refusedLogging.description }),
     ]
 
-    /// README's table of settings, header included, one line per row: what
-    /// the README test compares with README, and what to paste there after
+    /// docs/configuration.md's table of settings, header included, one line per row: what
+    /// the docs test compares with that file, and what to paste there after
     /// changing a setting (`print(SettingsTable.markdownTable)`).
     public static var markdownTable: String {
         (["| variable | meaning | default |", "|---|---|---|"] + settings.map { $0.markdownRow }).joined(separator: "\n")

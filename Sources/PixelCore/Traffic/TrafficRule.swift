@@ -35,7 +35,7 @@ public struct TrafficRule: Sendable {
         return url.count > 8 ? String(url) : nil
     }
 
-    /// The test as README's table shows it.
+    /// The test as docs/traffic.md's table shows it.
     public var testDescription: String {
         switch test {
         case .userAgentContains(let tokens): return "User-Agent contains " + tokens.map { "`\($0)`" }.joined(separator: " or ")

@@ -1,7 +1,7 @@
 /// The classification table, compiled in: each rule's test, the class it
 /// gives and where its fact is published. The first rule that matches a
-/// hit classes it; a hit none matches is `human`. README's table under
-/// "E-mail tracking" is `markdownTable`, which a test keeps equal, and a
+/// hit classes it; a hit none matches is `human`. docs/traffic.md's table
+/// is `markdownTable`, which a test keeps equal, and a
 /// marked event names its rule in `context.traffic.rule`.
 ///
 /// Order matters: a browser's prefetch is a prefetch whatever its agent;
@@ -70,7 +70,7 @@ public enum TrafficRules {
                     source: "the words RudderStack's gateway counts as bot agents (rudder-server `gateway/internal/bot`)"),
     ]
 
-    /// README's table: one row per rule, in the order they are tried.
+    /// docs/traffic.md's table: one row per rule, in the order they are tried.
     public static var markdownTable: String {
         var lines = ["| rule | class | matches | source |", "|---|---|---|---|"]
         for rule in all {
