@@ -9,7 +9,9 @@ import Testing
 struct DocsTests {
     /// What each runnable name is run by; a name without a test fails
     /// `everyRunnableNameIsRun`, so no marked block goes unrun.
-    static let runners = ["quick-start"]
+    static let runners = ["quick-start",
+                          // SharedHostingTests
+                          "shared-hosting-install", "shared-hosting-upgrade", "shared-hosting-stats"]
 
     struct Block {
         let file: String

@@ -4,10 +4,10 @@ import Testing
 import Glibc
 #endif
 
-/// README's "Shared hosting, from upload to delivery", played as a
-/// cPanel-style account would: the release tarball unpacked in the
-/// account's home, the shipped `.htaccess`, `pixelgate.conf` and crontab
-/// line with only their placeholders set, Apache running the account's CGI
+/// docs/shared-hosting.md, played as a cPanel-style account would: the
+/// guide's commands run as written (its `runnable` blocks) in the account's
+/// home, the one edit it asks for made to the settings file, the shipped
+/// crontab line, Apache running the account's CGI
 /// as the account's own user with no `PIXELGATE_*` variable (as suEXEC
 /// does) and only the overrides shared hosts grant, an upgrade in place
 /// between hits, and the cron line run twice at once as cron runs it.
@@ -34,31 +34,41 @@ struct SharedHostingTests {
         try withLocalUser(home: home) { uid in
             let user = String(cString: try #require(getpwuid(uid_t(uid))).pointee.pw_name)
             let asUser = ["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=65534", "--clear-groups"]
-            // The download, where the account can read it.
-            let tarball = scratch.path + "/pixelgate.tar.gz"
-            try FileManager.default.copyItem(atPath: try DistTests().tarball(), toPath: tarball)
-            chmod(tarball, 0o644)
-            chmod(scratch.path, 0o755)
-            // What the account does through its file manager or SSH, as itself.
+            // The upload, in the account's home; the web root the host made.
+            let tarball = try DistTests().tarball()
+            let name = (tarball as NSString).lastPathComponent
+            #expect(name == "pixelgate-0.1.0-linux-x86_64.tar.gz", "the guide's step 1 names pixelgate-0.1.0-linux-x86_64.tar.gz; the tarball is \(name)")
+            // What the account does in a shell in its home, as itself.
             func run(_ script: String) throws -> ProcessResult {
-                try runProcess(asUser[0], Array(asUser.dropFirst()) + ["/bin/sh", "-c", script],
-                               environment: ["HOME": home, "PATH": "/usr/bin:/bin", "TARBALL": tarball, "DATA_PLANE": receiver.url])
+                try runProcess(asUser[0], Array(asUser.dropFirst()) + ["/bin/sh", "-c", "set -e; cd \"$HOME\"\n" + script],
+                               environment: ["HOME": home, "PATH": "/usr/bin:/bin"])
             }
+            try FileManager.default.copyItem(atPath: tarball, toPath: home + "/" + name)
+            chown(home + "/" + name, uid_t(uid), 65534)
+            let hosted = try run("mkdir ~/public_html")
+            #expect(hosted.status == 0, "\(hosted.stderr)")
+            let guide = try DocsTests.runnableBlocks()
+            let install = try #require(guide["shared-hosting-install"]).map(\.text)
+            #expect(install.count == 3, "the guide's steps 1 to 3 are \(install.count) blocks")
 
-            // 1. Unpack into the home directory; the settings file in its
-            // place; the .htaccess as shipped.
-            let unpack = try run("""
-                set -e
-                mkdir -p "$HOME/pixelgate" "$HOME/public_html" "$HOME/.config/pixelgate"
-                tar -xzf "$TARBALL" -C "$HOME/pixelgate" --strip-components=1
-                install -D -m 600 "$HOME/pixelgate/apache-conf/shared-hosting/pixelgate.conf" "$HOME/.config/pixelgate/pixelgate.conf"
-                sed -i -e "s|https://YOUR-DATA-PLANE.example.com|$DATA_PLANE|" -e "s|^PIXELGATE_WRITE_KEYS=$|PIXELGATE_WRITE_KEYS=wk|" \
-                  "$HOME/.config/pixelgate/pixelgate.conf"
-                cp "$HOME/pixelgate/apache-conf/shared-hosting/.htaccess" "$HOME/public_html/.htaccess"
-                cp "$HOME/pixelgate/bin/pixelgate" "$HOME/public_html/pixelgate.cgi"
-                chmod 755 "$HOME/public_html/pixelgate.cgi"
-                """)
-            #expect(unpack.status == 0, "\(unpack.stderr)")
+            // 1. and 2. Unpack, the settings file in place.
+            for step in install.prefix(2) {
+                let done = try run(step)
+                #expect(done.status == 0, "\(step): \(done.stderr)")
+            }
+            // The edit step 2 asks for: the data plane URL and the write key.
+            let settings = home + "/.config/pixelgate/pixelgate.conf"
+            let edited = try String(contentsOfFile: settings, encoding: .utf8)
+                .replacingOccurrences(of: "PIXELGATE_DATA_PLANE_URL=https://YOUR-DATA-PLANE.example.com", with: "PIXELGATE_DATA_PLANE_URL=" + receiver.url)
+                .replacingOccurrences(of: "\nPIXELGATE_WRITE_KEYS=\n", with: "\nPIXELGATE_WRITE_KEYS=wk\n")
+            try edited.write(toFile: settings, atomically: false, encoding: .utf8)
+            #expect(edited.contains("PIXELGATE_WRITE_KEYS=wk\n") && edited.contains(receiver.url), "the shipped file's placeholders moved: \(edited)")
+            #expect(mode(settings) == 0o600)
+            // 3. The program and the .htaccess in the web root.
+            if let step = install.last {
+                let done = try run(step)
+                #expect(done.status == 0, "\(step): \(done.stderr)")
+            }
             chmod(home, 0o711)  // the web server enters it, as on cPanel
 
             // 2. The site: Apache runs the account's CGI as the account.
@@ -91,14 +101,10 @@ struct SharedHostingTests {
             var st = stat()
             #expect(lstat(spool + "/current.ndjson", &st) == 0 && Int(st.st_uid) == uid && st.st_mode & 0o777 == 0o600)
 
-            // 3. Upgrade in place (README): the new binary renamed over the
-            // old, the spool untouched; hits go on.
-            let upgrade = try run("""
-                set -e
-                cp "$HOME/pixelgate/bin/pixelgate" "$HOME/public_html/pixelgate.cgi.new"
-                chmod 755 "$HOME/public_html/pixelgate.cgi.new"
-                mv -f "$HOME/public_html/pixelgate.cgi.new" "$HOME/public_html/pixelgate.cgi"
-                """)
+            // 6. Upgrade in place, as the guide says: the new binary renamed
+            // over the old, the spool untouched; hits go on.
+            let upgradeSteps = try #require(guide["shared-hosting-upgrade"]).map(\.text)
+            let upgrade = try run(upgradeSteps.joined(separator: "\n"))
             #expect(upgrade.status == 0, "\(upgrade.stderr)")
             try hits("b", 15)
 
@@ -122,8 +128,8 @@ struct SharedHostingTests {
             let log = (try? String(contentsOfFile: home + "/pixelgate/drain.log", encoding: .utf8)) ?? ""
             #expect(log.contains("32 events delivered"), "\(log)")
 
-            // 5. What the account checks: nothing waiting.
-            let stats = try run("\"$HOME/pixelgate/bin/pixelgate\" stats")
+            // 5. What the account checks, the guide's command: nothing waiting.
+            let stats = try run(try #require(guide["shared-hosting-stats"]).map(\.text).joined(separator: "\n"))
             #expect(stats.stdoutText.contains("backlog: 0 file(s), 0 events"), "\(stats.stdoutText) \(stats.stderr)")
             // The three refused hits above, and nothing the data plane refused.
             #expect(stats.stdoutText.contains("rejected: 3 records"), "\(stats.stdoutText)")
