@@ -35,6 +35,21 @@ public struct SpoolLine: Sendable, Equatable {
 }
 
 extension SpoolLine {
+    static let pageStart = Array(#"{"type":"page""#.utf8)
+    static let trackStart = Array(#"{"type":"track""#.utf8)
+
+    /// The route the hit of a line that `parse` accepted came by: a click
+    /// line ends with `"route":"click"` after its event; otherwise the
+    /// event's `type`, which pixelgate writes first. Nil for a line that
+    /// says neither (written by hand, or by an older version for a click).
+    public static func route(_ line: ArraySlice<UInt8>, eventRange: Range<Int>) -> PixelRoute? {
+        if line[eventRange.upperBound...].elementsEqual(PixelEvent.clickMember) { return .click }
+        let event = line[eventRange]
+        if event.starts(with: pageStart) { return .page }
+        if event.starts(with: trackStart) { return .track }
+        return nil
+    }
+
     /// What an event says of its client's address, as RudderStack's gateway
     /// reads it: one `request_ip` per request, taken from the events that
     /// carry the key (SPEC §6).

@@ -1,3 +1,5 @@
+import PixelCore
+
 /// The spool's counter files (`.dropped`, `.refused`, `.delivery`): fixed
 /// slots of little-endian unsigned 64-bit numbers, changed in place under
 /// the spool lock. A slot is never reused for another meaning: a new
@@ -46,6 +48,21 @@ public enum DeliverySlot: Int, CaseIterable, Sendable {
     case unavailableFailures
     case misdirectedFailures
     case refusedFailures
+    /// Of `events`, those of each route (`RouteCounts`), counted since this
+    /// version: a `.delivery` file from an earlier one has fewer slots, read
+    /// as zeros.
+    case pageEvents
+    case trackEvents
+    case clickEvents
+
+    /// The count of events of `route` delivered.
+    public static func events(_ route: PixelRoute) -> DeliverySlot {
+        switch route {
+        case .page: return .pageEvents
+        case .track: return .trackEvents
+        case .click: return .clickEvents
+        }
+    }
 
     /// The count of failures of `kind`.
     public static func failures(_ kind: DeliveryFailure) -> DeliverySlot {
@@ -73,5 +90,46 @@ public enum DeliveryFailure: Int, Sendable, CaseIterable {
         case .misdirected: return "misdirected"
         case .refused: return "refused"
         }
+    }
+}
+
+/// Events counted by the route their hit came by (`SpoolLine.route`), and
+/// those whose line does not say (`unknown`).
+public struct RouteCounts: Sendable, Equatable {
+    public var page = 0
+    public var track = 0
+    public var click = 0
+    public var unknown = 0
+
+    public init() {}
+
+    public subscript(_ route: PixelRoute) -> Int {
+        switch route {
+        case .page: return page
+        case .track: return track
+        case .click: return click
+        }
+    }
+
+    public mutating func add(_ route: PixelRoute?) {
+        switch route {
+        case .page?: page += 1
+        case .track?: track += 1
+        case .click?: click += 1
+        case nil: unknown += 1
+        }
+    }
+
+    /// Counts the route of a spool line (without its newline); a line
+    /// `SpoolLine.parse` refuses is `unknown`.
+    public mutating func add(line: ArraySlice<UInt8>) {
+        add(SpoolLine.parse(line).flatMap { SpoolLine.route(line, eventRange: $0.eventRange) })
+    }
+
+    public static func += (left: inout RouteCounts, right: RouteCounts) {
+        left.page += right.page
+        left.track += right.track
+        left.click += right.click
+        left.unknown += right.unknown
     }
 }

@@ -22,7 +22,9 @@ public final class ForwardSink: EventSink {
         let body = DataPlaneClient.batchBody([event.eventJSON])
         switch client.send(writeKey: event.writeKey, body: body) {
         case .delivered:
-            note { writer, now throws(SpoolError) in try writer.recordDelivery(events: 1, bytes: body.count, nowMillis: now) }
+            var routes = RouteCounts()
+            routes.add(line: event.recordLine.dropLast())
+            note { writer, now throws(SpoolError) in try writer.recordDelivery(events: 1, bytes: body.count, routes: routes, nowMillis: now) }
             return
         case .retry(let reason, _, let status, _):
             log(.warn, "data plane unavailable (\(reason)); event spooled for the drain")

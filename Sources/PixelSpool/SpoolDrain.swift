@@ -357,6 +357,7 @@ public final class SpoolDrain {
             journal.delivered.events += lines.count
             journal.delivered.bytes += bodyBytes
             journal.delivered.batches += 1
+            for range in lines { journal.delivered.routes.add(line: content[range]) }
         case .retry(let reason, _, _, _):
             // Each failed attempt was counted as it came (`deliver`).
             if settings.shouldStop() { return .stopped }
@@ -448,12 +449,13 @@ public final class SpoolDrain {
             tally.events += batch.lines.count
             tally.bytes += batch.bodyBytes
             tally.batches += 1
+            tally.routes += batch.routes
         }
         report.batches += tally.batches
         report.delivered += tally.events
         report.deliveredBytes += tally.bytes
         note { now throws(SpoolError) in
-            try writer.recordDelivery(events: tally.events, bytes: tally.bytes, batches: tally.batches, nowMillis: now)
+            try writer.recordDelivery(events: tally.events, bytes: tally.bytes, batches: tally.batches, routes: tally.routes, nowMillis: now)
         }
     }
 
@@ -465,7 +467,8 @@ public final class SpoolDrain {
         let delivered = journal.delivered
         if delivered.batches > 0 {
             note { now throws(SpoolError) in
-                try writer.recordDelivery(events: delivered.events, bytes: delivered.bytes, batches: delivered.batches, nowMillis: now)
+                try writer.recordDelivery(events: delivered.events, bytes: delivered.bytes, batches: delivered.batches,
+                                          routes: delivered.routes, nowMillis: now)
             }
         }
         for refusal in journal.refusals {
@@ -623,6 +626,7 @@ struct DeliveryTally {
     var events = 0
     var bytes = 0
     var batches = 0
+    var routes = RouteCounts()
 }
 
 /// A refusal to count once its events' progress is recorded.
@@ -705,6 +709,8 @@ struct PlannedBatch: Sendable {
     var lines: [Range<Int>]
     var body: PreparedBody
     var bodyBytes: Int
+    /// Its events by route (`SpoolLine.route`), for the delivery counts.
+    var routes = RouteCounts()
 }
 
 /// A window of a spool file, ready to send: the unreadable lines in it,
@@ -747,6 +753,7 @@ final class BatchPlanner: @unchecked Sendable {
         var writeKey: String
         var lines: [Range<Int>] = []
         var events: [ArraySlice<UInt8>] = []
+        var routes: [PixelRoute?] = []
     }
 
     /// The file's bytes from `start`: `windowBytes` of them, and then a
@@ -806,6 +813,7 @@ final class BatchPlanner: @unchecked Sendable {
                 groups.append(Group(writeKey: line.writeKey))
             }
             groups[g].lines.append(range)
+            groups[g].routes.append(SpoolLine.route(bytes, eventRange: line.eventRange))
             // The gateway would give an event without the key the sender's
             // (or the previous event's) address: it is sent with none.
             groups[g].events.append(address == .missing ? BatchPlanner.withEmptyAddress(event) : event)
@@ -829,7 +837,10 @@ final class BatchPlanner: @unchecked Sendable {
 
     func batch(_ group: Group, _ part: Range<Int>) -> PlannedBatch {
         let body = DataPlaneClient.batchBody(Array(group.events[part]))
-        return PlannedBatch(writeKey: group.writeKey, lines: Array(group.lines[part]), body: client.prepare(body), bodyBytes: body.count)
+        var routes = RouteCounts()
+        for route in group.routes[part] { routes.add(route) }
+        return PlannedBatch(writeKey: group.writeKey, lines: Array(group.lines[part]), body: client.prepare(body), bodyBytes: body.count,
+                            routes: routes)
     }
 
     /// `{"batch":[…]}` of these events (`DataPlaneClient.batchBody`), with

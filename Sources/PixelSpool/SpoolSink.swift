@@ -48,18 +48,7 @@ public final class SpoolSink: EventSink {
     /// the lock, creating a file, the active file), then the room left on
     /// its file system.
     public func unavailability(minimumFreeBytes: Int) -> String? {
-        let owner: SpoolOwnership
-        do {
-            owner = try SpoolStatus.probeWritable(writer.layout, lockWaitMillis: 2000)
-        } catch {
-            return "\(error)"
-        }
-        guard let free = try? owner.directory.freeSpace() else { return nil }
-        if free.bytes < UInt64(minimumFreeBytes) {
-            return "the spool's file system has \(free.bytes) bytes free, under the \(minimumFreeBytes) of the largest event"
-        }
-        if free.inodes == 0 { return "the spool's file system has no free inodes" }
-        return nil
+        SpoolStatus.unavailability(writer.layout, minimumFreeBytes: minimumFreeBytes)
     }
 
     public func recordRejected(_ hit: RejectedHit) -> String? {

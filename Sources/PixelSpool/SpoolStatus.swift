@@ -54,6 +54,12 @@ public struct SpoolStatus: Sendable, Equatable {
         public var files = 0
         public var events = 0
         public var bytes = 0
+        /// The waiting events by route (`SpoolLine.route`).
+        public var routes = RouteCounts()
+        /// Events the data plane refused, kept in
+        /// `rejected/upstream.ndjson`, by route (a kept click counts as
+        /// `track`: its record keeps the event alone).
+        public var kept = RouteCounts()
         /// Age of the oldest waiting event, from its `receivedAt`.
         public var oldestAgeSeconds: Int?
         /// When the oldest waiting event was received (Unix milliseconds).
@@ -112,6 +118,7 @@ public struct SpoolStatus: Sendable, Equatable {
             backlog.files += 1
             backlog.events += pending.lines
             backlog.bytes += pending.bytes
+            backlog.routes += pending.routes
             if let at = pending.oldest { oldest = min(oldest ?? at, at) }
         }
         backlog.oldestAgeSeconds = oldest.map { Int(max(0, nowMillis - $0) / 1000) }
@@ -127,6 +134,9 @@ public struct SpoolStatus: Sendable, Equatable {
                 guard let (records, bytes) = try? countLines(name, in: rejected) else { continue }
                 backlog.rejectedRecords += records
                 backlog.rejectedBytes += bytes
+                if name == SpoolLayout.rejectedUpstreamName, let kept = try? countRoutes(name, in: rejected) {
+                    backlog.kept = kept
+                }
             }
         }
         return backlog
@@ -135,7 +145,7 @@ public struct SpoolStatus: Sendable, Equatable {
     /// The lines and bytes of the spool file `name` that the drain has not
     /// delivered (past its saved offset, less the lines it journaled), and
     /// the `receivedAt` of the first of them: read a megabyte at a time.
-    static func pending(_ name: String, in spool: SpoolPlace) throws(SpoolError) -> (lines: Int, bytes: Int, oldest: Int64?) {
+    static func pending(_ name: String, in spool: SpoolPlace) throws(SpoolError) -> (lines: Int, bytes: Int, oldest: Int64?, routes: RouteCounts) {
         let fd = try spool.openForReading(name)
         defer { Sys.close(fd) }
         let path = spool.pathOf(name)
@@ -147,12 +157,14 @@ public struct SpoolStatus: Sendable, Equatable {
         let saved = try? readFile(SpoolLayout.progressName(of: name), in: spool, limit: largestSealedBytes)
         let progress = SpoolProgress.resolve(saved, size: size) { file.byte(at: $0) }
         var lines = 0, bytes = 0
+        var routes = RouteCounts()
         var first: Range<Int>?
         var lineStart = progress.offset
         var position = progress.offset
         while position < size {
             let piece = try file.bytes(in: position..<(position + (1 << 20)))
             if piece.isEmpty { break }
+            var crossing: Range<Int>?  // a line begun in an earlier piece
             piece.withUnsafeBufferPointer { buffer in
                 var from = 0
                 while let newline = CStrings.firstIndex(of: 0x0A, in: buffer, from: from) {
@@ -163,11 +175,17 @@ public struct SpoolStatus: Sendable, Equatable {
                         lines += 1
                         bytes += end + 1 - lineStart
                         if first == nil { first = lineStart..<end }
+                        if lineStart >= position {
+                            routes.add(line: piece[(lineStart - position)..<newline])
+                        } else {
+                            crossing = lineStart..<end
+                        }
                     }
                     lineStart = end + 1
                     from = newline + 1
                 }
             }
+            if let crossing { routes.add(line: try file.bytes(in: crossing)[...]) }
             position += piece.count
         }
         if lineStart < position && !progress.done.contains(lineStart) {
@@ -178,7 +196,7 @@ public struct SpoolStatus: Sendable, Equatable {
         if let first {
             oldest = receivedAt(try file.bytes(in: first.lowerBound..<min(first.upperBound, first.lowerBound + 65_536))[...])
         }
-        return (lines, bytes, oldest)
+        return (lines, bytes, oldest, routes)
     }
 
     static func receivedAt(_ line: ArraySlice<UInt8>) -> Int64? {
@@ -276,6 +294,61 @@ public struct SpoolStatus: Sendable, Equatable {
             bytes += n
         }
         return (lines, bytes)
+    }
+
+    /// The records of the file `name` in `directory` by route, read a
+    /// megabyte at a time (a record longer than that is read whole).
+    static func countRoutes(_ name: String, in directory: SpoolPlace) throws(SpoolError) -> RouteCounts {
+        let fd = try directory.openForReading(name)
+        defer { Sys.close(fd) }
+        let path = directory.pathOf(name)
+        let st = try Sys.fstat(fd, path)
+        guard st.st_mode & ModeBits.typeMask == ModeBits.regular else { throw SpoolError("read (not a regular file)", path, errno: Errno.invalid) }
+        let size = Int(st.st_size)
+        guard size <= largestSealedBytes else { throw SpoolError("read (\(size) bytes)", path, errno: Errno.fileTooBig) }
+        let file = SpoolFile(fd: fd, path: path, size: size)
+        var routes = RouteCounts()
+        var lineStart = 0
+        var position = 0
+        while position < size {
+            let piece = try file.bytes(in: position..<(position + (1 << 20)))
+            if piece.isEmpty { break }
+            var crossing: Range<Int>?
+            piece.withUnsafeBufferPointer { buffer in
+                var from = 0
+                while let newline = CStrings.firstIndex(of: 0x0A, in: buffer, from: from) {
+                    if lineStart >= position {
+                        routes.add(line: piece[(lineStart - position)..<newline])
+                    } else {
+                        crossing = lineStart..<(position + newline)
+                    }
+                    lineStart = position + newline + 1
+                    from = newline + 1
+                }
+            }
+            if let crossing { routes.add(line: try file.bytes(in: crossing)[...]) }
+            position += piece.count
+        }
+        return routes
+    }
+
+    /// Why a hit's event could not be stored in the spool now, by this
+    /// process: nil when it could (the health route's and `stats`' test).
+    /// The spool checks out and its lock can be taken within 2 s
+    /// (`probeWritable`), and its file system has room for the largest event.
+    public static func unavailability(_ layout: SpoolLayout, minimumFreeBytes: Int) -> String? {
+        let owner: SpoolOwnership
+        do {
+            owner = try probeWritable(layout, lockWaitMillis: 2000)
+        } catch {
+            return "\(error)"
+        }
+        guard let free = try? owner.directory.freeSpace() else { return nil }
+        if free.bytes < UInt64(minimumFreeBytes) {
+            return "the spool's file system has \(free.bytes) bytes free, under the \(minimumFreeBytes) of the largest event"
+        }
+        if free.inodes == 0 { return "the spool's file system has no free inodes" }
+        return nil
     }
 
     /// Checks that this process can create the spool and append to it, and

@@ -188,10 +188,15 @@ public final class SpoolWriter {
     }
 
     /// Adds a delivered batch to the spool's `.delivery` totals and stamps
-    /// the time of the last delivery.
-    public func recordDelivery(events: Int, bytes: Int, batches: Int = 1, nowMillis: Int64) throws(SpoolError) {
+    /// the time of the last delivery. `routes` are the batch's events by
+    /// route, where known.
+    public func recordDelivery(events: Int, bytes: Int, batches: Int = 1, routes: RouteCounts = RouteCounts(),
+                               nowMillis: Int64) throws(SpoolError) {
         try updateCounters(SpoolLayout.deliveryName, slots: DeliverySlot.allCases.count) { counts in
             counts[DeliverySlot.events.rawValue] &+= UInt64(events)
+            for route in PixelRoute.allCases {
+                counts[DeliverySlot.events(route).rawValue] &+= UInt64(routes[route])
+            }
             counts[DeliverySlot.bytes.rawValue] &+= UInt64(bytes)
             counts[DeliverySlot.batches.rawValue] &+= UInt64(batches)
             counts[DeliverySlot.lastDeliveryMillis.rawValue] = UInt64(max(0, nowMillis))

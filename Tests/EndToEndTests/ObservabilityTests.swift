@@ -170,6 +170,87 @@ struct ObservabilityTests {
         #expect(unwritable.status == 1 && unwritable.stderr.contains("cannot write"))
     }
 
+    /// Stored events by route, counted from what the spool records (the
+    /// lines waiting, the drain's delivery counts, the data plane's refusals
+    /// kept): tried 3 page hits, 2 track hits and 1 signed click, one of the
+    /// track events refused by the data plane; the counts stay the same
+    /// before and after the drain, in text, JSON and Prometheus.
+    @Test func storedEventsAreCountedByRoute() throws {
+        let scratch = Scratch()
+        let spool = scratch.spool
+        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp", keys: ["wk", "mail"], refuseIds: ["refused-visitor"])
+        try receiver.start()
+        defer { receiver.stop() }
+        // Click links must be signed: the mailing's key has a secret.
+        let env = ["PIXELGATE_SPOOL_DIR": spool, "PIXELGATE_DATA_PLANE_URL": receiver.url, "PIXELGATE_WRITE_KEYS": "wk,mail",
+                   "PIXELGATE_SIGNING_KEYS": "mail:0123456789abcdef-secret"]
+        for i in 0..<3 { #expect(try Self.hit("/pixel/v1/page?writeKey=wk&anonymousId=v\(i)", spool: spool, extra: env).stdoutText.hasPrefix("Status: 200")) }
+        #expect(try Self.hit("/pixel/v1/track?writeKey=wk&anonymousId=v0&event=E", spool: spool, extra: env).stdoutText.hasPrefix("Status: 200"))
+        #expect(try Self.hit("/pixel/v1/track?writeKey=wk&anonymousId=refused-visitor&event=E", spool: spool, extra: env).stdoutText.hasPrefix("Status: 200"))
+        let signed = try runPixelgate(["sign", "--target", "https://shop.example/", "https://h.example/pixel/v1/click?writeKey=mail&anonymousId=v1"],
+                                      environment: env)
+        #expect(signed.status == 0, "\(signed.stderr)")
+        let click = try Self.hit(String(signed.stdoutText.trimmingCharacters(in: .newlines).dropFirst("https://h.example".count)), spool: spool, extra: env)
+        #expect(click.stdoutText.hasPrefix("Status: 302"), "\(click.stdoutText)")
+        // A HEAD and a refused hit are no stored events.
+        #expect(try Self.hit("/pixel/v1/page?writeKey=wk&anonymousId=v9", spool: spool, method: "HEAD", extra: env).stdoutText.hasPrefix("Status: 200"))
+        #expect(try Self.hit("/pixel/v1/track?writeKey=wk&anonymousId=v9", spool: spool, extra: env).stdoutText.hasPrefix("Status: 400"))
+
+        let expected: [String: Int] = ["events": 6, "page": 3, "track": 2, "click": 1, "other": 0]
+        var stats = try Self.statsJSON(env)
+        #expect(stats["stored"] as? [String: Int] == expected, "before the drain: \(String(describing: stats["stored"]))")
+        let drain = try runPixelgate(["drain", "--once"], environment: env)
+        #expect(drain.status == 0, "\(drain.stderr)")
+        #expect(try receiver.received().count == 5)
+        stats = try Self.statsJSON(env)
+        #expect(stats["stored"] as? [String: Int] == expected, "after the drain: \(String(describing: stats["stored"]))")
+        #expect((stats["backlog"] as? [String: Any])?["events"] as? Int == 0)
+        #expect((stats["delivery"] as? [String: Any])?["refusedEvents"] as? Int == 1)
+
+        let text = try runPixelgate(["stats"], environment: env)
+        #expect(text.stdoutText.contains("\nhits: stored\nstored: 6 events (page 3, track 2, click 1, other 0)\n"), "\(text.stdoutText)")
+        let samples = try Self.parsePrometheus(try runPixelgate(["stats", "--format", "prometheus"], environment: env).stdoutText)
+        for (route, count) in ["page": 3, "track": 2, "click": 1, "other": 0] {
+            #expect(samples["pixelgate_stored_events_total{route=\(route),spool=\(spool)}"] == Double(count), "\(route)")
+        }
+        #expect(samples["pixelgate_hits_stored{spool=\(spool)}"] == 1)
+    }
+
+    /// A spool that answers every hit 503, or settings that answer 500, is
+    /// not a calm spool: `stats` says hits are not stored, and exits 1 with
+    /// its figures written (it said "exit 0", with the figures alone).
+    @Test func statsSaysWhenHitsAreNotStored() throws {
+        let scratch = Scratch()
+        try withTmpfs(scratch, size: "1m") { mount in
+            let spool = mount + "/spool"
+            let env = ["PIXELGATE_SPOOL_DIR": spool]
+            #expect(try Self.hit("/pixel/v1/page?writeKey=wk&anonymousId=v", spool: spool, extra: env).stdoutText.hasPrefix("Status: 200"))
+            var ok = try runPixelgate(["stats"], environment: env)
+            #expect(ok.status == 0 && ok.stdoutText.contains("\nhits: stored\n"), "\(ok.stdoutText) \(ok.stderr)")
+            // The disk fills: no room for the largest event, so the health
+            // route answers 503, and stats says the same.
+            let filler = try runProcess("/bin/dd", ["if=/dev/zero", "of=" + mount + "/filler", "bs=4k"], mergeStderr: true)
+            #expect(filler.status != 0, "the tmpfs did not fill")
+            #expect(try Self.hit("/pixel/v1/health", spool: spool, extra: env).stdoutText.hasPrefix("Status: 503"))
+            let full = try runPixelgate(["stats"], environment: env)
+            #expect(full.status == 1, "\(full.stdoutText)")
+            #expect(full.stdoutText.contains("\nhits: NOT stored now, answered 503: "), "\(full.stdoutText)")
+            let json = try jsonObject(try runPixelgate(["stats", "--json"], environment: env).stdoutText)
+            let hits = try #require(json["hits"] as? [String: Any])
+            #expect(hits["stored"] as? Bool == false && hits["status"] as? Int == 503 && (hits["reason"] as? String ?? "").contains("free"))
+            let samples = try Self.parsePrometheus(try runPixelgate(["stats", "--format", "prometheus"], environment: env).stdoutText)
+            #expect(samples["pixelgate_hits_stored{spool=\(spool)}"] == 0)
+            // Room again: calm again.
+            unlink(mount + "/filler")
+            ok = try runPixelgate(["stats"], environment: env)
+            #expect(ok.status == 0 && ok.stdoutText.contains("\nhits: stored\n"), "\(ok.stdoutText)")
+            // A setting every hit is answered 500 for.
+            let broken = try runPixelgate(["stats"], environment: env.merging(["PIXELGATE_MAX_PAIRS": "lots"]) { $1 })
+            #expect(broken.status == 1 && broken.stdoutText.contains("\nhits: NOT stored now, answered 500: PIXELGATE_MAX_PAIRS"),
+                    "\(broken.stdoutText)")
+        }
+    }
+
     /// The data plane refusing an event is a failure of its own kind, with
     /// the status, and the refused event is counted.
     @Test func aRefusedEventIsCountedWithItsStatus() throws {

@@ -197,6 +197,37 @@ struct PackageTests {
         #expect(!exists(PackageTests.binary) && !exists(PackageTests.settingsDirectory) && !exists(PackageTests.spool))
     }
 
+    /// A purge says what a kept spool holds, each kind with what to do: a
+    /// refused hit is a record to read, not an event a drain could send (it
+    /// said "events that were not delivered" and suggested a drain).
+    @Test func purgeSaysWhatTheKeptSpoolHolds() throws {
+        try withPackageInstalled {
+            let check = try runProcess(PackageTests.binary, ["check"], environment: ["PATH": "/usr/bin:/bin", "PIXELGATE_SPOOL_DIR": PackageTests.spool])
+            #expect(check.status == 0, "\(check.stdoutText)\(check.stderr)")
+            #expect(mkdir(PackageTests.spool + "/rejected", 0o2770) == 0 || errno == EEXIST)
+            let record = #"{"at":"2026-12-07T10:00:00.000Z","status":400,"reason":"missing required parameter: anonymousId","query":"writeKey=wk"}"# + "\n"
+            #expect(FileManager.default.createFile(atPath: PackageTests.spool + "/rejected/hits.ndjson", contents: Data(record.utf8)))
+            var purge = try run("/usr/bin/dpkg", ["--purge", "pixelgate"])
+            #expect(purge.status == 0, "\(purge.stdoutText)\(purge.stderr)")
+            #expect(purge.stderr.contains("1 record(s) of refused hits or unreadable lines in rejected/: kept for you to read, nothing to deliver"),
+                    "\(purge.stderr)")
+            #expect(!purge.stderr.contains("drain") && !purge.stderr.contains("not yet delivered"), "\(purge.stderr)")
+            #expect(exists(PackageTests.spool + "/rejected/hits.ndjson"))
+
+            // Events waiting and events the data plane refused, each named.
+            let reinstall = try run("/usr/bin/dpkg", ["--install", try #require(PackageTests.package)])
+            #expect(reinstall.status == 0, "\(reinstall.stdoutText)\(reinstall.stderr)")
+            let line = #"{"writeKey":"wk","event":{"type":"page","anonymousId":"a"}}"# + "\n"
+            #expect(FileManager.default.createFile(atPath: PackageTests.spool + "/current.ndjson", contents: Data((line + line).utf8)))
+            #expect(FileManager.default.createFile(atPath: PackageTests.spool + "/rejected/upstream.ndjson", contents: Data(line.utf8)))
+            purge = try run("/usr/bin/dpkg", ["--purge", "pixelgate"])
+            #expect(purge.status == 0, "\(purge.stdoutText)\(purge.stderr)")
+            #expect(purge.stderr.contains("2 event(s) not yet delivered") && purge.stderr.contains("drain --once"), "\(purge.stderr)")
+            #expect(purge.stderr.contains("1 event(s) the data plane refused, in rejected/upstream.ndjson") && purge.stderr.contains("requeue"),
+                    "\(purge.stderr)")
+        }
+    }
+
     /// A spool with no events is pixelgate's alone: a purge removes it with
     /// pixelgate's own files in it. An upgrade (here a reinstall) keeps the
     /// mode an operator gave the settings file.

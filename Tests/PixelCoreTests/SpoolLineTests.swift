@@ -11,6 +11,28 @@ struct SpoolLineTests {
         #expect(Array(line[parsed.eventRange]) == Array(event.eventJSON))
     }
 
+    /// The route a line's hit came by, from the line alone: the writer
+    /// marks a click after its event, and page and track events say their
+    /// type first, whatever the query held.
+    @Test func theRouteIsReadFromTheLine() throws {
+        func route(_ line: [UInt8]) -> PixelRoute? {
+            let body = line.last == 0x0A ? line.dropLast() : line[...]
+            return SpoolLine.parse(body).flatMap { SpoolLine.route(body, eventRange: $0.eventRange) }
+        }
+        let page = try EventEngine.build(type: .page, query: "writeKey=wk&anonymousId=a&type=track&route=click", facts: fixedFacts)
+        #expect(route(page.recordLine) == .page)
+        let track = try EventEngine.build(type: .track, query: "writeKey=wk&anonymousId=a&event=E&properties.route=click", facts: fixedFacts)
+        #expect(route(track.recordLine) == .track)
+        #expect(track.recordLine.suffix(3) == Array("}}\n".utf8), "a track line has no route member")
+        let click = try EventEngine.build(type: .track, route: .click, query: "writeKey=wk&anonymousId=a&url=https%3A%2F%2Fx.example%2F", facts: fixedFacts)
+        #expect(route(click.recordLine) == .click)
+        #expect(Array(click.eventJSON).starts(with: Array(#"{"type":"track""#.utf8)), "a click records a track event")
+        // Lines pixelgate did not write this way say no route.
+        #expect(route(Array(#"{"writeKey":"wk","event":{"anonymousId":"a","type":"page"}}"#.utf8)) == nil)
+        #expect(route(Array(#"{"writeKey":"wk","event":{"type":"identify"}}"#.utf8)) == nil)
+        #expect(route(Array(#"{"writeKey":"wk","event":{"type":"track"},"rejected":{"status":400}}"#.utf8)) == .track)
+    }
+
     @Test(arguments: [
         "",
         "garbage",

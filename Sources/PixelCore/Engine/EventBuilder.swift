@@ -320,13 +320,14 @@ struct EventBuilder {
     /// `{"writeKey":…,"event":{…}}` and a newline, written once by the
     /// workspace's writer and copied out at its size.
     func line(writeKey: ByteSpan, writeKeyText: String) -> PixelEvent {
-        let eventRange = EventBuilder.writeLine(tree: tree, writeKey: writeKey, into: &workspace.line)
+        let eventRange = EventBuilder.writeLine(tree: tree, writeKey: writeKey, click: clickTarget != nil, into: &workspace.line)
         return PixelEvent(writeKey: writeKeyText, recordLine: workspace.line.bytes, eventRange: eventRange)
     }
 
     /// Writes the line into `out` (emptied first); returns where the event
     /// lies in it. One access to the workspace's writer for the whole line.
-    static func writeLine(tree: EventTree, writeKey: ByteSpan, into out: inout JSONWriter) -> Range<Int> {
+    /// A click's line says so after the event (`SpoolLine.route`).
+    static func writeLine(tree: EventTree, writeKey: ByteSpan, click: Bool, into out: inout JSONWriter) -> Range<Int> {
         out.removeAll()
         out.raw(PixelEvent.recordPrefix)
         out.string(padded: tree.text + Int(writeKey.start), count: Int(writeKey.count))
@@ -334,7 +335,12 @@ struct EventBuilder {
         let start = out.count
         tree.encode(EventTree.root, into: &out)
         let end = out.count
-        out.raw("}\n")
+        if click {
+            out.raw(PixelEvent.clickMember)
+            out.raw("\n")
+        } else {
+            out.raw("}\n")
+        }
         return start..<end
     }
 

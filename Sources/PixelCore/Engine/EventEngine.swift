@@ -67,12 +67,19 @@ public enum EventEngine {
 
     /// Convenience for tests and tools holding a `String`.
     public static func build(
-        type: EventType, query: String, facts: HitFacts, limits: PixelLimits = .default, allowedWriteKeys: Set<String> = []
+        type: EventType, route: PixelRoute? = nil, query: String, facts: HitFacts, limits: PixelLimits = .default,
+        allowedWriteKeys: Set<String> = []
     ) throws(PixelError) -> PixelEvent {
         var query = query
         let result = query.withUTF8 { buffer in
             Result { () throws(PixelError) -> PixelEvent in
-                try EventEngine.build(type: type, query: buffer, facts: facts, limits: limits, allowedWriteKeys: allowedWriteKeys)
+                guard let route else {
+                    return try EventEngine.build(type: type, query: buffer, facts: facts, limits: limits, allowedWriteKeys: allowedWriteKeys)
+                }
+                var draft = try draft(type: type, route: route, query: buffer, facts: facts, limits: limits)
+                try draft.checkWriteKey(allowed: allowedWriteKeys)
+                try draft.checkIdentity()
+                return try draft.finish()
             }
         }
         return try result.get()

@@ -9,6 +9,10 @@ public struct PixelEvent: Sendable, Equatable {
 
     static let recordPrefix = Array(#"{"writeKey":"#.utf8)
     static let recordMiddle = Array(#","event":"#.utf8)
+    /// What a click's line has after its event: the route is not in the
+    /// event (a click records a `track`), and the drain and `stats` count
+    /// stored events by route from the line alone.
+    static let clickMember = Array(#","route":"click"}"#.utf8)
 
     /// The event's JSON object.
     public var eventJSON: ArraySlice<UInt8> { recordLine[eventRange] }

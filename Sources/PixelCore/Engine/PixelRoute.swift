@@ -1,6 +1,6 @@
 /// What a pixel path ends with (SPEC §1): the two event routes, and click
 /// links, which record a track event and redirect.
-public enum PixelRoute: String, Sendable {
+public enum PixelRoute: String, Sendable, CaseIterable {
     case page
     case track
     case click

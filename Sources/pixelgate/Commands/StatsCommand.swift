@@ -17,9 +17,14 @@ struct StatsCommand: Subcommand {
     spool does and survive restarts: they live in the spool's .refused,
     .unstored, .dropped and .delivery files.
 
+    It also says whether a hit's event could be stored now, as the health
+    route does, for the user running stats: a spool that refuses hits (503)
+    or settings that make every hit 500 are not a calm spool.
+
     Exit codes:
-      0   the figures were written
-      1   the spool does not exist or cannot be read, or FILE cannot be written
+      0   the figures were written, and hits are being stored
+      1   the spool does not exist or cannot be read, FILE cannot be written,
+          or hits are not being stored now (the figures are written)
       2   usage: a wrong option
       78  configuration wrong: the settings name no usable spool
     """
@@ -79,15 +84,22 @@ struct StatsCommand: Subcommand {
             printError("pixelgate: cannot read the spool: \(error)\n")
             return Exit.localFailure
         }
+        // What a hit would be answered now: 500 while a setting is unusable,
+        // 503 while the spool cannot take an event (the health route's test).
+        let fatal = problems.filter(\.isFatal)
+        let refusal: HitRefusal? = !fatal.isEmpty
+            ? HitRefusal(status: 500, reason: fatal.map(\.description).joined(separator: "; "))
+            : SpoolStatus.unavailability(layout, minimumFreeBytes: configuration.limits.maxEventBytes).map { HitRefusal(status: 503, reason: $0) }
         let text: String
         switch format {
-        case .text: text = Self.text(backlog, spool: layout.directory, nowMillis: now)
-        case .json: text = Self.json(backlog, spool: layout.directory)
-        case .prometheus: text = Self.prometheus(backlog, spool: layout.directory)
+        case .text: text = Self.text(backlog, spool: layout.directory, nowMillis: now, refusal: refusal)
+        case .json: text = Self.json(backlog, spool: layout.directory, refusal: refusal)
+        case .prometheus: text = Self.prometheus(backlog, spool: layout.directory, refusal: refusal)
         }
+        let status = refusal == nil ? Exit.ok : Exit.localFailure
         guard let output else {
             printOut(text)
-            return Exit.ok
+            return status
         }
         do {
             try Self.replace(output, with: Array(text.utf8))
@@ -95,7 +107,28 @@ struct StatsCommand: Subcommand {
             printError("pixelgate: cannot write \(output): \(error)\n")
             return Exit.localFailure
         }
-        return Exit.ok
+        if let refusal { printError("pixelgate: hits are answered \(refusal.status) now: \(refusal.reason)\n") }
+        return status
+    }
+
+    /// Why hits would not be stored now, and their answer.
+    struct HitRefusal {
+        var status: Int
+        var reason: String
+    }
+
+    /// Events pixelgate answered 200 for and kept: delivered (by the drain
+    /// or forwarding), waiting in the spool, or refused by the data plane
+    /// and kept in rejected/upstream.ndjson; by route, and `other` for those
+    /// whose route is not known (delivered before routes were counted, or
+    /// lines pixelgate did not write).
+    static func stored(_ backlog: SpoolStatus.Backlog) -> (total: Int, page: Int, track: Int, click: Int, other: Int) {
+        func count(_ value: UInt64) -> Int { Int(truncatingIfNeeded: min(value, UInt64(Int.max / 4))) }
+        let kept = backlog.kept.page + backlog.kept.track + backlog.kept.click + backlog.kept.unknown
+        let total = count(backlog[.events]) + backlog.events + kept
+        func of(_ route: PixelRoute) -> Int { count(backlog[DeliverySlot.events(route)]) + backlog.routes[route] + backlog.kept[route] }
+        let (page, track, click) = (of(.page), of(.track), of(.click))
+        return (total, page, track, click, max(0, total - page - track - click))
     }
 
     /// Writes `bytes` to a new file beside `path` and renames it over
@@ -133,7 +166,7 @@ struct StatsCommand: Subcommand {
         return (at, kind, Int(truncatingIfNeeded: backlog[.lastFailureStatus]))
     }
 
-    static func text(_ backlog: SpoolStatus.Backlog, spool: String, nowMillis: Int64) -> String {
+    static func text(_ backlog: SpoolStatus.Backlog, spool: String, nowMillis: Int64, refusal: HitRefusal?) -> String {
         func ago(_ at: Int64) -> String {
             let seconds = max(0, nowMillis - at) / 1000
             if seconds < 120 { return "\(seconds) s ago" }
@@ -142,6 +175,9 @@ struct StatsCommand: Subcommand {
         }
         let age = backlog.oldestAgeSeconds.map { "oldest \($0) s" } ?? "none waiting"
         var out = "spool \(spool)\n"
+        out += "hits: " + (refusal.map { "NOT stored now, answered \($0.status): \($0.reason)" } ?? "stored") + "\n"
+        let stored = Self.stored(backlog)
+        out += "stored: \(stored.total) events (page \(stored.page), track \(stored.track), click \(stored.click), other \(stored.other))\n"
         out += "backlog: \(backlog.files) file(s), \(backlog.events) events, \(backlog.bytes) bytes, \(age)\n"
         out += "delivered: \(backlog[.events]) events in \(backlog[.batches]) batch(es), \(backlog[.bytes]) bytes; "
             + "refused by the data plane: \(backlog[.refusedEvents]) events\n"
@@ -159,7 +195,7 @@ struct StatsCommand: Subcommand {
     }
 
     /// Counts as JSON numbers: this output is for tools, not a RudderStack event.
-    static func json(_ backlog: SpoolStatus.Backlog, spool: String) -> String {
+    static func json(_ backlog: SpoolStatus.Backlog, spool: String, refusal: HitRefusal?) -> String {
         var out = JSONWriter()
         func fields(_ names: [String], _ values: [Int]) {
             for (i, name) in names.enumerated() {
@@ -179,6 +215,18 @@ struct StatsCommand: Subcommand {
         }
         out.raw(#"{"spool":"#)
         out.string(spool)
+        out.raw(#","hits":{"stored":"#)
+        if let refusal {
+            out.raw(#"false,"status":"#)
+            out.integer(refusal.status)
+            out.raw(#","reason":"#)
+            out.string(refusal.reason)
+        } else {
+            out.raw("true")
+        }
+        out.raw(#"},"stored":"#)
+        let stored = Self.stored(backlog)
+        object(["events", "page", "track", "click", "other"], [stored.total, stored.page, stored.track, stored.click, stored.other])
         out.raw(#","backlog":{"#)
         fields(["files", "events", "bytes"], [backlog.files, backlog.events, backlog.bytes])
         out.raw(#","oldestAgeSeconds":"#)
@@ -222,7 +270,7 @@ struct StatsCommand: Subcommand {
     /// whole family when two files in its directory (two versions of
     /// pixelgate, two spools) give it different HELP. Change none of them;
     /// add new metrics instead.
-    static func prometheus(_ backlog: SpoolStatus.Backlog, spool: String) -> String {
+    static func prometheus(_ backlog: SpoolStatus.Backlog, spool: String, refusal: HitRefusal?) -> String {
         let spoolLabel = "spool=\"" + labelValue(spool) + "\""
         var out = ""
         func metric(_ name: String, _ type: String, _ help: String, _ series: [(labels: String, value: String)]) {
@@ -274,6 +322,13 @@ struct StatsCommand: Subcommand {
                [("", "\(backlog.dropped[DroppedHit.allCases.firstIndex(of: .consent)!])")])
         metric("backlog_oldest_timestamp_seconds", "gauge", "When the oldest event waiting for the drain was received (Unix time); 0 when none waits.",
                [("", backlog.oldestMillis.map { seconds(UInt64(max(0, $0))) } ?? "0")])
+        let stored = Self.stored(backlog)
+        metric("stored_events_total", "counter",
+               "Events answered 200 and kept (delivered, waiting in the spool, or refused by the data plane and kept), by the route of their hit; other: route not known.",
+               [("route=\"page\"", "\(stored.page)"), ("route=\"track\"", "\(stored.track)"), ("route=\"click\"", "\(stored.click)"),
+                ("route=\"other\"", "\(stored.other)")])
+        metric("hits_stored", "gauge", "1 while a hit's event can be stored (the health route's test, as the user running stats); 0 while hits are answered 503 or 500.",
+               [("", refusal == nil ? "1" : "0")])
         out += "# HELP pixelgate_build_info The pixelgate that wrote these figures.\n# TYPE pixelgate_build_info gauge\n"
         out += "pixelgate_build_info{\(spoolLabel),version=\"\(PixelgateCommand.version)\"} 1\n"
         return out
