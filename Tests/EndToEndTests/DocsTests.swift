@@ -9,13 +9,17 @@ import Testing
 struct DocsTests {
     /// What each runnable name is run by; a name without a test fails
     /// `everyRunnableNameIsRun`, so no marked block goes unrun.
-    static let runners = ["quick-start",
+    static let runners = ["quick-start", "readme-email-urls",
                           // SharedHostingTests
-                          "shared-hosting-install", "shared-hosting-upgrade", "shared-hosting-stats"]
+                          "shared-hosting-install", "shared-hosting-upgrade", "shared-hosting-stats",
+                          // BrowserTests
+                          "readme-page-pixels"]
 
     struct Block {
         let file: String
         let line: Int
+        /// The fence's language: `sh` or `html`.
+        let language: String
         let text: String
     }
 
@@ -33,8 +37,9 @@ struct DocsTests {
                 guard marker.hasPrefix("<!-- runnable: "), marker.hasSuffix(" -->") else { i += 1; continue }
                 let name = String(marker.dropFirst("<!-- runnable: ".count).dropLast(" -->".count))
                 let fence = i + 1
-                guard fence < lines.count, lines[fence].trimmingCharacters(in: .whitespaces) == "```sh" else {
-                    throw TestFailure("\(file) line \(i + 1): a runnable marker must stand right above a ```sh block")
+                let opening = fence < lines.count ? lines[fence].trimmingCharacters(in: .whitespaces) : ""
+                guard opening == "```sh" || opening == "```html" else {
+                    throw TestFailure("\(file) line \(i + 1): a runnable marker must stand right above a ```sh or ```html block")
                 }
                 let indent = lines[fence].prefix { $0 == " " }.count
                 var body: [String] = []
@@ -44,7 +49,8 @@ struct DocsTests {
                     j += 1
                 }
                 guard j < lines.count else { throw TestFailure("\(file) line \(fence + 1): the block never ends") }
-                blocks[name, default: []].append(Block(file: file, line: fence + 1, text: body.joined(separator: "\n")))
+                blocks[name, default: []].append(Block(file: file, line: fence + 1, language: String(opening.dropFirst(3)),
+                                                       text: body.joined(separator: "\n")))
                 i = j + 1
             }
         }
@@ -99,6 +105,36 @@ struct DocsTests {
         #expect(checked > 20, "only \(checked) links found: the pattern no longer reads them")
     }
 
+    /// README's e-mail URLs, signed by the commands it shows: the open
+    /// pixel is accepted as the track event it names, and the click link
+    /// records its click and redirects to the target.
+    @Test func readmesEmailURLsAreAcceptedAsSigned() throws {
+        let scratch = Scratch()
+        let blocks = try #require(Self.runnableBlocks()["readme-email-urls"])
+        #expect(blocks.allSatisfy { $0.language == "sh" })
+        let script = blocks.map(\.text).joined(separator: "\n")
+            .replacingOccurrences(of: "YOUR_WRITE_KEY", with: "mailing").replacingOccurrences(of: "RECIPIENT_ID", with: "recipient-7")
+        let bin = scratch.path + "/bin"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: bin + "/pixelgate", withDestinationPath: pixelgateBinary)
+        let keys = ["PIXELGATE_SIGNING_KEYS": "mailing:0123456789abcdef-mail-secret"]
+        let run = try runProcess("/bin/bash", ["-euo", "pipefail", "-c", script],
+                                 environment: ["PATH": bin + ":/usr/bin:/bin", "HOME": scratch.path, "PIXELGATE_CONFIG": "none"].merging(keys) { $1 })
+        #expect(run.status == 0, "\(run.stderr)")
+        let urls = run.stdoutText.split(separator: "\n").map(String.init)
+        #expect(urls.count == 2, "\(run.stdoutText)")
+        guard urls.count == 2 else { return }
+        for url in urls { #expect(url.hasPrefix("https://www.example.com/pixel/v1/") && url.contains("&exp=") && url.contains("&sig="), "\(url)") }
+        let open = try runPixelgate([], environment: cgiEnvironment(String(urls[0].dropFirst("https://www.example.com".count)), spool: scratch.spool, extra: keys))
+        #expect(open.stdoutText.hasPrefix("Status: 200 OK\r\n"), "\(open.stdoutText)")
+        let click = try runPixelgate([], environment: cgiEnvironment(String(urls[1].dropFirst("https://www.example.com".count)), spool: scratch.spool, extra: keys))
+        #expect(click.stdoutText.hasPrefix("Status: 302 Found\r\n") && click.stdoutText.contains("Location: https://shop.example.com/sale\r\n"),
+                "\(click.stdoutText)")
+        let events = try scratch.spoolLines.map { try #require(try jsonObject($0)["event"] as? [String: Any]) }
+        #expect(events.map { $0["event"] as? String } == ["Email Opened", "Link Clicked"])
+        #expect(events.allSatisfy { $0["anonymousId"] as? String == "recipient-7" && ($0["properties"] as? [String: Any])?["campaign"] as? String == "december" })
+    }
+
     /// README's "Your first event in RudderStack, in five steps", as root on
     /// a host with nginx: the release tarball unpacked, installed, checked
     /// against the data plane, started behind nginx, one hit, one drain.
@@ -110,6 +146,7 @@ struct DocsTests {
     @Test func theQuickStartDeliversTheFirstEvent() throws {
         guard getuid() == 0 else { throw TestFailure("the quick start runs as root (sudo); run the suite as root") }
         let steps = try #require(Self.runnableBlocks()["quick-start"])
+        #expect(steps.allSatisfy { $0.language == "sh" })
         #expect(steps.count == 5, "README's quick start has \(steps.count) runnable steps, not five")
         let scratch = Scratch()
         let work = scratch.path
