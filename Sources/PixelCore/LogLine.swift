@@ -12,4 +12,23 @@ public enum LogLine {
         out.append(0x0A)
         return out
     }
+
+    /// The same message for a person at a terminal, as `git` writes one:
+    /// `pixelgate: warning: message`, no time and no process id (an
+    /// `info` line is the message alone after `pixelgate: `).
+    public static func forTerminal(level: LogLevel, message: String) -> [UInt8] {
+        let word: String
+        switch level {
+        case .debug: word = "debug: "
+        case .info: word = ""
+        case .warn: word = "warning: "
+        case .error: word = "error: "
+        }
+        var out = Array("pixelgate: \(word)".utf8)
+        for b in message.utf8 {
+            out.append(b == 0x0A || b == 0x0D ? UInt8(ascii: " ") : b)
+        }
+        out.append(0x0A)
+        return out
+    }
 }

@@ -13,9 +13,13 @@ public struct Logger: Sendable {
     /// Which refused-hit lines are written (`PIXELGATE_LOG_REFUSED`).
     public var refused: RefusedLogging = .all
     public let toJournal: Bool
+    /// stderr is a terminal: a person reads the lines as they come
+    /// (`LogLine.forTerminal`), not a log file.
+    public let toTerminal: Bool
 
     public init() {
         toJournal = Logger.stderrIsJournal(ProcessControl.variable("JOURNAL_STREAM"))
+        toTerminal = !toJournal && StandardStream.error.isTerminal
     }
 
     /// This logger with the levels the settings give.
@@ -30,6 +34,10 @@ public struct Logger: Sendable {
 
     public func log(_ level: LogLevel, _ message: String) {
         guard level >= threshold else { return }
+        if toTerminal {
+            StandardStream.error.write(LogLine.forTerminal(level: level, message: message))
+            return
+        }
         var line = LogLine.format(millis: SystemClock.nowMillis(), pid: ProcessControl.id, level: level.rawValue, message: message)
         if toJournal { line.insert(contentsOf: Array("<\(level.syslogPriority)>".utf8), at: 0) }
         StandardStream.error.write(line)

@@ -315,7 +315,12 @@ struct DrainTests {
         let command = "PIXELGATE_SPOOL_DIR=\(scratch.spool) PIXELGATE_DATA_PLANE_URL=\(receiver.url) \(pixelgateBinary) drain --once"
         let shown = try runProcess("/usr/bin/script", ["-qfec", command, "/dev/null"], environment: ["PATH": "/usr/bin:/bin", "TERM": "dumb"]).stdoutText
         #expect(shown.contains("drain: 7 of 7 events"), "\(shown)")
-        #expect(shown.contains("7 events delivered"))
+        // To a person, sentences as git writes them; to a file, log lines.
+        #expect(shown.contains("pixelgate: drained 1 file(s): 7 events delivered"), "\(shown)")
+        #expect(!shown.contains("pixelgate["), "a log line's time and process id on a terminal: \(shown)")
+        try hit(2, scratch: scratch, environment: [:])
+        let logged = try drain(scratch, url: receiver.url)
+        #expect(logged.stderr.contains(" pixelgate[") && logged.stderr.contains("] info: drained 1 file(s): 2 events delivered"), "\(logged.stderr)")
     }
 
     @Test(arguments: [("on", "gzip"), ("off", "identity")])
