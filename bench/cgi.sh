@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d /var/tmp/pixelgate-cgi-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-# Run an installed copy, as README's deploy step makes one: the linker's
+# Run an installed copy, as docs/install.md's step makes one: the linker's
 # own output file under .build started measurably slower here than any copy.
 install -m 755 "$1" "$work/pixelgate"
 bin="$work/pixelgate"

@@ -24,4 +24,9 @@ public protocol EventSink: AnyObject {
     /// Why an event could not be kept now, or nil when one could: the
     /// health answer. `minimumFreeBytes` is room for the largest event.
     func unavailability(minimumFreeBytes: Int) -> String?
+    /// The secret of `day` (days since the epoch, UTC) that anonymous ids
+    /// are derived with (`PIXELGATE_DERIVE_ANONYMOUS_ID=daily`): made at
+    /// random once a day, the day before's forgotten. Throws when it can be
+    /// neither read nor made (the hit is then answered as unstored).
+    func dailySecret(day: Int64) throws(SinkError) -> [UInt8]
 }

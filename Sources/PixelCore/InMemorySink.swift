@@ -31,5 +31,11 @@ public final class InMemorySink: EventSink {
         failure.map(\.detail)
     }
 
+    /// A secret a day, the same for every sink (tests compare across them).
+    public func dailySecret(day: Int64) throws(SinkError) -> [UInt8] {
+        if let failure { throw failure }
+        return SHA256.hash(Array("in-memory secret of day \(day)".utf8))
+    }
+
 
 }

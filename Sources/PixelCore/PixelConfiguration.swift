@@ -41,6 +41,15 @@ public struct PixelConfiguration: Sendable, Equatable {
     public var consent = ConsentAction.record
     /// Store client addresses shortened (`AddressAnonymizer`).
     public var anonymizeIP = false
+    /// `PIXELGATE_CLASS_HEADER`: answers say how the hit was classed.
+    public var classHeader = false
+    /// `PIXELGATE_DERIVE_ANONYMOUS_ID`: a hit without `anonymousId` gets a
+    /// derived one (`daily`), or is refused (`off`, SPEC's default).
+    public var deriveAnonymousId: DerivedAnonymousId.Mode = .off
+    /// `PIXELGATE_EARLY_CLICK`: a click within this long of its link's
+    /// signing is a scanner's (`click-before-read`); 0 turns it off.
+    public var earlyClickMillis = 5000
+    public static let earlyClickMillisBounds: ClosedRange<Int> = 0...3_600_000
     /// Parameter names removed before storing.
     public var secretNames = SecretNames.default
     public var limits = PixelLimits()

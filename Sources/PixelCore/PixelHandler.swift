@@ -80,7 +80,20 @@ public struct PixelHandler: Sendable {
         let keepsClientData = !(asksNotToBeTracked && configuration.consent == .anonymize)
         // HEAD stores nothing, and when every class is recorded alike the
         // class changes nothing: neither needs the headers read.
-        let verdict = isHead || configuration.hitClasses.recordsAll ? .unclassified : classifier.classify(request)
+        let query = request.query
+        // Signed URLs: with any secret configured, a trailing `sig` (and an
+        // `exp`) is taken off the query before the event is built from it.
+        let signed = configuration.signingKeys.isEmpty ? nil : SignedQuery(query)
+        // The class header asks for the verdict whatever is done with it.
+        var verdict = !configuration.classHeader && (isHead || configuration.hitClasses.recordsAll)
+            ? .unclassified : classifier.classify(request)
+        // A click sooner after its link was signed than a person reads mail
+        // is a scanner's, whatever agent it borrows. (An `st` that is not
+        // the signer's fails the signature check below and stores nothing.)
+        if route == .click, configuration.earlyClickMillis > 0, let signedAt = signed?.signedAtSeconds,
+           nowMillis - signedAt * 1000 < Int64(configuration.earlyClickMillis) {
+            verdict = .clickBeforeRead
+        }
         let hitClass = verdict.hitClass
         let action = configuration.hitClasses[hitClass]
         let drops = action == .drop || asksNotToBeTracked && configuration.consent == .drop
@@ -89,11 +102,8 @@ public struct PixelHandler: Sendable {
         // without it (anonymize) or not kept (drop).
         let storedIP = asksNotToBeTracked ? "" : clientIP
 
-        let query = request.query
-        // Signed URLs: with any secret configured, a trailing `sig` (and an
-        // `exp`) is taken off the query before the event is built from it.
-        let signed = configuration.signingKeys.isEmpty ? nil : SignedQuery(query)
         let eventQuery = signed?.eventQuery ?? query[...]
+        var secretFailure: SinkError?
         let built: Result<Accepted, PixelError> = eventQuery.withUnsafeBufferPointer { buffer in
             Result { () throws(PixelError) -> Accepted in
                 let facts = HitFacts(receivedAtMillis: nowMillis, messageId: newMessageId(),
@@ -113,6 +123,18 @@ public struct PixelHandler: Sendable {
                 // Past the check, a key with a secret had a valid signature:
                 // only then may the URL choose its own `context.ip`.
                 draft.takesQueryAddress = configuration.signingKeys[draft.writeKey] != nil
+                if configuration.deriveAnonymousId == .daily && !draft.hasAnonymousId {
+                    // SPEC §8: one the visitor cannot be followed by, from
+                    // the address as determined (not as stored) and the agent.
+                    switch Result(catching: { () throws(SinkError) in try sink.dailySecret(day: DerivedAnonymousId.day(ofMillis: nowMillis)) }) {
+                    case .success(let secret):
+                        draft.setAnonymousId(DerivedAnonymousId.make(secret: secret, writeKey: draft.writeKey,
+                                                                     clientAddress: resolvedIP, userAgent: request.userAgent))
+                    case .failure(let error):
+                        secretFailure = error
+                        throw .missingAnonymousId
+                    }
+                }
                 try draft.checkIdentity()
                 let location = route == .click ? try draft.clickLocation() : nil
                 let scrubbed = draft.scrubbedNames, scrubbedPairs = draft.scrubbedPairs
@@ -123,6 +145,16 @@ public struct PixelHandler: Sendable {
         }
 
         var outcome: HandlerOutcome
+        if let secretFailure {
+            // The hit is good; the spool could not give the day's secret:
+            // answered as an event that could not be stored, never a 400.
+            let misconfigured = secretFailure.isMisconfiguration
+            var response = misconfigured ? PixelResponse.text(500, "server misconfigured")
+                : .text(503, "event not stored, try again later", extraHeaders: [.init(name: "Retry-After", value: PixelHandler.retryAfterSeconds)])
+            response.sendsBody = !isHead
+            _ = sink.count(.unstored(misconfigured ? .misconfigured : .unavailable))
+            return HandlerOutcome(response: response, logLevel: .error, logMessage: "event not stored: \(secretFailure.detail)")
+        }
         switch built {
         case .failure(let error):
             // A refused hit is kept in rejected/ under the event's privacy
@@ -185,6 +217,10 @@ public struct PixelHandler: Sendable {
             if configuration.logLevel == .debug && accepted.ignoresQueryAddress, let message = outcome.logMessage {
                 outcome.logMessage = message + "; context.ip from the query not stored: only a signed URL may set it"
             }
+        }
+        if configuration.classHeader {
+            let rule = verdict.ruleID.isEmpty ? "" : "; rule=" + verdict.ruleID
+            outcome.response.headers.append(.init(name: "X-Pixelgate-Class", value: verdict.hitClass.rawValue + rule))
         }
         outcome.response.sendsBody = !isHead
         return outcome

@@ -37,14 +37,40 @@ public struct SpoolLine: Sendable, Equatable {
 extension SpoolLine {
     static let pageStart = Array(#"{"type":"page""#.utf8)
     static let trackStart = Array(#"{"type":"track""#.utf8)
+    /// How a click's line (and the record of a refused click) ends: the
+    /// route is the line's last member. No other line ends so: an event's
+    /// last member is the server's `request_ip`, a record's its note.
+    public static let clickEnding = Array(#","route":"click"}"#.utf8)
 
     /// The route the hit of a line that `parse` accepted came by: a click
-    /// line ends with `"route":"click"` after its event; otherwise the
-    /// event's `type`, which pixelgate writes first. Nil for a line that
-    /// says neither (written by hand, or by an older version for a click).
+    /// line ends with `"route":"click"`; otherwise the event's `type`,
+    /// which pixelgate writes first. Nil for a line that says neither
+    /// (written by hand); an older version's click line reads as `track`.
     public static func route(_ line: ArraySlice<UInt8>, eventRange: Range<Int>) -> PixelRoute? {
-        if line[eventRange.upperBound...].elementsEqual(PixelEvent.clickMember) { return .click }
+        if line.suffix(clickEnding.count).elementsEqual(clickEnding) { return .click }
         let event = line[eventRange]
+        if event.starts(with: pageStart) { return .page }
+        if event.starts(with: trackStart) { return .track }
+        return nil
+    }
+
+    /// The same, read from a line's two ends without parsing the whole
+    /// line (for `stats`, which counts every waiting line): the ending, and
+    /// the event's `type` after the record's write key. A torn or foreign
+    /// line may be counted by its start; the drain sets such lines aside.
+    public static func routeOfLine(_ line: ArraySlice<UInt8>) -> PixelRoute? {
+        if line.suffix(clickEnding.count).elementsEqual(clickEnding) { return .click }
+        let prefix = PixelEvent.recordPrefix, middle = PixelEvent.recordMiddle
+        guard line.starts(with: prefix) else { return nil }
+        // The write key: a JSON string, to its closing quote.
+        var i = line.startIndex + prefix.count + 1
+        while i < line.endIndex && line[i] != UInt8(ascii: "\"") {
+            i += line[i] == UInt8(ascii: "\\") ? 2 : 1
+        }
+        guard i < line.endIndex else { return nil }
+        let rest = line[(i + 1)...]
+        guard rest.starts(with: middle) else { return nil }
+        let event = rest.dropFirst(middle.count)
         if event.starts(with: pageStart) { return .page }
         if event.starts(with: trackStart) { return .track }
         return nil

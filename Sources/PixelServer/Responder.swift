@@ -15,6 +15,9 @@ public final class Responder {
     /// hit, and seldom a HEAD).
     private let successBytes: [UInt8]
     private let successBodyCount: Int
+    /// Answers carry a header of their own (`PIXELGATE_CLASS_HEADER`):
+    /// none is the one rendered.
+    private let rendersEach: Bool
 
     public init(handler: PixelHandler, sink: EventSink, logger: Logger) {
         self.handler = handler
@@ -23,6 +26,7 @@ public final class Responder {
         let success = handler.success()
         successBytes = success.cgiBytes()
         successBodyCount = success.body.count
+        rendersEach = handler.configuration.classHeader
     }
 
     /// Answers one request; returns the CGI output bytes.
@@ -31,7 +35,7 @@ public final class Responder {
         if let level = outcome.logLevel, let message = outcome.logMessage {
             if outcome.isRefusal { logger.logRefusal(level, message) } else { logger.log(level, message) }
         }
-        if outcome.isStoredSuccess {
+        if outcome.isStoredSuccess && !rendersEach {
             return outcome.response.sendsBody ? successBytes : Array(successBytes[..<(successBytes.count - successBodyCount)])
         }
         return outcome.response.cgiBytes()

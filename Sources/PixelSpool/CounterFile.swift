@@ -120,10 +120,10 @@ public struct RouteCounts: Sendable, Equatable {
         }
     }
 
-    /// Counts the route of a spool line (without its newline); a line
-    /// `SpoolLine.parse` refuses is `unknown`.
+    /// Counts the route of a spool line (without its newline), read from
+    /// its two ends (`SpoolLine.routeOfLine`).
     public mutating func add(line: ArraySlice<UInt8>) {
-        add(SpoolLine.parse(line).flatMap { SpoolLine.route(line, eventRange: $0.eventRange) })
+        add(SpoolLine.routeOfLine(line))
     }
 
     public static func += (left: inout RouteCounts, right: RouteCounts) {

@@ -35,7 +35,7 @@ public final class ForwardSink: EventSink {
             note { writer, now throws(SpoolError) in try writer.recordDeliveryFailure(.misdirected, status: status, nowMillis: now) }
             try spool.store(event)
         case .refused(let status, let answer):
-            let record = RejectedRecord.refusedEvent(writeKey: event.writeKey, event: event.eventJSON, status: status,
+            let record = RejectedRecord.refusedEvent(writeKey: event.writeKey, event: event.eventJSON, status: status, click: event.isClick,
                                                      answer: answer, atMillis: SystemClock.nowMillis())
             do {
                 _ = try spool.writer.appendRejected(record, file: SpoolLayout.rejectedUpstreamName)
@@ -72,5 +72,9 @@ public final class ForwardSink: EventSink {
 
     public func recordRejected(_ hit: RejectedHit) -> String? {
         spool.recordRejected(hit)
+    }
+
+    public func dailySecret(day: Int64) throws(SinkError) -> [UInt8] {
+        try spool.dailySecret(day: day)
     }
 }

@@ -12,14 +12,17 @@ enum RejectedRecord {
     ///
     /// - Parameter from: where the drain read it (`file:offset`), so that a
     ///   pass resumed after a crash does not keep the same event twice.
-    static func refusedEvent(writeKey: String, event: ArraySlice<UInt8>, status: Int, answer: String, atMillis: Int64,
+    /// - Parameter click: the event came by the click route; the record
+    ///   ends as a click's spool line does (`SpoolLine.route`), so it is
+    ///   counted as a click while kept and after `requeue`.
+    static func refusedEvent(writeKey: String, event: ArraySlice<UInt8>, status: Int, click: Bool = false, answer: String, atMillis: Int64,
                              from: String? = nil) -> [UInt8] {
         refusedEvent(writeKey: writeKey, event: event, status: String(status), answer: answer,
-                     at: ISO8601.format(millis: atMillis), from: from)
+                     at: ISO8601.format(millis: atMillis), from: from, click: click)
     }
 
     static func refusedEvent(writeKey: String, event: ArraySlice<UInt8>, status: String, answer: String, at: String,
-                             from: String?) -> [UInt8] {
+                             from: String?, click: Bool = false) -> [UInt8] {
         var note = JSONObject()
         if let from { note["from"] = .string(from) }
         note["at"] = .string(at)
@@ -31,7 +34,8 @@ enum RejectedRecord {
         line.append(contentsOf: event)
         line.append(contentsOf: #","rejected":"#.utf8)
         line.append(contentsOf: JSONValue.object(note).jsonBytes)
-        line.append(contentsOf: "}\n".utf8)
+        line.append(contentsOf: click ? SpoolLine.clickEnding : Array("}".utf8))
+        line.append(0x0A)
         return line
     }
 

@@ -394,8 +394,9 @@ public final class SpoolDrain {
                 if keptOrigins!.contains(origin) { continue }  // kept by a pass that died before its progress
                 let bytes = content[range]
                 let line = SpoolLine.parse(bytes)!
-                records += RejectedRecord.refusedEvent(writeKey: line.writeKey, event: bytes[line.eventRange],
-                                                       status: status, answer: answer, atMillis: now, from: origin)
+                records += RejectedRecord.refusedEvent(writeKey: line.writeKey, event: bytes[line.eventRange], status: status,
+                                                       click: SpoolLine.route(bytes, eventRange: line.eventRange) == .click,
+                                                       answer: answer, atMillis: now, from: origin)
                 origins.append(origin)
             }
             // Kept before the progress moves past them; if they cannot be

@@ -28,6 +28,8 @@ public struct SpoolLayout: Sendable {
     public static let refusedCountsName = ".refused"
     public static let unstoredCountsName = ".unstored"
     public static let deliveryName = ".delivery"
+    /// The day's secret for derived anonymous ids (`SpoolWriter.dailySecret`).
+    public static let dailySecretName = ".daily-secret"
     public static let rejectedName = "rejected"
     /// Taken (flock) around every append and every seal. Its mtime is the
     /// moment the active file was created, which is how age-based sealing

@@ -31,6 +31,14 @@ public final class SpoolSink: EventSink {
         }
     }
 
+    public func dailySecret(day: Int64) throws(SinkError) -> [UInt8] {
+        do {
+            return try writer.dailySecret(day: day)
+        } catch {
+            throw SinkError("the daily secret for derived anonymous ids: \(error)", isMisconfiguration: error.unsafeBecause != nil)
+        }
+    }
+
     public func count(_ hit: HitCount) -> String? {
         do {
             switch hit {

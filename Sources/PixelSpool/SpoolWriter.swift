@@ -233,6 +233,22 @@ public final class SpoolWriter {
     /// read as zero. The file is written in place, so one with a second name
     /// (a hard link to an event file) is refused (`SpoolOwnership.open`)
     /// rather than overwritten.
+    /// The secret anonymous ids are derived with on `day` (days since the
+    /// epoch, UTC), in `.daily-secret` (the day, then 32 random bytes),
+    /// under the spool's lock: the first hit of a day makes it, writing
+    /// over the day before's, which is then gone for good.
+    public func dailySecret(day: Int64) throws(SpoolError) -> [UInt8] {
+        var secret: [UInt8] = []
+        try updateCounters(SpoolLayout.dailySecretName, slots: 5) { slots in
+            if slots[0] != UInt64(bitPattern: day) || slots[1...].allSatisfy({ $0 == 0 }) {
+                slots[0] = UInt64(bitPattern: day)
+                for i in 1...4 { slots[i] = SystemRandom.next() }
+            }
+            secret = CounterFile.encode(Array(slots[1...]))
+        }
+        return secret
+    }
+
     func updateCounters(_ name: String, slots: Int, _ change: (inout [UInt64]) -> Void) throws(SpoolError) {
         try withLock { () throws(SpoolError) in
             let fd = try spoolOwnership().open(name, OpenFlag.readWrite | OpenFlag.create)

@@ -95,8 +95,13 @@ struct DocsTests {
                 let full = repositoryRoot + "/" + path
                 #expect(FileManager.default.fileExists(atPath: full), "\(file): the link \(target) leads to no file")
                 if parts.count == 2, path.hasSuffix(".md"), let linked = try? String(contentsOfFile: full, encoding: .utf8) {
-                    let anchors = linked.split(separator: "\n").filter { $0.hasPrefix("#") }
-                        .map { Self.anchor(String($0.drop { $0 == "#" }.dropFirst())) }
+                    // Headings outside code blocks (a shell comment is none).
+                    var inCode = false
+                    var anchors: [String] = []
+                    for line in linked.split(separator: "\n") {
+                        if line.trimmingCharacters(in: .whitespaces).hasPrefix("```") { inCode.toggle(); continue }
+                        if !inCode && line.hasPrefix("#") { anchors.append(Self.anchor(String(line.drop { $0 == "#" }.dropFirst()))) }
+                    }
                     #expect(anchors.contains(parts[1]), "\(file): the link \(target) names no heading of \(path)")
                 }
                 checked += 1
@@ -207,6 +212,8 @@ struct DocsTests {
             for i in 1 2 3 4 5; do
               echo "== step $i" >&2
               source \(work)/step$i.sh > \(work)/step$i.out
+              # README: after step 4, stats shows the event waiting.
+              if [ "$i" = 4 ]; then /usr/local/lib/pixelgate/pixelgate stats --json > \(work)/stats-before.json; fi
               if [ "$i" = 3 ]; then
                 for _ in $(seq 100); do
                   # nginx's old worker, which has no pixel location, may still
@@ -239,7 +246,11 @@ struct DocsTests {
             #expect(delivered.event["anonymousId"] as? String == "first-visitor")
             #expect(delivered.event["name"] as? String == "Hello")
         }
+        let waiting = try jsonObject((try? String(contentsOfFile: work + "/stats-before.json", encoding: .utf8)) ?? "")
+        #expect((waiting["backlog"] as? [String: Any])?["events"] as? Int == 1, "before the drain: \(waiting)")
+        #expect((waiting["hits"] as? [String: Any])?["stored"] as? Bool == true)
         let stats = try jsonObject((try? String(contentsOfFile: work + "/stats.json", encoding: .utf8)) ?? "")
+        #expect(stats["stored"] as? [String: Int] == ["events": 1, "page": 1, "track": 0, "click": 0, "other": 0], "\(stats)")
         let backlog = stats["backlog"] as? [String: Any]
         #expect(backlog?["events"] as? Int == 0, "after the drain the backlog is \(String(describing: backlog))")
         let cron = (try? String(contentsOfFile: work + "/cron.d-pixelgate", encoding: .utf8)) ?? ""

@@ -172,13 +172,14 @@ struct ObservabilityTests {
 
     /// Stored events by route, counted from what the spool records (the
     /// lines waiting, the drain's delivery counts, the data plane's refusals
-    /// kept): tried 3 page hits, 2 track hits and 1 signed click, one of the
-    /// track events refused by the data plane; the counts stay the same
-    /// before and after the drain, in text, JSON and Prometheus.
+    /// kept): tried 3 page hits, 2 track hits and 2 signed clicks, one track
+    /// event and one click refused by the data plane; the counts stay the
+    /// same before and after the drain, and after those two are requeued
+    /// and delivered, in text, JSON and Prometheus.
     @Test func storedEventsAreCountedByRoute() throws {
         let scratch = Scratch()
         let spool = scratch.spool
-        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp", keys: ["wk", "mail"], refuseIds: ["refused-visitor"])
+        let receiver = DataPlaneReceiver(dir: scratch.path + "/dp", keys: ["wk", "mail"], refuseIds: ["refused-visitor", "refused-clicker"])
         try receiver.start()
         defer { receiver.stop() }
         // Click links must be signed: the mailing's key has a secret.
@@ -187,16 +188,18 @@ struct ObservabilityTests {
         for i in 0..<3 { #expect(try Self.hit("/pixel/v1/page?writeKey=wk&anonymousId=v\(i)", spool: spool, extra: env).stdoutText.hasPrefix("Status: 200")) }
         #expect(try Self.hit("/pixel/v1/track?writeKey=wk&anonymousId=v0&event=E", spool: spool, extra: env).stdoutText.hasPrefix("Status: 200"))
         #expect(try Self.hit("/pixel/v1/track?writeKey=wk&anonymousId=refused-visitor&event=E", spool: spool, extra: env).stdoutText.hasPrefix("Status: 200"))
-        let signed = try runPixelgate(["sign", "--target", "https://shop.example/", "https://h.example/pixel/v1/click?writeKey=mail&anonymousId=v1"],
-                                      environment: env)
-        #expect(signed.status == 0, "\(signed.stderr)")
-        let click = try Self.hit(String(signed.stdoutText.trimmingCharacters(in: .newlines).dropFirst("https://h.example".count)), spool: spool, extra: env)
-        #expect(click.stdoutText.hasPrefix("Status: 302"), "\(click.stdoutText)")
+        for clicker in ["v1", "refused-clicker"] {
+            let signed = try runPixelgate(["sign", "--target", "https://shop.example/", "https://h.example/pixel/v1/click?writeKey=mail&anonymousId=" + clicker],
+                                          environment: env)
+            #expect(signed.status == 0, "\(signed.stderr)")
+            let click = try Self.hit(String(signed.stdoutText.trimmingCharacters(in: .newlines).dropFirst("https://h.example".count)), spool: spool, extra: env)
+            #expect(click.stdoutText.hasPrefix("Status: 302"), "\(click.stdoutText)")
+        }
         // A HEAD and a refused hit are no stored events.
         #expect(try Self.hit("/pixel/v1/page?writeKey=wk&anonymousId=v9", spool: spool, method: "HEAD", extra: env).stdoutText.hasPrefix("Status: 200"))
         #expect(try Self.hit("/pixel/v1/track?writeKey=wk&anonymousId=v9", spool: spool, extra: env).stdoutText.hasPrefix("Status: 400"))
 
-        let expected: [String: Int] = ["events": 6, "page": 3, "track": 2, "click": 1, "other": 0]
+        let expected: [String: Int] = ["events": 7, "page": 3, "track": 2, "click": 2, "other": 0]
         var stats = try Self.statsJSON(env)
         #expect(stats["stored"] as? [String: Int] == expected, "before the drain: \(String(describing: stats["stored"]))")
         let drain = try runPixelgate(["drain", "--once"], environment: env)
@@ -205,13 +208,22 @@ struct ObservabilityTests {
         stats = try Self.statsJSON(env)
         #expect(stats["stored"] as? [String: Int] == expected, "after the drain: \(String(describing: stats["stored"]))")
         #expect((stats["backlog"] as? [String: Any])?["events"] as? Int == 0)
-        #expect((stats["delivery"] as? [String: Any])?["refusedEvents"] as? Int == 1)
+        #expect((stats["delivery"] as? [String: Any])?["refusedEvents"] as? Int == 2)
+
+        // The cause fixed, the two refused are requeued and delivered: a
+        // click is still a click.
+        try receiver.start(refuseIds: [])
+        #expect(try runPixelgate(["requeue"], environment: env).status == 0)
+        #expect(try runPixelgate(["drain", "--once"], environment: env).status == 0)
+        #expect(try receiver.received().count == 7)
+        stats = try Self.statsJSON(env)
+        #expect(stats["stored"] as? [String: Int] == expected, "after the requeue: \(String(describing: stats["stored"]))")
 
         let text = try runPixelgate(["stats"], environment: env)
-        #expect(text.stdoutText.contains("\nhits: stored\nstored: 6 events (page 3, track 2, click 1, other 0)\n"), "\(text.stdoutText)")
+        #expect(text.stdoutText.contains("\nhits: stored\nstored: 7 events (page 3, track 2, click 2, other 0)\n"), "\(text.stdoutText)")
         let samples = try Self.parsePrometheus(try runPixelgate(["stats", "--format", "prometheus"], environment: env).stdoutText)
-        for (route, count) in ["page": 3, "track": 2, "click": 1, "other": 0] {
-            #expect(samples["pixelgate_stored_events_total{route=\(route),spool=\(spool)}"] == Double(count), "\(route)")
+        for (route, count) in ["page": 3, "track": 2, "click": 2, "other": 0] {
+            #expect(samples["pixelgate_stored_events{route=\(route),spool=\(spool)}"] == Double(count), "\(route)")
         }
         #expect(samples["pixelgate_hits_stored{spool=\(spool)}"] == 1)
     }

@@ -3,7 +3,7 @@
 // PixelCore sources. For every input, as a page and as a track hit:
 //   - no crash, no memory error (AddressSanitizer);
 //   - an accepted event is one spool line that parses back (valid JSON, the
-//     write key beside the event);
+//     write key beside the event) and is counted by its route;
 //   - the line's size is within a linear bound of the query's;
 //   - as a click link's query, a target is a Location with no byte that
 //     could end or add a header;
@@ -44,6 +44,10 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
             precondition(line.last == 0x0A && !line.dropLast().contains(0x0A), "not one line")
             guard let parsed = SpoolLine.parse(line.dropLast()[...]) else { preconditionFailure("not a spool record: \(line)") }
             precondition(parsed.writeKey == event.writeKey && parsed.eventRange == event.eventRange, "does not parse back")
+            // Counted by its route, read both ways (the drain's, stats').
+            let route: PixelRoute = type == .page ? .page : .track
+            precondition(SpoolLine.route(line.dropLast()[...], eventRange: parsed.eventRange) == route
+                && SpoolLine.routeOfLine(line.dropLast()[...]) == route, "a \(route) line counted otherwise")
             precondition(line.count <= bound, "line of \(line.count) bytes for a \(size)-byte query")
         }
     }
@@ -51,11 +55,19 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     do {
         var draft = try EventEngine.draft(type: .track, route: .click, query: query, facts: facts, workspace: workspace)
         try draft.checkIdentity()
-        if let location = try? draft.clickLocation() {
+        let location = try? draft.clickLocation()
+        if let location {
             precondition(location.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }, "a Location byte that is no URL's: \(location)")
             precondition(location.utf8.count <= 3 * ClickTarget.maxBytes, "a Location past its bound")
         }
-        _ = try draft.finish()
+        let click = try draft.finish()
+        if location != nil {
+            // A stored click's line: one record, counted as a click.
+            let line = click.recordLine.dropLast()[...]
+            guard let parsed = SpoolLine.parse(line) else { preconditionFailure("a click line that is not a spool record") }
+            precondition(SpoolLine.route(line, eventRange: parsed.eventRange) == .click && SpoolLine.routeOfLine(line) == .click,
+                         "a click line not counted as a click")
+        }
     } catch {
         _ = error.message
     }

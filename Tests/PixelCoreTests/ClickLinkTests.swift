@@ -33,6 +33,40 @@ struct ClickLinkTests {
 
     static let base = "writeKey=wk&anonymousId=reader-9&properties.campaign=dec"
 
+    /// A click sooner after its link was signed than a person reads mail
+    /// (`st=`, which `sign --target` adds) is a scanner's: classed `bot`,
+    /// rule `click-before-read`, still redirected and kept (marked); later
+    /// clicks, links without `st` (signed before it existed) and the
+    /// setting at 0 are not; an `st` changed after signing is refused.
+    @Test func aClickTooSoonAfterSigningIsAScanners() throws {
+        let signedAt = fixedMillis / 1000 - 2
+        let link = Self.signed(Self.base + "&url=" + Self.encodedTarget + "&st=\(signedAt)")
+        func click(_ query: String, at now: Int64, early: Int? = nil) -> (HandlerOutcome, String) {
+            let sink = InMemorySink()
+            var config = PixelConfiguration()
+            config.signingKeys = ["wk": Self.secret]
+            if let early { config.earlyClickMillis = early }
+            let outcome = PixelHandler(configuration: config).handle(
+                PixelRequest(requestURI: "/pixel/v1/click?" + query, remoteAddr: "203.0.113.7",
+                             userAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"),
+                sink: sink, nowMillis: now, newMessageId: { fixedMessageId })
+            return (outcome, sink.events.first?.eventText ?? "")
+        }
+        let (soon, soonEvent) = click(link, at: fixedMillis)
+        #expect(soon.response.status == 302)
+        #expect(soonEvent.contains(#""traffic":{"class":"bot","rule":"click-before-read"}"#), "\(soonEvent)")
+        #expect(!soonEvent.contains(#""st""#), "st is the signature's, not the event's: \(soonEvent)")
+        let (_, lateEvent) = click(link, at: (signedAt + 5) * 1000)
+        #expect(!lateEvent.contains("traffic") && lateEvent.contains("Link Clicked"), "5 s after signing is a person's: \(lateEvent)")
+        let (_, offEvent) = click(link, at: fixedMillis, early: 0)
+        #expect(!offEvent.contains("traffic"), "\(offEvent)")
+        let (_, olderEvent) = click(Self.signed(Self.base + "&url=" + Self.encodedTarget), at: fixedMillis)
+        #expect(!olderEvent.contains("traffic"), "\(olderEvent)")
+        let signature = try #require(link.split(separator: "&").last)
+        let forged = Self.base + "&url=" + Self.encodedTarget + "&st=\(signedAt - 60)&" + signature
+        #expect(click(forged, at: fixedMillis).0.response.status == 400)
+    }
+
     @Test func aSignedLinkRedirectsAndRecordsOneClick() throws {
         let sink = InMemorySink()
         let outcome = Self.handle(Self.signed(Self.base + "&url=" + Self.encodedTarget), sink: sink)

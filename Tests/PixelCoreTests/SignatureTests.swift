@@ -55,7 +55,7 @@ struct SignatureTests {
     }
 
     /// The signature covers `route?query`, so it can be checked by hand
-    /// (README's shell, Python, PHP and Node lines compute exactly this).
+    /// (docs/email.md's shell, Python, PHP and Node lines compute exactly this).
     @Test func theSignedMessageIsTheRouteAndTheQuery() {
         let query = "writeKey=wk&anonymousId=u1&event=Open"
         #expect(PixelSignature.signature(route: "track", of: Array(query.utf8), secret: SignatureTests.secret)

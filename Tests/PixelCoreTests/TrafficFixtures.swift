@@ -212,6 +212,128 @@ enum TrafficFixtures {
         ),
         // MARK: bot
         TrafficFixture(
+            name: "curl-default",
+            source: "curl's default agent, curl/<version> (https://curl.se/docs/manpage.html#-A); Debian 12's curl 7.88.1",
+            expected: "bot",
+            remoteAddr: "198.51.100.10",
+            headers: [
+                ("User-Agent", "curl/7.88.1"),
+                ("Accept", "*/*"),
+            ]
+        ),
+        TrafficFixture(
+            name: "wget-default",
+            source: "GNU Wget's default agent Wget/<version> (wget manual, --user-agent); Debian 12's wget",
+            expected: "bot",
+            remoteAddr: "198.51.100.11",
+            headers: [
+                ("User-Agent", "Wget/1.21.3"),
+                ("Accept", "*/*"),
+                ("Accept-Encoding", "identity"),
+            ]
+        ),
+        TrafficFixture(
+            name: "python-requests",
+            source: "psf/requests utils.default_user_agent: python-requests/<version>",
+            expected: "bot",
+            remoteAddr: "198.51.100.12",
+            headers: [
+                ("User-Agent", "python-requests/2.31.0"),
+                ("Accept", "*/*"),
+            ]
+        ),
+        TrafficFixture(
+            name: "go-http-client",
+            source: "Go net/http's default agent, Go-http-client/1.1 (net/http/request.go defaultUserAgent)",
+            expected: "bot",
+            remoteAddr: "198.51.100.13",
+            headers: [
+                ("User-Agent", "Go-http-client/1.1"),
+            ]
+        ),
+        TrafficFixture(
+            name: "okhttp",
+            source: "square/okhttp's default agent okhttp/<version> (okhttp Version.userAgent)",
+            expected: "bot",
+            remoteAddr: "198.51.100.14",
+            headers: [
+                ("User-Agent", "okhttp/4.12.0"),
+            ]
+        ),
+        TrafficFixture(
+            name: "axios",
+            source: "axios's default agent in Node, axios/<version> (axios lib/adapters/http.js)",
+            expected: "bot",
+            remoteAddr: "198.51.100.15",
+            headers: [
+                ("User-Agent", "axios/1.6.2"),
+                ("Accept", "application/json, text/plain, */*"),
+            ]
+        ),
+        TrafficFixture(
+            name: "node-fetch",
+            source: "node-fetch's default agent (node-fetch README, 'User-Agent: node-fetch')",
+            expected: "bot",
+            remoteAddr: "198.51.100.16",
+            headers: [
+                ("User-Agent", "node-fetch"),
+            ]
+        ),
+        TrafficFixture(
+            name: "java-httpclient",
+            source: "Java 11+ java.net.http.HttpClient's default agent Java-http-client/<version> (jdk.internal.net.http)",
+            expected: "bot",
+            remoteAddr: "198.51.100.17",
+            headers: [
+                ("User-Agent", "Java-http-client/17.0.9"),
+            ]
+        ),
+        TrafficFixture(
+            name: "headless-chrome",
+            source: "Chrome for Testing / headless Chrome's agent names HeadlessChrome (https://developer.chrome.com/docs/chromium/headless)",
+            expected: "bot",
+            remoteAddr: "198.51.100.18",
+            headers: [
+                ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.6099.109 Safari/537.36"),
+            ]
+        ),
+        TrafficFixture(
+            name: "lighthouse",
+            source: "Lighthouse's agent as PageSpeed Insights sends it (https://developer.chrome.com/docs/lighthouse; monperrus/crawler-user-agents pattern Chrome-Lighthouse)",
+            expected: "bot",
+            remoteAddr: "66.249.93.10",
+            headers: [
+                ("User-Agent", "Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36 Chrome-Lighthouse"),
+            ]
+        ),
+        TrafficFixture(
+            name: "phantomjs",
+            source: "PhantomJS 2.1's default agent (phantomjs src/webpage.cpp; monperrus/crawler-user-agents pattern PhantomJS)",
+            expected: "bot",
+            remoteAddr: "198.51.100.19",
+            headers: [
+                ("User-Agent", "Mozilla/5.0 (Unknown; Linux x86_64) AppleWebKit/538.1 (KHTML, like Gecko) PhantomJS/2.1.1 Safari/538.1"),
+            ]
+        ),
+        TrafficFixture(
+            name: "no-user-agent",
+            source: "a fetch without a User-Agent header, as link-checking scanners and scripts make (RFC 9110 §10.1.5)",
+            expected: "bot",
+            remoteAddr: "198.51.100.20",
+            headers: [
+                ("Accept", "*/*"),
+            ]
+        ),
+        TrafficFixture(
+            name: "empty-user-agent",
+            source: "a User-Agent header with nothing in it (curl -A '')",
+            expected: "bot",
+            remoteAddr: "198.51.100.21",
+            headers: [
+                ("User-Agent", "  "),
+            ]
+        ),
+        TrafficFixture(
             name: "googlebot-desktop",
             source: "https://developers.google.com/search/docs/crawling-indexing/overview-google-crawlers (form with Chrome/W.X.Y.Z) ; concrete string from omrilotan/isbot fixtures/crawlers.yml",
             expected: "bot",

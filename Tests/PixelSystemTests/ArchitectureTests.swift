@@ -1,7 +1,7 @@
 import Testing
 import PixelSystem
 
-/// The house rules of README's "Architecture", checked on the sources: what
+/// The house rules of docs/architecture.md, checked on the sources: what
 /// each module may import, and that libc is called from PixelSystem alone.
 @Suite struct ArchitectureTests {
     /// The repository's root, from this file's path.

@@ -219,6 +219,7 @@ struct EventBuilder {
             }
             mirrorPageFields()
         }
+        addCampaign()
 
         let now = stamp(facts.receivedAtMillis)
         let ip = tree.appendText(facts.clientIP)

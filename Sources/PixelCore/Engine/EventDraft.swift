@@ -53,6 +53,23 @@ public struct EventDraft: ~Copyable {
         try builder.checkIdentity(type: type)
     }
 
+    /// Whether the hit names a visitor: an `anonymousId` with something
+    /// visible in it (the first half of `checkIdentity`).
+    public var hasAnonymousId: Bool {
+        guard let node = builder.tree.member(EventTree.root, Word.anonymousId.span),
+              let id = builder.tree.string(at: node) else { return false }
+        var bytes = builder.tree.textBytes(id)[...]
+        if bytes.count >= 2, bytes.first == UInt8(ascii: "\""), bytes.last == UInt8(ascii: "\"") { bytes = bytes.dropFirst().dropLast() }
+        return !Identity.isBlank(UnsafeBufferPointer(rebasing: bytes))
+    }
+
+    /// Sets `anonymousId` (a derived one, `DerivedAnonymousId`), in place
+    /// of a missing or blank one.
+    public mutating func setAnonymousId(_ id: String) {
+        let span = builder.tree.appendText(id)
+        builder.tree.setString(builder.tree.place(words: Word.path(.anonymousId)), span)
+    }
+
     /// A click link's target as the `Location` of the answer: `missingURL`
     /// without one, `invalidClickTarget` unless it is an absolute http or
     /// https URL (`ClickTarget`).

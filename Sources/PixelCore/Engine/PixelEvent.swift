@@ -12,7 +12,10 @@ public struct PixelEvent: Sendable, Equatable {
     /// What a click's line has after its event: the route is not in the
     /// event (a click records a `track`), and the drain and `stats` count
     /// stored events by route from the line alone.
-    static let clickMember = Array(#","route":"click"}"#.utf8)
+    static let clickMember = SpoolLine.clickEnding
+
+    /// The event came by the click route (its line ends with the route).
+    public var isClick: Bool { recordLine.dropLast().suffix(PixelEvent.clickMember.count).elementsEqual(PixelEvent.clickMember) }
 
     /// The event's JSON object.
     public var eventJSON: ArraySlice<UInt8> { recordLine[eventRange] }

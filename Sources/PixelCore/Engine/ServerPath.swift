@@ -18,4 +18,5 @@ enum ServerPath {
     static let requestIP = Word.path(.requestIP)
     static let properties = Word.path(.properties)
     static let contextPage = Word.path(.context, .page)
+    static let contextCampaign = Word.path(.context, .campaign)
 }

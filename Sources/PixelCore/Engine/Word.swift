@@ -4,7 +4,7 @@ enum Word: Int, CaseIterable {
     case type, page, track, writeKey, receivedAt, requestIP, anonymousId, event, name, unknownPage, properties,
          context, path, url, referrer, title, channel, web, userAgent, ip, integrations, all, messageId,
          originalTimestamp, sentAt, timestamp, trueWord, falseWord, traffic, classWord, rule, linkClicked,
-         isBot, bot
+         isBot, bot, campaign
 
     var text: StaticString {
         switch self {
@@ -42,6 +42,7 @@ enum Word: Int, CaseIterable {
         case .linkClicked: return "Link Clicked"
         case .isBot: return "isBot"
         case .bot: return "bot"
+        case .campaign: return "campaign"
         }
     }
 

@@ -15,7 +15,7 @@ public enum ExampleSettingsFile {
         # that all of them share one configuration. A PIXELGATE_* variable in the
         # environment wins over this file; PIXELGATE_CONFIG=/other/file names another
         # file instead. `pixelgate check` shows the settings in force and where each
-        # comes from; pixelgate(8) and README.md say more.
+        # comes from; pixelgate(8) and docs/configuration.md say more.
         #
         # This file holds write keys and signing secrets: keep it readable by root
         # and the web server's group only (0640 root:www-data, as the package makes

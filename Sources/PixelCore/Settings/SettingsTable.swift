@@ -100,6 +100,14 @@ public enum SettingsTable {
             "PIXELGATE_CONSENT",
             meaning: "hits whose browser sends `DNT: 1` or `Sec-GPC: 1`: `record`, `anonymize` (no address, no user agent stored) or `drop` (answer as usual, store nothing, count it)",
             defaultText: "`record`", get: { $0.consent }, set: { $0.consent = $1 }),
+        keyword(
+            "PIXELGATE_DERIVE_ANONYMOUS_ID",
+            meaning: "a hit without `anonymousId` (a `<noscript>` pixel, an e-mail template without one): `off` refuses it (`400`, the Pixel API's rule) or `daily` gives it an id derived from the write key, the client's address and user agent under a secret the spool makes each day and forgets the next: the same visitor has the same id all day on one site, and cannot be followed across days or sites ([Privacy](privacy.md))",
+            defaultText: "`off`", get: { $0.deriveAnonymousId }, set: { $0.deriveAnonymousId = $1 }),
+        onOff(
+            "PIXELGATE_CLASS_HEADER",
+            meaning: "add `X-Pixelgate-Class: <class>; rule=<rule>` to every pixel and click answer, to see how a deployment's hits are classed ([Machine opens](traffic.md)); it tells every client, bots included, which rule caught it, so turn it off again: `on` or `off`",
+            defaultText: "`off`", get: { $0.classHeader }, set: { $0.classHeader = $1 }),
         onOff(
             "PIXELGATE_ANONYMIZE_IP",
             meaning: "store client addresses shortened, in `request_ip` and `context.ip` (IPv4's last octet and IPv6's last 80 bits zeroed; the IPv4 inside a 6to4, Teredo or NAT64 address loses its last octet), and so in `rejected/` and the log: `on` or `off`",
@@ -202,6 +210,20 @@ public enum SettingsTable {
                 return nil
             },
             printer: { "\($0.requestTimeoutMillis)ms" }),
+        Setting(
+            name: "PIXELGATE_EARLY_CLICK",
+            meaning: "a click on a link `pixelgate sign --target` made (it says when: `st=`) that comes sooner than this after the signing is classed `bot`, rule `click-before-read`: mail security scanners follow every link on delivery, people take longer; `0` turns it off ([E-mail tracking](email.md))",
+            defaultText: "`5s`",
+            parser: { v, config in
+                let bounds = PixelConfiguration.earlyClickMillisBounds
+                let millis = Int64(bounds.lowerBound)...Int64(bounds.upperBound)
+                guard let ms = SettingText.durationMillis(v, defaultUnit: 1000), millis.contains(ms) else {
+                    return SettingText.durationProblem(millis, got: v)
+                }
+                config.earlyClickMillis = Int(ms)
+                return nil
+            },
+            printer: { "\($0.earlyClickMillis)ms" }),
         Setting(
             name: "PIXELGATE_FORWARD_TIMEOUT",
             meaning: "how long `forward` waits for the data plane before spooling instead",

@@ -7,6 +7,10 @@
 public enum PixelSignature {
     public static let parameter = "sig"
     public static let expiryParameter = "exp"
+    /// When a click link was signed (Unix seconds), which `sign --target`
+    /// adds: a click that comes sooner after it than a person could read
+    /// the mail is a scanner's (`click-before-read`).
+    public static let signedAtParameter = "st"
     static let marker = Array("&sig=".utf8)
 
     /// Splits a raw query into the signed part and the signature, when its
@@ -54,6 +58,14 @@ public enum PixelSignature {
             kept.append(pair)
         }
         return Array(kept.joined(separator: [UInt8(ascii: "&")]))
+    }
+
+    /// When the query says it was signed (`st`, Unix seconds); nil without
+    /// one or for one that is no number of seconds.
+    public static func signedAt(_ signed: ArraySlice<UInt8>) -> Int64? {
+        guard let value = pairValue(signed, named: signedAtParameter),
+              !value.isEmpty, value.count <= 12, value.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return Int64(String(decoding: value, as: UTF8.self))
     }
 
     /// The expiry of a signed query in Unix seconds: nil without `exp`,

@@ -45,6 +45,9 @@ public struct TrafficClassifier: Sendable {
         public let ruleID: String
 
         public static let unclassified = Verdict(hitClass: .human, ruleID: "")
+        /// A click link followed sooner after signing than a person could
+        /// (`PIXELGATE_EARLY_CLICK`): decided by the handler, not the headers.
+        public static let clickBeforeRead = Verdict(hitClass: .bot, ruleID: "click-before-read")
     }
 
     /// The class of a hit and the rule that gave it (none for `human` when
@@ -60,6 +63,9 @@ public struct TrafficClassifier: Sendable {
         }
         if var agent = header(.userAgent), !agent.isEmpty {
             best = agent.withUTF8 { matchAgent($0, below: best) }
+        } else {
+            // No agent at all: only a rule for exactly nothing can match.
+            best = matchAgent(UnsafeBufferPointer(start: nil, count: 0), below: best)
         }
         guard best < t.ruleIDs.count else { return .unclassified }
         return Verdict(hitClass: HitClass.allCases[Int(t.ruleClassSlots[best])], ruleID: t.ruleIDs[best])

@@ -8,6 +8,8 @@ public struct TrafficRule: Sendable {
         case userAgentContains([String])
         /// The user agent is exactly this, nothing before or after.
         case userAgentIs(String)
+        /// No user agent, or one of spaces only: every browser sends one.
+        case userAgentMissing
         /// The header holds this token in its list (`Sec-Purpose:
         /// prefetch;prerender` holds `prefetch`).
         case headerToken(HitHeader, String)
@@ -40,6 +42,7 @@ public struct TrafficRule: Sendable {
         switch test {
         case .userAgentContains(let tokens): return "User-Agent contains " + tokens.map { "`\($0)`" }.joined(separator: " or ")
         case .userAgentIs(let agent): return "User-Agent is exactly `\(agent)`"
+        case .userAgentMissing: return "no User-Agent, or an empty one"
         case .headerToken(let header, let token): return "`\(header.rawValue)` has `\(token)`"
         }
     }

@@ -38,6 +38,11 @@ public enum TrafficRules {
         TrafficRule("ukr-net-mail-proxy", .mailProxy, .userAgentContains(["via secureurl.fwdcdn.com"]),
                     source: "ukr.net mail's image proxy (device-detector `bots.yml`)"),
 
+        // Every browser sends a User-Agent; a fetch without one is a
+        // program's (a scanner's HEAD-less GET, a script).
+        TrafficRule("no-user-agent", .bot, .userAgentMissing,
+                    source: "browsers always send `User-Agent` (RFC 9110 §10.1.5: a user agent SHOULD send it; every browser does); mail security scanners and scripts fetching images often send none"),
+
         // Crawlers, link previewers and scanners, by name.
         TrafficRule("google-crawler", .bot, .userAgentContains(["Googlebot", "Google-InspectionTool", "AdsBot-Google", "Mediapartners-Google", "GoogleOther", "Storebot-Google", "FeedFetcher-Google", "Google-Read-Aloud", "Google Web Preview"]),
                     source: "Google's crawlers (https://developers.google.com/search/docs/crawling-indexing/overview-google-crawlers)"),
@@ -59,6 +64,10 @@ public enum TrafficRules {
                     source: "AI crawlers (https://platform.openai.com/docs/bots; Anthropic's, Perplexity's, Common Crawl's and ByteDance's crawler pages)"),
         TrafficRule("seo-crawler", .bot, .userAgentContains(["AhrefsBot", "AhrefsSiteAudit", "SemrushBot", "MJ12bot", "DotBot", "PetalBot"]),
                     source: "SEO crawlers (https://ahrefs.com/robot, https://www.semrush.com/bot/, Majestic, Moz, Huawei Petal)"),
+        TrafficRule("headless-browser", .bot, .userAgentContains(["HeadlessChrome", "Chrome-Lighthouse", "PhantomJS", "Google Page Speed Insights"]),
+                    source: "browsers driven by programs: headless Chrome names itself `HeadlessChrome/…` (https://developer.chrome.com/docs/chromium/headless), Lighthouse and PageSpeed Insights `Chrome-Lighthouse` (https://developer.chrome.com/docs/lighthouse), PhantomJS `PhantomJS/…`"),
+        TrafficRule("scripted-client", .bot, .userAgentContains(["curl/", "Wget/", "python-requests/", "Python-urllib/", "python-httpx/", "aiohttp/", "Go-http-client/", "okhttp/", "axios/", "node-fetch", "undici", "Java-http-client/", "Apache-HttpClient/", "libwww-perl/", "HTTPie/", "PostmanRuntime/", "Dart/", "Faraday v", "GuzzleHttp/", "Scrapy/"]),
+                    source: "HTTP libraries and tools under their default agents: curl (https://curl.se/docs/manpage.html#-A), Wget, Python's requests, urllib, httpx and aiohttp, Go's net/http, OkHttp, axios, node-fetch and undici, Java's HttpClient, Apache HttpClient, libwww-perl, HTTPie, Postman, Dart, Faraday, Guzzle, Scrapy (monperrus/crawler-user-agents)"),
         TrafficRule("mail-link-scanner", .bot, .userAgentContains(["Barracuda Sentinel"]),
                     source: "Barracuda's e-mail link scanner (device-detector fixtures); other scanners (Mimecast, Proofpoint, Safe Links) borrow browsers' agents and cannot be told by it"),
 

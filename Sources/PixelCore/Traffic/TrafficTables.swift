@@ -66,6 +66,9 @@ struct TrafficTables: Sendable, Equatable {
                 }
             case .userAgentIs(let agent):
                 others.append((index, .userAgent, true, TrafficClassifier.lowered(agent)))
+            case .userAgentMissing:
+                // The agent, trimmed, is exactly nothing.
+                others.append((index, .userAgent, true, []))
             case .headerToken(let header, let token):
                 others.append((index, header, false, TrafficClassifier.lowered(token)))
             }

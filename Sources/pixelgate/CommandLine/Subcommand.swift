@@ -59,19 +59,19 @@ enum HelpText {
     static let settings = """
     Settings come from PIXELGATE_* environment variables over one NAME=value file:
     the one PIXELGATE_CONFIG names (none for no file), else /etc/pixelgate/pixelgate.env
-    if it exists, else ~/.config/pixelgate/pixelgate.conf. See pixelgate(8), README.md.
+    if it exists, else ~/.config/pixelgate/pixelgate.conf. See pixelgate(8), docs/configuration.md.
 
     """
 
     /// Every exit code, for the global usage (each command's help lists
-    /// its own; README and the man page list the same).
+    /// its own; docs/operations.md and the man page list the same).
     static let exitCodes = """
     Exit codes:
       0   done: for drain, every event was delivered, or some refused by the data
           plane and kept in rejected/
       1   a local failure, nothing lost: the spool cannot be read or written
           (permissions, disk full), a file cannot be written, serve cannot listen,
-          or check found something unusable
+          check found something unusable, or stats found hits are not being stored
       2   usage: a wrong command or option
       65  drain: the data plane refused every event of the pass (kept in rejected/)
       75  the data plane stayed unavailable (network, 5xx, 429): drain, check --connect;

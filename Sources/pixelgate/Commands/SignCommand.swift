@@ -134,6 +134,12 @@ struct SignCommand: Subcommand {
             query = PixelSignature.removingPairs(query[...], named: "url")
             query += Array("\(query.isEmpty ? "" : "&")url=".utf8) + Self.componentEncoded(clickTarget)
         }
+        if route == "click" {
+            // When it was signed, which the server compares with the click's
+            // time (PIXELGATE_EARLY_CLICK): a scanner clicks on delivery.
+            query = PixelSignature.removingPairs(query[...], named: PixelSignature.signedAtParameter)
+            query += Array("\(query.isEmpty ? "" : "&")\(PixelSignature.signedAtParameter)=\(SystemClock.nowMillis() / 1000)".utf8)
+        }
         if let lifetimeSeconds {
             query = PixelSignature.removingPairs(query[...], named: PixelSignature.expiryParameter)
             query += Array("\(query.isEmpty ? "" : "&")\(PixelSignature.expiryParameter)=\(SystemClock.nowMillis() / 1000 + lifetimeSeconds)".utf8)

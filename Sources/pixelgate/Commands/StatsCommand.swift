@@ -323,8 +323,12 @@ struct StatsCommand: Subcommand {
         metric("backlog_oldest_timestamp_seconds", "gauge", "When the oldest event waiting for the drain was received (Unix time); 0 when none waits.",
                [("", backlog.oldestMillis.map { seconds(UInt64(max(0, $0))) } ?? "0")])
         let stored = Self.stored(backlog)
-        metric("stored_events_total", "counter",
-               "Events answered 200 and kept (delivered, waiting in the spool, or refused by the data plane and kept), by the route of their hit; other: route not known.",
+        // A gauge, not a counter: it is added up from three places at each
+        // run (delivered, waiting, kept), and may dip for a moment (a pass
+        // has saved its progress but not yet counted its deliveries) or for
+        // good (rejected/ emptied by hand), which a counter must never do.
+        metric("stored_events", "gauge",
+               "Events answered 200 and kept, added up from the spool: delivered, waiting, or refused by the data plane and kept; by the route of their hit (other: route not known).",
                [("route=\"page\"", "\(stored.page)"), ("route=\"track\"", "\(stored.track)"), ("route=\"click\"", "\(stored.click)"),
                 ("route=\"other\"", "\(stored.other)")])
         metric("hits_stored", "gauge", "1 while a hit's event can be stored (the health route's test, as the user running stats); 0 while hits are answered 503 or 500.",
