@@ -31,8 +31,12 @@ public final class InMemorySink: EventSink {
         failure.map(\.detail)
     }
 
+    /// How many times `dailySecret` was asked for.
+    public private(set) var secretRequests = 0
+
     /// A secret a day, the same for every sink (tests compare across them).
     public func dailySecret(day: Int64) throws(SinkError) -> [UInt8] {
+        secretRequests += 1
         if let failure { throw failure }
         return SHA256.hash(Array("in-memory secret of day \(day)".utf8))
     }

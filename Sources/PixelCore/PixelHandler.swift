@@ -90,9 +90,11 @@ public struct PixelHandler: Sendable {
         // A click sooner after its link was signed than a person reads mail
         // is a scanner's, whatever agent it borrows. (An `st` that is not
         // the signer's fails the signature check below and stores nothing.)
-        if route == .click, configuration.earlyClickMillis > 0, let signedAt = signed?.signedAtSeconds,
-           nowMillis - signedAt * 1000 < Int64(configuration.earlyClickMillis) {
-            verdict = .clickBeforeRead
+        // A link that says it was signed more than 2 s ahead of this clock
+        // came from a signer whose clock is off: no time to compare with.
+        if route == .click, configuration.earlyClickMillis > 0, let signedAt = signed?.signedAtSeconds {
+            let age = nowMillis - signedAt * 1000
+            if age > -2000 && age < Int64(configuration.earlyClickMillis) { verdict = .clickBeforeRead }
         }
         let hitClass = verdict.hitClass
         let action = configuration.hitClasses[hitClass]
@@ -103,7 +105,8 @@ public struct PixelHandler: Sendable {
         let storedIP = asksNotToBeTracked ? "" : clientIP
 
         let eventQuery = signed?.eventQuery ?? query[...]
-        var secretFailure: SinkError?
+        // The day's secret could not be had, and where a click was going.
+        var secretFailure: (error: SinkError, location: String?)?
         let built: Result<Accepted, PixelError> = eventQuery.withUnsafeBufferPointer { buffer in
             Result { () throws(PixelError) -> Accepted in
                 let facts = HitFacts(receivedAtMillis: nowMillis, messageId: newMessageId(),
@@ -123,20 +126,31 @@ public struct PixelHandler: Sendable {
                 // Past the check, a key with a secret had a valid signature:
                 // only then may the URL choose its own `context.ip`.
                 draft.takesQueryAddress = configuration.signingKeys[draft.writeKey] != nil
-                if configuration.deriveAnonymousId == .daily && !draft.hasAnonymousId {
-                    // SPEC §8: one the visitor cannot be followed by, from
-                    // the address as determined (not as stored) and the agent.
-                    switch Result(catching: { () throws(SinkError) in try sink.dailySecret(day: DerivedAnonymousId.day(ofMillis: nowMillis)) }) {
-                    case .success(let secret):
-                        draft.setAnonymousId(DerivedAnonymousId.make(secret: secret, writeKey: draft.writeKey,
-                                                                     clientAddress: resolvedIP, userAgent: request.userAgent))
-                    case .failure(let error):
-                        secretFailure = error
-                        throw .missingAnonymousId
-                    }
-                }
+                // SPEC §8: a derived id stands in for a missing one through
+                // every check; the real one is made only for a hit that is
+                // stored (not HEAD, not dropped), so no other touches the spool.
+                let derives = configuration.deriveAnonymousId == .daily && !draft.hasAnonymousId
+                if derives { draft.setAnonymousId(DerivedAnonymousId.placeholder) }
                 try draft.checkIdentity()
                 let location = route == .click ? try draft.clickLocation() : nil
+                if derives && !isHead && !drops {
+                    if asksNotToBeTracked {
+                        // A visitor who asked not to be tracked is counted,
+                        // never linked: an id of this hit alone.
+                        draft.setAnonymousId(newMessageId())
+                    } else {
+                        switch Result(catching: { () throws(SinkError) in try sink.dailySecret(day: DerivedAnonymousId.day(ofMillis: nowMillis)) }) {
+                        case .success(let secret):
+                            // The address as pixelgate keeps it (shortened
+                            // under PIXELGATE_ANONYMIZE_IP), and the agent.
+                            draft.setAnonymousId(DerivedAnonymousId.make(secret: secret, writeKey: draft.writeKey,
+                                                                         clientAddress: clientIP, userAgent: request.userAgent))
+                        case .failure(let error):
+                            secretFailure = (error, location)
+                            throw .missingAnonymousId
+                        }
+                    }
+                }
                 let scrubbed = draft.scrubbedNames, scrubbedPairs = draft.scrubbedPairs
                 let ignoresAddress = draft.ignoresQueryAddress
                 return Accepted(event: try draft.finish(), location: location, scrubbedNames: scrubbed, scrubbedPairs: scrubbedPairs,
@@ -145,17 +159,22 @@ public struct PixelHandler: Sendable {
         }
 
         var outcome: HandlerOutcome
-        if let secretFailure {
-            // The hit is good; the spool could not give the day's secret:
-            // answered as an event that could not be stored, never a 400.
-            let misconfigured = secretFailure.isMisconfiguration
-            var response = misconfigured ? PixelResponse.text(500, "server misconfigured")
-                : .text(503, "event not stored, try again later", extraHeaders: [.init(name: "Retry-After", value: PixelHandler.retryAfterSeconds)])
-            response.sendsBody = !isHead
-            _ = sink.count(.unstored(misconfigured ? .misconfigured : .unavailable))
-            return HandlerOutcome(response: response, logLevel: .error, logMessage: "event not stored: \(secretFailure.detail)")
-        }
         switch built {
+        case .failure where secretFailure != nil:
+            // The hit is good; the spool could not give the day's secret:
+            // answered as an event that could not be stored, never a 400,
+            // and a click still goes where its link says.
+            let (error, location) = secretFailure!
+            let misconfigured = error.isMisconfiguration
+            if let location {
+                outcome = HandlerOutcome(response: PixelHandler.redirect(location))
+            } else {
+                outcome = HandlerOutcome(response: misconfigured ? .text(500, "server misconfigured")
+                    : .text(503, "event not stored, try again later", extraHeaders: [.init(name: "Retry-After", value: PixelHandler.retryAfterSeconds)]))
+            }
+            _ = sink.count(.unstored(misconfigured ? .misconfigured : .unavailable))
+            outcome.logLevel = .error
+            outcome.logMessage = "event not stored: \(error.detail)"
         case .failure(let error):
             // A refused hit is kept in rejected/ under the event's privacy
             // rules, and not at all when its kind is dropped.

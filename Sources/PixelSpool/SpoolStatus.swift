@@ -159,38 +159,18 @@ public struct SpoolStatus: Sendable, Equatable {
         var lines = 0, bytes = 0
         var routes = RouteCounts()
         var first: Range<Int>?
-        var lineStart = progress.offset
-        var position = progress.offset
-        while position < size {
-            let piece = try file.bytes(in: position..<(position + (1 << 20)))
-            if piece.isEmpty { break }
-            var crossing: Range<Int>?  // a line begun in an earlier piece
-            piece.withUnsafeBufferPointer { buffer in
-                var from = 0
-                while let newline = CStrings.firstIndex(of: 0x0A, in: buffer, from: from) {
-                    let end = position + newline
-                    // Lines a pass already delivered out of file order (one
-                    // request per address) are not pending.
-                    if !progress.done.contains(lineStart) {
-                        lines += 1
-                        bytes += end + 1 - lineStart
-                        if first == nil { first = lineStart..<end }
-                        if lineStart >= position {
-                            routes.add(line: piece[(lineStart - position)..<newline])
-                        } else {
-                            crossing = lineStart..<end
-                        }
-                    }
-                    lineStart = end + 1
-                    from = newline + 1
-                }
-            }
-            if let crossing { routes.add(line: try file.bytes(in: crossing)[...]) }
-            position += piece.count
+        let torn = try eachLine(of: file, from: progress.offset) { range, line in
+            // Lines a pass already delivered out of file order (one request
+            // per address) are not pending.
+            guard !progress.done.contains(range.lowerBound) else { return }
+            lines += 1
+            bytes += range.count + 1
+            if first == nil { first = range }
+            routes.add(line: line)
         }
-        if lineStart < position && !progress.done.contains(lineStart) {
-            bytes += position - lineStart  // a torn last line: bytes, not an event
-            if first == nil { first = lineStart..<position }
+        if let torn, !progress.done.contains(torn.lowerBound) {
+            bytes += torn.count  // a torn last line: bytes, not an event
+            if first == nil { first = torn }
         }
         var oldest: Int64?
         if let first {
@@ -296,8 +276,7 @@ public struct SpoolStatus: Sendable, Equatable {
         return (lines, bytes)
     }
 
-    /// The records of the file `name` in `directory` by route, read a
-    /// megabyte at a time (a record longer than that is read whole).
+    /// The records of the file `name` in `directory` by route.
     static func countRoutes(_ name: String, in directory: SpoolPlace) throws(SpoolError) -> RouteCounts {
         let fd = try directory.openForReading(name)
         defer { Sys.close(fd) }
@@ -306,30 +285,33 @@ public struct SpoolStatus: Sendable, Equatable {
         guard st.st_mode & ModeBits.typeMask == ModeBits.regular else { throw SpoolError("read (not a regular file)", path, errno: Errno.invalid) }
         let size = Int(st.st_size)
         guard size <= largestSealedBytes else { throw SpoolError("read (\(size) bytes)", path, errno: Errno.fileTooBig) }
-        let file = SpoolFile(fd: fd, path: path, size: size)
         var routes = RouteCounts()
-        var lineStart = 0
-        var position = 0
-        while position < size {
+        _ = try eachLine(of: SpoolFile(fd: fd, path: path, size: size), from: 0) { _, line in routes.add(line: line) }
+        return routes
+    }
+
+    /// Calls `body` with each whole line of `file` from `start` (its range
+    /// without the newline, and its bytes), reading a megabyte at a time; a
+    /// line that crosses a megabyte is read again whole. Returns the bytes
+    /// after the last newline (a torn line), if any.
+    static func eachLine(of file: SpoolFile, from start: Int,
+                         _ body: (Range<Int>, ArraySlice<UInt8>) -> Void) throws(SpoolError) -> Range<Int>? {
+        var lineStart = start
+        var position = start
+        while position < file.size {
             let piece = try file.bytes(in: position..<(position + (1 << 20)))
             if piece.isEmpty { break }
-            var crossing: Range<Int>?
-            piece.withUnsafeBufferPointer { buffer in
-                var from = 0
-                while let newline = CStrings.firstIndex(of: 0x0A, in: buffer, from: from) {
-                    if lineStart >= position {
-                        routes.add(line: piece[(lineStart - position)..<newline])
-                    } else {
-                        crossing = lineStart..<(position + newline)
-                    }
-                    lineStart = position + newline + 1
-                    from = newline + 1
-                }
+            var from = 0
+            while let newline = piece.withUnsafeBufferPointer({ CStrings.firstIndex(of: 0x0A, in: $0, from: from) }) {
+                let end = position + newline
+                // A line begun in an earlier piece is read again whole.
+                body(lineStart..<end, lineStart >= position ? piece[(lineStart - position)..<newline] : try file.bytes(in: lineStart..<end)[...])
+                lineStart = end + 1
+                from = newline + 1
             }
-            if let crossing { routes.add(line: try file.bytes(in: crossing)[...]) }
             position += piece.count
         }
-        return routes
+        return lineStart < position ? lineStart..<position : nil
     }
 
     /// Why a hit's event could not be stored in the spool now, by this

@@ -227,20 +227,17 @@ public final class SpoolWriter {
         try Sys.pwrite(fd, bytes, at: Int(st.st_size), path)
     }
 
-    /// Reads, changes and writes back the counter file `name` of `slots`
-    /// little-endian 64-bit numbers, under the lock; `stats` reads it
-    /// (`SpoolStatus.counters`). Missing slots (a file from an older version)
-    /// read as zero. The file is written in place, so one with a second name
-    /// (a hard link to an event file) is refused (`SpoolOwnership.open`)
-    /// rather than overwritten.
     /// The secret anonymous ids are derived with on `day` (days since the
     /// epoch, UTC), in `.daily-secret` (the day, then 32 random bytes),
     /// under the spool's lock: the first hit of a day makes it, writing
-    /// over the day before's, which is then gone for good.
+    /// over the day before's, which is then gone for good. A hit of the day
+    /// before that gets the lock late (at midnight) takes the newer secret
+    /// rather than turn the day back; a file cut short is made anew.
     public func dailySecret(day: Int64) throws(SpoolError) -> [UInt8] {
         var secret: [UInt8] = []
         try updateCounters(SpoolLayout.dailySecretName, slots: 5) { slots in
-            if slots[0] != UInt64(bitPattern: day) || slots[1...].allSatisfy({ $0 == 0 }) {
+            let stored = Int64(bitPattern: slots[0])
+            if day > stored || slots[1...].contains(0) {
                 slots[0] = UInt64(bitPattern: day)
                 for i in 1...4 { slots[i] = SystemRandom.next() }
             }
@@ -249,6 +246,12 @@ public final class SpoolWriter {
         return secret
     }
 
+    /// Reads, changes and writes back the counter file `name` of `slots`
+    /// little-endian 64-bit numbers, under the lock; `stats` reads it
+    /// (`SpoolStatus.counters`). Missing slots (a file from an older version)
+    /// read as zero. The file is written in place, so one with a second name
+    /// (a hard link to an event file) is refused (`SpoolOwnership.open`)
+    /// rather than overwritten.
     func updateCounters(_ name: String, slots: Int, _ change: (inout [UInt64]) -> Void) throws(SpoolError) {
         try withLock { () throws(SpoolError) in
             let fd = try spoolOwnership().open(name, OpenFlag.readWrite | OpenFlag.create)

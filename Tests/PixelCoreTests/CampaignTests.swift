@@ -28,6 +28,9 @@ struct CampaignTests {
         ("https://a.example/pricing", nil),
         // A percent-encoded name is decoded first.
         ("https://a.example/?utm%5Fsource=a", #"{"source":"a"}"#),
+        // At most 16 names, however many the URL has; repeats still update.
+        ("https://a.example/?" + (0..<40).map { "utm_n\($0)=\($0)" }.joined(separator: "&") + "&utm_n0=last",
+         "{" + (0..<16).map { #""n\#($0)":"\#($0 == 0 ? "last" : String($0))""# }.joined(separator: ",") + "}"),
     ] as [(String, String?)])
     func campaignOfThePageURL(_ url: String, _ campaign: String?) throws {
         let query = "writeKey=wk&anonymousId=a&context.page.url=" + percentEncoded(url)

@@ -11,10 +11,14 @@ struct DerivedAnonymousIdTests {
 
     /// The stored event's `anonymousId`, or the answer's status when none was stored.
     static func hit(_ query: String, derive: Bool = true, at millis: Int64 = fixedMillis, address: String = "203.0.113.7",
-                    agent: String? = chrome, sink: InMemorySink = InMemorySink()) throws -> (status: Int, id: String?) {
+                    agent: String? = chrome, route: String = "page", method: String = "GET", doNotTrack: Bool = false,
+                    configure: (inout PixelConfiguration) -> Void = { _ in },
+                    sink: InMemorySink = InMemorySink()) throws -> (status: Int, id: String?) {
         var config = PixelConfiguration()
         config.deriveAnonymousId = derive ? .daily : .off
-        let request = PixelRequest(requestURI: "/pixel/v1/page?" + query, remoteAddr: address, userAgent: agent)
+        configure(&config)
+        var request = PixelRequest(method: method, requestURI: "/pixel/v1/\(route)?" + query, remoteAddr: address, userAgent: agent)
+        if doNotTrack { request.doNotTrack = "1" }
         let before = sink.events.count
         let outcome = PixelHandler(configuration: config).handle(request, sink: sink, nowMillis: millis, newMessageId: { fixedMessageId })
         guard sink.events.count > before, let event = sink.events.last else { return (outcome.response.status, nil) }
@@ -65,12 +69,58 @@ struct DerivedAnonymousIdTests {
     }
 
     /// A spool that cannot give the day's secret: the hit is a good one the
-    /// server could not store (503), never the visitor's fault (400).
+    /// server could not store (503), never the visitor's fault (400); a
+    /// click still redirects; a hit refused for its own fault keeps its 400.
     @Test func noSecretIsA503() throws {
         let sink = InMemorySink()
         sink.failure = SinkError("disk full")
         #expect(try Self.hit("writeKey=wk", sink: sink).status == 503)
+        #expect(sink.counted == [.unstored(.unavailable)])
         sink.failure = SinkError("unsafe spool", isMisconfiguration: true)
         #expect(try Self.hit("writeKey=wk", sink: sink).status == 500)
+        #expect(try Self.hit("writeKey=wk", route: "track", sink: sink).status == 400, "a track without event is refused first")
+        let secret = "click-secret-0123456789abcdef"
+        let query = "writeKey=wk&url=https%3A%2F%2Fshop.example%2F"
+        let signed = query + "&sig=" + PixelSignature.signature(route: "click", of: Array(query.utf8), secret: secret)
+        #expect(try Self.hit(signed, route: "click", configure: { $0.signingKeys = ["wk": secret] }, sink: sink).status == 302)
+    }
+
+    /// Only a hit that is stored asks for the secret: not HEAD, not a hit
+    /// of a kind that is dropped.
+    @Test func onlyStoredHitsAskForTheSecret() throws {
+        let sink = InMemorySink()
+        #expect(try Self.hit("writeKey=wk", method: "HEAD", sink: sink).status == 200)
+        #expect(try Self.hit("writeKey=wk", agent: "curl/8.5.0", configure: { $0.hitClasses = HitClassPolicy(human: .record, mailProxy: .mark, prefetch: .mark, bot: .drop) }, sink: sink).status == 200)
+        #expect(sink.secretRequests == 0 && sink.events.isEmpty)
+        #expect(try Self.hit("writeKey=wk", sink: sink).status == 200)
+        #expect(sink.secretRequests == 1)
+    }
+
+    /// The address as pixelgate keeps it: under PIXELGATE_ANONYMIZE_IP two
+    /// addresses that shorten alike give one id; a visitor asking not to be
+    /// tracked (consent anonymize) gets an id of each hit alone.
+    @Test func theAddressAsKeptAndVisitorsWhoOptOut() throws {
+        let shortened: (inout PixelConfiguration) -> Void = { $0.anonymizeIP = true }
+        #expect(try Self.hit("writeKey=wk", address: "203.0.113.7", configure: shortened).id
+            == (try Self.hit("writeKey=wk", address: "203.0.113.99", configure: shortened).id))
+        var ids: [String?] = []
+        var n = 0
+        for _ in 0..<2 {
+            n += 1
+            let sink = InMemorySink()
+            var config = PixelConfiguration()
+            config.deriveAnonymousId = .daily
+            config.consent = .anonymize
+            var request = PixelRequest(requestURI: "/pixel/v1/page?writeKey=wk", remoteAddr: "203.0.113.7", userAgent: Self.chrome)
+            request.doNotTrack = "1"
+            let counter = n
+            _ = PixelHandler(configuration: config).handle(request, sink: sink, nowMillis: fixedMillis,
+                                                           newMessageId: { "6f1c2a8e-3b4d-4e5f-9a0b-00000000000\(counter)" })
+            #expect(sink.secretRequests == 0)
+            ids.append(sink.events.first.flatMap { event in
+                event.eventText.firstOccurrence(of: #""anonymousId":""#).map { String(event.eventText[$0.upperBound...].prefix { $0 != "\"" }) }
+            })
+        }
+        #expect(ids[0] != nil && ids[0] != ids[1], "\(ids)")
     }
 }

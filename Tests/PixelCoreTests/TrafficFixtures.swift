@@ -252,15 +252,6 @@ enum TrafficFixtures {
             ]
         ),
         TrafficFixture(
-            name: "okhttp",
-            source: "square/okhttp's default agent okhttp/<version> (okhttp Version.userAgent)",
-            expected: "bot",
-            remoteAddr: "198.51.100.14",
-            headers: [
-                ("User-Agent", "okhttp/4.12.0"),
-            ]
-        ),
-        TrafficFixture(
             name: "axios",
             source: "axios's default agent in Node, axios/<version> (axios lib/adapters/http.js)",
             expected: "bot",

@@ -8,6 +8,9 @@
 /// first. A bare `utm_` names nothing and is left out.
 enum Campaign {
     static let prefix: StaticString = "utm_"
+    /// The most names a campaign takes (the SDK's five and a few more): a
+    /// URL of thousands of `utm_` names costs no more than this many.
+    static let maxMembers = 16
 
     /// The campaign's members, in order, or none when the URL has no
     /// `utm_` parameter.
@@ -17,8 +20,6 @@ enum Campaign {
         let end = url.firstIndex(of: UInt8(ascii: "#")) ?? url.count
         guard let question = url[..<end].firstIndex(of: UInt8(ascii: "?")) else { return [] }
         let query = UnsafeBufferPointer(rebasing: url[(question + 1)..<end])
-        // Most page URLs carry none: one scan, nothing made.
-        guard mentionsUTM(query) else { return [] }
         let utm = prefix.withUTF8Buffer { Array($0) }
         var members: [(name: String, value: String)] = []
         var start = 0
@@ -35,7 +36,7 @@ enum Campaign {
             let value = String(decoding: decoded(equals < pair.endIndex ? pair[(equals + 1)...] : pair[equals..<equals]), as: UTF8.self)
             if let known = members.firstIndex(where: { $0.name == name }) {
                 members[known].value = value
-            } else {
+            } else if members.count < maxMembers {
                 members.append((name, value))
             }
         }
@@ -69,19 +70,6 @@ enum Campaign {
         return false
     }
 
-    /// Whether `utm_` (or `utm%5F`, its encoded form) occurs in the bytes.
-    static func mentionsUTM(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var i = 0
-        while i + 3 < bytes.count {
-            if bytes[i] == UInt8(ascii: "u"), bytes[i + 1] == UInt8(ascii: "t"), bytes[i + 2] == UInt8(ascii: "m"),
-               bytes[i + 3] == UInt8(ascii: "_") || bytes[i + 3] == UInt8(ascii: "%") {
-                return true
-            }
-            i += 1
-        }
-        return false
-    }
-
     /// `application/x-www-form-urlencoded` decoding, as `URLSearchParams`.
     static func decoded(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> [UInt8] {
         var out: [UInt8] = []
@@ -91,7 +79,8 @@ enum Campaign {
             let b = bytes[i]
             if b == UInt8(ascii: "+") {
                 out.append(UInt8(ascii: " "))
-            } else if b == UInt8(ascii: "%"), i + 2 < bytes.endIndex, let high = hexValue(bytes[i + 1]), let low = hexValue(bytes[i + 2]) {
+            } else if b == UInt8(ascii: "%"), i + 2 < bytes.endIndex, let high = QueryDecoder.hexValue(bytes[i + 1]),
+                      let low = QueryDecoder.hexValue(bytes[i + 2]) {
                 out.append(high << 4 | low)
                 i += 2
             } else {
@@ -100,15 +89,6 @@ enum Campaign {
             i += 1
         }
         return out
-    }
-
-    static func hexValue(_ b: UInt8) -> UInt8? {
-        switch b {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return b - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return b - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return b - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }
 

@@ -31,9 +31,12 @@ struct EventBuilder {
     /// Takes `workspace`'s memory for one build; `giveBack()` returns it.
     /// The text is sized for everything a build appends: the query, decoded
     /// after the server's words, unescaped name segments (at most
-    /// the query again) and the server's values (two times among them).
+    /// the query again), the campaign's names and values (decoded from a
+    /// URL in the query: at most the query once more), a derived
+    /// `anonymousId` and its placeholder, and the server's values (two
+    /// times among them).
     init(workspace: EventWorkspace, query: UnsafeBufferPointer<UInt8>, facts: HitFacts, limits: PixelLimits) {
-        let capacity = Word.bytes.count + 2 * query.count + (facts.userAgent?.utf8.count ?? 0)
+        let capacity = Word.bytes.count + 3 * query.count + 2 * 36 + (facts.userAgent?.utf8.count ?? 0)
             + facts.clientIP.utf8.count + facts.messageId.utf8.count + 2 * 24 + EventBuilder.serverMarkRoom
             + (facts.traffic.map { $0.hitClass.rawValue.utf8.count + ($0.rule?.utf8.count ?? 0) + ($0.ruleURL?.utf8.count ?? 0) } ?? 0)
         workspace.reserve(text: capacity, segments: max(limits.maxDepth, 1))

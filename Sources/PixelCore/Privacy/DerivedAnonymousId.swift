@@ -32,6 +32,10 @@ public enum DerivedAnonymousId {
         return out
     }
 
+    /// What stands in for the id through the checks, before the day's
+    /// secret is fetched for a hit that will be stored.
+    public static let placeholder = "00000000-0000-0000-0000-000000000000"
+
     /// Days since the epoch (UTC) at `millis`: the secret's day.
     public static func day(ofMillis millis: Int64) -> Int64 {
         millis >= 0 ? millis / 86_400_000 : (millis - 86_399_999) / 86_400_000

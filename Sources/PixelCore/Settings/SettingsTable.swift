@@ -106,7 +106,7 @@ public enum SettingsTable {
             defaultText: "`off`", get: { $0.deriveAnonymousId }, set: { $0.deriveAnonymousId = $1 }),
         onOff(
             "PIXELGATE_CLASS_HEADER",
-            meaning: "add `X-Pixelgate-Class: <class>; rule=<rule>` to every pixel and click answer, to see how a deployment's hits are classed ([Machine opens](traffic.md)); it tells every client, bots included, which rule caught it, so turn it off again: `on` or `off`",
+            meaning: "add `X-Pixelgate-Class: <class>; rule=<rule>` to the answers of pixel and click hits, to see how a deployment's hits are classed ([Machine opens](traffic.md)); it tells every client, bots included, which rule caught it, so turn it off again: `on` or `off`",
             defaultText: "`off`", get: { $0.classHeader }, set: { $0.classHeader = $1 }),
         onOff(
             "PIXELGATE_ANONYMIZE_IP",
@@ -210,34 +210,16 @@ public enum SettingsTable {
                 return nil
             },
             printer: { "\($0.requestTimeoutMillis)ms" }),
-        Setting(
-            name: "PIXELGATE_EARLY_CLICK",
+        milliseconds(
+            "PIXELGATE_EARLY_CLICK",
             meaning: "a click on a link `pixelgate sign --target` made (it says when: `st=`) that comes sooner than this after the signing is classed `bot`, rule `click-before-read`: mail security scanners follow every link on delivery, people take longer; `0` turns it off ([E-mail tracking](email.md))",
             defaultText: "`5s`",
-            parser: { v, config in
-                let bounds = PixelConfiguration.earlyClickMillisBounds
-                let millis = Int64(bounds.lowerBound)...Int64(bounds.upperBound)
-                guard let ms = SettingText.durationMillis(v, defaultUnit: 1000), millis.contains(ms) else {
-                    return SettingText.durationProblem(millis, got: v)
-                }
-                config.earlyClickMillis = Int(ms)
-                return nil
-            },
-            printer: { "\($0.earlyClickMillis)ms" }),
-        Setting(
-            name: "PIXELGATE_FORWARD_TIMEOUT",
+            bounds: PixelConfiguration.earlyClickMillisBounds, get: { $0.earlyClickMillis }, set: { $0.earlyClickMillis = $1 }),
+        milliseconds(
+            "PIXELGATE_FORWARD_TIMEOUT",
             meaning: "how long `forward` waits for the data plane before spooling instead",
             defaultText: "`2s`",
-            parser: { v, config in
-                let bounds = PixelConfiguration.forwardTimeoutMillisBounds
-                let millis = Int64(bounds.lowerBound)...Int64(bounds.upperBound)
-                guard let ms = SettingText.durationMillis(v, defaultUnit: 1000), millis.contains(ms) else {
-                    return SettingText.durationProblem(millis, got: v)
-                }
-                config.forwardTimeoutMillis = Int(ms)
-                return nil
-            },
-            printer: { "\($0.forwardTimeoutMillis)ms" }),
+            bounds: PixelConfiguration.forwardTimeoutMillisBounds, get: { $0.forwardTimeoutMillis }, set: { $0.forwardTimeoutMillis = $1 }),
         wholeNumber(
             "PIXELGATE_BATCH_BYTES",
             meaning: "largest batch body the drain sends, before compression (the data plane takes up to 4,000 KB)",
@@ -276,6 +258,25 @@ public enum SettingsTable {
     /// refused outside `bounds`; `check` shows it in bytes. The field is
     /// reached through closures, not a key path: the table's eight key paths
     /// cost a CGI start 130,000 instructions to instantiate (issue 27).
+    /// A duration (`5s`, `250ms`, seconds without a unit) within `bounds`
+    /// milliseconds, shown in milliseconds.
+    static func milliseconds(_ name: String, meaning: String, defaultText: String, bounds: ClosedRange<Int>,
+                             get: @escaping @Sendable (PixelConfiguration) -> Int,
+                             set: @escaping @Sendable (inout PixelConfiguration, Int) -> Void) -> Setting
+    {
+        Setting(
+            name: name, meaning: meaning, defaultText: defaultText,
+            parser: { v, config in
+                let millis = Int64(bounds.lowerBound)...Int64(bounds.upperBound)
+                guard let ms = SettingText.durationMillis(v, defaultUnit: 1000), millis.contains(ms) else {
+                    return SettingText.durationProblem(millis, got: v)
+                }
+                set(&config, Int(ms))
+                return nil
+            },
+            printer: { "\(get($0))ms" })
+    }
+
     static func wholeNumber(_ name: String, meaning: String, defaultText: String, bounds: ClosedRange<Int>,
                             get: @escaping @Sendable (PixelConfiguration) -> Int,
                             set: @escaping @Sendable (inout PixelConfiguration, Int) -> Void) -> Setting
