@@ -146,14 +146,9 @@ public struct SpoolStatus: Sendable, Equatable {
     /// delivered (past its saved offset, less the lines it journaled), and
     /// the `receivedAt` of the first of them: read a megabyte at a time.
     static func pending(_ name: String, in spool: SpoolPlace) throws(SpoolError) -> (lines: Int, bytes: Int, oldest: Int64?, routes: RouteCounts) {
-        let fd = try spool.openForReading(name)
-        defer { Sys.close(fd) }
-        let path = spool.pathOf(name)
-        let st = try Sys.fstat(fd, path)
-        guard st.st_mode & ModeBits.typeMask == ModeBits.regular else { throw SpoolError("read (not a regular file)", path, errno: Errno.invalid) }
-        let size = Int(st.st_size)
-        guard size <= largestSealedBytes else { throw SpoolError("read (\(size) bytes)", path, errno: Errno.fileTooBig) }
-        let file = SpoolFile(fd: fd, path: path, size: size)
+        let file = try openToCount(name, in: spool)
+        defer { Sys.close(file.fd) }
+        let size = file.size
         let saved = try? readFile(SpoolLayout.progressName(of: name), in: spool, limit: largestSealedBytes)
         let progress = SpoolProgress.resolve(saved, size: size) { file.byte(at: $0) }
         var lines = 0, bytes = 0
@@ -257,12 +252,9 @@ public struct SpoolStatus: Sendable, Equatable {
     /// The lines (newlines) and bytes of the file `name` in `directory`,
     /// read a megabyte at a time.
     static func countLines(_ name: String, in directory: SpoolPlace) throws(SpoolError) -> (lines: Int, bytes: Int) {
-        let fd = try directory.openForReading(name)
-        defer { Sys.close(fd) }
-        let path = directory.pathOf(name)
-        let st = try Sys.fstat(fd, path)
-        guard st.st_mode & ModeBits.typeMask == ModeBits.regular else { throw SpoolError("read (not a regular file)", path, errno: Errno.invalid) }
-        guard Int(st.st_size) <= largestSealedBytes else { throw SpoolError("read (\(st.st_size) bytes)", path, errno: Errno.fileTooBig) }
+        let file = try openToCount(name, in: directory)
+        defer { Sys.close(file.fd) }
+        let fd = file.fd, path = file.path
         let chunk = 1 << 20
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 1)
         defer { buffer.deallocate() }
@@ -278,16 +270,27 @@ public struct SpoolStatus: Sendable, Equatable {
 
     /// The records of the file `name` in `directory` by route.
     static func countRoutes(_ name: String, in directory: SpoolPlace) throws(SpoolError) -> RouteCounts {
-        let fd = try directory.openForReading(name)
-        defer { Sys.close(fd) }
-        let path = directory.pathOf(name)
-        let st = try Sys.fstat(fd, path)
-        guard st.st_mode & ModeBits.typeMask == ModeBits.regular else { throw SpoolError("read (not a regular file)", path, errno: Errno.invalid) }
-        let size = Int(st.st_size)
-        guard size <= largestSealedBytes else { throw SpoolError("read (\(size) bytes)", path, errno: Errno.fileTooBig) }
         var routes = RouteCounts()
-        _ = try eachLine(of: SpoolFile(fd: fd, path: path, size: size), from: 0) { _, line in routes.add(line: line) }
+        try forEachLine(name, in: directory) { routes.add(line: $0) }
         return routes
+    }
+
+    /// The file `name` opened to be counted (the caller closes it): never
+    /// through a link, without blocking, and only a regular file no larger
+    /// than a sealed file may be (`EFBIG` otherwise), so that counting costs
+    /// no more than reading a spool file does.
+    static func openToCount(_ name: String, in directory: SpoolPlace) throws(SpoolError) -> SpoolFile {
+        let fd = try directory.openForReading(name)
+        let path = directory.pathOf(name)
+        do throws(SpoolError) {
+            let st = try Sys.fstat(fd, path)
+            guard st.st_mode & ModeBits.typeMask == ModeBits.regular else { throw SpoolError("read (not a regular file)", path, errno: Errno.invalid) }
+            guard Int(st.st_size) <= largestSealedBytes else { throw SpoolError("read (\(st.st_size) bytes)", path, errno: Errno.fileTooBig) }
+            return SpoolFile(fd: fd, path: path, size: Int(st.st_size))
+        } catch {
+            Sys.close(fd)
+            throw error
+        }
     }
 
     /// Calls `body` with each whole line of `file` from `start` (its range

@@ -254,10 +254,6 @@ public enum SettingsTable {
         (["| variable | meaning | default |", "|---|---|---|"] + settings.map { $0.markdownRow }).joined(separator: "\n")
     }
 
-    /// A size setting (`4096`, `64k`, `8M`) stored as an `Int` by `set`,
-    /// refused outside `bounds`; `check` shows it in bytes. The field is
-    /// reached through closures, not a key path: the table's eight key paths
-    /// cost a CGI start 130,000 instructions to instantiate (issue 27).
     /// A duration (`5s`, `250ms`, seconds without a unit) within `bounds`
     /// milliseconds, shown in milliseconds.
     static func milliseconds(_ name: String, meaning: String, defaultText: String, bounds: ClosedRange<Int>,
@@ -277,6 +273,11 @@ public enum SettingsTable {
             printer: { "\(get($0))ms" })
     }
 
+
+    /// A size setting (`4096`, `64k`, `8M`) stored as an `Int` by `set`,
+    /// refused outside `bounds`; `check` shows it in bytes. The field is
+    /// reached through closures, not a key path: the table's eight key paths
+    /// cost a CGI start 130,000 instructions to instantiate (issue 27).
     static func wholeNumber(_ name: String, meaning: String, defaultText: String, bounds: ClosedRange<Int>,
                             get: @escaping @Sendable (PixelConfiguration) -> Int,
                             set: @escaping @Sendable (inout PixelConfiguration, Int) -> Void) -> Setting
