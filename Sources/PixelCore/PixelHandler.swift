@@ -78,13 +78,13 @@ public struct PixelHandler: Sendable {
         let clientIP = configuration.anonymizeIP ? (AddressAnonymizer.anonymized(resolvedIP) ?? "") : resolvedIP
         let asksNotToBeTracked = configuration.consent != .record && request.asksNotToBeTracked
         let keepsClientData = !(asksNotToBeTracked && configuration.consent == .anonymize)
-        // HEAD stores nothing, and when every class is recorded alike the
-        // class changes nothing: neither needs the headers read.
         let query = request.query
-        // Signed URLs: with any secret configured, a trailing `sig` (and an
-        // `exp`) is taken off the query before the event is built from it.
+        // Signed URLs: with any secret configured, a trailing `sig` (and its
+        // `exp` and `st`) is taken off the query before the event is built.
         let signed = configuration.signingKeys.isEmpty ? nil : SignedQuery(query)
-        // The class header asks for the verdict whatever is done with it.
+        // HEAD stores nothing, and when every class is recorded alike the
+        // class changes nothing: neither needs the headers read, unless the
+        // class header asks for the verdict whatever is done with it.
         var verdict = !configuration.classHeader && (isHead || configuration.hitClasses.recordsAll)
             ? .unclassified : classifier.classify(request)
         // A click sooner after its link was signed than a person reads mail
