@@ -47,8 +47,12 @@ extension SpoolLine {
     /// which pixelgate writes first. Nil for a line that says neither
     /// (written by hand); an older version's click line reads as `track`.
     public static func route(_ line: ArraySlice<UInt8>, eventRange: Range<Int>) -> PixelRoute? {
+        route(line, event: line[eventRange.lowerBound...])
+    }
+
+    /// The route of `line`, whose event starts `event` (to the line's end).
+    static func route(_ line: ArraySlice<UInt8>, event: ArraySlice<UInt8>) -> PixelRoute? {
         if line.suffix(clickEnding.count).elementsEqual(clickEnding) { return .click }
-        let event = line[eventRange]
         if event.starts(with: pageStart) { return .page }
         if event.starts(with: trackStart) { return .track }
         return nil
@@ -59,7 +63,6 @@ extension SpoolLine {
     /// the event's `type` after the record's write key. A torn or foreign
     /// line may be counted by its start; the drain sets such lines aside.
     public static func routeOfLine(_ line: ArraySlice<UInt8>) -> PixelRoute? {
-        if line.suffix(clickEnding.count).elementsEqual(clickEnding) { return .click }
         let prefix = PixelEvent.recordPrefix, middle = PixelEvent.recordMiddle
         guard line.starts(with: prefix) else { return nil }
         // The write key: a JSON string, to its closing quote.
@@ -70,10 +73,7 @@ extension SpoolLine {
         guard i < line.endIndex else { return nil }
         let rest = line[(i + 1)...]
         guard rest.starts(with: middle) else { return nil }
-        let event = rest.dropFirst(middle.count)
-        if event.starts(with: pageStart) { return .page }
-        if event.starts(with: trackStart) { return .track }
-        return nil
+        return route(line, event: rest.dropFirst(middle.count))
     }
 
     /// What an event says of its client's address, as RudderStack's gateway

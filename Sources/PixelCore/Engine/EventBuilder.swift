@@ -185,21 +185,35 @@ struct EventBuilder {
     /// `anonymousId` present and not blank once one pair of quotes is
     /// stripped (the stripping stays in the event), then `event` on track.
     mutating func checkIdentity(type: EventType) throws(PixelError) {
-        guard let anonymousNode = tree.member(EventTree.root, Word.anonymousId.span),
-              var anonymousId = tree.string(at: anonymousNode) else { throw .missingAnonymousId }
-        // `"abc"` → `abc`: some templates quote ids.
-        if anonymousId.count >= 2, tree.text[Int(anonymousId.start)] == UInt8(ascii: "\""),
-           tree.text[Int(anonymousId.start + anonymousId.count - 1)] == UInt8(ascii: "\"") {
-            anonymousId = ByteSpan(start: Int(anonymousId.start) + 1, count: Int(anonymousId.count) - 2)
-            tree.setString(anonymousNode, anonymousId)
-        }
-        if Identity.isBlank(tree.textBytes(anonymousId)) { throw .missingAnonymousId }
+        let id = anonymousIdWithoutQuotes()
+        guard id.node >= 0 else { throw .missingAnonymousId }
+        if id.quoted { tree.setString(id.node, id.value) }
+        if Identity.isBlank(tree.textBytes(id.value)) { throw .missingAnonymousId }
 
         if type == .track {
             guard let node = tree.member(EventTree.root, Word.event.span), let name = tree.string(at: node), name.count > 0 else {
                 throw .missingEvent
             }
         }
+    }
+
+    /// The `anonymousId` string's node (-1 without a string there) and its
+    /// value with one pair of surrounding quotes left out (`"abc"` → `abc`:
+    /// some templates quote ids). A struct, not an optional tuple: every
+    /// hit asks, and a CGI start would make the tuple's metadata.
+    struct AnonymousIdValue {
+        var node: Int32 = -1
+        var value = EventTree.noSpan
+        var quoted = false
+    }
+
+    func anonymousIdWithoutQuotes() -> AnonymousIdValue {
+        guard let node = tree.member(EventTree.root, Word.anonymousId.span), let value = tree.string(at: node) else { return AnonymousIdValue() }
+        if value.count >= 2, tree.text[Int(value.start)] == UInt8(ascii: "\""),
+           tree.text[Int(value.start + value.count - 1)] == UInt8(ascii: "\"") {
+            return AnonymousIdValue(node: node, value: ByteSpan(start: Int(value.start) + 1, count: Int(value.count) - 2), quoted: true)
+        }
+        return AnonymousIdValue(node: node, value: value)
     }
 
     /// A click's `event` when the link names none (or an empty one).

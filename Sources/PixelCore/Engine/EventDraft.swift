@@ -56,11 +56,8 @@ public struct EventDraft: ~Copyable {
     /// Whether the hit names a visitor: an `anonymousId` with something
     /// visible in it (the first half of `checkIdentity`).
     public var hasAnonymousId: Bool {
-        guard let node = builder.tree.member(EventTree.root, Word.anonymousId.span),
-              let id = builder.tree.string(at: node) else { return false }
-        var bytes = builder.tree.textBytes(id)[...]
-        if bytes.count >= 2, bytes.first == UInt8(ascii: "\""), bytes.last == UInt8(ascii: "\"") { bytes = bytes.dropFirst().dropLast() }
-        return !Identity.isBlank(UnsafeBufferPointer(rebasing: bytes))
+        let id = builder.anonymousIdWithoutQuotes()
+        return id.node >= 0 && !Identity.isBlank(builder.tree.textBytes(id.value))
     }
 
     /// Sets `anonymousId` (a derived one, `DerivedAnonymousId`), in place
