@@ -5,6 +5,23 @@ import Testing
 /// runs on it, the workspace it holds, and the size the limit compares.
 @Suite("Event engine")
 struct EventEngineTests {
+    /// The words' literal bytes and spans (`Word.allText`, `Word.spans`)
+    /// are each word's text, in case order, and nothing else.
+    @Test func theWordTablesAreTheWords() {
+        #expect(Word.spans.count == Word.allCases.count)
+        var end = 0
+        for word in Word.allCases {
+            #expect(Int(word.span.start) == end, "\(word) starts where the one before ends")
+            end = Int(word.span.start + word.span.count)
+        }
+        #expect(end == Word.bytes.count)
+        for word in Word.allCases {
+            let span = word.span
+            let text = word.text.withUTF8Buffer { Array($0) }
+            #expect(Array(Word.bytes[Int(span.start)..<Int(span.start + span.count)]) == text, "\(word)")
+        }
+    }
+
     func draftRefusal(_ type: EventType, _ query: String, allowed: Set<String>) -> PixelError? {
         var query = query
         return query.withUTF8 { buffer -> PixelError? in
