@@ -43,6 +43,12 @@ public struct PixelConfiguration: Sendable, Equatable {
     public var anonymizeIP = false
     /// `PIXELGATE_CLASS_HEADER`: answers say how the hit was classed.
     public var classHeader = false
+    /// `PIXELGATE_ADDRESS_RANGES`: a file of address lists that replace
+    /// the compiled-in lists of the same names; empty for none.
+    public var addressRangesFile = ""
+    /// That file's lists, read by the configuration loader (nil: the
+    /// compiled-in lists alone).
+    public var operatorLists: OperatorAddressLists?
     /// `PIXELGATE_DERIVE_ANONYMOUS_ID`: a hit without `anonymousId` gets a
     /// derived one (`daily`), or is refused (`off`, SPEC's default).
     public var deriveAnonymousId: DerivedAnonymousId.Mode = .off

@@ -86,7 +86,7 @@ public struct PixelHandler: Sendable {
         // class changes nothing: neither needs the headers read, unless the
         // class header asks for the verdict whatever is done with it.
         var verdict = !configuration.classHeader && (isHead || configuration.hitClasses.recordsAll)
-            ? .unclassified : classifier.classify(request)
+            ? .unclassified : classifier.classify(request, address: resolvedIP)
         // A click sooner after its link was signed than a person reads mail
         // is a scanner's, whatever agent it borrows. (An `st` that is not
         // the signer's fails the signature check below and stores nothing.)

@@ -60,7 +60,43 @@ public enum ConfigurationLoader {
             case .failure(let problem): problems.append(problem)
             }
         }
+        if !config.addressRangesFile.isEmpty { readAddressRanges(&config, &problems) }
         return (config, problems, file?.path)
+    }
+
+    /// The largest address-ranges file read: the published lists pixelgate
+    /// imports make well under 1 MiB.
+    static let addressRangesLimit = 16 << 20
+
+    /// `PIXELGATE_ADDRESS_RANGES`' lists, read as the settings file is (its
+    /// ranges decide which hits are counted as people's, so only root or
+    /// the running user may change it). Anything wrong is fatal: a typo in
+    /// a list's name would otherwise leave the compiled-in list quietly in
+    /// use.
+    static func readAddressRanges(_ config: inout PixelConfiguration, _ problems: inout [ConfigurationProblem]) {
+        let path = config.addressRangesFile
+        func refuse(_ message: String) {
+            problems.append(ConfigurationProblem(setting: "PIXELGATE_ADDRESS_RANGES", message: message, isFatal: true))
+        }
+        switch readFile(path, limit: addressRangesLimit) {
+        case .failure(let message):
+            refuse("cannot read \(path): \(message)")
+        case .success(let bytes, _):
+            do throws(AddressRangesProblem) {
+                let lists = try AddressRanges.parse(String(decoding: bytes, as: UTF8.self))
+                let unused = AddressLists.unusedNames(lists)
+                if lists.isEmpty {
+                    refuse("\(path) has no 'list' line: no list to replace")
+                } else if !unused.isEmpty {
+                    refuse("\(path) has lists no rule uses (" + unused.joined(separator: ", ") + "); the rules use "
+                        + AddressLists.standard.map(\.name).joined(separator: ", "))
+                } else {
+                    config.operatorLists = OperatorAddressLists(lists)
+                }
+            } catch {
+                refuse("\(path), \(error)")
+            }
+        }
     }
 
     /// A settings file chosen, and what reading it gave.

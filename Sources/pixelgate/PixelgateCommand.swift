@@ -14,7 +14,7 @@ enum PixelgateCommand {
     /// In the order the usage text lists them.
     static let subcommands = [
         Entry(ServeCommand.self), Entry(DrainCommand.self), Entry(RequeueCommand.self),
-        Entry(SignCommand.self), Entry(StatsCommand.self), Entry(CheckCommand.self),
+        Entry(SignCommand.self), Entry(StatsCommand.self), Entry(CheckCommand.self), Entry(RangesCommand.self),
     ]
 
     /// A subcommand as the dispatcher holds it: its description, and its

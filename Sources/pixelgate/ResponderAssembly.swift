@@ -11,7 +11,10 @@ enum ResponderAssembly {
     /// own spool descriptors, so flock locks exclude threads as they exclude
     /// processes), from settings read once per process.
     static func responder(_ configuration: PixelConfiguration, _ problems: [ConfigurationProblem], logger: Logger) -> Responder {
-        Responder(handler: PixelHandler(configuration: configuration, problems: problems),
+        // The operator's address lists, if any, make the classifier's
+        // tables once per process; without them it is the compiled-in one.
+        let classifier = configuration.operatorLists?.classifier ?? TrafficClassifier.standard
+        return Responder(handler: PixelHandler(configuration: configuration, problems: problems, classifier: classifier),
                   sink: sink(configuration, logger: logger), logger: logger)
     }
 

@@ -13,7 +13,9 @@ struct DocsTests {
                           // SharedHostingTests
                           "shared-hosting-install", "shared-hosting-upgrade", "shared-hosting-stats",
                           // BrowserTests
-                          "readme-page-pixels"]
+                          "readme-page-pixels",
+                          // TrafficFixtureEndToEndTests
+                          "ranges-refresh"]
 
     struct Block {
         let file: String

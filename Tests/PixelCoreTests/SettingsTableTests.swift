@@ -58,7 +58,7 @@ struct SettingsTableTests {
             "PIXELGATE_WRITE_KEYS": "", "PIXELGATE_SIGNING_KEYS": "", "PIXELGATE_RESPONSE": "text",
             "PIXELGATE_TRUSTED_PROXIES": "", "PIXELGATE_HIT_CLASSES": "human=record,mail-proxy=mark,prefetch=mark,bot=mark",
             "PIXELGATE_CONSENT": "record", "PIXELGATE_DERIVE_ANONYMOUS_ID": "off", "PIXELGATE_CLASS_HEADER": "off",
-            "PIXELGATE_ANONYMIZE_IP": "off", "PIXELGATE_EARLY_CLICK": "5000ms",
+            "PIXELGATE_ADDRESS_RANGES": "", "PIXELGATE_ANONYMIZE_IP": "off", "PIXELGATE_EARLY_CLICK": "5000ms",
             "PIXELGATE_SECRET_PARAMETERS": "password,passwd,pwd,passphrase,secret,token,api_key,access_key,private_key,authorization,credential,sessionid,sessid,csrf,cardnumber,cvv,cvc",
             "PIXELGATE_MAX_QUERY_BYTES": "16384", "PIXELGATE_MAX_PAIRS": "256",
             "PIXELGATE_MAX_KEY_BYTES": "256", "PIXELGATE_MAX_DEPTH": "16", "PIXELGATE_MAX_ARRAY_INDEX": "255",
@@ -147,6 +147,7 @@ struct SettingsTableTests {
             "PIXELGATE_GZIP": "no", "PIXELGATE_HIT_CLASSES": "bot=drop", "PIXELGATE_CONSENT": "drop",
             "PIXELGATE_ANONYMIZE_IP": "on", "PIXELGATE_SECRET_PARAMETERS": "pin, otp",
             "PIXELGATE_DERIVE_ANONYMOUS_ID": "Daily", "PIXELGATE_CLASS_HEADER": "on", "PIXELGATE_EARLY_CLICK": "30",
+            "PIXELGATE_ADDRESS_RANGES": "/etc/pixelgate/address-ranges.txt",
             "PIXELGATE_LOG_LEVEL": "error", "PIXELGATE_LOG_REFUSED": "none",
         ])
         #expect(problems.isEmpty, "\(problems)")
@@ -156,7 +157,7 @@ struct SettingsTableTests {
             "PIXELGATE_SIGNING_KEYS=(1 keys, secrets not shown)", "PIXELGATE_RESPONSE=gif",
             "PIXELGATE_TRUSTED_PROXIES=127.0.0.1/32,10.0.0.0/8,0:0:0:0:0:0:0:1/128",
             "PIXELGATE_HIT_CLASSES=human=record,mail-proxy=mark,prefetch=mark,bot=drop", "PIXELGATE_CONSENT=drop",
-            "PIXELGATE_DERIVE_ANONYMOUS_ID=daily", "PIXELGATE_CLASS_HEADER=on", "PIXELGATE_ANONYMIZE_IP=on", "PIXELGATE_SECRET_PARAMETERS=pin,otp", "PIXELGATE_MAX_QUERY_BYTES=8192",
+            "PIXELGATE_DERIVE_ANONYMOUS_ID=daily", "PIXELGATE_CLASS_HEADER=on", "PIXELGATE_ADDRESS_RANGES=/etc/pixelgate/address-ranges.txt", "PIXELGATE_ANONYMIZE_IP=on", "PIXELGATE_SECRET_PARAMETERS=pin,otp", "PIXELGATE_MAX_QUERY_BYTES=8192",
             "PIXELGATE_MAX_PAIRS=10", "PIXELGATE_MAX_KEY_BYTES=64", "PIXELGATE_MAX_DEPTH=4",
             "PIXELGATE_MAX_ARRAY_INDEX=0", "PIXELGATE_MAX_EVENT_BYTES=1024", "PIXELGATE_SEAL_BYTES=1048576",
             "PIXELGATE_SEAL_SECONDS=1", "PIXELGATE_FSYNC=2s", "PIXELGATE_REJECTED_MAX_BYTES=0",

@@ -861,5 +861,109 @@ enum TrafficFixtures {
                 ("Sec-GPC", "1"),
             ]
         ),
+        // MARK: machines told by the addresses they come from (issue 29)
+        TrafficFixture(
+            name: "safe-links-eop-chrome-agent",
+            source: "https://learn.microsoft.com/en-us/defender-office-365/safe-links-about (links checked on delivery, unknown ones 'detonated asynchronously') ; https://learn.microsoft.com/en-us/answers/a/12221247 (automated clicks from Microsoft addresses with a browser's agent) ; address in Exchange Online Protection's 40.107.0.0/16 (Microsoft 365 endpoints, set 9)",
+            expected: "bot",
+            remoteAddr: "40.107.22.58",
+            headers: [
+                ("User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"),
+                ("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+            ]
+        ),
+        TrafficFixture(
+            name: "exchange-online-ipv6-edge-agent",
+            source: "Microsoft 365 endpoints, Exchange Online set 10 (2a01:111:f403::/48) ; a scanner sending Edge's agent for its own",
+            expected: "bot",
+            remoteAddr: "2a01:111:f403:c201::7",
+            headers: [
+                ("User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0"),
+            ]
+        ),
+        TrafficFixture(
+            name: "exchange-online-ipv4-mapped",
+            source: "Microsoft 365 endpoints, Exchange Online set 9 (52.100.0.0/14), as a dual-stack socket reports an IPv4 peer (::ffff:a.b.c.d)",
+            expected: "bot",
+            remoteAddr: "::ffff:52.101.8.14",
+            headers: [
+                ("User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"),
+            ]
+        ),
+        TrafficFixture(
+            name: "google-safety-special-crawler-chrome-agent",
+            source: "https://developers.google.com/crawling/docs/crawlers-fetchers/verifying-googlebot (special-case crawlers, Google-Safety among them, published in special-crawlers.json) ; address in its 66.249.90.0/23",
+            expected: "bot",
+            remoteAddr: "66.249.90.77",
+            headers: [
+                ("User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"),
+            ]
+        ),
+        TrafficFixture(
+            name: "apple-mpp-mail-webkit-agent",
+            source: "https://wordtothewise.com/2021/09/apple-mpp-reporting-and-geolocation/ (MPP loads through iCloud Private Relay's egress) ; https://github.com/ua-parser/uap-core/issues/528 (Apple Mail's agent) ; address in the egress list (https://mask-api.icloud.com/egress-ip-ranges.csv, 104.28.28.0/26)",
+            expected: "mail-proxy",
+            remoteAddr: "104.28.28.17",
+            headers: [
+                ("User-Agent", "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)"),
+            ]
+        ),
+        TrafficFixture(
+            name: "apple-mpp-ios-mail-agent",
+            source: "iOS Mail's WebKit agent (https://github.com/biggora/express-useragent/issues/78) from an iCloud Private Relay egress address (172.224.226.0/26)",
+            expected: "mail-proxy",
+            remoteAddr: "172.224.226.9",
+            headers: [
+                ("User-Agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"),
+            ]
+        ),
+        TrafficFixture(
+            name: "fastmail-image-proxy",
+            source: "https://www.fastmail.com/policies/bots/ ('all user agent strings always contain the string FastmailUA')",
+            expected: "mail-proxy",
+            remoteAddr: "198.51.100.150",
+            headers: [
+                ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/118.0.5993.117 Safari/537.36 FastmailUA/1.0"),
+            ]
+        ),
+        TrafficFixture(
+            name: "yahoo-link-preview",
+            source: "https://help.yahoo.com/kb/mail/yahoo-link-preview-SLN23615.html (the agent names its page)",
+            expected: "bot",
+            remoteAddr: "198.51.100.151",
+            headers: [
+                ("User-Agent", "Mozilla/5.0 (compatible; Yahoo Link Preview; https://help.yahoo.com/kb/mail/yahoo-link-preview-SLN23615.html)"),
+            ]
+        ),
+        // People whose addresses are near the machines': still people.
+        TrafficFixture(
+            name: "safari-macos-private-relay",
+            source: "Safari with iCloud Private Relay on leaves through the egress list (https://developer.apple.com/support/prepare-your-network-for-icloud-private-relay/) and keeps Safari's agent (Version/… Safari/…)",
+            expected: "human",
+            remoteAddr: "104.28.28.18",
+            headers: [
+                ("User-Agent", "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15"),
+                ("Accept", "image/webp,image/avif,image/jxl,image/heic,image/heic-sequence,video/*;q=0.8,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5"),
+                ("Sec-Fetch-Dest", "image"),
+            ]
+        ),
+        TrafficFixture(
+            name: "safari-iphone-private-relay",
+            source: "Mobile Safari through iCloud Private Relay (https://developer.apple.com/support/prepare-your-network-for-icloud-private-relay/): Safari's agent from an egress address",
+            expected: "human",
+            remoteAddr: "172.224.226.10",
+            headers: [
+                ("User-Agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"),
+            ]
+        ),
+        TrafficFixture(
+            name: "edge-windows-365-cloud-pc",
+            source: "Windows 365 and Azure Virtual Desktop users browse from Azure addresses (20.0.0.0/8 and others), which are not Exchange Online's published ranges (Microsoft 365 endpoints)",
+            expected: "human",
+            remoteAddr: "20.43.61.10",
+            headers: [
+                ("User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0"),
+            ]
+        ),
     ]
 }

@@ -6,14 +6,22 @@ import Testing
 /// test writes from the rules: the two cannot drift apart.
 struct TrafficTablesTests {
     static let file = SettingsTableTests.repositoryRoot + "/Sources/PixelCore/Traffic/TrafficTables+Standard.swift"
+    static let rangesFile = SettingsTableTests.repositoryRoot + "/data/address-ranges.txt"
+
+    /// `data/address-ranges.txt`, read.
+    static func shippedLists() throws -> [AddressList] {
+        try AddressRanges.parse(SettingsTableTests.readFile(rangesFile) ?? "")
+    }
 
     /// The compiled tables are the ones the rules make, and the file is
     /// exactly what this test writes for them. After a change to the
     /// rules, `PIXELGATE_REGENERATE=1 swift test --filter TrafficTablesTests`
     /// writes it anew.
     @Test func theCompiledTablesAreTheRules() throws {
-        let made = TrafficTables(rules: TrafficRules.all)
-        guard GeneratedSource.check(Self.file, is: Self.source(made), testName: "TrafficTablesTests") else { return }
+        let shipped = try Self.shippedLists()
+        let made = TrafficTables(rules: TrafficRules.all, lists: shipped)
+        let segments = TrafficTables.addressSegments(rules: TrafficRules.all, lists: shipped).map(\.list)
+        guard GeneratedSource.check(Self.file, is: Self.source(made, lists: segments), testName: "TrafficTablesTests") else { return }
         #expect(TrafficTables.standard == made)
     }
 
@@ -21,7 +29,7 @@ struct TrafficTablesTests {
     /// tables made at run time: each token inside a browser's agent, in
     /// either case, gets the same verdict from both.
     @Test func theCompiledTablesClassLikeTheRules() {
-        let made = TrafficClassifier(rules: TrafficRules.all)
+        let made = TrafficClassifier(rules: TrafficRules.all, lists: AddressLists.standard)
         var tried = 0
         for rule in TrafficRules.all {
             guard case .userAgentContains(let tokens) = rule.test else { continue }
@@ -37,7 +45,14 @@ struct TrafficTablesTests {
         #expect(tried > 100)
     }
 
-    static func source(_ t: TrafficTables) -> String {
+    /// The switches a hit reads headers and classes by are `allCases`' order.
+    @Test func theIndexSwitchesAreTheCasesOrder() {
+        #expect(HitHeader.allCases.indices.map { HitHeader(index: UInt8($0)) } == HitHeader.allCases)
+        #expect(HitClass.allCases.indices.map { HitClass(slot: UInt8($0)) } == HitClass.allCases)
+        #expect(HitClass.allCases.map(\.slot) == Array(HitClass.allCases.indices))
+    }
+
+    static func source(_ t: TrafficTables, lists: [AddressList]) -> String {
         func list<T>(_ values: [T], perLine: Int, _ show: (T) -> String) -> String {
             var lines: [String] = []
             var i = 0
@@ -50,9 +65,12 @@ struct TrafficTablesTests {
         let number: (Int32) -> String = { "\($0)" }
         let byte: (UInt8) -> String = { "\($0)" }
         let word: (UInt64) -> String = { $0 == 0 ? "0" : "0x" + String($0, radix: 16) }
+        let text: (String) -> String = { value in
+            "\"" + value.map { $0 == "\"" || $0 == "\\" ? "\\\($0)" : String($0) }.joined() + "\""
+        }
         return """
-        // Generated from TrafficRules.all by TrafficTablesTests; do not edit.
-        // After a change to the rules: PIXELGATE_REGENERATE=1 swift test --filter TrafficTablesTests
+        // Generated from TrafficRules.all and data/address-ranges.txt by TrafficTablesTests; do not edit.
+        // After a change to either: PIXELGATE_REGENERATE=1 swift test --filter TrafficTablesTests
 
         extension TrafficTables {
             static let standard = TrafficTables(
@@ -66,7 +84,17 @@ struct TrafficTablesTests {
                 otherExact: \(list(t.otherExact, perLine: 16, byte)),
                 otherStart: \(list(t.otherStart, perLine: 16, number)),
                 ruleIDs: \(list(t.ruleIDs, perLine: 1) { "\"\($0)\"" }),
-                ruleClassSlots: \(list(t.ruleClassSlots, perLine: 16, byte)))
+                ruleClassSlots: \(list(t.ruleClassSlots, perLine: 16, byte)),
+                addressSegments: \(list(t.addressSegments, perLine: 16, number)),
+                ranges: \(list(t.ranges, perLine: 4, word)))
+        }
+
+        extension AddressLists {
+            /// Each address segment's list: its name, source and version,
+            /// for `pixelgate ranges` (the classifier needs only the ranges).
+            static let compiledNames = \(list(lists.map(\.name), perLine: 1, text))
+            static let compiledSources = \(list(lists.map(\.source), perLine: 1, text))
+            static let compiledVersions = \(list(lists.map(\.version), perLine: 1, text))
         }
 
         """

@@ -32,7 +32,7 @@ struct TrafficTests {
     @Test(arguments: TrafficFixtures.all.map(\.name))
     func eachFixtureGetsItsClass(_ name: String) throws {
         let fixture = try #require(TrafficFixtures.all.first { $0.name == name })
-        let verdict = TrafficClassifier.standard.classify(Self.request(fixture))
+        let verdict = TrafficClassifier.standard.classify(Self.request(fixture), address: fixture.remoteAddr)
         #expect(verdict.hitClass.rawValue == fixture.expected, "\(fixture.name) (\(fixture.source)) classed by \(verdict.ruleID.isEmpty ? "no rule" : verdict.ruleID)")
     }
 
@@ -41,7 +41,7 @@ struct TrafficTests {
         for hitClass in HitClass.allCases {
             #expect((byClass[hitClass.rawValue]?.count ?? 0) >= 5, "fixtures for \(hitClass.rawValue)")
         }
-        let misread = (byClass["human"] ?? []).filter { TrafficClassifier.standard.classify(Self.request($0)).hitClass != .human }
+        let misread = (byClass["human"] ?? []).filter { TrafficClassifier.standard.classify(Self.request($0), address: $0.remoteAddr).hitClass != .human }
         #expect(misread.isEmpty, "browsers classed as machines: \(misread.map(\.name))")
         #expect(Set(TrafficFixtures.all.map(\.name)).count == TrafficFixtures.all.count)
         #expect(TrafficFixtures.all.allSatisfy { !$0.source.isEmpty })
@@ -57,7 +57,7 @@ struct TrafficTests {
         #expect(outcome.response.status == 200)
         #expect(sink.events.count == 1 && sink.dropped.isEmpty)
         let event = try #require(sink.events.first).eventText
-        let rule = TrafficClassifier.standard.classify(Self.request(fixture)).ruleID
+        let rule = TrafficClassifier.standard.classify(Self.request(fixture), address: fixture.remoteAddr).ruleID
         if fixture.expected == "human" {
             #expect(!event.contains(#""traffic""#), "\(event)")
         } else {
@@ -106,7 +106,10 @@ struct TrafficTests {
                                    remoteAddr: "66.249.66.1", userAgent: "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")
         _ = Self.handle(request, sink: sink)
         #expect(sink.events.first?.eventText.contains(#""traffic":{"class":"bot","rule":"google-crawler"}"#) == true)
+        // A person's browser, from a person's address (Googlebot's is in
+        // Google's published ranges, which class any agent as a crawler).
         request.userAgent = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+        request.remoteAddr = "192.0.2.44"
         _ = Self.handle(request, sink: sink)
         #expect(sink.events.count == 2)
         #expect(sink.events.last?.eventText.contains(#""traffic""#) == false, "\(sink.events.last?.eventText ?? "")")
@@ -126,7 +129,7 @@ struct TrafficTests {
     ])
     func purposeHeadersAreTokenLists(_ value: String, _ isPrefetch: Bool) {
         let request = PixelRequest(requestURI: "/pixel/v1/page?x", userAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/143.0.0.0 Safari/537.36", secPurpose: value)
-        #expect((TrafficClassifier.standard.classify(request).hitClass == .prefetch) == isPrefetch)
+        #expect((TrafficClassifier.standard.classify(request, address: "192.0.2.1").hitClass == .prefetch) == isPrefetch)
     }
 
     @Test func classSettingsAreRead() throws {

@@ -108,6 +108,17 @@ public enum SettingsTable {
             "PIXELGATE_CLASS_HEADER",
             meaning: "add `X-Pixelgate-Class: <class>; rule=<rule>` to the answers of pixel and click hits, to see how a deployment's hits are classed ([Machine opens](traffic.md)); it tells every client, bots included, which rule caught it, so turn it off again: `on` or `off`",
             defaultText: "`off`", get: { $0.classHeader }, set: { $0.classHeader = $1 }),
+        Setting(
+            name: "PIXELGATE_ADDRESS_RANGES",
+            meaning: "a file of address lists (`list NAME`, then CIDR ranges, one a line) that replace the compiled-in lists of the same names, which the traffic rules match client addresses against ([Machine opens](traffic.md#address-ranges)); write it with `pixelgate ranges --import`; a list of a name no rule uses, or a line that is not a range, is a fatal problem",
+            defaultText: "empty: the lists compiled in (`pixelgate ranges`)",
+            parser: { v, config in
+                let path = String(Substring(v).trimmingSpaces())
+                guard path.isEmpty || path.hasPrefix("/") else { return "'\(path)' is not an absolute path (a web server's working directory is not yours)" }
+                config.addressRangesFile = path
+                return nil
+            },
+            printer: { $0.addressRangesFile }),
         onOff(
             "PIXELGATE_ANONYMIZE_IP",
             meaning: "store client addresses shortened, in `request_ip` and `context.ip` (IPv4's last octet and IPv6's last 80 bits zeroed; the IPv4 inside a 6to4, Teredo or NAT64 address loses its last octet), and so in `rejected/` and the log: `on` or `off`",

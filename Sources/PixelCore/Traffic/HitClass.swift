@@ -10,6 +10,17 @@ public enum HitClass: String, Sendable, CaseIterable {
     /// A crawler, link previewer or scanner.
     case bot
 
+    /// The class in `slot` (a switch: `allCases` would build an array
+    /// on every hit).
+    init(slot: UInt8) {
+        switch slot {
+        case 0: self = .human
+        case 1: self = .mailProxy
+        case 2: self = .prefetch
+        default: self = .bot
+        }
+    }
+
     /// Its place in `allCases`.
     var slot: Int {
         switch self {

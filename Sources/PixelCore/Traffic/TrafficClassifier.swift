@@ -11,6 +11,9 @@ public struct TrafficClassifier: Sendable {
     /// The rules of a classifier made from other rules than the standard
     /// ones (tests), for `url(ofRule:)`; nil for `standard`.
     let customRules: [TrafficRule]?
+    /// Its address lists, in the order of its tables' segments; nil for
+    /// `standard`, whose lists are `AddressLists.standard`.
+    let customLists: [AddressList]?
 
     static let bucketCount = 512
 
@@ -23,11 +26,44 @@ public struct TrafficClassifier: Sendable {
     init(tables: TrafficTables) {
         self.tables = tables
         customRules = nil
+        customLists = nil
     }
 
-    public init(rules: [TrafficRule]) {
-        tables = TrafficTables(rules: rules)
+    /// A classifier of other rules, or of the standard rules with other
+    /// address lists (the operator's `PIXELGATE_ADDRESS_RANGES`).
+    public init(rules: [TrafficRule], lists: [AddressList]) {
+        tables = TrafficTables(rules: rules, lists: lists)
         customRules = rules
+        customLists = TrafficTables.addressSegments(rules: rules, lists: lists).map(\.list)
+    }
+
+    /// The standard rules with the compiled-in address lists, each
+    /// replaced by the list of the same name in `lists`.
+    public init(replacingLists lists: [AddressList]) {
+        var all = AddressLists.standard
+        for list in lists {
+            if let i = all.firstIndex(where: { $0.name == list.name }) { all[i] = list } else { all.append(list) }
+        }
+        self.init(rules: TrafficRules.all, lists: all)
+    }
+
+    /// The address lists this classifier's rules use: name, source,
+    /// version and ranges (sorted, merged).
+    public var addressLists: [AddressList] {
+        let t = tables
+        var lists: [AddressList] = []
+        for a in 0..<t.addressSegments.count / 4 {
+            var list = customLists?[a] ?? AddressList(name: AddressLists.compiledNames[a], source: AddressLists.compiledSources[a],
+                                                       version: AddressLists.compiledVersions[a])
+            list.first = []
+            list.last = []
+            for k in Int(t.addressSegments[4 * a + 2])..<Int(t.addressSegments[4 * a + 3]) {
+                list.first.append(Address128(hi: t.ranges[4 * k], lo: t.ranges[4 * k + 1]))
+                list.last.append(Address128(hi: t.ranges[4 * k + 2], lo: t.ranges[4 * k + 3]))
+            }
+            lists.append(list)
+        }
+        return lists
     }
 
     @inline(__always)
@@ -51,24 +87,30 @@ public struct TrafficClassifier: Sendable {
     }
 
     /// The class of a hit and the rule that gave it (none for `human` when
-    /// no rule named it). `header` gives a request header's value.
-    public func classify(header: (HitHeader) -> String?) -> Verdict {
+    /// no rule named it). `address` is the client's, as
+    /// `ClientAddress.resolve` found it; `header` gives a request header's value.
+    public func classify(address: String = "", header: (HitHeader) -> String?) -> Verdict {
         var best = Int.max
         let t = tables
         for o in 0..<t.otherRule.count where t.otherExact[o] == 0 && Int(t.otherRule[o]) < best {
-            if let value = header(HitHeader.allCases[Int(t.otherHeader[o])]),
+            if let value = header(HitHeader(index: t.otherHeader[o])),
                Self.hasToken(value, t.tokenBytes[Int(t.otherStart[o])..<Int(t.otherStart[o + 1])]) {
                 best = Int(t.otherRule[o])
             }
         }
-        if var agent = header(.userAgent), !agent.isEmpty {
+        let agentText = header(.userAgent)
+        if var agent = agentText, !agent.isEmpty {
             best = agent.withUTF8 { matchAgent($0, below: best) }
         } else {
             // No agent at all: only a rule for exactly nothing can match.
             best = matchAgent(UnsafeBufferPointer(start: nil, count: 0), below: best)
         }
+        if best > t.firstAddressRule {
+            var address = address
+            best = address.withUTF8 { matchAddress($0, below: best, agent: agentText) }
+        }
         guard best < t.ruleIDs.count else { return .unclassified }
-        return Verdict(hitClass: HitClass.allCases[Int(t.ruleClassSlots[best])], ruleID: t.ruleIDs[best])
+        return Verdict(hitClass: HitClass(slot: t.ruleClassSlots[best]), ruleID: t.ruleIDs[best])
     }
 
     /// The lowest rule index under `limit` whose test the agent passes.
@@ -117,15 +159,74 @@ public struct TrafficClassifier: Sendable {
         return best
     }
 
+    /// The lowest rule index under `limit` whose address list holds the
+    /// address: a binary search of each list whose rule could still win.
+    func matchAddress(_ text: UnsafeBufferPointer<UInt8>, below limit: Int, agent: String?) -> Int {
+        var address = Address128(hi: 0, lo: 0)
+        guard address.read(text) else { return limit }
+        var best = limit
+        tables.addressSegments.withUnsafeBufferPointer { segments in
+            tables.ranges.withUnsafeBufferPointer { ranges in
+                var a = 0
+                while a < segments.count {
+                    let rule = Int(segments[a])
+                    if rule < best {
+                        // The last range that starts at or below the address.
+                        var low = Int(segments[a &+ 2]), high = Int(segments[a &+ 3])
+                        let start = low
+                        while low < high {
+                            let mid = (low &+ high) >> 1
+                            let hi = ranges[4 &* mid]
+                            if hi < address.hi || hi == address.hi && ranges[4 &* mid &+ 1] <= address.lo { low = mid &+ 1 } else { high = mid }
+                        }
+                        if low > start {
+                            let k = 4 &* (low &- 1)
+                            let hi = ranges[k &+ 2]
+                            // In the list: the agent, if the rule asks, is
+                            // read only now (rarely: most hits are in none).
+                            if (address.hi < hi || address.hi == hi && address.lo <= ranges[k &+ 3])
+                                && (segments[a &+ 1] == 0 || Self.isMailWebKit(agent)) { best = rule }
+                        }
+                    }
+                    a &+= 4
+                }
+            }
+        }
+        return best
+    }
+
+    /// Whether an agent is a WebKit view's but not Safari's: `AppleWebKit/`
+    /// and no `Safari/` (Apple Mail on macOS and iOS; Safari, and every
+    /// browser that borrows its agent, says `Safari/`).
+    static func isMailWebKit(_ agent: String?) -> Bool {
+        guard var agent else { return false }
+        return agent.withUTF8 { bytes in
+            let webKit = lowered("AppleWebKit/"), safari = lowered("Safari/")
+            var sawWebKit = false
+            var i = 0
+            while i < bytes.count {
+                if fold(bytes[i]) == webKit[0] && startsFolded(bytes, at: i, webKit) { sawWebKit = true }
+                if fold(bytes[i]) == safari[0] && startsFolded(bytes, at: i, safari) { return false }
+                i += 1
+            }
+            return sawWebKit
+        }
+    }
+
+    static func startsFolded(_ haystack: UnsafeBufferPointer<UInt8>, at start: Int, _ token: [UInt8]) -> Bool {
+        token.withUnsafeBufferPointer { startsFolded(haystack, at: start, $0, 0, $0.count) }
+    }
+
     /// The page a rule's source names (`TrafficRule.url`), for
     /// `context.bot.url`; looked up only for a bot that is marked.
     public func url(ofRule id: String) -> String? {
         (customRules ?? TrafficRules.all).first { $0.id == id }?.url
     }
 
-    /// The class of a request, by its headers.
-    public func classify(_ request: PixelRequest) -> Verdict {
-        classify(header: { request.header($0) })
+    /// The class of a request, by its headers and the address it came
+    /// from (`ClientAddress.resolve`'s).
+    public func classify(_ request: PixelRequest, address: String) -> Verdict {
+        classify(address: address, header: { request.header($0) })
     }
 
     @inline(__always)

@@ -13,6 +13,15 @@ public struct TrafficRule: Sendable {
         /// The header holds this token in its list (`Sec-Purpose:
         /// prefetch;prerender` holds `prefetch`).
         case headerToken(HitHeader, String)
+        /// The address the hit came from (after `PIXELGATE_TRUSTED_PROXIES`,
+        /// before `PIXELGATE_ANONYMIZE_IP`) is in the named address list
+        /// (`data/address-ranges.txt`, or the operator's
+        /// `PIXELGATE_ADDRESS_RANGES`).
+        case addressIn(String)
+        /// The user agent is a WebKit view's that is not Safari
+        /// (`AppleWebKit/` without `Safari/`: Apple Mail's own), and the
+        /// address is in the named list.
+        case mailWebKitFrom(String)
     }
 
     /// Stable, short, lowercase: what `context.traffic.rule` says.
@@ -37,6 +46,14 @@ public struct TrafficRule: Sendable {
         return url.count > 8 ? String(url) : nil
     }
 
+    /// The address list the test reads, if any.
+    public var addressList: String? {
+        switch test {
+        case .addressIn(let list), .mailWebKitFrom(let list): return list
+        default: return nil
+        }
+    }
+
     /// The test as docs/traffic.md's table shows it.
     public var testDescription: String {
         switch test {
@@ -44,6 +61,8 @@ public struct TrafficRule: Sendable {
         case .userAgentIs(let agent): return "User-Agent is exactly `\(agent)`"
         case .userAgentMissing: return "no User-Agent, or an empty one"
         case .headerToken(let header, let token): return "`\(header.rawValue)` has `\(token)`"
+        case .addressIn(let list): return "the client address is in the list `\(list)` (data/address-ranges.txt)"
+        case .mailWebKitFrom(let list): return "User-Agent has `AppleWebKit/` but no `Safari/` (Apple Mail's own), and the client address is in the list `\(list)` (data/address-ranges.txt)"
         }
     }
 }
@@ -55,4 +74,16 @@ public enum HitHeader: String, Sendable, CaseIterable {
     case purpose = "Purpose"
     case xMoz = "X-Moz"
     case xPurpose = "X-Purpose"
+
+    /// The header at `index` of `allCases`, by a switch: `allCases` builds
+    /// an array each time, and a hit reads several.
+    init(index: UInt8) {
+        switch index {
+        case 0: self = .userAgent
+        case 1: self = .secPurpose
+        case 2: self = .purpose
+        case 3: self = .xMoz
+        default: self = .xPurpose
+        }
+    }
 }

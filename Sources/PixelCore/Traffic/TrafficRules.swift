@@ -31,6 +31,13 @@ public enum TrafficRules {
                     source: "Yahoo Mail's image proxy, agent `YahooMailProxy; https://help.yahoo.com/kb/yahoo-mail-proxy-SLN28749.html`"),
         TrafficRule("apple-mail-privacy-protection", .mailProxy, .userAgentIs("Mozilla/5.0"),
                     source: "Apple Mail Privacy Protection loads remote content on delivery with the bare agent `Mozilla/5.0` (ua-parser/uap-core issue 509); it leaves through iCloud Private Relay's egress addresses, which Safari users share, so no address range tells it apart"),
+        // Apple Mail's own agent names no browser; through Private Relay's
+        // egress it is Mail Privacy Protection's fetch, from the reader's
+        // own address a person opening the mail.
+        TrafficRule("apple-mail-privacy-protection-webkit", .mailProxy, .mailWebKitFrom("icloud-private-relay"),
+                    source: "Apple Mail Privacy Protection loads remote content through iCloud Private Relay (https://wordtothewise.com/2021/09/apple-mpp-reporting-and-geolocation/), at times with Apple Mail's own agent (`AppleWebKit/605.1.15 (KHTML, like Gecko)`, no `Safari/`; ua-parser/uap-core issue 528); Safari's users share the egress addresses but not the agent"),
+        TrafficRule("fastmail-image-proxy", .mailProxy, .userAgentContains(["FastmailUA"]),
+                    source: "Fastmail's image proxy, a Chrome agent ending `FastmailUA/1.0` (https://www.fastmail.com/policies/bots/)"),
         TrafficRule("seznam-email-proxy", .mailProxy, .userAgentContains(["SeznamEmailProxy"]),
                     source: "Seznam.cz mail's image proxy (device-detector `bots.yml`)"),
         TrafficRule("rambler-mail-proxy", .mailProxy, .userAgentContains(["RamblerMail"]),
@@ -58,8 +65,8 @@ public enum TrafficRules {
                     source: "Baidu's spider (https://www.baidu.com/search/spider.html)"),
         TrafficRule("meta-crawler", .bot, .userAgentContains(["facebookexternalhit", "Facebot", "meta-externalagent", "facebookcatalog"]),
                     source: "Meta's crawlers (https://developers.facebook.com/docs/sharing/webmasters/web-crawlers); iMessage's link preview borrows these words; Facebook's in-app browser does not"),
-        TrafficRule("link-preview", .bot, .userAgentContains(["Twitterbot", "LinkedInBot", "Slackbot", "Slack-ImgProxy", "Discordbot", "TelegramBot", "WhatsApp/", "SkypeUriPreview", "redditbot"]),
-                    source: "link previews of X, LinkedIn, Slack (https://api.slack.com/robots), Discord, Telegram, WhatsApp, Skype and Reddit (monperrus/crawler-user-agents)"),
+        TrafficRule("link-preview", .bot, .userAgentContains(["Twitterbot", "LinkedInBot", "Slackbot", "Slack-ImgProxy", "Discordbot", "TelegramBot", "WhatsApp/", "SkypeUriPreview", "redditbot", "Yahoo Link Preview"]),
+                    source: "link previews of X, LinkedIn, Slack (https://api.slack.com/robots), Discord, Telegram, WhatsApp, Skype and Reddit (monperrus/crawler-user-agents), and Yahoo Mail's (https://help.yahoo.com/kb/mail/yahoo-link-preview-SLN23615.html)"),
         TrafficRule("ai-crawler", .bot, .userAgentContains(["GPTBot", "ChatGPT-User", "OAI-SearchBot", "ClaudeBot", "Claude-User", "PerplexityBot", "CCBot", "Bytespider"]),
                     source: "AI crawlers (https://platform.openai.com/docs/bots; Anthropic's, Perplexity's, Common Crawl's and ByteDance's crawler pages)"),
         TrafficRule("seo-crawler", .bot, .userAgentContains(["AhrefsBot", "AhrefsSiteAudit", "SemrushBot", "MJ12bot", "DotBot", "PetalBot"]),
@@ -70,6 +77,13 @@ public enum TrafficRules {
                     source: "HTTP libraries and tools under their default agents: curl (https://curl.se/docs/manpage.html#-A), Wget, Python's requests, urllib, httpx and aiohttp, Go's net/http, axios, node-fetch, Java's HttpClient, Apache HttpClient, libwww-perl, HTTPie, Postman, Faraday, Guzzle, Scrapy (monperrus/crawler-user-agents); not OkHttp or Dart, whose default agents are also those of people's Android and Flutter apps"),
         TrafficRule("mail-link-scanner", .bot, .userAgentContains(["Barracuda Sentinel"]),
                     source: "Barracuda's e-mail link scanner (device-detector fixtures); other scanners (Mimecast, Proofpoint, Safe Links) borrow browsers' agents and cannot be told by it"),
+
+        // Scanners that borrow a browser's agent, told by the published
+        // addresses they come from: no person browses from these.
+        TrafficRule("microsoft-mail-scanner", .bot, .addressIn("microsoft-exchange-online"),
+                    source: "Exchange Online and Defender for Office 365, whose Safe Links checks follow mailed links from Microsoft's published Exchange ranges (https://learn.microsoft.com/en-us/defender-office-365/safe-links-about; https://learn.microsoft.com/en-us/microsoft-365/enterprise/urls-and-ip-address-ranges)"),
+        TrafficRule("google-crawler-address", .bot, .addressIn("google-crawlers"),
+                    source: "Google's crawlers and special-case crawlers, Google-Safety among them, from their published ranges whatever agent they send (https://developers.google.com/crawling/docs/crawlers-fetchers/verifying-googlebot)"),
 
         // A phone brand that contains a crawler word, before those words.
         TrafficRule("cubot-phone", .human, .userAgentContains(["CUBOT"]),

@@ -1,38 +1,54 @@
 /// The classifier's tables (`TrafficClassifier`), flat arrays of plain
-/// integers: those of `TrafficRules.all` are written out as literals in
+/// integers, in one object (a classifier copied, as every hit's handler
+/// does, retains one reference rather than each of its arrays): those of
+/// `TrafficRules.all` are written out as literals in
 /// `TrafficTables+Standard.swift`, which the compiler lays out in the
 /// binary, so a process pays nothing to build them. A test makes that file
 /// from the rules with `init(rules:)` and fails when the two differ.
-struct TrafficTables: Sendable, Equatable {
+final class TrafficTables: Sendable, Equatable {
     /// A bit for each pair of folded bytes some `userAgentContains` token
     /// starts with: almost every position of a browser's agent is passed
     /// over on one lookup.
-    var startsToken: [UInt64]
+    let startsToken: [UInt64]
     /// The tokens sorted by the bucket of their first two bytes
     /// (`TrafficClassifier.bucket`); bucket `b`'s are
     /// `bucketStart[b]..<bucketStart[b + 1]`.
-    var bucketStart: [Int32]
+    let bucketStart: [Int32]
     /// Token `k`'s rule, and its bytes (lowercased):
     /// `tokenBytes[tokenStart[k]..<tokenStart[k + 1]]`.
-    var tokenRule: [Int32]
-    var tokenStart: [Int32]
+    let tokenRule: [Int32]
+    let tokenStart: [Int32]
     /// Every token's bytes, `userAgentContains` tokens first, then the
     /// others'.
-    var tokenBytes: [UInt8]
+    let tokenBytes: [UInt8]
     /// `userAgentIs` (`otherExact` 1) and `headerToken` rules, in rule
     /// order: the header (its index in `HitHeader.allCases`) and the text,
     /// `tokenBytes[otherStart[o]..<otherStart[o + 1]]`.
-    var otherRule: [Int32]
-    var otherHeader: [UInt8]
-    var otherExact: [UInt8]
-    var otherStart: [Int32]
+    let otherRule: [Int32]
+    let otherHeader: [UInt8]
+    let otherExact: [UInt8]
+    let otherStart: [Int32]
     /// Each rule's id and class (its index in `HitClass.allCases`).
-    var ruleIDs: [String]
-    var ruleClassSlots: [UInt8]
+    let ruleIDs: [String]
+    let ruleClassSlots: [UInt8]
+    /// The address rules (`addressIn`, `mailWebKitFrom`), four numbers
+    /// each: the rule, 1 when it also asks for Apple Mail's agent, and its
+    /// ranges' first and end index in `ranges`. Smallest list first, so
+    /// that the lists every hit searches sit together at the start of
+    /// `ranges`, and the large one searched for Apple Mail's agent alone
+    /// after them: a CGI process touches few of its pages.
+    let addressSegments: [Int32]
+    /// Each range, sorted and merged within its list, as four words: its
+    /// first address (high, low 64 bits) and its last.
+    let ranges: [UInt64]
+    /// The lowest rule index that reads the address (`Int.max` for none):
+    /// a hit a lower rule already classed is not looked up.
+    let firstAddressRule: Int
 
     init(startsToken: [UInt64], bucketStart: [Int32], tokenRule: [Int32], tokenStart: [Int32], tokenBytes: [UInt8],
          otherRule: [Int32], otherHeader: [UInt8], otherExact: [UInt8], otherStart: [Int32],
-         ruleIDs: [String], ruleClassSlots: [UInt8]) {
+         ruleIDs: [String], ruleClassSlots: [UInt8],
+         addressSegments: [Int32], ranges: [UInt64]) {
         self.startsToken = startsToken
         self.bucketStart = bucketStart
         self.tokenRule = tokenRule
@@ -44,9 +60,16 @@ struct TrafficTables: Sendable, Equatable {
         self.otherStart = otherStart
         self.ruleIDs = ruleIDs
         self.ruleClassSlots = ruleClassSlots
+        self.addressSegments = addressSegments
+        self.ranges = ranges
+        var lowest = Int.max
+        for a in stride(from: 0, to: addressSegments.count, by: 4) { lowest = min(lowest, Int(addressSegments[a])) }
+        firstAddressRule = lowest
     }
 
-    init(rules: [TrafficRule]) {
+    /// The tables of `rules`, whose address rules take their ranges from
+    /// `lists` (`addressSegments(rules:lists:)`).
+    convenience init(rules: [TrafficRule], lists: [AddressList]) {
         var found: [(rule: Int, bytes: [UInt8])] = []
         var others: [(rule: Int, header: HitHeader, exact: Bool, bytes: [UInt8])] = []
         var startsToken = [UInt64](repeating: 0, count: 65_536 / 64)
@@ -71,6 +94,8 @@ struct TrafficTables: Sendable, Equatable {
                 others.append((index, .userAgent, true, []))
             case .headerToken(let header, let token):
                 others.append((index, header, false, TrafficClassifier.lowered(token)))
+            case .addressIn, .mailWebKitFrom:
+                break
             }
         }
         // A counting sort by bucket, stable, so rule order holds within one.
@@ -95,11 +120,42 @@ struct TrafficTables: Sendable, Equatable {
             bytes += other.bytes
         }
         otherStart.append(Int32(bytes.count))
+        var segments: [Int32] = []
+        var ranges: [UInt64] = []
+        for segment in Self.addressSegments(rules: rules, lists: lists) {
+            let (first, last) = segment.list.merged
+            segments += [Int32(segment.rule), segment.mailAgent ? 1 : 0, Int32(ranges.count / 4), Int32(ranges.count / 4 + first.count)]
+            for i in first.indices { ranges += [first[i].hi, first[i].lo, last[i].hi, last[i].lo] }
+        }
         self.init(startsToken: startsToken, bucketStart: counts, tokenRule: order.map { Int32(found[$0].rule) },
                   tokenStart: starts, tokenBytes: bytes,
                   otherRule: others.map { Int32($0.rule) },
                   otherHeader: others.map { UInt8(HitHeader.allCases.firstIndex(of: $0.header)!) },
                   otherExact: others.map { $0.exact ? 1 : 0 }, otherStart: otherStart,
-                  ruleIDs: rules.map(\.id), ruleClassSlots: rules.map { UInt8($0.hitClass.slot) })
+                  ruleIDs: rules.map(\.id), ruleClassSlots: rules.map { UInt8($0.hitClass.slot) },
+                  addressSegments: segments, ranges: ranges)
+    }
+
+    /// The address rules of `rules` with their lists (by name; a rule
+    /// whose list is not in `lists` gets an empty one, and matches no
+    /// address: `AddressLists.unusedNames` and the tests see to it), in the
+    /// order of `addressSegments`: fewest ranges first.
+    static func addressSegments(rules: [TrafficRule], lists: [AddressList]) -> [(rule: Int, list: AddressList, mailAgent: Bool)] {
+        var found: [(rule: Int, list: AddressList, mailAgent: Bool)] = []
+        for (index, rule) in rules.enumerated() {
+            guard let name = rule.addressList else { continue }
+            var mailAgent = false
+            if case .mailWebKitFrom = rule.test { mailAgent = true }
+            found.append((index, lists.first { $0.name == name } ?? AddressList(name: name), mailAgent))
+        }
+        // Stable: equal sizes keep rule order.
+        return found.enumerated().sorted { ($0.element.list.first.count, $0.offset) < ($1.element.list.first.count, $1.offset) }.map(\.element)
+    }
+
+    static func == (a: TrafficTables, b: TrafficTables) -> Bool {
+        a.startsToken == b.startsToken && a.bucketStart == b.bucketStart && a.tokenRule == b.tokenRule && a.tokenStart == b.tokenStart
+            && a.tokenBytes == b.tokenBytes && a.otherRule == b.otherRule && a.otherHeader == b.otherHeader && a.otherExact == b.otherExact
+            && a.otherStart == b.otherStart && a.ruleIDs == b.ruleIDs && a.ruleClassSlots == b.ruleClassSlots
+            && a.addressSegments == b.addressSegments && a.ranges == b.ranges
     }
 }

@@ -1,0 +1,115 @@
+import PixelCore
+import PixelServer
+import PixelSystem
+
+/// `pixelgate ranges`: the address lists the traffic rules use, where each
+/// comes from; `pixelgate ranges import` makes a newer file of them from
+/// the files Microsoft, Google and Apple publish, for
+/// `PIXELGATE_ADDRESS_RANGES`.
+struct RangesCommand: Subcommand {
+    static let name = "ranges"
+    static let synopses = ["ranges", "ranges import KIND:FILE..."]
+    static let summary = "show the address lists the traffic rules match client addresses against, or print a newer file of them made from the published ones"
+    static let details = """
+    With no argument: each list in use, its ranges, its version and whether it is
+    compiled in or read from PIXELGATE_ADDRESS_RANGES, and the rule that uses it.
+
+    With import: reads published files, KIND:FILE each, and prints an address-ranges
+    file for PIXELGATE_ADDRESS_RANGES (write it where only root or you may
+    change it). KIND is microsoft (Microsoft 365's endpoints JSON; its
+    Exchange sets), google (Google's common-crawlers.json or
+    special-crawlers.json; give both) or apple (iCloud Private Relay's
+    egress-ip-ranges.csv). A list not imported stays as compiled in.
+
+    Exit codes:
+      0   shown, or the file printed
+      1   a file could not be read, or is not what KIND publishes
+      2   usage: a wrong argument
+      78  configuration wrong: a setting (PIXELGATE_ADDRESS_RANGES included)
+    """
+    static let options: [OptionSpec] = []
+
+    enum Action {
+        case show
+        case importing([(PublishedRanges.Kind, String)])
+    }
+    let action: Action
+
+    init(_ arguments: ParsedArguments) throws(UsageError) {
+        let words = arguments.positionals
+        guard let first = words.first else { action = .show; return }
+        guard first == "import" else { throw UsageError("ranges takes no argument, or import KIND:FILE... (got '\(first)')") }
+        guard words.count > 1 else { throw UsageError("ranges import takes KIND:FILE arguments, KIND microsoft, google or apple") }
+        var files: [(PublishedRanges.Kind, String)] = []
+        for word in words.dropFirst() {
+            guard let colon = word.firstIndex(of: ":"), let kind = PublishedRanges.Kind(rawValue: String(word[..<colon])),
+                  word.index(after: colon) < word.endIndex else {
+                throw UsageError("'\(word)' is not KIND:FILE, KIND microsoft, google or apple")
+            }
+            files.append((kind, String(word[word.index(after: colon)...])))
+        }
+        action = .importing(files)
+    }
+
+    func run() -> Int32 {
+        switch action {
+        case .show: return show()
+        case .importing(let files): return importing(files)
+        }
+    }
+
+    func show() -> Int32 {
+        let (configuration, problems) = ConfigurationLoader.load()
+        if let problem = problems.first(where: \.isFatal) {
+            printError("pixelgate ranges: configuration: \(problem)\n")
+            return Exit.configuration
+        }
+        let replaced = Set(configuration.operatorLists?.lists.map(\.name) ?? [])
+        let classifier = configuration.operatorLists?.classifier ?? TrafficClassifier.standard
+        var text = ""
+        for list in classifier.addressLists {
+            let rules = TrafficRules.all.filter { $0.addressList == list.name }.map(\.id).joined(separator: ", ")
+            let origin = replaced.contains(list.name) ? "from \(configuration.addressRangesFile)" : "compiled in"
+            text += "\(list.name): \(list.first.count) ranges, version \(list.version.isEmpty ? "not given" : list.version), \(origin)\n"
+            text += "  rule: \(rules)\n  source: \(list.source)\n"
+        }
+        printOut(text)
+        return Exit.ok
+    }
+
+    func importing(_ files: [(PublishedRanges.Kind, String)]) -> Int32 {
+        let today = String(ISO8601.format(millis: SystemClock.nowMillis()).prefix(10))
+        var text = "# Address ranges for PIXELGATE_ADDRESS_RANGES, made by pixelgate ranges import on \(today).\n"
+        for kind in PublishedRanges.Kind.allCases {
+            let given = files.filter { $0.0 == kind }
+            guard !given.isEmpty else { continue }
+            var ranges: [String] = []
+            var versions: [String] = []
+            for (_, path) in given {
+                do {
+                    let bytes = try Sys.readFile(path, limit: 64 << 20, followingLinks: true)
+                    let (found, date) = try PublishedRanges.ranges(kind, bytes)
+                    ranges += found
+                    versions.append(date ?? "downloaded by \(today)")
+                } catch let error as PublishedRanges.Problem {
+                    printError("pixelgate ranges: \(path): \(error)\n")
+                    return Exit.localFailure
+                } catch {
+                    printError("pixelgate ranges: cannot read \(path): \(error)\n")
+                    return Exit.localFailure
+                }
+            }
+            text += "\nlist \(kind.listName)\nsource \(kind.source)\nversion \(versions.joined(separator: ", "))\n"
+            text += ranges.joined(separator: "\n") + "\n"
+        }
+        // What is printed reads back as pixelgate will read it.
+        do throws(AddressRangesProblem) {
+            _ = try AddressRanges.parse(text)
+        } catch {
+            printError("pixelgate ranges: the file made does not read back (\(error)); nothing printed\n")
+            return Exit.localFailure
+        }
+        printOut(text)
+        return Exit.ok
+    }
+}

@@ -1,0 +1,1 @@
+../PixelCoreTests/TrafficFixtures.swift

@@ -1,0 +1,201 @@
+import Testing
+@testable import PixelCore
+
+/// The address lists of the traffic rules (issue 29): reading an address
+/// in place, the list file, the look-up at the edges of each range, and the
+/// published files `pixelgate ranges import` reads.
+struct AddressRangesTests {
+    static func read(_ text: String) -> Address128? {
+        var address = Address128(hi: 0, lo: 0)
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBufferPointer { address.read($0) } ? address : nil
+    }
+
+    /// The 128 bits `IPAddress` (the trusted-proxy parser) gives.
+    static func reference(_ text: String) -> Address128? {
+        guard let ip = IPAddress(text) else { return nil }
+        var hi: UInt64 = 0, lo: UInt64 = 0
+        for i in 0..<8 { hi = hi << 8 | UInt64(ip.bytes[i]) }
+        for i in 8..<16 { lo = lo << 8 | UInt64(ip.bytes[i]) }
+        return Address128(hi: hi, lo: lo)
+    }
+
+    @Test(arguments: [
+        ("203.0.113.9", Address128(hi: 0, lo: 0xFFFF_CB00_7109)),
+        ("::ffff:203.0.113.9", Address128(hi: 0, lo: 0xFFFF_CB00_7109)),
+        ("::FFFF:cb00:7109", Address128(hi: 0, lo: 0xFFFF_CB00_7109)),
+        ("2a01:111:f403:c201::7", Address128(hi: 0x2A01_0111_F403_C201, lo: 7)),
+        ("2001:db8::", Address128(hi: 0x2001_0DB8_0000_0000, lo: 0)),
+        ("::", Address128(hi: 0, lo: 0)),
+        ("::1", Address128(hi: 0, lo: 1)),
+        ("1:2:3:4:5:6:7:8", Address128(hi: 0x0001_0002_0003_0004, lo: 0x0005_0006_0007_0008)),
+        ("1:2:3:4:5:6:1.2.3.4", Address128(hi: 0x0001_0002_0003_0004, lo: 0x0005_0006_0102_0304)),
+    ])
+    func addressesAreRead(_ text: String, _ expected: Address128) {
+        #expect(Self.read(text) == expected, "\(text)")
+    }
+
+    @Test(arguments: ["", " 1.2.3.4", "1.2.3.4 ", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.0004", "1..2.3", "[::1]", "fe80::1%eth0",
+                      "1:2:3:4:5:6:7:8:9", "1::2::3", ":::", ":1::", "1::2:", "12345::", "g::", "1.2.3.4:80", "::1.2.3", "1:2:3:4:5:6:7:1.2.3.4",
+                      "unknown", "-"])
+    func notAddressesAreRefused(_ text: String) {
+        #expect(Self.read(text) == nil, "\(text)")
+    }
+
+    /// Against the trusted-proxy parser over many texts, formed and not:
+    /// the two agree on what is an address and on its bits.
+    @Test func theInPlaceReaderAgreesWithTheReferenceParser() {
+        var generator = SplitMix64(state: 29)
+        let alphabet = Array("0123456789abcdefABCDEF:.")
+        var tried = 0, addresses = 0
+        for round in 0..<60_000 {
+            let text: String
+            switch round % 3 {
+            case 0:
+                // A well-formed IPv6, some groups zeroed and compressed.
+                var groups = (0..<8).map { _ in generator.next() % 3 == 0 ? "0" : String(generator.next() % 65_536, radix: 16) }
+                if generator.next() % 2 == 0 { groups = groups.map { $0.uppercased() } }
+                // The first run of zero groups (if any) written as `::`.
+                if let zero = groups.firstIndex(of: "0"), generator.next() % 2 == 0 {
+                    var end = zero
+                    while end < 8 && groups[end] == "0" { end += 1 }
+                    text = groups[..<zero].joined(separator: ":") + "::" + groups[end...].joined(separator: ":")
+                } else {
+                    text = groups.joined(separator: ":")
+                }
+            case 1:
+                let parts = (0..<4).map { _ in String(generator.next() % (generator.next() % 5 == 0 ? 300 : 256)) }
+                text = (generator.next() % 4 == 0 ? "::ffff:" : "") + parts.joined(separator: ".")
+            default:
+                text = String((0..<Int(generator.next() % 24)).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+            }
+            let mine = Self.read(text), theirs = Self.reference(text)
+            #expect(mine == theirs, "\(text)")
+            if mine != theirs { break }
+            tried += 1
+            if mine != nil { addresses += 1 }
+        }
+        #expect(tried == 60_000 && addresses > 30_000)
+    }
+
+    /// The first and last address of each range are in it, the ones just
+    /// outside are not, through the classifier's own tables.
+    @Test func rangesHoldTheirEdgesAndNothingPast() throws {
+        let lists = try AddressRanges.parse("""
+        # a comment
+        list test-list
+        source a test
+        version 1
+        10.0.0.0/8
+        192.0.2.128/25
+        192.0.2.0/25
+        2001:db8::/32
+        ::ffff:198.51.100.7
+        ::/128
+        """)
+        let rules = [TrafficRule("test-rule", .bot, .addressIn("test-list"), source: "a test")]
+        let classifier = TrafficClassifier(rules: rules, lists: lists)
+        // 192.0.2.0/25 and 192.0.2.128/25 touch: one range of five.
+        #expect(classifier.addressLists.first?.first.count == 5)
+        let inside = ["10.0.0.0", "10.255.255.255", "192.0.2.0", "192.0.2.255", "2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff",
+                      "198.51.100.7", "::ffff:10.1.2.3", "::"]
+        let outside = ["9.255.255.255", "11.0.0.0", "192.0.1.255", "192.0.3.0", "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", "2001:db9::",
+                       "198.51.100.6", "198.51.100.8", "::1", "not an address", ""]
+        for address in inside {
+            #expect(classifier.classify(address: address, header: { _ in "Mozilla/5.0 (X11) Firefox/128.0" }).ruleID == "test-rule", "\(address)")
+        }
+        for address in outside {
+            #expect(classifier.classify(address: address, header: { _ in "Mozilla/5.0 (X11) Firefox/128.0" }).ruleID == "", "\(address)")
+        }
+    }
+
+    /// Apple Mail's agent from a listed address is its proxy; Safari's
+    /// from the same address, or Mail's from elsewhere, a person.
+    @Test func theMailAgentRuleNeedsBothTheAgentAndTheAddress() throws {
+        let lists = try AddressRanges.parse("list relay\n104.28.28.0/26\n")
+        let classifier = TrafficClassifier(rules: [TrafficRule("mail", .mailProxy, .mailWebKitFrom("relay"), source: "a test")], lists: lists)
+        let mail = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)"
+        let safari = mail + " Version/18.1 Safari/605.1.15"
+        #expect(classifier.classify(address: "104.28.28.9", header: { $0 == .userAgent ? mail : nil }).hitClass == .mailProxy)
+        #expect(classifier.classify(address: "104.28.28.9", header: { $0 == .userAgent ? safari : nil }).hitClass == .human)
+        #expect(classifier.classify(address: "104.28.28.64", header: { $0 == .userAgent ? mail : nil }).hitClass == .human)
+        #expect(classifier.classify(address: "104.28.28.9", header: { _ in nil }).hitClass == .human)
+    }
+
+    @Test(arguments: [
+        ("10.0.0.0/8\n", "line 1: a range before any 'list' line"),
+        ("list a\nlist a\n", "line 2: list 'a' is named twice"),
+        ("list A\n", "line 1: a list's name is lowercase letters, digits and '-', not 'A'"),
+        ("list a\n\n10.0.0.1/8\n", "line 3: '10.0.0.1/8' is not an address range (CIDR, like 40.92.0.0/15 or 2a01:111:f400::/48)"),
+        ("list a\n10.0.0.0/8 extra\n", "line 2: '10.0.0.0/8 extra' is not an address range (CIDR, like 40.92.0.0/15 or 2a01:111:f400::/48)"),
+        ("list a\n2001:db8::/129\n", "line 2: '2001:db8::/129' is not an address range (CIDR, like 40.92.0.0/15 or 2a01:111:f400::/48)"),
+        ("source x\n", "line 1: 'source' before any 'list' line"),
+    ])
+    func aWrongLineIsNamed(_ text: String, _ message: String) {
+        #expect(throws: AddressRangesProblem.self) { try AddressRanges.parse(text) }
+        do { _ = try AddressRanges.parse(text) } catch { #expect(error.description == message) }
+    }
+
+    /// The compiled-in lists are the shipped file's, each with its source
+    /// and version, and every list a rule names is there and not empty.
+    @Test func theShippedListsAreCompiledInWithTheirSources() throws {
+        let shipped = try TrafficTablesTests.shippedLists()
+        let compiled = AddressLists.standard
+        #expect(Set(compiled.map(\.name)) == Set(shipped.map(\.name)))
+        for list in compiled {
+            #expect(!list.first.isEmpty && list.source.contains("https://") && !list.version.isEmpty, "\(list.name)")
+            let file = try #require(shipped.first { $0.name == list.name })
+            #expect(list.first == file.merged.first && list.last == file.merged.last, "\(list.name)")
+        }
+        #expect(AddressLists.unusedNames(shipped).isEmpty)
+    }
+
+    // MARK: published files
+
+    @Test func microsoftsExchangeSetsAreImported() throws {
+        let published = """
+        [{"id":1,"serviceArea":"Exchange","serviceAreaDisplayName":"Exchange Online","urls":["outlook.office.com"],
+          "ips":["13.107.6.152/31","2603:1006::/40"],"tcpPorts":"80,443","expressRoute":true,"category":"Optimize","required":true},
+         {"id":46,"serviceArea":"SharePoint","ips":["13.107.136.0/22"],"required":true},
+         {"id":9,"serviceArea":"Exchange","urls":["*.protection.outlook.com"],"ips":["40.92.0.0/15","2a01:111:f403::/48"],
+          "notes":"Exchange Online Protection \\"EOP\\"","required":true},
+         {"id":8,"serviceArea":"Exchange","urls":["*.outlook.com"],"required":false}]
+        """
+        let (ranges, date) = try PublishedRanges.ranges(.microsoft, Array(published.utf8))
+        #expect(ranges == ["13.107.6.152/31", "2603:1006::/40", "40.92.0.0/15", "2a01:111:f403::/48"])
+        #expect(date == nil)
+    }
+
+    @Test func googlesPrefixesAndDateAreImported() throws {
+        let published = """
+        {
+          "creationTime": "2026-12-01T14:46:21.000000",
+          "prefixes": [{"ipv6Prefix": "2001:4860:4801:2008::/64"}, {"ipv4Prefix": "66.249.90.0/23"}]
+        }
+        """
+        let (ranges, date) = try PublishedRanges.ranges(.google, Array(published.utf8))
+        #expect(ranges == ["2001:4860:4801:2008::/64", "66.249.90.0/23"] && date == "2026-12-01T14:46:21.000000")
+    }
+
+    @Test func applesCSVIsImported() throws {
+        let published = "172.224.226.0/27,GB,GB-EN,London,\r\n2a02:26f7:b3c0:4000::/64,US,US-CA,Los Angeles,\n\n"
+        let (ranges, _) = try PublishedRanges.ranges(.apple, Array(published.utf8))
+        #expect(ranges == ["172.224.226.0/27", "2a02:26f7:b3c0:4000::/64"])
+    }
+
+    @Test(arguments: [
+        (PublishedRanges.Kind.microsoft, "{\"prefixes\":[]}", "not the JSON array of endpoint sets Microsoft publishes"),
+        (.google, "[1, 2]", "not the JSON object of prefixes Google publishes"),
+        (.google, "{\"prefixes\":[]}", "no address ranges in it: is it Microsoft's, Google's or Apple's file as published?"),
+        (.apple, "<html>moved</html>\n", "'<html>moved</html>' in it is not an address range"),
+        (.microsoft, "[{\"serviceArea\":\"Exchange\",\"ips\":[\"40.92.0.0/15\"]", "not the JSON array of endpoint sets Microsoft publishes"),
+    ])
+    func aWrongFileIsRefused(_ kind: PublishedRanges.Kind, _ text: String, _ message: String) {
+        do {
+            _ = try PublishedRanges.ranges(kind, Array(text.utf8))
+            Issue.record("\(text) was taken")
+        } catch {
+            #expect(error.message == message)
+        }
+    }
+}
