@@ -65,8 +65,8 @@ public enum ConfigurationLoader {
     }
 
     /// The largest address-ranges file read: the published lists pixelgate
-    /// imports make well under 1 MiB.
-    static let addressRangesLimit = 16 << 20
+    /// imports make a few kilobytes, and a CGI hit reads the file.
+    public static let addressRangesLimit = 1 << 20
 
     /// `PIXELGATE_ADDRESS_RANGES`' lists, read as the settings file is (its
     /// ranges decide which hits are counted as people's, so only root or
@@ -87,6 +87,8 @@ public enum ConfigurationLoader {
                 let unused = AddressLists.unusedNames(lists)
                 if lists.isEmpty {
                     refuse("\(path) has no 'list' line: no list to replace")
+                } else if let empty = lists.first(where: { $0.first.isEmpty }) {
+                    refuse("\(path) has no range in list '\(empty.name)', which would turn its rule off")
                 } else if !unused.isEmpty {
                     refuse("\(path) has lists no rule uses (" + unused.joined(separator: ", ") + "); the rules use "
                         + AddressLists.standard.map(\.name).joined(separator: ", "))

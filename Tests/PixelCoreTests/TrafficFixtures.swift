@@ -874,7 +874,7 @@ enum TrafficFixtures {
         ),
         TrafficFixture(
             name: "exchange-online-ipv6-edge-agent",
-            source: "Microsoft 365 endpoints, Exchange Online set 10 (2a01:111:f403::/48) ; a scanner sending Edge's agent for its own",
+            source: "Microsoft 365 endpoints, Exchange Online set 10, Exchange Online Protection (2a01:111:f403::/48) ; a scanner sending Edge's agent for its own",
             expected: "bot",
             remoteAddr: "2a01:111:f403:c201::7",
             headers: [
@@ -900,18 +900,18 @@ enum TrafficFixtures {
             ]
         ),
         TrafficFixture(
-            name: "apple-mpp-mail-webkit-agent",
-            source: "https://wordtothewise.com/2021/09/apple-mpp-reporting-and-geolocation/ (MPP loads through iCloud Private Relay's egress) ; https://github.com/ua-parser/uap-core/issues/528 (Apple Mail's agent) ; address in the egress list (https://mask-api.icloud.com/egress-ip-ranges.csv, 104.28.28.0/26)",
-            expected: "mail-proxy",
+            name: "apple-mail-hide-ip-address",
+            source: "Apple Mail with Protect Mail Activity off but Hide IP Address on loads a reader's remote content through iCloud Private Relay as it is read (Apple Support, Mail settings: Privacy Protection) with Apple Mail's own agent (https://github.com/ua-parser/uap-core/issues/528), from an egress address (https://mask-api.icloud.com/egress-ip-ranges.csv, 104.28.28.0/26): a person reading, as Mail Privacy Protection's prefetch would look; no rule may take it for the proxy",
+            expected: "human",
             remoteAddr: "104.28.28.17",
             headers: [
                 ("User-Agent", "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)"),
             ]
         ),
         TrafficFixture(
-            name: "apple-mpp-ios-mail-agent",
-            source: "iOS Mail's WebKit agent (https://github.com/biggora/express-useragent/issues/78) from an iCloud Private Relay egress address (172.224.226.0/26)",
-            expected: "mail-proxy",
+            name: "ios-mail-hide-ip-address",
+            source: "iOS Mail's agent (https://github.com/biggora/express-useragent/issues/78) from an iCloud Private Relay egress address (172.224.226.0/26): a reader with Hide IP Address on",
+            expected: "human",
             remoteAddr: "172.224.226.9",
             headers: [
                 ("User-Agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"),

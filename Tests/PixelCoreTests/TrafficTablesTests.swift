@@ -86,7 +86,8 @@ struct TrafficTablesTests {
                 ruleIDs: \(list(t.ruleIDs, perLine: 1) { "\"\($0)\"" }),
                 ruleClassSlots: \(list(t.ruleClassSlots, perLine: 16, byte)),
                 addressSegments: \(list(t.addressSegments, perLine: 16, number)),
-                ranges: \(list(t.ranges, perLine: 4, word)))
+                ranges: \(list(t.ranges, perLine: 4, word)),
+                rangeSummary: \(list(t.rangeSummary, perLine: 4, word)))
         }
 
         extension AddressLists {

@@ -110,7 +110,7 @@ public enum SettingsTable {
             defaultText: "`off`", get: { $0.classHeader }, set: { $0.classHeader = $1 }),
         Setting(
             name: "PIXELGATE_ADDRESS_RANGES",
-            meaning: "a file of address lists (`list NAME`, then CIDR ranges, one a line) that replace the compiled-in lists of the same names, which the traffic rules match client addresses against ([Machine opens](traffic.md#address-ranges)); write it with `pixelgate ranges --import`; a list of a name no rule uses, or a line that is not a range, is a fatal problem",
+            meaning: "a file of address lists (`list NAME`, then CIDR ranges, one a line) that replace the compiled-in lists of the same names, which the traffic rules match client addresses against ([Machine opens](traffic.md#address-ranges)); write it with `pixelgate ranges import`; a list of a name no rule uses, an empty list, or a line that is not a range, is a fatal problem",
             defaultText: "empty: the lists compiled in (`pixelgate ranges`)",
             parser: { v, config in
                 let path = String(Substring(v).trimmingSpaces())

@@ -220,6 +220,12 @@ public enum AddressRanges {
                 guard rest.isEmpty, let range = range(String(line)) else {
                     throw AddressRangesProblem(line: number, message: "'\(line.prefix(80))' is not an address range (CIDR, like 40.92.0.0/15 or 2a01:111:f400::/48)")
                 }
+                // IPv4 addresses are kept as ::ffff:a.b.c.d: an IPv6 range
+                // over that block would hold every IPv4 client.
+                if line.contains(":") && range.first.hi == 0 && range.first.lo <= 0xFFFF_0000_0000
+                    && (range.last.hi > 0 || range.last.lo >= 0xFFFF_FFFF_FFFF) {
+                    throw AddressRangesProblem(line: number, message: "'\(line.prefix(80))' holds every IPv4 address (::ffff:0:0/96); write IPv4 ranges as such, like 40.92.0.0/15")
+                }
                 lists[lists.count - 1].first.append(range.first)
                 lists[lists.count - 1].last.append(range.last)
             }

@@ -1,32 +1,38 @@
-/// Reads the files in which Microsoft, Google and Apple publish the address
+/// Reads the files in which Microsoft and Google publish the address
 /// ranges of `data/address-ranges.txt`, for `pixelgate ranges import`: an
 /// operator downloads them and writes a newer list than the one compiled in.
 public enum PublishedRanges {
     /// The kinds of published file, and the list each fills.
     public enum Kind: String, Sendable, CaseIterable {
         /// Microsoft 365's endpoints (`endpoints.office.com/endpoints/worldwide`,
-        /// JSON): the `ips` of every set whose `serviceArea` is `Exchange`.
+        /// JSON): the `ips` of the `Exchange` sets of Exchange Online
+        /// Protection's servers (`urls` under `protection.outlook.com`).
         case microsoft
         /// Google's crawler ranges (`common-crawlers.json`,
         /// `special-crawlers.json`): `prefixes[].ipv4Prefix` and `ipv6Prefix`.
         case google
-        /// iCloud Private Relay's egress (`egress-ip-ranges.csv`): the first
-        /// column of each line.
-        case apple
 
         public var listName: String {
             switch self {
-            case .microsoft: return "microsoft-exchange-online"
+            case .microsoft: return "microsoft-exchange-online-protection"
             case .google: return "google-crawlers"
-            case .apple: return "icloud-private-relay"
             }
         }
 
         public var source: String {
             switch self {
-            case .microsoft: return "Microsoft 365 endpoints, Exchange Online sets (https://endpoints.office.com/endpoints/worldwide?clientrequestid=b10c5ed1-bad1-445f-b386-b919946339a7)"
+            case .microsoft: return "Microsoft 365 endpoints, the Exchange sets of *.protection.outlook.com (https://endpoints.office.com/endpoints/worldwide?clientrequestid=b10c5ed1-bad1-445f-b386-b919946339a7)"
             case .google: return "Google's common and special-case crawlers (https://developers.google.com/static/crawling/ipranges/common-crawlers.json, https://developers.google.com/static/crawling/ipranges/special-crawlers.json)"
-            case .apple: return "iCloud Private Relay's egress ranges (https://mask-api.icloud.com/egress-ip-ranges.csv)"
+            }
+        }
+
+        /// The widest range a file of this kind has: a crawler's or a mail
+        /// filter's blocks are small, and a wider one means another file
+        /// (Google's goog.json holds the addresses of its users' services).
+        var widestPrefix: (v4: Int, v6: Int) {
+            switch self {
+            case .microsoft: return (12, 32)
+            case .google: return (19, 44)
             }
         }
     }
@@ -48,9 +54,13 @@ public enum PublishedRanges {
             guard case .array(let sets)? = JSONReader.parse(bytes) else { throw Problem("not the JSON array of endpoint sets Microsoft publishes") }
             for set in sets {
                 guard case .object(let members) = set,
-                      members.contains(where: { $0.0 == "serviceArea" && $0.1 == .string("Exchange") }) else { continue }
+                      members.contains(where: { $0.0 == "serviceArea" && $0.1 == .string("Exchange") }),
+                      members.contains(where: { name, value in
+                          guard name == "urls", case .array(let urls) = value else { return false }
+                          return urls.contains { if case .string(let url) = $0 { return url.hasSuffix("protection.outlook.com") } else { return false } }
+                      }) else { continue }
                 for case ("ips", .array(let ips)) in members {
-                    for case .string(let ip) in ips { found.append(ip) }
+                    for case .string(let ip) in ips where !found.contains(ip) { found.append(ip) }
                 }
             }
         case .google:
@@ -62,15 +72,21 @@ public enum PublishedRanges {
                     for case (let key, .string(let range)) in prefix where key == "ipv4Prefix" || key == "ipv6Prefix" { found.append(range) }
                 }
             }
-        case .apple:
-            for line in String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline) {
-                let first = line.prefix { $0 != "," }.trimmingSpaces()
-                if !first.isEmpty { found.append(String(first)) }
+        }
+        guard !found.isEmpty else { throw Problem("no address ranges in it: is it the file the kind names, as published?") }
+        for range in found {
+            guard let (first, last) = AddressRanges.range(range) else { throw Problem("'\(range.prefix(60))' in it is not an address range") }
+            // The prefix length, from the range's size: how many host bits.
+            let isV4 = first.hi == 0 && first.lo >> 32 == 0xFFFF
+            let hostBits = last.hi != first.hi ? 64 + (64 - (last.hi ^ first.hi).leadingZeroBitCount) : 64 - (last.lo ^ first.lo).leadingZeroBitCount
+            let prefix = (isV4 ? 32 : 128) - hostBits
+            if prefix < (isV4 ? kind.widestPrefix.v4 : kind.widestPrefix.v6) {
+                throw Problem("'\(range)' in it is wider than any \(kind.rawValue) publishes for these servers: is it the file the kind names?")
             }
         }
-        guard !found.isEmpty else { throw Problem("no address ranges in it: is it Microsoft's, Google's or Apple's file as published?") }
-        for range in found where AddressRanges.range(range) == nil {
-            throw Problem("'\(range.prefix(60))' in it is not an address range")
+        // The date goes into the file as its version: one line of text.
+        if let text = date, text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+            throw Problem("its creationTime holds a control character")
         }
         return (found, date)
     }

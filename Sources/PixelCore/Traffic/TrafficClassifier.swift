@@ -52,12 +52,12 @@ public struct TrafficClassifier: Sendable {
     public var addressLists: [AddressList] {
         let t = tables
         var lists: [AddressList] = []
-        for a in 0..<t.addressSegments.count / 4 {
+        for a in 0..<t.addressSegments.count / 5 {
             var list = customLists?[a] ?? AddressList(name: AddressLists.compiledNames[a], source: AddressLists.compiledSources[a],
                                                        version: AddressLists.compiledVersions[a])
             list.first = []
             list.last = []
-            for k in Int(t.addressSegments[4 * a + 2])..<Int(t.addressSegments[4 * a + 3]) {
+            for k in Int(t.addressSegments[5 * a + 1])..<Int(t.addressSegments[5 * a + 2]) {
                 list.first.append(Address128(hi: t.ranges[4 * k], lo: t.ranges[4 * k + 1]))
                 list.last.append(Address128(hi: t.ranges[4 * k + 2], lo: t.ranges[4 * k + 3]))
             }
@@ -98,8 +98,7 @@ public struct TrafficClassifier: Sendable {
                 best = Int(t.otherRule[o])
             }
         }
-        let agentText = header(.userAgent)
-        if var agent = agentText, !agent.isEmpty {
+        if var agent = header(.userAgent), !agent.isEmpty {
             best = agent.withUTF8 { matchAgent($0, below: best) }
         } else {
             // No agent at all: only a rule for exactly nothing can match.
@@ -107,7 +106,7 @@ public struct TrafficClassifier: Sendable {
         }
         if best > t.firstAddressRule {
             var address = address
-            best = address.withUTF8 { matchAddress($0, below: best, agent: agentText) }
+            best = address.withUTF8 { matchAddress($0, below: best) }
         }
         guard best < t.ruleIDs.count else { return .unclassified }
         return Verdict(hitClass: HitClass(slot: t.ruleClassSlots[best]), ruleID: t.ruleIDs[best])
@@ -161,60 +160,48 @@ public struct TrafficClassifier: Sendable {
 
     /// The lowest rule index under `limit` whose address list holds the
     /// address: a binary search of each list whose rule could still win.
-    func matchAddress(_ text: UnsafeBufferPointer<UInt8>, below limit: Int, agent: String?) -> Int {
+    func matchAddress(_ text: UnsafeBufferPointer<UInt8>, below limit: Int) -> Int {
         var address = Address128(hi: 0, lo: 0)
         guard address.read(text) else { return limit }
         var best = limit
-        tables.addressSegments.withUnsafeBufferPointer { segments in
-            tables.ranges.withUnsafeBufferPointer { ranges in
-                var a = 0
-                while a < segments.count {
-                    let rule = Int(segments[a])
-                    if rule < best {
-                        // The last range that starts at or below the address.
-                        var low = Int(segments[a &+ 2]), high = Int(segments[a &+ 3])
-                        let start = low
-                        while low < high {
-                            let mid = (low &+ high) >> 1
-                            let hi = ranges[4 &* mid]
-                            if hi < address.hi || hi == address.hi && ranges[4 &* mid &+ 1] <= address.lo { low = mid &+ 1 } else { high = mid }
+        let t = tables
+        t.addressSegments.withUnsafeBufferPointer { segments in
+            t.ranges.withUnsafeBufferPointer { ranges in
+                t.rangeSummary.withUnsafeBufferPointer { summary in
+                    var a = 0
+                    while a < segments.count {
+                        let rule = Int(segments[a])
+                        if rule < best {
+                            // The summary's last entry at or below the
+                            // address names the block of ranges to search.
+                            let summaryStart = Int(segments[a &+ 3])
+                            var low = summaryStart, high = Int(segments[a &+ 4])
+                            while low < high {
+                                let mid = (low &+ high) >> 1
+                                let hi = summary[2 &* mid]
+                                if hi < address.hi || hi == address.hi && summary[2 &* mid &+ 1] <= address.lo { low = mid &+ 1 } else { high = mid }
+                            }
+                            if low > summaryStart {
+                                // The last range of the block that starts at or below it.
+                                let start = Int(segments[a &+ 1]) &+ (low &- 1 &- summaryStart) &* TrafficTables.summaryStride
+                                low = start
+                                high = min(start &+ TrafficTables.summaryStride, Int(segments[a &+ 2]))
+                                while low < high {
+                                    let mid = (low &+ high) >> 1
+                                    let hi = ranges[4 &* mid]
+                                    if hi < address.hi || hi == address.hi && ranges[4 &* mid &+ 1] <= address.lo { low = mid &+ 1 } else { high = mid }
+                                }
+                                let k = 4 &* (low &- 1)
+                                let hi = ranges[k &+ 2]
+                                if address.hi < hi || address.hi == hi && address.lo <= ranges[k &+ 3] { best = rule }
+                            }
                         }
-                        if low > start {
-                            let k = 4 &* (low &- 1)
-                            let hi = ranges[k &+ 2]
-                            // In the list: the agent, if the rule asks, is
-                            // read only now (rarely: most hits are in none).
-                            if (address.hi < hi || address.hi == hi && address.lo <= ranges[k &+ 3])
-                                && (segments[a &+ 1] == 0 || Self.isMailWebKit(agent)) { best = rule }
-                        }
+                        a &+= 5
                     }
-                    a &+= 4
                 }
             }
         }
         return best
-    }
-
-    /// Whether an agent is a WebKit view's but not Safari's: `AppleWebKit/`
-    /// and no `Safari/` (Apple Mail on macOS and iOS; Safari, and every
-    /// browser that borrows its agent, says `Safari/`).
-    static func isMailWebKit(_ agent: String?) -> Bool {
-        guard var agent else { return false }
-        return agent.withUTF8 { bytes in
-            let webKit = lowered("AppleWebKit/"), safari = lowered("Safari/")
-            var sawWebKit = false
-            var i = 0
-            while i < bytes.count {
-                if fold(bytes[i]) == webKit[0] && startsFolded(bytes, at: i, webKit) { sawWebKit = true }
-                if fold(bytes[i]) == safari[0] && startsFolded(bytes, at: i, safari) { return false }
-                i += 1
-            }
-            return sawWebKit
-        }
-    }
-
-    static func startsFolded(_ haystack: UnsafeBufferPointer<UInt8>, at start: Int, _ token: [UInt8]) -> Bool {
-        token.withUnsafeBufferPointer { startsFolded(haystack, at: start, $0, 0, $0.count) }
     }
 
     /// The page a rule's source names (`TrafficRule.url`), for

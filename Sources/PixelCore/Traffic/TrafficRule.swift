@@ -18,10 +18,6 @@ public struct TrafficRule: Sendable {
         /// (`data/address-ranges.txt`, or the operator's
         /// `PIXELGATE_ADDRESS_RANGES`).
         case addressIn(String)
-        /// The user agent is a WebKit view's that is not Safari
-        /// (`AppleWebKit/` without `Safari/`: Apple Mail's own), and the
-        /// address is in the named list.
-        case mailWebKitFrom(String)
     }
 
     /// Stable, short, lowercase: what `context.traffic.rule` says.
@@ -48,10 +44,8 @@ public struct TrafficRule: Sendable {
 
     /// The address list the test reads, if any.
     public var addressList: String? {
-        switch test {
-        case .addressIn(let list), .mailWebKitFrom(let list): return list
-        default: return nil
-        }
+        if case .addressIn(let list) = test { return list }
+        return nil
     }
 
     /// The test as docs/traffic.md's table shows it.
@@ -62,7 +56,6 @@ public struct TrafficRule: Sendable {
         case .userAgentMissing: return "no User-Agent, or an empty one"
         case .headerToken(let header, let token): return "`\(header.rawValue)` has `\(token)`"
         case .addressIn(let list): return "the client address is in the list `\(list)` (data/address-ranges.txt)"
-        case .mailWebKitFrom(let list): return "User-Agent has `AppleWebKit/` but no `Safari/` (Apple Mail's own), and the client address is in the list `\(list)` (data/address-ranges.txt)"
         }
     }
 }

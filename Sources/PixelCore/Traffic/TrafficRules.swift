@@ -31,11 +31,6 @@ public enum TrafficRules {
                     source: "Yahoo Mail's image proxy, agent `YahooMailProxy; https://help.yahoo.com/kb/yahoo-mail-proxy-SLN28749.html`"),
         TrafficRule("apple-mail-privacy-protection", .mailProxy, .userAgentIs("Mozilla/5.0"),
                     source: "Apple Mail Privacy Protection loads remote content on delivery with the bare agent `Mozilla/5.0` (ua-parser/uap-core issue 509); it leaves through iCloud Private Relay's egress addresses, which Safari users share, so no address range tells it apart"),
-        // Apple Mail's own agent names no browser; through Private Relay's
-        // egress it is Mail Privacy Protection's fetch, from the reader's
-        // own address a person opening the mail.
-        TrafficRule("apple-mail-privacy-protection-webkit", .mailProxy, .mailWebKitFrom("icloud-private-relay"),
-                    source: "Apple Mail Privacy Protection loads remote content through iCloud Private Relay (https://wordtothewise.com/2021/09/apple-mpp-reporting-and-geolocation/), at times with Apple Mail's own agent (`AppleWebKit/605.1.15 (KHTML, like Gecko)`, no `Safari/`; ua-parser/uap-core issue 528); Safari's users share the egress addresses but not the agent"),
         TrafficRule("fastmail-image-proxy", .mailProxy, .userAgentContains(["FastmailUA"]),
                     source: "Fastmail's image proxy, a Chrome agent ending `FastmailUA/1.0` (https://www.fastmail.com/policies/bots/)"),
         TrafficRule("seznam-email-proxy", .mailProxy, .userAgentContains(["SeznamEmailProxy"]),
@@ -80,8 +75,8 @@ public enum TrafficRules {
 
         // Scanners that borrow a browser's agent, told by the published
         // addresses they come from: no person browses from these.
-        TrafficRule("microsoft-mail-scanner", .bot, .addressIn("microsoft-exchange-online"),
-                    source: "Exchange Online and Defender for Office 365, whose Safe Links checks follow mailed links from Microsoft's published Exchange ranges (https://learn.microsoft.com/en-us/defender-office-365/safe-links-about; https://learn.microsoft.com/en-us/microsoft-365/enterprise/urls-and-ip-address-ranges)"),
+        TrafficRule("microsoft-mail-scanner", .bot, .addressIn("microsoft-exchange-online-protection"),
+                    source: "Exchange Online Protection's servers, which Microsoft publishes (https://learn.microsoft.com/en-us/microsoft-365/enterprise/urls-and-ip-address-ranges, sets 9 and 10) and whose filtering checks the links of mail on delivery (Safe Links: https://learn.microsoft.com/en-us/defender-office-365/safe-links-about); mail servers, from which no person browses"),
         TrafficRule("google-crawler-address", .bot, .addressIn("google-crawlers"),
                     source: "Google's crawlers and special-case crawlers, Google-Safety among them, from their published ranges whatever agent they send (https://developers.google.com/crawling/docs/crawlers-fetchers/verifying-googlebot)"),
 

@@ -31,16 +31,19 @@ final class TrafficTables: Sendable, Equatable {
     /// Each rule's id and class (its index in `HitClass.allCases`).
     let ruleIDs: [String]
     let ruleClassSlots: [UInt8]
-    /// The address rules (`addressIn`, `mailWebKitFrom`), four numbers
-    /// each: the rule, 1 when it also asks for Apple Mail's agent, and its
-    /// ranges' first and end index in `ranges`. Smallest list first, so
-    /// that the lists every hit searches sit together at the start of
-    /// `ranges`, and the large one searched for Apple Mail's agent alone
-    /// after them: a CGI process touches few of its pages.
+    /// The address rules (`addressIn`), five numbers each: the rule, its
+    /// ranges' first and end index in `ranges`, and its summary's in
+    /// `rangeSummary`.
     let addressSegments: [Int32]
     /// Each range, sorted and merged within its list, as four words: its
     /// first address (high, low 64 bits) and its last.
     let ranges: [UInt64]
+    /// Every `summaryStride`th range's first address (two words), per
+    /// segment: a search reads the summary, then one block of ranges, and
+    /// so touches two or three pages of a large list rather than one a
+    /// step (a CGI process pays a page fault for each page it reads).
+    let rangeSummary: [UInt64]
+    static let summaryStride = 32
     /// The lowest rule index that reads the address (`Int.max` for none):
     /// a hit a lower rule already classed is not looked up.
     let firstAddressRule: Int
@@ -48,7 +51,7 @@ final class TrafficTables: Sendable, Equatable {
     init(startsToken: [UInt64], bucketStart: [Int32], tokenRule: [Int32], tokenStart: [Int32], tokenBytes: [UInt8],
          otherRule: [Int32], otherHeader: [UInt8], otherExact: [UInt8], otherStart: [Int32],
          ruleIDs: [String], ruleClassSlots: [UInt8],
-         addressSegments: [Int32], ranges: [UInt64]) {
+         addressSegments: [Int32], ranges: [UInt64], rangeSummary: [UInt64]) {
         self.startsToken = startsToken
         self.bucketStart = bucketStart
         self.tokenRule = tokenRule
@@ -62,8 +65,9 @@ final class TrafficTables: Sendable, Equatable {
         self.ruleClassSlots = ruleClassSlots
         self.addressSegments = addressSegments
         self.ranges = ranges
+        self.rangeSummary = rangeSummary
         var lowest = Int.max
-        for a in stride(from: 0, to: addressSegments.count, by: 4) { lowest = min(lowest, Int(addressSegments[a])) }
+        for a in stride(from: 0, to: addressSegments.count, by: 5) { lowest = min(lowest, Int(addressSegments[a])) }
         firstAddressRule = lowest
     }
 
@@ -94,7 +98,7 @@ final class TrafficTables: Sendable, Equatable {
                 others.append((index, .userAgent, true, []))
             case .headerToken(let header, let token):
                 others.append((index, header, false, TrafficClassifier.lowered(token)))
-            case .addressIn, .mailWebKitFrom:
+            case .addressIn:
                 break
             }
         }
@@ -121,11 +125,13 @@ final class TrafficTables: Sendable, Equatable {
         }
         otherStart.append(Int32(bytes.count))
         var segments: [Int32] = []
-        var ranges: [UInt64] = []
+        var ranges: [UInt64] = [], summary: [UInt64] = []
         for segment in Self.addressSegments(rules: rules, lists: lists) {
             let (first, last) = segment.list.merged
-            segments += [Int32(segment.rule), segment.mailAgent ? 1 : 0, Int32(ranges.count / 4), Int32(ranges.count / 4 + first.count)]
+            segments += [Int32(segment.rule), Int32(ranges.count / 4), Int32(ranges.count / 4 + first.count),
+                         Int32(summary.count / 2), Int32(summary.count / 2 + (first.count + Self.summaryStride - 1) / Self.summaryStride)]
             for i in first.indices { ranges += [first[i].hi, first[i].lo, last[i].hi, last[i].lo] }
+            for i in stride(from: 0, to: first.count, by: Self.summaryStride) { summary += [first[i].hi, first[i].lo] }
         }
         self.init(startsToken: startsToken, bucketStart: counts, tokenRule: order.map { Int32(found[$0].rule) },
                   tokenStart: starts, tokenBytes: bytes,
@@ -133,29 +139,23 @@ final class TrafficTables: Sendable, Equatable {
                   otherHeader: others.map { UInt8(HitHeader.allCases.firstIndex(of: $0.header)!) },
                   otherExact: others.map { $0.exact ? 1 : 0 }, otherStart: otherStart,
                   ruleIDs: rules.map(\.id), ruleClassSlots: rules.map { UInt8($0.hitClass.slot) },
-                  addressSegments: segments, ranges: ranges)
+                  addressSegments: segments, ranges: ranges, rangeSummary: summary)
     }
 
     /// The address rules of `rules` with their lists (by name; a rule
     /// whose list is not in `lists` gets an empty one, and matches no
-    /// address: `AddressLists.unusedNames` and the tests see to it), in the
-    /// order of `addressSegments`: fewest ranges first.
-    static func addressSegments(rules: [TrafficRule], lists: [AddressList]) -> [(rule: Int, list: AddressList, mailAgent: Bool)] {
-        var found: [(rule: Int, list: AddressList, mailAgent: Bool)] = []
-        for (index, rule) in rules.enumerated() {
-            guard let name = rule.addressList else { continue }
-            var mailAgent = false
-            if case .mailWebKitFrom = rule.test { mailAgent = true }
-            found.append((index, lists.first { $0.name == name } ?? AddressList(name: name), mailAgent))
+    /// address: `AddressLists.unusedNames` and the tests see to it), in
+    /// rule order.
+    static func addressSegments(rules: [TrafficRule], lists: [AddressList]) -> [(rule: Int, list: AddressList)] {
+        rules.enumerated().compactMap { index, rule in
+            rule.addressList.map { name in (index, lists.first { $0.name == name } ?? AddressList(name: name)) }
         }
-        // Stable: equal sizes keep rule order.
-        return found.enumerated().sorted { ($0.element.list.first.count, $0.offset) < ($1.element.list.first.count, $1.offset) }.map(\.element)
     }
 
     static func == (a: TrafficTables, b: TrafficTables) -> Bool {
         a.startsToken == b.startsToken && a.bucketStart == b.bucketStart && a.tokenRule == b.tokenRule && a.tokenStart == b.tokenStart
             && a.tokenBytes == b.tokenBytes && a.otherRule == b.otherRule && a.otherHeader == b.otherHeader && a.otherExact == b.otherExact
             && a.otherStart == b.otherStart && a.ruleIDs == b.ruleIDs && a.ruleClassSlots == b.ruleClassSlots
-            && a.addressSegments == b.addressSegments && a.ranges == b.ranges
+            && a.addressSegments == b.addressSegments && a.ranges == b.ranges && a.rangeSummary == b.rangeSummary
     }
 }

@@ -102,7 +102,7 @@ struct StatsCommand: Subcommand {
             return status
         }
         do {
-            try Self.replace(output, with: Array(text.utf8))
+            try replaceFile(output, with: Array(text.utf8))
         } catch {
             printError("pixelgate: cannot write \(output): \(error)\n")
             return Exit.localFailure
@@ -129,29 +129,6 @@ struct StatsCommand: Subcommand {
         func of(_ route: PixelRoute) -> Int { count(backlog[DeliverySlot.events(route)]) + backlog.routes[route] + backlog.kept[route] }
         let (page, track, click) = (of(.page), of(.track), of(.click))
         return (total, page, track, click, max(0, total - page - track - click))
-    }
-
-    /// Writes `bytes` to a new file beside `path` and renames it over
-    /// `path`, so a reader sees the old figures or the new, never half.
-    static func replace(_ path: String, with bytes: [UInt8]) throws(SystemError) {
-        // A name nobody can guess ahead (in a directory others may write,
-        // a link planted there would otherwise fail every run).
-        let temporary = path + ".\(ProcessControl.id)-\(String(SystemRandom.next(), radix: 16)).tmp"
-        let fd = try Sys.open(temporary, OpenFlag.writeOnly | OpenFlag.create | OpenFlag.exclusive, 0o644)
-        // O_EXCL: never through a link someone left at the temporary's name.
-        do throws(SystemError) {
-            defer { Sys.close(fd) }
-            try Sys.writeAll(fd, bytes, temporary)
-        } catch {
-            try? Sys.unlink(temporary)
-            throw error
-        }
-        do throws(SystemError) {
-            try Sys.rename(temporary, path)
-        } catch {
-            try? Sys.unlink(temporary)
-            throw error
-        }
     }
 
     /// A time from a counter file, or nil for never, and for a value no
