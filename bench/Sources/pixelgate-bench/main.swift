@@ -57,11 +57,12 @@ func readQuery(_ path: String) -> [UInt8] {
 // With the default secret-name check, as every hit runs it.
 let facts = HitFacts(receivedAtMillis: 1_795_785_972_345, messageId: "6f1c2a8e-3b4d-4e5f-9a0b-1c2d3e4f5a6b", userAgent: "Mozilla/5.0",
                      clientIP: "203.0.113.7", secretNames: .default)
-/// Every hit is classed by its headers first: a current browser's agent
-/// is the common case, and goes through every rule.
+/// Every hit is classed by its headers and its address first: a current
+/// browser's agent from an address in no published list is the common
+/// case, and goes through every rule and every list a hit searches.
 let browserAgent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/143.0.0.0 Safari/537.36"
 @inline(never) func classify() -> HitClass {
-    return TrafficClassifier.standard.classify(header: { $0 == .userAgent ? browserAgent : nil }).hitClass
+    return TrafficClassifier.standard.classify(address: "203.0.113.7", header: { $0 == .userAgent ? browserAgent : nil }).hitClass
 }
 var classes = 0
 
