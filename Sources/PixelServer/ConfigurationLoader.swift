@@ -68,6 +68,17 @@ public enum ConfigurationLoader {
     /// imports make a few kilobytes, and a CGI hit reads the file.
     public static let addressRangesLimit = 1 << 20
 
+    /// The first range of `lists` wider than its list's kind holds, named.
+    static func widestRange(_ lists: [AddressList]) -> String? {
+        for list in lists {
+            guard let kind = PublishedRanges.Kind(listName: list.name) else { continue }
+            for i in list.first.indices {
+                if let why = kind.tooWide(first: list.first[i], last: list.last[i]) { return "list '\(list.name)' has a range \(why)" }
+            }
+        }
+        return nil
+    }
+
     /// `PIXELGATE_ADDRESS_RANGES`' lists, read as the settings file is (its
     /// ranges decide which hits are counted as people's, so only root or
     /// the running user may change it). Anything wrong is fatal: a typo in
@@ -89,6 +100,8 @@ public enum ConfigurationLoader {
                     refuse("\(path) has no 'list' line: no list to replace")
                 } else if let empty = lists.first(where: { $0.first.isEmpty }) {
                     refuse("\(path) has no range in list '\(empty.name)', which would turn its rule off")
+                } else if let wide = widestRange(lists) {
+                    refuse("\(path), \(wide): its rule would class people's browsers as machines")
                 } else if !unused.isEmpty {
                     refuse("\(path) has lists no rule uses (" + unused.joined(separator: ", ") + "); the rules use "
                         + AddressLists.standard.map(\.name).joined(separator: ", "))

@@ -110,6 +110,8 @@ struct TrafficFixtureEndToEndTests {
         ("list google-crawlers\n192.0.2.0/33\n", "line 2: '192.0.2.0/33' is not an address range", 0o644),
         ("list google-crawlers\n10.1.2.3/8\n", "line 2: '10.1.2.3/8' is not an address range", 0o644),
         ("list google-crawlers\nsource nothing yet\n", "no range in list 'google-crawlers'", 0o644),
+        ("list google-crawlers\n0.0.0.0/1\n", "list 'google-crawlers' has a range wider than /19", 0o644),
+        ("list google-crawlers\n2000::/3\n", "list 'google-crawlers' has a range wider than /44", 0o644),
         ("list google-crawlers\n192.0.2.0/24\n", "writable by every user", 0o666),
     ])
     func aMistakeInTheFileIsCaught(_ text: String, _ message: String, _ mode: Int) throws {
@@ -150,15 +152,17 @@ struct TrafficFixtureEndToEndTests {
         #expect(chmod(bin + "/curl", 0o755) == 0)
         let blocks = try #require(DocsTests.runnableBlocks()["ranges-refresh"])
         let script = blocks.map(\.text).joined(separator: "\n").replacingOccurrences(of: "/etc/pixelgate", with: etc)
-        let run = try runProcess("/bin/bash", ["-euo", "pipefail", "-c", script],
-                                 environment: ["PATH": bin + ":/usr/bin:/bin", "HOME": scratch.path, "PIXELGATE_CONFIG": "none",
-                                               "PIXELGATE_SPOOL_DIR": scratch.spool])
+        // Run by sh, without -e, as a reader pastes it, under root's
+        // tightest umask: the file must still be one the web server can read.
+        let environment = ["PATH": bin + ":/usr/bin:/bin", "HOME": scratch.path, "PIXELGATE_CONFIG": "none", "PIXELGATE_SPOOL_DIR": scratch.spool]
+        let run = try runProcess("/bin/sh", ["-c", "umask 077; " + script], environment: environment)
         #expect(run.status == 0, "\(run.stderr)")
         for list in ["microsoft-exchange-online-protection: 2 ranges", "google-crawlers: 2 ranges, version 2026-12-06T10:00:00.000000, 2026-12-06T10:00:01.000000"] {
             #expect(run.stdoutText.contains(list) && run.stdoutText.contains("from \(etc)/address-ranges.txt"), "\(list): \(run.stdoutText)")
         }
         let file = etc + "/address-ranges.txt"
-        #expect(FileManager.default.fileExists(atPath: file))
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int)
+        #expect(mode == 0o644, "mode \(String(mode, radix: 8))")
         let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
         let tried: [(address: String, agent: String, expected: String)] = [
             ("203.0.113.7", chrome, "bot; rule=microsoft-mail-scanner"), ("2001:db8:9::1", chrome, "bot; rule=google-crawler-address"),
@@ -173,19 +177,20 @@ struct TrafficFixtureEndToEndTests {
         }
         #expect(scratch.spoolLines.count == tried.count)
         // A download that is not the published file (an error page saved
-        // in its place): the recipe stops, and the file in use stays as it was.
+        // in its place), the first or the last: the recipe stops, and the
+        // file in use stays as it was.
         let before = try String(contentsOfFile: file, encoding: .utf8)
-        try FileManager.default.removeItem(atPath: bin + "/curl")
-        try "#!/bin/bash\nwhile [ $# -gt 0 ]; do case \"$1\" in -o) out=$2; shift 2 ;; -*) shift ;; *) shift ;; esac; done\necho '<html>502 Bad Gateway</html>' > \"$out\"\n"
-            .write(toFile: bin + "/curl", atomically: true, encoding: .utf8)
-        #expect(chmod(bin + "/curl", 0o755) == 0)
-        // As written in the docs: run by sh, without -e.
-        let failed = try runProcess("/bin/sh", ["-c", script],
-                                    environment: ["PATH": bin + ":/usr/bin:/bin", "HOME": scratch.path, "PIXELGATE_CONFIG": "none",
-                                                  "PIXELGATE_SPOOL_DIR": scratch.spool])
-        #expect(failed.status != 0 && failed.stderr.contains("not the JSON array of endpoint sets Microsoft publishes"), "\(failed.stderr)")
-        #expect(try String(contentsOfFile: file, encoding: .utf8) == before)
-        let left = try FileManager.default.contentsOfDirectory(atPath: etc).filter { $0.hasPrefix("address-ranges.txt") }
-        #expect(left == ["address-ranges.txt"], "\(left)")
+        for broken in ["endpoints.json", "special-crawlers.json"] {
+            try FileManager.default.removeItem(atPath: bin + "/curl")
+            try (curl.replacingOccurrences(of: "case \"$url\" in",
+                                           with: "[ \"${out##*/}\" = \(broken) ] && { echo '<html>502 Bad Gateway</html>' > \"$out\"; exit 0; }\ncase \"$url\" in"))
+                .write(toFile: bin + "/curl", atomically: true, encoding: .utf8)
+            #expect(chmod(bin + "/curl", 0o755) == 0)
+            let failed = try runProcess("/bin/sh", ["-c", script], environment: environment)
+            #expect(failed.status != 0 && failed.stderr.contains("not the JSON"), "\(broken): \(failed.stderr)")
+            #expect(try String(contentsOfFile: file, encoding: .utf8) == before, "\(broken)")
+            let left = try FileManager.default.contentsOfDirectory(atPath: etc).filter { $0.hasPrefix("address-ranges.txt") }
+            #expect(left == ["address-ranges.txt"], "\(broken): \(left)")
+        }
     }
 }

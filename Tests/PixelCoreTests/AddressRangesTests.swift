@@ -90,7 +90,7 @@ struct AddressRangesTests {
         192.0.2.128/25
         192.0.2.0/25
         2001:db8::/32
-        ::ffff:198.51.100.7
+        198.51.100.7
         ::/128
         """)
         let rules = [TrafficRule("test-rule", .bot, .addressIn("test-list"), source: "a test")]
@@ -116,9 +116,12 @@ struct AddressRangesTests {
         // 200 ranges with gaps between them, IPv4 and IPv6 both.
         var text = "list long\n"
         for i in 0..<100 { text += "10.0.\(i).0/28\n2001:db8:\(String(2 * i, radix: 16))::/48\n" }
+        // A short list before it: the long one's summary starts past the short one's.
+        text += "list short\n172.16.0.0/12\n192.168.0.0/16\n"
         let lists = try AddressRanges.parse(text)
-        let classifier = TrafficClassifier(rules: [TrafficRule("long", .bot, .addressIn("long"), source: "a test")], lists: lists)
-        #expect(classifier.addressLists.first?.first.count == 200)
+        let classifier = TrafficClassifier(rules: [TrafficRule("short", .bot, .addressIn("short"), source: "a test"),
+                                                   TrafficRule("long", .bot, .addressIn("long"), source: "a test")], lists: lists)
+        #expect(classifier.addressLists.map(\.first.count) == [2, 200])
         func rule(_ address: String) -> String { classifier.classify(address: address, header: { _ in "Mozilla/5.0 (X11) Firefox/128.0" }).ruleID }
         for i in 0..<100 {
             let hex = String(2 * i, radix: 16)
@@ -130,6 +133,7 @@ struct AddressRangesTests {
             }
         }
         #expect(rule("9.255.255.255") == "" && rule("10.0.100.0") == "" && rule("2001:db7::") == "" && rule("2001:db9::") == "")
+        #expect(rule("172.31.255.255") == "short" && rule("192.168.7.7") == "short" && rule("172.32.0.0") == "")
     }
 
     @Test(arguments: [
@@ -140,8 +144,10 @@ struct AddressRangesTests {
         ("list a\n10.0.0.0/8 extra\n", "line 2: '10.0.0.0/8 extra' is not an address range (CIDR, like 40.92.0.0/15 or 2a01:111:f400::/48)"),
         ("list a\n2001:db8::/129\n", "line 2: '2001:db8::/129' is not an address range (CIDR, like 40.92.0.0/15 or 2a01:111:f400::/48)"),
         ("source x\n", "line 1: 'source' before any 'list' line"),
-        ("list a\n::/0\n", "line 2: '::/0' holds every IPv4 address (::ffff:0:0/96); write IPv4 ranges as such, like 40.92.0.0/15"),
-        ("list a\n::ffff:0:0/96\n", "line 2: '::ffff:0:0/96' holds every IPv4 address (::ffff:0:0/96); write IPv4 ranges as such, like 40.92.0.0/15"),
+        ("list a\n::/0\n", "line 2: '::/0' reaches into the IPv4 addresses (::ffff:0:0/96); write IPv4 ranges as such, like 40.92.0.0/15"),
+        ("list a\n::ffff:0:0/96\n", "line 2: '::ffff:0:0/96' reaches into the IPv4 addresses (::ffff:0:0/96); write IPv4 ranges as such, like 40.92.0.0/15"),
+        ("list a\n::ffff:8000:0/97\n", "line 2: '::ffff:8000:0/97' reaches into the IPv4 addresses (::ffff:0:0/96); write IPv4 ranges as such, like 40.92.0.0/15"),
+        ("list a\n::ffff:198.51.100.7\n", "line 2: '::ffff:198.51.100.7' reaches into the IPv4 addresses (::ffff:0:0/96); write IPv4 ranges as such, like 40.92.0.0/15"),
     ])
     func aWrongLineIsNamed(_ text: String, _ message: String) {
         #expect(throws: AddressRangesProblem.self) { try AddressRanges.parse(text) }
@@ -172,11 +178,13 @@ struct AddressRangesTests {
          {"id":9,"serviceArea":"Exchange","urls":["*.protection.outlook.com"],"ips":["40.92.0.0/15","2a01:111:f403::/48"],
           "notes":"Exchange Online Protection \\"EOP\\"","required":true},
          {"id":10,"serviceArea":"Exchange","urls":["*.mail.protection.outlook.com","*.mx.microsoft"],"ips":["40.92.0.0/15","104.47.0.0/17"]},
-         {"id":8,"serviceArea":"Exchange","urls":["*.outlook.com"],"required":false}]
+         {"id":8,"serviceArea":"Exchange","urls":["*.outlook.com"],"required":false},
+         {"id":99,"serviceArea":"Exchange","urls":["*.protection.outlook.com","outlook.office365.com"],"ips":["52.96.0.0/14"]}]
         """
         let (ranges, date) = try PublishedRanges.ranges(.microsoft, Array(published.utf8))
         // Sets 9 and 10: Exchange Online Protection's servers, each range
-        // once; set 1 is where people's mail clients connect, not a filter.
+        // once; set 1 is where people's mail clients connect, not a filter,
+        // and a set that also names a client address is not taken.
         #expect(ranges == ["40.92.0.0/15", "2a01:111:f403::/48", "104.47.0.0/17"])
         #expect(date == nil)
     }
@@ -199,7 +207,9 @@ struct AddressRangesTests {
         (.google, "{\"prefixes\":[{\"ipv4Prefix\":\"<html>\"}]}", "'<html>' in it is not an address range"),
         // goog.json: the addresses of Google's services, people's among them.
         (.google, "{\"prefixes\":[{\"ipv4Prefix\":\"8.8.4.0/24\"},{\"ipv4Prefix\":\"34.0.0.0/15\"}]}",
-         "'34.0.0.0/15' in it is wider than any google publishes for these servers: is it the file the kind names?"),
+         "'34.0.0.0/15' in it is wider than /19, the widest IPv4 range of google-crawlers: is it the file the kind names?"),
+        (.microsoft, "[{\"serviceArea\":\"Exchange\",\"urls\":[\"*.protection.outlook.com\"],\"ips\":[\"40.0.0.0/8\"]}]",
+         "'40.0.0.0/8' in it is wider than /14, the widest IPv4 range of microsoft-exchange-online-protection: is it the file the kind names?"),
         (.google, "{\"creationTime\":\"x\\nlist other\",\"prefixes\":[{\"ipv4Prefix\":\"66.249.64.0/27\"}]}",
          "its creationTime holds a control character"),
         (.microsoft, "[{\"serviceArea\":\"Exchange\",\"ips\":[\"40.92.0.0/15\"]", "not the JSON array of endpoint sets Microsoft publishes"),

@@ -900,6 +900,15 @@ enum TrafficFixtures {
             ]
         ),
         TrafficFixture(
+            name: "google-special-crawler-second-block",
+            source: "https://developers.google.com/crawling/docs/crawlers-fetchers/verifying-googlebot (special-case crawlers' ranges, special-crawlers.json: 74.125.216.0/27) ; a browser's agent, as Google-Safety may send",
+            expected: "bot",
+            remoteAddr: "74.125.216.9",
+            headers: [
+                ("User-Agent", "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36"),
+            ]
+        ),
+        TrafficFixture(
             name: "apple-mail-hide-ip-address",
             source: "Apple Mail with Protect Mail Activity off but Hide IP Address on loads a reader's remote content through iCloud Private Relay as it is read (Apple Support, Mail settings: Privacy Protection) with Apple Mail's own agent (https://github.com/ua-parser/uap-core/issues/528), from an egress address (https://mask-api.icloud.com/egress-ip-ranges.csv, 104.28.28.0/26): a person reading, as Mail Privacy Protection's prefetch would look; no rule may take it for the proxy",
             expected: "human",

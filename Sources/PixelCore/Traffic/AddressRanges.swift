@@ -221,16 +221,24 @@ public enum AddressRanges {
                     throw AddressRangesProblem(line: number, message: "'\(line.prefix(80))' is not an address range (CIDR, like 40.92.0.0/15 or 2a01:111:f400::/48)")
                 }
                 // IPv4 addresses are kept as ::ffff:a.b.c.d: an IPv6 range
-                // over that block would hold every IPv4 client.
-                if line.contains(":") && range.first.hi == 0 && range.first.lo <= 0xFFFF_0000_0000
-                    && (range.last.hi > 0 || range.last.lo >= 0xFFFF_FFFF_FFFF) {
-                    throw AddressRangesProblem(line: number, message: "'\(line.prefix(80))' holds every IPv4 address (::ffff:0:0/96); write IPv4 ranges as such, like 40.92.0.0/15")
+                // reaching into that block would hold IPv4 clients.
+                if line.contains(":") && range.first.hi == 0 && range.first.lo <= 0xFFFF_FFFF_FFFF
+                    && (range.last.hi > 0 || range.last.lo >= 0xFFFF_0000_0000) {
+                    throw AddressRangesProblem(line: number, message: "'\(line.prefix(80))' reaches into the IPv4 addresses (::ffff:0:0/96); write IPv4 ranges as such, like 40.92.0.0/15")
                 }
                 lists[lists.count - 1].first.append(range.first)
                 lists[lists.count - 1].last.append(range.last)
             }
         }
         return lists
+    }
+
+    /// A range's prefix length as written (`/15`), from its first and last
+    /// address, and whether it is IPv4.
+    public static func prefixLength(first: Address128, last: Address128) -> (isIPv4: Bool, bits: Int) {
+        let isIPv4 = first.hi == 0 && first.lo >> 32 == 0xFFFF
+        let hostBits = last.hi != first.hi ? 128 - (last.hi ^ first.hi).leadingZeroBitCount : 64 - (last.lo ^ first.lo).leadingZeroBitCount
+        return (isIPv4, (isIPv4 ? 32 : 128) - hostBits)
     }
 
     /// A CIDR range's first and last address; nil when it is not one, or

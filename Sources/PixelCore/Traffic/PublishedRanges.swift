@@ -26,14 +26,28 @@ public enum PublishedRanges {
             }
         }
 
-        /// The widest range a file of this kind has: a crawler's or a mail
-        /// filter's blocks are small, and a wider one means another file
-        /// (Google's goog.json holds the addresses of its users' services).
-        var widestPrefix: (v4: Int, v6: Int) {
+        /// The widest range a list of this kind holds: a mail filter's or
+        /// a crawler's blocks are small, and a wider one means another file
+        /// (Google's goog.json holds the addresses of its users' services)
+        /// or a typo that would class every visitor a machine.
+        public var widestPrefix: (v4: Int, v6: Int) {
             switch self {
-            case .microsoft: return (12, 32)
+            case .microsoft: return (14, 32)
             case .google: return (19, 44)
             }
+        }
+
+        /// The kind whose list has this name.
+        public init?(listName: String) {
+            guard let kind = Kind.allCases.first(where: { $0.listName == listName }) else { return nil }
+            self = kind
+        }
+
+        /// Why `first...last` is wider than a list of this kind holds, or nil.
+        public func tooWide(first: Address128, last: Address128) -> String? {
+            let (isIPv4, bits) = AddressRanges.prefixLength(first: first, last: last)
+            let widest = isIPv4 ? widestPrefix.v4 : widestPrefix.v6
+            return bits < widest ? "wider than /\(widest), the widest \(isIPv4 ? "IPv4" : "IPv6") range of \(listName)" : nil
         }
     }
 
@@ -53,11 +67,16 @@ public enum PublishedRanges {
         case .microsoft:
             guard case .array(let sets)? = JSONReader.parse(bytes) else { throw Problem("not the JSON array of endpoint sets Microsoft publishes") }
             for set in sets {
+                // A set all of whose names are Exchange Online Protection's
+                // (sets 9 and 10: *.protection.outlook.com, *.mx.microsoft).
                 guard case .object(let members) = set,
                       members.contains(where: { $0.0 == "serviceArea" && $0.1 == .string("Exchange") }),
                       members.contains(where: { name, value in
-                          guard name == "urls", case .array(let urls) = value else { return false }
-                          return urls.contains { if case .string(let url) = $0 { return url.hasSuffix("protection.outlook.com") } else { return false } }
+                          guard name == "urls", case .array(let urls) = value, !urls.isEmpty else { return false }
+                          return urls.allSatisfy {
+                              guard case .string(let url) = $0 else { return false }
+                              return url.hasSuffix(".protection.outlook.com") || url.hasSuffix(".mx.microsoft")
+                          }
                       }) else { continue }
                 for case ("ips", .array(let ips)) in members {
                     for case .string(let ip) in ips where !found.contains(ip) { found.append(ip) }
@@ -76,12 +95,8 @@ public enum PublishedRanges {
         guard !found.isEmpty else { throw Problem("no address ranges in it: is it the file the kind names, as published?") }
         for range in found {
             guard let (first, last) = AddressRanges.range(range) else { throw Problem("'\(range.prefix(60))' in it is not an address range") }
-            // The prefix length, from the range's size: how many host bits.
-            let isV4 = first.hi == 0 && first.lo >> 32 == 0xFFFF
-            let hostBits = last.hi != first.hi ? 64 + (64 - (last.hi ^ first.hi).leadingZeroBitCount) : 64 - (last.lo ^ first.lo).leadingZeroBitCount
-            let prefix = (isV4 ? 32 : 128) - hostBits
-            if prefix < (isV4 ? kind.widestPrefix.v4 : kind.widestPrefix.v6) {
-                throw Problem("'\(range)' in it is wider than any \(kind.rawValue) publishes for these servers: is it the file the kind names?")
+            if let why = kind.tooWide(first: first, last: last) {
+                throw Problem("'\(range)' in it is \(why): is it the file the kind names?")
             }
         }
         // The date goes into the file as its version: one line of text.

@@ -10,8 +10,9 @@ struct RangesCommand: Subcommand {
     static let synopses = ["ranges", "ranges import [--output FILE] KIND:FILE..."]
     static let summary = "show the address lists the traffic rules match client addresses against, or print a newer file of them made from the published ones"
     static let details = """
-    With no argument: each list in use, its ranges, its version and whether it is
-    compiled in or read from PIXELGATE_ADDRESS_RANGES, and the rule that uses it.
+    With no argument: each list in use, how many ranges it has, its version,
+    whether it is compiled in or read from PIXELGATE_ADDRESS_RANGES, the rule
+    that uses it and where it is published.
 
     With import: reads published files, KIND:FILE each, and writes an
     address-ranges file for PIXELGATE_ADDRESS_RANGES to standard output, or with
