@@ -189,6 +189,17 @@ struct AddressRangesTests {
         #expect(date == nil)
     }
 
+    /// The files are read as strict JSON (`JSONSyntax`'s checks): a
+    /// byte-order mark and escapes are taken, a trailing comma is not.
+    @Test func publishedFilesAreReadAsStrictJSON() throws {
+        let marked: [UInt8] = [0xEF, 0xBB, 0xBF] + Array(#"{"creationTime":"2026-12-01T10:00:00","note":[1.5e3,true,null,{}],"prefixes":[{"ipv4Prefix":"66.249.64.0\/27"}]}"#.utf8)
+        let (ranges, date) = try PublishedRanges.ranges(.google, marked)
+        #expect(ranges == ["66.249.64.0/27"] && date == "2026-12-01T10:00:00")
+        #expect(throws: PublishedRanges.Problem.self) {
+            try PublishedRanges.ranges(.google, Array(#"{"prefixes":[{"ipv4Prefix":"66.249.64.0/27"},]}"#.utf8))
+        }
+    }
+
     @Test func googlesPrefixesAndDateAreImported() throws {
         let published = """
         {

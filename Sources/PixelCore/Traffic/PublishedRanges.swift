@@ -107,8 +107,9 @@ public enum PublishedRanges {
     }
 }
 
-/// Just enough JSON for the published files: objects, arrays and strings;
-/// numbers, `true`, `false` and `null` are read past as `.other`.
+/// Just enough JSON for the published files: objects, arrays and strings,
+/// read with `JSONSyntax`'s strict checks (its strings, numbers and
+/// literals); numbers, `true`, `false` and `null` come back as `.other`.
 enum JSONReader {
     indirect enum Value: Equatable {
         case object([(String, Value)])
@@ -128,93 +129,54 @@ enum JSONReader {
     }
 
     static func parse(_ bytes: [UInt8]) -> Value? {
-        var i = 0
-        guard let value = parseValue(bytes, &i, depth: 0) else { return nil }
-        skip(bytes, &i)
-        return i == bytes.count ? value : nil
+        // A byte-order mark, which some services put before their JSON.
+        let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        return bytes.withUnsafeBufferPointer { b in
+            var i = JSONSyntax.skipSpace(b, start)
+            guard let value = parseValue(b, &i, depth: 0) else { return nil }
+            return JSONSyntax.skipSpace(b, i) == b.count ? value : nil
+        }
     }
 
-    static func skip(_ b: [UInt8], _ i: inout Int) {
-        while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 || b[i] == 0xEF || b[i] == 0xBB || b[i] == 0xBF { i += 1 }
-    }
-
-    static func parseValue(_ b: [UInt8], _ i: inout Int, depth: Int) -> Value? {
-        skip(b, &i)
+    static func parseValue(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, depth: Int) -> Value? {
+        i = JSONSyntax.skipSpace(b, i)
         guard i < b.count, depth < 64 else { return nil }
         switch b[i] {
-        case UInt8(ascii: "{"):
-            i += 1
-            var members: [(String, Value)] = []
-            skip(b, &i)
-            if i < b.count && b[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
-            while true {
-                skip(b, &i)
-                guard case .string(let key)? = readString(b, &i) else { return nil }
-                skip(b, &i)
-                guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let isObject = b[i] == UInt8(ascii: "{")
+            let close = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            var members: [(String, Value)] = [], items: [Value] = []
+            i = JSONSyntax.skipSpace(b, i + 1)
+            if i < b.count && b[i] == close {
                 i += 1
-                guard let value = parseValue(b, &i, depth: depth + 1) else { return nil }
-                members.append((key, value))
-                skip(b, &i)
-                guard i < b.count else { return nil }
-                if b[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
-                guard b[i] == UInt8(ascii: ",") else { return nil }
-                i += 1
-            }
-        case UInt8(ascii: "["):
-            i += 1
-            var items: [Value] = []
-            skip(b, &i)
-            if i < b.count && b[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
-            while true {
-                guard let value = parseValue(b, &i, depth: depth + 1) else { return nil }
-                items.append(value)
-                skip(b, &i)
-                guard i < b.count else { return nil }
-                if b[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
-                guard b[i] == UInt8(ascii: ",") else { return nil }
-                i += 1
-            }
-        case UInt8(ascii: "\""):
-            return readString(b, &i)
-        default:
-            // A number, true, false or null: its bytes up to the next
-            // structural one.
-            let start = i
-            while i < b.count, !",]} \n\r\t".utf8.contains(b[i]) { i += 1 }
-            return i > start ? .other : nil
-        }
-    }
-
-    static func readString(_ b: [UInt8], _ i: inout Int) -> Value? {
-        guard i < b.count, b[i] == UInt8(ascii: "\"") else { return nil }
-        i += 1
-        var out: [UInt8] = []
-        while i < b.count {
-            let c = b[i]
-            i += 1
-            if c == UInt8(ascii: "\"") { return .string(String(decoding: out, as: UTF8.self)) }
-            if c == UInt8(ascii: "\\") {
-                guard i < b.count else { return nil }
-                let e = b[i]
-                i += 1
-                switch e {
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "u"):
-                    // Kept as a replacement: no range is written with escapes.
-                    guard i + 4 <= b.count else { return nil }
-                    i += 4
-                    out += [0xEF, 0xBF, 0xBD]
-                default: out.append(e)
-                }
             } else {
-                out.append(c)
+                while true {
+                    var key = ""
+                    if isObject {
+                        guard let (name, next) = JSONSyntax.string(b, at: JSONSyntax.skipSpace(b, i)) else { return nil }
+                        i = JSONSyntax.skipSpace(b, next)
+                        guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
+                        i += 1
+                        key = name
+                    }
+                    guard let value = parseValue(b, &i, depth: depth + 1) else { return nil }
+                    if isObject { members.append((key, value)) } else { items.append(value) }
+                    i = JSONSyntax.skipSpace(b, i)
+                    guard i < b.count else { return nil }
+                    if b[i] == close { i += 1; break }
+                    guard b[i] == UInt8(ascii: ",") else { return nil }
+                    i += 1
+                }
             }
+            return isObject ? .object(members) : .array(items)
+        case UInt8(ascii: "\""):
+            guard let (text, next) = JSONSyntax.string(b, at: i) else { return nil }
+            i = next
+            return .string(text)
+        default:
+            guard let next = JSONSyntax.value(b, at: i, depth: depth) else { return nil }
+            i = next
+            return .other
         }
-        return nil
     }
 }
