@@ -65,7 +65,7 @@ public enum ConfigurationLoader {
     }
 
     /// The largest address-ranges file read: the published lists pixelgate
-    /// imports make a few kilobytes, and a CGI hit reads the file.
+    /// imports make about 15 KB, and a CGI hit reads the file.
     public static let addressRangesLimit = 1 << 20
 
     /// The first range of `lists` wider than its list's kind holds, named.
