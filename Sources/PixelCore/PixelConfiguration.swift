@@ -86,8 +86,9 @@ public struct PixelConfiguration: Sendable, Equatable {
     public var logLevel: LogLevel = .info
     /// Which refused-hit lines are logged.
     public var refusedLogging: RefusedLogging = .all
-    /// Where the settings came from, for `pixelgate check`.
-    public var sources: [String: String] = [:]
+    /// Where the settings came from, for `pixelgate check`: "environment"
+    /// or the settings file's path, by name.
+    public var sources = SettingValues()
 
     public init() {}
 
@@ -98,38 +99,43 @@ public struct PixelConfiguration: Sendable, Equatable {
     /// Resolves the configuration. `fileText` is the content of the file named
     /// by `PIXELGATE_CONFIG`, read by the caller. Never fails: problems are
     /// returned, and fatal ones make the handler answer 500.
-    public static func resolve(environment: [String: String], fileText: String? = nil, fileName: String? = nil)
+    public static func resolve(environment: SettingValues, fileText: String? = nil, fileName: String? = nil)
         -> (PixelConfiguration, [ConfigurationProblem])
     {
         resolve(environment: environment, fileBytes: fileText.map { Array($0.utf8) }, fileName: fileName)
     }
 
     /// The same, from the file's bytes as read (`ConfigFile.parse(bytes:)`).
-    public static func resolve(environment: [String: String], fileBytes: [UInt8]?, fileName: String? = nil)
+    public static func resolve(environment: SettingValues, fileBytes: [UInt8]?, fileName: String? = nil)
         -> (PixelConfiguration, [ConfigurationProblem])
     {
         resolve(environment: environment, fileEntries: fileBytes.map { ConfigFile.parse(bytes: $0) }, fileName: fileName)
     }
 
     /// The same, from the file's lines already parsed.
-    public static func resolve(environment: [String: String], fileEntries: [ConfigFile.Entry]?, fileName: String? = nil)
+    public static func resolve(environment: SettingValues, fileEntries: [ConfigFile.Entry]?, fileName: String? = nil)
         -> (PixelConfiguration, [ConfigurationProblem])
     {
         var problems: [ConfigurationProblem] = []
-        var merged: [String: (value: String, source: String)] = [:]
+        // Name → text and name → where from, in the order first set.
+        var merged = SettingValues(), mergedSources = SettingValues()
         if let fileEntries {
             let source = fileName ?? "config file"
             for entry in fileEntries {
                 switch entry {
                 case .setting(let name, let value, _):
-                    merged[name] = (value, source)
+                    merged[name] = value
+                    mergedSources[name] = source
                 case .malformed(let line):
                     problems.append(.init(setting: "\(source):\(line)", message: "not a NAME=value line of UTF-8 text", isFatal: true))
                 }
             }
         }
-        for (name, value) in environment where name.hasPrefix("PIXELGATE_") && name != "PIXELGATE_CONFIG" {
-            merged[name] = (value, "environment")
+        for i in environment.names.indices {
+            let name = environment.names[i]
+            guard name.hasPrefix("PIXELGATE_") && name != "PIXELGATE_CONFIG" else { continue }
+            merged[name] = environment.values[i]
+            mergedSources[name] = "environment"
         }
         // A name pixelgate does not know is a mistake: a typo in
         // PIXELGATE_WRITE_KEYS would silently accept every key. Hits go on
@@ -137,11 +143,11 @@ public struct PixelConfiguration: Sendable, Equatable {
         // Sorted only when there are any: sorting every name cost each CGI
         // hit 27,000 instructions.
         var unknown: [String] = []
-        for name in merged.keys where !settingNames.contains(name) { unknown.append(name) }
+        for name in merged.names where !settingNames.contains(name) { unknown.append(name) }
         if unknown.count > 1 { unknown.sort() }
         for name in unknown {
             var setting = name
-            if merged[name]?.source != "environment", let line = fileEntries?.last(where: { $0.name == name })?.line {
+            if mergedSources[name] != "environment", let line = fileEntries?.last(where: { $0.name == name })?.line {
                 setting += " (\(fileName ?? "config file") line \(line))"
             }
             var message = "unknown setting (ignored)"
@@ -151,9 +157,9 @@ public struct PixelConfiguration: Sendable, Equatable {
 
         var config = PixelConfiguration()
         for setting in SettingsTable.settings {
-            guard let entry = merged[setting.name] else { continue }
-            config.sources[setting.name] = entry.source
-            if let error = setting.apply(entry.value, to: &config) {
+            guard let value = merged[setting.name] else { continue }
+            config.sources[setting.name] = mergedSources[setting.name]
+            if let error = setting.apply(value, to: &config) {
                 problems.append(.init(setting: setting.name, message: error, isFatal: true))
             }
         }

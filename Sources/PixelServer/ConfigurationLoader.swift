@@ -128,7 +128,7 @@ public enum ConfigurationLoader {
 
     /// The settings file of the order above, if any, read. `home` is the
     /// look-up made on the way, if one was (one given is used as is).
-    static func settingsFile(_ environment: [String: String], home: inout HomeDirectory?,
+    static func settingsFile(_ environment: SettingValues, home: inout HomeDirectory?,
                              systemPath: String = systemConfigPath) -> ChosenFile? {
         if let path = environment["PIXELGATE_CONFIG"], !path.isEmpty {
             return path == noConfigFile ? nil : ChosenFile(path: path, read: readFile(path, limit: fileLimit))
@@ -172,7 +172,7 @@ public enum ConfigurationLoader {
         }
     }
 
-    static func resolve(_ environment: [String: String], _ file: ChosenFile?) -> (PixelConfiguration, [ConfigurationProblem]) {
+    static func resolve(_ environment: SettingValues, _ file: ChosenFile?) -> (PixelConfiguration, [ConfigurationProblem]) {
         guard let file else {
             return PixelConfiguration.resolve(environment: environment)
         }
@@ -246,8 +246,9 @@ public enum ConfigurationLoader {
     }
 
     /// The `PIXELGATE_*` variables of the process environment.
-    static func pixelgateEnvironment() -> [String: String] {
-        ProcessControl.environment(prefix: "PIXELGATE_")
+    static func pixelgateEnvironment() -> SettingValues {
+        let (names, values) = ProcessControl.environment(prefix: "PIXELGATE_")
+        return SettingValues(names: names, values: values)
     }
 
     enum ReadResult {

@@ -68,20 +68,24 @@ public enum ProcessControl {
     /// Stops `pid` outright (SIGKILL).
     public static func kill(_ pid: Int32) { _ = Glibc.kill(pid, SIGKILL) }
 
-    /// The environment variables whose names start with `prefix`.
-    public static func environment(prefix: String) -> [String: String] {
-        var result: [String: String] = [:]
-        guard var cursor = pixelgate_environment() else { return result }
+    /// The environment variables whose names start with `prefix`: names
+    /// and values in the environment's order (two arrays of `String`, not
+    /// a dictionary, whose storage's metadata alone cost a CGI start more
+    /// than reading every variable).
+    public static func environment(prefix: String) -> (names: [String], values: [String]) {
+        var names: [String] = [], values: [String] = []
+        guard var cursor = pixelgate_environment() else { return (names, values) }
         let prefixLength = prefix.utf8.count
         while let entry = cursor.pointee {
             if strncmp(entry, prefix, prefixLength) == 0, let eq = strchr(entry, 0x3D) {
                 // By bytes: a name and a value, split at the first `=`.
                 let name = UnsafeBufferPointer(start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self), count: eq - entry)
-                result[String(decoding: name, as: UTF8.self)] = String(cString: eq + 1)
+                names.append(String(decoding: name, as: UTF8.self))
+                values.append(String(cString: eq + 1))
             }
             cursor += 1
         }
-        return result
+        return (names, values)
     }
 
     /// One environment variable, if set. The corresponding C function is

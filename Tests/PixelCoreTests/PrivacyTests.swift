@@ -15,7 +15,7 @@ struct PrivacyTests {
     }
 
     static func config(_ environment: [String: String]) -> PixelConfiguration {
-        let (config, problems) = PixelConfiguration.resolve(environment: environment)
+        let (config, problems) = PixelConfiguration.resolve(environment: SettingValues(names: Array(environment.keys), values: Array(environment.values)))
         #expect(problems.isEmpty, "\(problems)")
         return config
     }

@@ -96,7 +96,7 @@ struct SettingsTableTests {
         let (asShipped, shippedProblems) = PixelConfiguration.resolve(environment: [:], fileText: text, fileName: "pixelgate.env")
         #expect(shippedProblems.isEmpty)
         #expect(asShipped.spoolDirectory == ExampleSettingsFile.systemSpool)
-        #expect(Set(asShipped.sources.keys) == ["PIXELGATE_SPOOL_DIR"])
+        #expect(asShipped.sources.names == ["PIXELGATE_SPOOL_DIR"])
 
         let uncommented = text.split(separator: "\n").map { $0.hasPrefix("#PIXELGATE_") ? String($0.dropFirst()) : String($0) }.joined(separator: "\n")
         let (everything, problems) = PixelConfiguration.resolve(environment: [:], fileText: uncommented, fileName: "pixelgate.env")

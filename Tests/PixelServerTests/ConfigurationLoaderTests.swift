@@ -25,7 +25,7 @@ struct ConfigurationLoaderTests {
         }
     }
 
-    static func choose(_ environment: [String: String], system: String, home: String?) -> ConfigurationLoader.ChosenFile? {
+    static func choose(_ environment: SettingValues, system: String, home: String?) -> ConfigurationLoader.ChosenFile? {
         var found = home.map { ConfigurationLoader.HomeDirectory(path: $0, user: "tester", isPrivate: true) }
         return ConfigurationLoader.settingsFile(environment, home: &found, systemPath: system)
     }

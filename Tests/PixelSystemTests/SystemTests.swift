@@ -88,9 +88,11 @@ final class SocketPair {
         let path = try #require(ProcessControl.variable("PATH"))
         #expect(!path.isEmpty)
         #expect(ProcessControl.variableBytes("PATH").map { String(decoding: $0, as: UTF8.self) } == path)
-        #expect(ProcessControl.environment(prefix: "PATH") ["PATH"] == path)
-        #expect(ProcessControl.environment(prefix: "PAT").keys.allSatisfy { $0.hasPrefix("PAT") })
-        #expect(ProcessControl.environment(prefix: "PIXELSYSTEM_NO_SUCH_").isEmpty)
+        let paths = ProcessControl.environment(prefix: "PATH")
+        #expect(paths.names.firstIndex(of: "PATH").map { paths.values[$0] } == path)
+        #expect(paths.names.count == paths.values.count)
+        #expect(ProcessControl.environment(prefix: "PAT").names.allSatisfy { $0.hasPrefix("PAT") })
+        #expect(ProcessControl.environment(prefix: "PIXELSYSTEM_NO_SUCH_").names.isEmpty)
         #expect(ProcessControl.variable("PIXELSYSTEM_NO_SUCH_VARIABLE") == nil)
     }
 
