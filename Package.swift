@@ -12,9 +12,13 @@ let directMetadata: [String] = ["-Xfrontend", "-disable-concrete-type-metadata-m
 // ... and leave out the two modules every file imports unless told not to,
 // which pixelgate does not use (no async code, no regular expressions):
 // their code, metadata and relocations went into the binary all the same.
+// Each function gets a section of its own, so that scripts/build can lay
+// out the ones a CGI hit runs together (scripts/hot-functions.txt) and drop
+// those nothing calls.
 let fastStart: [SwiftSetting] = [
     .unsafeFlags(directMetadata + ["-Xfrontend", "-disable-implicit-concurrency-module-import",
-                                   "-Xfrontend", "-disable-implicit-string-processing-module-import"],
+                                   "-Xfrontend", "-disable-implicit-string-processing-module-import",
+                                   "-Xfrontend", "-function-sections"],
                  .when(configuration: .release)),
 ]
 // The benchmark's top-level code keeps its globals on the main actor, which

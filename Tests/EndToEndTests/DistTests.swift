@@ -41,6 +41,51 @@ struct DistTests {
         #expect(newest.lexicographicallyPrecedes([2, 29]), "needs GLIBC_\(newest.map(String.init).joined(separator: "."))")
     }
 
+    /// The functions a CGI hit runs (scripts/hot-functions.txt) are laid
+    /// out first and together in the binary scripts/build makes (issue 27:
+    /// fewer pages of code faulted in a start). Nearly all of them: the
+    /// standard library leaves some of its functions in one section that
+    /// cannot be split.
+    @Test func theFunctionsAHitRunsAreLaidOutTogether() throws {
+        let binary = ProcessInfo.processInfo.environment["PIXELGATE_SANITIZER"] == nil
+            ? pixelgateBinary : repositoryRoot + "/.build/glibc-2.28/pixelgate"
+        let sections = try runProcess("/usr/bin/readelf", ["-SW", binary]).stdoutText
+        let hotLine = try #require(sections.split(separator: "\n").first { $0.contains(" .text.hot ") }, "no .text.hot in \(binary)")
+        let fields = hotLine.split(separator: "]")[1].split(separator: " ")
+        let start = try #require(UInt64(fields[2], radix: 16)), size = try #require(UInt64(fields[4], radix: 16))
+        let hot = try String(contentsOfFile: repositoryRoot + "/scripts/hot-functions.txt", encoding: .utf8).split(separator: "\n")
+        var address: [Substring: UInt64] = [:]
+        for line in try runProcess("/usr/bin/nm", ["--defined-only", binary]).stdoutText.split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 2)
+            if parts.count == 3, let value = UInt64(parts[0], radix: 16) { address[parts[2]] = value }
+        }
+        let present = hot.filter { address[$0] != nil }
+        let together = present.filter { (start..<start + size).contains(address[$0]!) }
+        #expect(present.count * 10 >= hot.count * 9, "\(hot.count - present.count) of \(hot.count) listed functions are gone")
+        #expect(together.count * 10 >= present.count * 7, "\(together.count) of \(present.count) in .text.hot")
+        // The hit's own code, the engine's decoder among it, is all there.
+        let decoder = present.filter { $0.contains("QueryDecoder") }
+        #expect(!decoder.isEmpty && decoder.allSatisfy { together.contains($0) }, "\(decoder)")
+    }
+
+    /// The list is the hit's functions now, not some earlier version's: a
+    /// hit traced afresh (`scripts/order-hot-functions`, as its header
+    /// says to run it) runs few functions the committed list lacks. After a
+    /// change to the request path, run it and commit the list.
+    @Test func theListOfHotFunctionsIsCurrent() throws {
+        let binary = ProcessInfo.processInfo.environment["PIXELGATE_SANITIZER"] == nil
+            ? pixelgateBinary : repositoryRoot + "/.build/glibc-2.28/pixelgate"
+        let scratch = Scratch()
+        let fresh = scratch.path + "/hot-functions.txt"
+        let run = try runProcess(repositoryRoot + "/scripts/order-hot-functions", [binary, fresh], environment: nil, mergeStderr: true)
+        #expect(run.status == 0, "\(run.stdoutText)")
+        let traced = Set(try String(contentsOfFile: fresh, encoding: .utf8).split(separator: "\n"))
+        let committed = Set(try String(contentsOfFile: repositoryRoot + "/scripts/hot-functions.txt", encoding: .utf8).split(separator: "\n"))
+        let missing = traced.subtracting(committed)
+        #expect(traced.count >= 100 && missing.count * 10 <= traced.count,
+                "\(missing.count) of the \(traced.count) functions a hit runs are not in scripts/hot-functions.txt; run scripts/order-hot-functions")
+    }
+
     /// scripts/glibc-2.28.c and scripts/start.c, linked as scripts/build
     /// links them: libgcc's unwinder walks the stack through its
     /// `_dl_find_object` (a stub that answered "not found" made every
