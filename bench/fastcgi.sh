@@ -11,6 +11,7 @@
 #   - pixelgate serve with its default threads, one connection per request;
 #   - pixelgate serve --threads 16, with fastcgi_keep_conn and a keepalive pool.
 # Each with 1 and 2 worker processes, then pixelgate at growing query sizes.
+# Every request carries a browser's agent (bench/lib.sh), as people's hits do.
 # Prints Markdown tables; every rate is the median of 3 wrk runs, and the CPU
 # each backend and nginx spent per request over those runs.
 set -euo pipefail
@@ -50,13 +51,13 @@ wait_port() {
 rate() {
   local url=$1 pattern=$2 out all=() requests=0 backend nginx b0 n0 hz
   hz=$(getconf CLK_TCK)
-  wrk -t2 -c"$connections" -d1s "$url" >/dev/null  # warm-up; starts every thread
+  wrk -t2 -c"$connections" -d1s -H "User-Agent: $browser_agent" "$url" >/dev/null  # warm-up; starts every thread
   backend=$(pgrep -f "$pattern" | tr '\n' ' ' || true)
   nginx=$(pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' ')
   # shellcheck disable=SC2086
   b0=$(ticks $backend); n0=$(ticks $nginx)
   for _ in 1 2 3; do
-    out=$(wrk -t2 -c"$connections" -d"${seconds}s" "$url")
+    out=$(wrk -t2 -c"$connections" -d"${seconds}s" -H "User-Agent: $browser_agent" "$url")
     if grep -q "Non-2xx" <<<"$out"; then echo "non-2xx answers from $url:" >&2; echo "$out" >&2; return 1; fi
     all+=("$(awk '/Requests\/sec/ {printf "%d", $2}' <<<"$out")")
     requests=$((requests + $(awk '/requests in/ {print $1}' <<<"$out")))

@@ -297,8 +297,8 @@ public final class ConnectionPool: @unchecked Sendable {
                     Socket.close(connection.fd)
                     continue
                 }
-                // Answers are written whole, and give up with the timeout.
-                Socket.setSendTimeout(connection.fd, millis: settings.requestTimeoutMillis)
+                // Answers are sent without blocking, polled to the
+                // request timeout (`reply`): no send timeout is set.
                 feed(connection.fd, Connection(deadline: SystemClock.monotonicMillis() + settings.requestTimeoutMillis))
             case .failed(let code):
                 if shouldStop() { break }

@@ -151,16 +151,23 @@ public enum Socket {
     }
 
     /// Takes the bytes waiting on `fd`, up to `limit` of them, without
-    /// waiting, and appends them to `buffer`. The corresponding C function
-    /// is `recv(MSG_DONTWAIT)`.
+    /// waiting, and appends them to `buffer`. A read that comes back short
+    /// took all there was: the next is not tried (it would only say
+    /// EAGAIN, a system call a request), and what arrives later wakes the
+    /// caller's poll again. The corresponding C function is
+    /// `recv(MSG_DONTWAIT)`.
     public static func receive(_ fd: Int32, appendingTo buffer: inout [UInt8], limit: Int) -> Received {
         var total = 0
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        // Not zero-filled: recv writes what is read, and only that is kept.
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 1)
+        defer { chunk.deallocate() }
         while total < limit {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, min($0.count, limit - total), Int32(MSG_DONTWAIT)) }
+            let wanted = min(chunk.count, limit - total)
+            let n = recv(fd, chunk.baseAddress, wanted, Int32(MSG_DONTWAIT))
             if n > 0 {
-                buffer += chunk[0..<n]
+                buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
                 total += n
+                if n < wanted { return .bytes(total) }
                 continue
             }
             if n == 0 { return total > 0 ? .bytes(total) : .closed }
@@ -171,12 +178,6 @@ public enum Socket {
             return total > 0 ? .bytes(total) : .closed
         }
         return .bytes(total)
-    }
-
-    /// Makes a write to `fd` give up after `millis` (SO_SNDTIMEO).
-    public static func setSendTimeout(_ fd: Int32, millis: Int64) {
-        var limit = timeval(tv_sec: Int(millis / 1000), tv_usec: Int(millis % 1000) * 1000)
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
     }
 
     /// The corresponding C function is `close(2)`.

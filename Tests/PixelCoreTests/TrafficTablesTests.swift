@@ -85,6 +85,7 @@ struct TrafficTablesTests {
                 otherStart: \(list(t.otherStart, perLine: 16, number)),
                 ruleIDs: \(list(t.ruleIDs, perLine: 1) { "\"\($0)\"" }),
                 ruleClassSlots: \(list(t.ruleClassSlots, perLine: 16, byte)),
+                ruleURLs: \(list(t.ruleURLs, perLine: 1, text)),
                 addressSegments: \(list(t.addressSegments, perLine: 16, number)),
                 ranges: \(list(t.ranges, perLine: 4, word)),
                 rangeSummary: \(list(t.rangeSummary, perLine: 4, word)))

@@ -8,9 +8,6 @@
 /// with the lowest index among everything that matched wins.
 public struct TrafficClassifier: Sendable {
     let tables: TrafficTables
-    /// The rules of a classifier made from other rules than the standard
-    /// ones (tests), for `url(ofRule:)`; nil for `standard`.
-    let customRules: [TrafficRule]?
     /// Its address lists, in the order of its tables' segments; nil for
     /// `standard`, whose lists are `AddressLists.standard`.
     let customLists: [AddressList]?
@@ -25,7 +22,6 @@ public struct TrafficClassifier: Sendable {
 
     init(tables: TrafficTables) {
         self.tables = tables
-        customRules = nil
         customLists = nil
     }
 
@@ -33,7 +29,6 @@ public struct TrafficClassifier: Sendable {
     /// address lists (the operator's `PIXELGATE_ADDRESS_RANGES`).
     public init(rules: [TrafficRule], lists: [AddressList]) {
         tables = TrafficTables(rules: rules, lists: lists)
-        customRules = rules
         customLists = TrafficTables.addressSegments(rules: rules, lists: lists).map(\.list)
     }
 
@@ -207,7 +202,13 @@ public struct TrafficClassifier: Sendable {
     /// The page a rule's source names (`TrafficRule.url`), for
     /// `context.bot.url`; looked up only for a bot that is marked.
     public func url(ofRule id: String) -> String? {
-        (customRules ?? TrafficRules.all).first { $0.id == id }?.url
+        let t = tables
+        var i = 0
+        while i < t.ruleIDs.count {
+            if t.ruleIDs[i] == id { return t.ruleURLs[i].isEmpty ? nil : t.ruleURLs[i] }
+            i += 1
+        }
+        return nil
     }
 
     /// The class of a request, by its headers and the address it came

@@ -31,6 +31,11 @@ final class TrafficTables: Sendable, Equatable {
     /// Each rule's id and class (its index in `HitClass.allCases`).
     let ruleIDs: [String]
     let ruleClassSlots: [UInt8]
+    /// Each rule's page (`TrafficRule.url`, for `context.bot.url`), empty
+    /// for none: found once, here, not in a rule's source text at every
+    /// bot's hit (by `Character`, that was a tenth of a `serve` worker's
+    /// time under a load of scripts).
+    let ruleURLs: [String]
     /// The address rules (`addressIn`), five numbers each: the rule, its
     /// ranges' first and end index in `ranges`, and its summary's in
     /// `rangeSummary`.
@@ -50,7 +55,7 @@ final class TrafficTables: Sendable, Equatable {
 
     init(startsToken: [UInt64], bucketStart: [Int32], tokenRule: [Int32], tokenStart: [Int32], tokenBytes: [UInt8],
          otherRule: [Int32], otherHeader: [UInt8], otherExact: [UInt8], otherStart: [Int32],
-         ruleIDs: [String], ruleClassSlots: [UInt8],
+         ruleIDs: [String], ruleClassSlots: [UInt8], ruleURLs: [String],
          addressSegments: [Int32], ranges: [UInt64], rangeSummary: [UInt64]) {
         self.startsToken = startsToken
         self.bucketStart = bucketStart
@@ -63,6 +68,7 @@ final class TrafficTables: Sendable, Equatable {
         self.otherStart = otherStart
         self.ruleIDs = ruleIDs
         self.ruleClassSlots = ruleClassSlots
+        self.ruleURLs = ruleURLs
         self.addressSegments = addressSegments
         self.ranges = ranges
         self.rangeSummary = rangeSummary
@@ -139,6 +145,7 @@ final class TrafficTables: Sendable, Equatable {
                   otherHeader: others.map { UInt8(HitHeader.allCases.firstIndex(of: $0.header)!) },
                   otherExact: others.map { $0.exact ? 1 : 0 }, otherStart: otherStart,
                   ruleIDs: rules.map(\.id), ruleClassSlots: rules.map { UInt8($0.hitClass.slot) },
+                  ruleURLs: rules.map { $0.url ?? "" },
                   addressSegments: segments, ranges: ranges, rangeSummary: summary)
     }
 
@@ -156,6 +163,7 @@ final class TrafficTables: Sendable, Equatable {
         a.startsToken == b.startsToken && a.bucketStart == b.bucketStart && a.tokenRule == b.tokenRule && a.tokenStart == b.tokenStart
             && a.tokenBytes == b.tokenBytes && a.otherRule == b.otherRule && a.otherHeader == b.otherHeader && a.otherExact == b.otherExact
             && a.otherStart == b.otherStart && a.ruleIDs == b.ruleIDs && a.ruleClassSlots == b.ruleClassSlots
+            && a.ruleURLs == b.ruleURLs
             && a.addressSegments == b.addressSegments && a.ranges == b.ranges && a.rangeSummary == b.rangeSummary
     }
 }
