@@ -320,7 +320,7 @@ struct EventBuilder {
     func isPropertiesName(_ name: ByteSpan) -> Bool {
         let prefix = Word.properties.span
         return name.count > prefix.count && tree.text[Int(name.start) + Int(prefix.count)] == UInt8(ascii: ".")
-            && memoryEqual(tree.text + Int(name.start), tree.text + Int(prefix.start), Int(prefix.count))
+            && paddedEqual(tree.text + Int(name.start), tree.text + Int(prefix.start), Int(prefix.count))
     }
 
     /// The string a top-level member holds, if it is one.
@@ -436,22 +436,27 @@ struct EventBuilder {
         finish()
     }
 
-    /// A segment, with its value when it is digits only.
+    /// A segment, with its value when it is digits only, and its prefix
+    /// (the text has slack, so the 8-byte load stays inside it).
     @inline(__always)
     static func segment(_ bytes: UnsafeMutablePointer<UInt8>, _ start: Int, _ end: Int) -> EventTree.Segment {
+        let count = end &- start
+        let word = UnsafeRawPointer(bytes + start).loadUnaligned(as: UInt64.self)
+        let prefix = count >= 8 ? word : word & ((1 &<< UInt64(8 &* count)) &- 1)
+        let span = ByteSpan(start: start, count: count)
         let first = bytes[start]
         guard first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9") else {
-            return EventTree.Segment(span: ByteSpan(start: start, count: end - start), index: EventTree.Segment.notIndex)
+            return EventTree.Segment(span: span, index: EventTree.Segment.notIndex, prefix: prefix)
         }
         var value = 0
         for i in start..<end {
             let b = bytes[i]
             guard b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") else {
-                return EventTree.Segment(span: ByteSpan(start: start, count: end - start), index: EventTree.Segment.notIndex)
+                return EventTree.Segment(span: span, index: EventTree.Segment.notIndex, prefix: prefix)
             }
             value = value <= (Int.max - 9) / 10 ? value * 10 + Int(b - UInt8(ascii: "0")) : Int.max
         }
-        return EventTree.Segment(span: ByteSpan(start: start, count: end - start), index: value)
+        return EventTree.Segment(span: span, index: value, prefix: prefix)
     }
 
     /// Sets `path` to a string unless a value already stands there.

@@ -56,6 +56,9 @@ struct EventTree {
     struct Segment {
         var span: ByteSpan
         var index: Int
+        /// The span's first eight bytes (`EventTree.prefix`), found once
+        /// when the name is split: each step of `place` compares with it.
+        var prefix: UInt64
         static let notIndex = -1
     }
 
@@ -124,7 +127,7 @@ struct EventTree {
     @inline(__always)
     func equal(_ a: ByteSpan, _ b: ByteSpan) -> Bool {
         guard a.count == b.count else { return false }
-        return a.start == b.start || memoryEqual(text + Int(a.start), text + Int(b.start), Int(a.count))
+        return a.start == b.start || paddedEqual(text + Int(a.start), text + Int(b.start), Int(a.count))
     }
 
     /// The first eight bytes of `span` as one word, zeros past its end.
@@ -140,7 +143,7 @@ struct EventTree {
     func hasKey(_ node: Int32, _ key: ByteSpan, _ keyPrefix: UInt64) -> Bool {
         let k = nodes[Int(node)].key
         guard nodes[Int(node)].keyPrefix == keyPrefix && k.count == key.count else { return false }
-        return k.count <= 8 || memoryEqual(text + Int(k.start) + 8, text + Int(key.start) + 8, Int(k.count) &- 8)
+        return k.count <= 8 || paddedEqual(text + Int(k.start) + 8, text + Int(key.start) + 8, Int(k.count) &- 8)
     }
 
     /// A hash of all of `span`'s bytes, a word at a time, so that long keys
@@ -160,7 +163,11 @@ struct EventTree {
 
     /// The member `key` of object `parent`.
     func member(_ parent: Int32, _ key: ByteSpan) -> Int32? {
-        let keyPrefix = prefix(key)
+        member(parent, key, prefix: prefix(key))
+    }
+
+    /// `member`, given the key's prefix.
+    func member(_ parent: Int32, _ key: ByteSpan, prefix keyPrefix: UInt64) -> Int32? {
         let p = nodes[Int(parent)]
         if p.childCount > EventTree.indexThreshold {
             var slot = slotStart(parent, hash(key, prefix: keyPrefix))
@@ -185,7 +192,7 @@ struct EventTree {
     func lookup(_ path: [Segment]) -> Int32? {
         var node = EventTree.root
         for segment in path {
-            guard nodes[Int(node)].kind == .object, let found = member(node, segment.span) else { return nil }
+            guard nodes[Int(node)].kind == .object, let found = member(node, segment.span, prefix: segment.prefix) else { return nil }
             node = found
         }
         return node
@@ -198,6 +205,10 @@ struct EventTree {
     // MARK: Building
 
     mutating func newNode(_ kind: Kind, key: ByteSpan = EventTree.noSpan, index: Int = 0, value: ByteSpan = EventTree.noSpan) -> Int32 {
+        newNode(kind, key: key, keyPrefix: prefix(key), index: index, value: value)
+    }
+
+    mutating func newNode(_ kind: Kind, key: ByteSpan, keyPrefix: UInt64, index: Int = 0, value: ByteSpan = EventTree.noSpan) -> Int32 {
         if nodeCount == nodeCapacity {
             let grown = UnsafeMutablePointer<Node>.allocate(capacity: 2 * nodeCapacity)
             grown.moveInitialize(from: nodes, count: nodeCount)
@@ -205,7 +216,7 @@ struct EventTree {
             nodes = grown
             nodeCapacity *= 2
         }
-        (nodes + nodeCount).initialize(to: Node(kind: kind, key: key, keyPrefix: prefix(key), index: Int32(truncatingIfNeeded: index),
+        (nodes + nodeCount).initialize(to: Node(kind: kind, key: key, keyPrefix: keyPrefix, index: Int32(truncatingIfNeeded: index),
                                                 value: value))
         nodeCount += 1
         return Int32(truncatingIfNeeded: nodeCount - 1)
@@ -319,10 +330,10 @@ struct EventTree {
             let segment = path[step]
             switch nodes[Int(node)].kind {
             case .object:
-                if let found = member(node, segment.span) {
+                if let found = member(node, segment.span, prefix: segment.prefix) {
                     node = found
                 } else {
-                    let created = newNode(.null, key: segment.span)
+                    let created = newNode(.null, key: segment.span, keyPrefix: segment.prefix)
                     append(created, to: node)
                     node = created
                 }
@@ -337,7 +348,7 @@ struct EventTree {
                     created = newNode(.null, index: segment.index)
                 } else {
                     reset(node, to: .object)
-                    created = newNode(.null, key: segment.span)
+                    created = newNode(.null, key: segment.span, keyPrefix: segment.prefix)
                 }
                 append(created, to: node)
                 node = created
@@ -368,7 +379,7 @@ struct EventTree {
     mutating func placeIfAbsent(words path: [Segment]) -> Int32? {
         var node = EventTree.root
         for step in path.indices {
-            guard nodes[Int(node)].kind == .object, let found = member(node, path[step].span) else {
+            guard nodes[Int(node)].kind == .object, let found = member(node, path[step].span, prefix: path[step].prefix) else {
                 return place(words: path, from: step, at: node)
             }
             node = found

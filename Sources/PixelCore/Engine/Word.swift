@@ -78,5 +78,13 @@ enum Word: Int, CaseIterable {
     static func path(_ a: Word, _ b: Word) -> [EventTree.Segment] { [a.segment, b.segment] }
     static func path(_ a: Word, _ b: Word, _ c: Word) -> [EventTree.Segment] { [a.segment, b.segment, c.segment] }
 
-    var segment: EventTree.Segment { EventTree.Segment(span: span, index: EventTree.Segment.notIndex) }
+    var segment: EventTree.Segment {
+        // The prefix a byte at a time: the words' text has no slack after it.
+        let span = span
+        var prefix: UInt64 = 0
+        for i in 0..<min(Int(span.count), 8) {
+            prefix |= UInt64(Word.allText.utf8Start[Int(span.start) + i]) << UInt64(8 * i)
+        }
+        return EventTree.Segment(span: span, index: EventTree.Segment.notIndex, prefix: prefix)
+    }
 }

@@ -123,25 +123,35 @@ public struct TrafficClassifier: Sendable {
                 t.tokenRule.withUnsafeBufferPointer { tokenRule in
                 t.tokenStart.withUnsafeBufferPointer { tokenStart in
                 t.tokenBytes.withUnsafeBufferPointer { tokenBytes in
+                    let bits = startsToken.baseAddress!
+                    let bytes = agent.baseAddress!
                     var i = 0
-                    var second = Self.fold(agent[0])
-                    while i < n &- 1 {
-                        // Each byte folded once: it is the second of one pair, then the first of the next.
-                        let first = second
-                        second = Self.fold(agent[i &+ 1])
-                        let pair = Int(first) << 8 | Int(second)
-                        if startsToken[pair >> 6] & (1 << UInt64(pair & 63)) != 0 {
-                            let bucket = Self.bucket(first, second)
-                            var k = Int(bucketStart[bucket])
-                            let end = Int(bucketStart[bucket &+ 1])
-                            while k < end {
-                                let rule = Int(tokenRule[k])
-                                if rule < best {
-                                    let from = Int(tokenStart[k])
-                                    if Self.startsFolded(agent, at: i, tokenBytes, from, Int(tokenStart[k &+ 1]) &- from) { best = rule }
-                                }
-                                k &+= 1
+                    // Each byte folded once: the second of one pair, then
+                    // the first of the next.
+                    var second = Int(Self.fold(bytes[0]))
+                    while true {
+                        // The next position whose two bytes (folded) start
+                        // a token: a loop of its own, with little live in
+                        // it, for the bytes of nearly every agent.
+                        var pair = 0
+                        while i < n &- 1 {
+                            let first = second
+                            second = Int(Self.fold(bytes[i &+ 1]))
+                            pair = first << 8 | second
+                            if bits[pair >> 6] & (1 << UInt64(pair & 63)) != 0 { break }
+                            i &+= 1
+                        }
+                        if i >= n &- 1 { break }
+                        let bucket = Self.bucket(UInt8(truncatingIfNeeded: pair >> 8), UInt8(truncatingIfNeeded: pair))
+                        var k = Int(bucketStart[bucket])
+                        let end = Int(bucketStart[bucket &+ 1])
+                        while k < end {
+                            let rule = Int(tokenRule[k])
+                            if rule < best {
+                                let from = Int(tokenStart[k])
+                                if Self.startsFolded(agent, at: i, tokenBytes, from, Int(tokenStart[k &+ 1]) &- from) { best = rule }
                             }
+                            k &+= 1
                         }
                         i &+= 1
                     }
