@@ -99,7 +99,7 @@ extension EventBuilder {
     mutating func addCampaign() {
         // Every page hit comes here: the URL first, and the query's own
         // campaign looked for only when the URL has one to give.
-        let context = tree.member(EventTree.root, Word.context.span)
+        let context = tree.rootMember(.context)
         var url: ByteSpan?
         if let context, let page = tree.member(context, Word.page.span), let node = tree.member(page, Word.url.span) {
             url = tree.string(at: node)

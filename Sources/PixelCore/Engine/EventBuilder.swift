@@ -191,7 +191,7 @@ struct EventBuilder {
         if Identity.isBlank(tree.textBytes(id.value)) { throw .missingAnonymousId }
 
         if type == .track {
-            guard let node = tree.member(EventTree.root, Word.event.span), let name = tree.string(at: node), name.count > 0 else {
+            guard let node = tree.rootMember(.event), let name = tree.string(at: node), name.count > 0 else {
                 throw .missingEvent
             }
         }
@@ -208,7 +208,7 @@ struct EventBuilder {
     }
 
     func anonymousIdWithoutQuotes() -> AnonymousIdValue {
-        guard let node = tree.member(EventTree.root, Word.anonymousId.span), let value = tree.string(at: node) else { return AnonymousIdValue() }
+        guard let node = tree.rootMember(.anonymousId), let value = tree.string(at: node) else { return AnonymousIdValue() }
         if value.count >= 2, tree.text[Int(value.start)] == UInt8(ascii: "\""),
            tree.text[Int(value.start + value.count - 1)] == UInt8(ascii: "\"") {
             return AnonymousIdValue(node: node, value: ByteSpan(start: Int(value.start) + 1, count: Int(value.count) - 2), quoted: true)
@@ -218,7 +218,7 @@ struct EventBuilder {
 
     /// A click's `event` when the link names none (or an empty one).
     mutating func nameClick() {
-        if let node = tree.member(EventTree.root, Word.event.span), let name = tree.string(at: node), name.count > 0 { return }
+        if let node = tree.rootMember(.event), let name = tree.string(at: node), name.count > 0 { return }
         tree.setString(tree.place(words: ServerPath.event), Word.linkClicked.span)
     }
 
@@ -231,7 +231,7 @@ struct EventBuilder {
     mutating func finish(type: EventType, facts: HitFacts, writeKey: ByteSpan, writeKeyText: String,
                          takesQueryAddress: Bool = false) throws(PixelError) -> PixelEvent {
         if type == .page {
-            if let node = tree.member(EventTree.root, Word.name.span), tree.string(at: node)?.count == 0 {
+            if let node = tree.rootMember(.name), tree.string(at: node)?.count == 0 {
                 tree.setString(node, Word.unknownPage.span)
             }
             mirrorPageFields()
@@ -280,12 +280,12 @@ struct EventBuilder {
         if let node = tree.placeIfAbsent(words: ServerPath.integrations) {
             tree.reset(node, to: .object)
             tree.append(tree.newNode(.trueValue, key: Word.all.span), to: node)
-        } else if let node = tree.member(EventTree.root, Word.integrations.span), tree.nodes[Int(node)].kind == .object,
+        } else if let node = tree.rootMember(.integrations), tree.nodes[Int(node)].kind == .object,
                   tree.member(node, Word.all.span) == nil {
             tree.append(tree.newNode(.trueValue, key: Word.all.span), to: node)  // `All` stays on unless the query says
         }
         // A blank messageId is no id: the data plane would mint one, so do we.
-        if let node = tree.member(EventTree.root, Word.messageId.span), let id = tree.string(at: node),
+        if let node = tree.rootMember(.messageId), let id = tree.string(at: node),
            Identity.isBlank(tree.textBytes(id)) {
             tree.setString(node, tree.appendText(facts.messageId))
         } else {
@@ -293,7 +293,7 @@ struct EventBuilder {
         }
         // A timestamp the processor can read is the client's to give; one it
         // cannot (a typo, an object) it would replace with this same rule.
-        let given = tree.member(EventTree.root, Word.timestamp.span)
+        let given = tree.rootMember(.timestamp)
         if given.flatMap({ tree.string(at: $0) }).flatMap({ ClientTime.parseMillis(tree.textBytes($0)) }) == nil {
             let millis = ClientTime.timestamp(hitMillis: facts.receivedAtMillis,
                                               originalTimestamp: clientTime(.originalTimestamp), sentAt: clientTime(.sentAt))
@@ -325,7 +325,7 @@ struct EventBuilder {
 
     /// The string a top-level member holds, if it is one.
     func clientTime(_ word: Word) -> UnsafeBufferPointer<UInt8>? {
-        tree.member(EventTree.root, word.span).flatMap { tree.string(at: $0) }.map { tree.textBytes($0) }
+        tree.rootMember(word).flatMap { tree.string(at: $0) }.map { tree.textBytes($0) }
     }
 
     /// `true` or `false`, exactly.
@@ -446,17 +446,17 @@ struct EventBuilder {
         let span = ByteSpan(start: start, count: count)
         let first = bytes[start]
         guard first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9") else {
-            return EventTree.Segment(span: span, index: EventTree.Segment.notIndex, prefix: prefix)
+            return EventTree.Segment(span: span, index: EventTree.Segment.notIndex, prefix: prefix, rootSlot: -1)
         }
         var value = 0
         for i in start..<end {
             let b = bytes[i]
             guard b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") else {
-                return EventTree.Segment(span: span, index: EventTree.Segment.notIndex, prefix: prefix)
+                return EventTree.Segment(span: span, index: EventTree.Segment.notIndex, prefix: prefix, rootSlot: -1)
             }
             value = value <= (Int.max - 9) / 10 ? value * 10 + Int(b - UInt8(ascii: "0")) : Int.max
         }
-        return EventTree.Segment(span: span, index: value, prefix: prefix)
+        return EventTree.Segment(span: span, index: value, prefix: prefix, rootSlot: -1)
     }
 
     /// Sets `path` to a string unless a value already stands there.

@@ -59,6 +59,8 @@ struct EventTree {
         /// The span's first eight bytes (`EventTree.prefix`), found once
         /// when the name is split: each step of `place` compares with it.
         var prefix: UInt64
+        /// `Word.rootSlot` of a server word's segment; -1 for a name's.
+        var rootSlot: Int8
         static let notIndex = -1
     }
 
@@ -77,6 +79,11 @@ struct EventTree {
     var index: UnsafeMutablePointer<IndexEntry>
     var indexCapacity: Int
     var indexCount = 0
+    /// The top-level members named by server words, by `Word.rootSlot`
+    /// (-1: none yet), noted as they are added: the server looks up or
+    /// sets some twenty of them a hit, each a scan of the top level's
+    /// members without it.
+    let rootWords: UnsafeMutablePointer<Int32>
 
     /// Borrows `workspace`'s buffers, with room for `textCapacity` bytes.
     init(workspace: EventWorkspace, textCapacity: Int) {
@@ -86,6 +93,8 @@ struct EventTree {
         nodeCapacity = workspace.nodeCapacity
         index = workspace.index
         indexCapacity = workspace.indexCapacity
+        rootWords = workspace.rootWords
+        rootWords.update(repeating: -1, count: Word.rootSlotCount)
         _ = newNode(.object)
     }
 
@@ -188,11 +197,53 @@ struct EventTree {
         return nil
     }
 
+    /// The member a step of a path names: a server word's top-level
+    /// member from `rootWords`, any other by `member`.
+    @inline(__always)
+    func member(_ parent: Int32, _ segment: Segment) -> Int32? {
+        if parent == EventTree.root && segment.rootSlot >= 0 {
+            let found = rootWords[Int(segment.rootSlot)]
+            return found >= 0 ? found : nil
+        }
+        return member(parent, segment.span, prefix: segment.prefix)
+    }
+
+    /// The top-level member `word` names.
+    func rootMember(_ word: Word) -> Int32? {
+        let slot = word.rootSlot
+        guard slot >= 0 else { return member(EventTree.root, word.span) }
+        let found = rootWords[slot]
+        return found >= 0 ? found : nil
+    }
+
+    /// The `Word.rootSlot` of a top-level member's key, -1 when it is no
+    /// server word's: by its length, then at most three compares.
+    func rootSlot(ofKey key: ByteSpan, prefix keyPrefix: UInt64) -> Int {
+        @inline(__always) func names(_ word: Word) -> Bool {
+            let w = word.span
+            return keyPrefix == prefix(w) && (key.count <= 8 || paddedEqual(text + Int(key.start) + 8, text + Int(w.start) + 8, Int(key.count) &- 8))
+        }
+        switch key.count {
+        case 4: return names(.type) ? Word.type.rootSlot : names(.name) ? Word.name.rootSlot : -1
+        case 5: return names(.event) ? Word.event.rootSlot : -1
+        case 6: return names(.sentAt) ? Word.sentAt.rootSlot : -1
+        case 7: return names(.channel) ? Word.channel.rootSlot : names(.context) ? Word.context.rootSlot : -1
+        case 9: return names(.messageId) ? Word.messageId.rootSlot : names(.timestamp) ? Word.timestamp.rootSlot : -1
+        case 10:
+            return names(.properties) ? Word.properties.rootSlot : names(.receivedAt) ? Word.receivedAt.rootSlot
+                : names(.requestIP) ? Word.requestIP.rootSlot : -1
+        case 11: return names(.anonymousId) ? Word.anonymousId.rootSlot : -1
+        case 12: return names(.integrations) ? Word.integrations.rootSlot : -1
+        case 17: return names(.originalTimestamp) ? Word.originalTimestamp.rootSlot : -1
+        default: return -1
+        }
+    }
+
     /// The node at `path` (object members only), if every step exists.
     func lookup(_ path: [Segment]) -> Int32? {
         var node = EventTree.root
         for segment in path {
-            guard nodes[Int(node)].kind == .object, let found = member(node, segment.span, prefix: segment.prefix) else { return nil }
+            guard nodes[Int(node)].kind == .object, let found = member(node, segment) else { return nil }
             node = found
         }
         return node
@@ -227,6 +278,10 @@ struct EventTree {
         if last >= 0 { nodes[Int(last)].next = child } else { nodes[Int(parent)].firstChild = child }
         nodes[Int(parent)].lastChild = child
         nodes[Int(parent)].childCount &+= 1
+        if parent == EventTree.root {
+            let slot = rootSlot(ofKey: nodes[Int(child)].key, prefix: nodes[Int(child)].keyPrefix)
+            if slot >= 0 && rootWords[slot] < 0 { rootWords[slot] = child }
+        }
         guard nodes[Int(parent)].kind == .object else { return }
         let count = nodes[Int(parent)].childCount
         if count == EventTree.indexThreshold + 1 {
@@ -330,7 +385,7 @@ struct EventTree {
             let segment = path[step]
             switch nodes[Int(node)].kind {
             case .object:
-                if let found = member(node, segment.span, prefix: segment.prefix) {
+                if let found = member(node, segment) {
                     node = found
                 } else {
                     let created = newNode(.null, key: segment.span, keyPrefix: segment.prefix)
@@ -379,7 +434,7 @@ struct EventTree {
     mutating func placeIfAbsent(words path: [Segment]) -> Int32? {
         var node = EventTree.root
         for step in path.indices {
-            guard nodes[Int(node)].kind == .object, let found = member(node, path[step].span, prefix: path[step].prefix) else {
+            guard nodes[Int(node)].kind == .object, let found = member(node, path[step]) else {
                 return place(words: path, from: step, at: node)
             }
             node = found

@@ -21,6 +21,8 @@ public final class EventWorkspace {
     var pairs: [PairSpans] = []
     var names: UnsafeMutablePointer<ByteSpan>
     var namesCapacity: Int
+    /// `EventTree.rootWords`.
+    let rootWords = UnsafeMutablePointer<Int32>.allocate(capacity: Word.rootSlotCount)
 
     public init() {
         textCapacity = 4096
@@ -44,6 +46,7 @@ public final class EventWorkspace {
         trail.deallocate()
         index.deallocate()
         names.deallocate()
+        rootWords.deallocate()
     }
 
     /// Text memory is zeroed once when allocated, so 8-byte loads past the

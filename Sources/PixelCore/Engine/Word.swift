@@ -78,6 +78,29 @@ enum Word: Int, CaseIterable {
     static func path(_ a: Word, _ b: Word) -> [EventTree.Segment] { [a.segment, b.segment] }
     static func path(_ a: Word, _ b: Word, _ c: Word) -> [EventTree.Segment] { [a.segment, b.segment, c.segment] }
 
+    /// The slot of a word that names a top-level member the server reads
+    /// or sets (`EventTree.rootWords`); -1 for the others.
+    var rootSlot: Int {
+        switch self {
+        case .type: return 0
+        case .name: return 1
+        case .event: return 2
+        case .sentAt: return 3
+        case .channel: return 4
+        case .context: return 5
+        case .messageId: return 6
+        case .timestamp: return 7
+        case .properties: return 8
+        case .receivedAt: return 9
+        case .requestIP: return 10
+        case .anonymousId: return 11
+        case .integrations: return 12
+        case .originalTimestamp: return 13
+        default: return -1
+        }
+    }
+    static let rootSlotCount = 14
+
     var segment: EventTree.Segment {
         // The prefix a byte at a time: the words' text has no slack after it.
         let span = span
@@ -85,6 +108,6 @@ enum Word: Int, CaseIterable {
         for i in 0..<min(Int(span.count), 8) {
             prefix |= UInt64(Word.allText.utf8Start[Int(span.start) + i]) << UInt64(8 * i)
         }
-        return EventTree.Segment(span: span, index: EventTree.Segment.notIndex, prefix: prefix)
+        return EventTree.Segment(span: span, index: EventTree.Segment.notIndex, prefix: prefix, rootSlot: Int8(rootSlot))
     }
 }
