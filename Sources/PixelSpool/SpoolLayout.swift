@@ -10,7 +10,8 @@ public struct SpoolLayout: Sendable {
     public let directory: String
 
     /// `directory` with doubled and trailing slashes removed (`/srv//spool/`
-    /// is `/srv/spool`).
+    /// is `/srv/spool`), by bytes, as the kernel and the spool's checks read
+    /// a path (a `/` before a combining mark is still a separator).
     public init(directory: String) {
         // Nearly always written clean: taken as it is after one pass over
         // its bytes (cleaning it by `Character` cost a CGI start 12,000
@@ -25,10 +26,10 @@ public struct SpoolLayout: Sendable {
             self.directory = directory
             return
         }
-        var cleaned = ""
-        for character in directory where !(character == "/" && cleaned.hasSuffix("/")) { cleaned.append(character) }
-        while cleaned.count > 1 && cleaned.hasSuffix("/") { cleaned.removeLast() }
-        self.directory = cleaned
+        var cleaned: [UInt8] = []
+        for byte in directory.utf8 where !(byte == UInt8(ascii: "/") && cleaned.last == byte) { cleaned.append(byte) }
+        while cleaned.count > 1 && cleaned.last == UInt8(ascii: "/") { cleaned.removeLast() }
+        self.directory = String(decoding: cleaned, as: UTF8.self)
     }
 
     /// The file all writers append to until it is sealed.

@@ -116,7 +116,10 @@ public enum Socket {
         return true
     }
 
-    /// Sends all of `bytes` (no SIGPIPE); false when the connection broke.
+    /// Sends all of `bytes` (no SIGPIPE), waiting as long as it takes; false
+    /// when the connection broke. For a client's side (the tests'): nothing
+    /// bounds the wait, so a connection `serve` accepted is answered with the
+    /// deadline form above, never this.
     public static func sendAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         var done = 0
         while done < bytes.count {
@@ -152,10 +155,11 @@ public enum Socket {
 
     /// Takes the bytes waiting on `fd`, up to `limit` of them, without
     /// waiting, and appends them to `buffer`. A read that comes back short
-    /// took all there was: the next is not tried (it would only say
-    /// EAGAIN, a system call a request), and what arrives later wakes the
-    /// caller's poll again. The corresponding C function is
-    /// `recv(MSG_DONTWAIT)`.
+    /// ends the call: the next would nearly always say EAGAIN (a system
+    /// call a request), and bytes still waiting, or arriving later, wake a
+    /// level-triggered poll again: callers must poll level-triggered (as
+    /// `Poller` does), or read again themselves. The corresponding C
+    /// function is `recv(MSG_DONTWAIT)`.
     public static func receive(_ fd: Int32, appendingTo buffer: inout [UInt8], limit: Int) -> Received {
         var total = 0
         // Not zero-filled: recv writes what is read, and only that is kept.

@@ -52,6 +52,21 @@ struct TrafficTablesTests {
         #expect(HitClass.allCases.map(\.slot) == Array(HitClass.allCases.indices))
     }
 
+    /// A bot's `context.bot.url` is its rule's page, from the tables of
+    /// whichever rules the classifier has (the standard ones, or others).
+    @Test func eachRulesPageComesFromTheTables() {
+        for rule in TrafficRules.all {
+            #expect(TrafficClassifier.standard.url(ofRule: rule.id) == rule.url, "\(rule.id)")
+        }
+        let rules = [TrafficRule("with-page", .bot, .userAgentContains(["probe"]), source: "Probe's notes (https://probe.example/bot); more"),
+                     TrafficRule("no-page", .bot, .userAgentContains(["other"]), source: "a test")]
+        let classifier = TrafficClassifier(rules: rules, lists: [])
+        #expect(classifier.url(ofRule: "with-page") == "https://probe.example/bot")
+        #expect(classifier.url(ofRule: "no-page") == nil)
+        #expect(classifier.url(ofRule: "google-crawler") == nil)
+        #expect(TrafficClassifier.standard.url(ofRule: "click-before-read") == nil)
+    }
+
     static func source(_ t: TrafficTables, lists: [AddressList]) -> String {
         func list<T>(_ values: [T], perLine: Int, _ show: (T) -> String) -> String {
             var lines: [String] = []

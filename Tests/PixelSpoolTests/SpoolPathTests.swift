@@ -2,13 +2,17 @@ import Testing
 @testable import PixelSpool
 
 /// How a spool directory's path is read: which spellings are refused
-/// before anything is opened, and how the layout tidies slashes. Both are
-/// now done by bytes on every CGI start (issue 27), and must say what the
-/// `Character` versions said.
+/// before anything is opened, and how the layout tidies slashes. All of it
+/// is done by bytes (issue 27), as the kernel reads a path. The versions by
+/// `Character` before it said the same for every path but one whose `/`
+/// joins a combining mark or a prepended character into one `Character`:
+/// they saw no separator there, so `/srv/\u{600}/..` passed as plain and
+/// `/srv/a/\u{301}spool`'s parent `/srv/a` went unchecked.
 @Suite("The spool's path as written")
 struct SpoolPathTests {
     @Test(arguments: ["/", "//", "/srv//spool", "/srv/spool/", "/srv/./spool", "/srv/../spool", "/srv/spool/.",
-                      "/srv/spool/..", "/.", "/..", "/srv/spool//"])
+                      "/srv/spool/..", "/.", "/..", "/srv/spool//",
+                      "/srv/\u{600}/..", "/srv//\u{301}x", "/srv/x\u{600}/"])
     func aPathWithAnEmptyDotOrDotDotPartIsRefused(_ path: String) {
         #expect(!SpoolOwnership.isPlainAbsolute(path))
         let error = #expect(throws: SpoolError.self) { try SpoolOwnership.checkSpelling(path) }
@@ -33,10 +37,13 @@ struct SpoolPathTests {
         #expect(SpoolOwnership.chain("/srv") == ["/srv", "/"])
         #expect(SpoolOwnership.chain("/") == ["/"])
         #expect(SpoolOwnership.chain("/héé/ü") == ["/héé/ü", "/héé", "/"])
+        // A combining mark after the slash: the kernel's separator all the same.
+        #expect(SpoolOwnership.chain("/srv/a/\u{301}spool") == ["/srv/a/\u{301}spool", "/srv/a", "/srv", "/"])
     }
 
     @Test(arguments: [("/srv/spool", "/srv/spool"), ("/srv//spool/", "/srv/spool"), ("/srv/spool///", "/srv/spool"),
-                      ("/", "/"), ("//", "/"), ("///srv", "/srv"), ("/srv/ü//x", "/srv/ü/x"), ("relative/", "relative")])
+                      ("/", "/"), ("//", "/"), ("///srv", "/srv"), ("/srv/ü//x", "/srv/ü/x"), ("relative/", "relative"),
+                      ("/srv//\u{301}x", "/srv/\u{301}x"), ("/srv/x\u{600}/", "/srv/x\u{600}")])
     func theLayoutDropsDoubledAndTrailingSlashes(_ given: String, _ expected: String) {
         #expect(SpoolLayout(directory: given).directory == expected)
     }
