@@ -532,7 +532,13 @@ struct EventTree {
                 if child != n.firstChild { out.reservedByte(UInt8(ascii: ",")) }
                 out.reservedString(padded: text + Int(key.start), count: Int(key.count))
                 out.reservedByte(UInt8(ascii: ":"))
-                encode(child, nodes: nodes, text: text, into: &out)
+                // Most members are strings: written here, without a call.
+                if nodes[Int(child)].kind == .string {
+                    let value = nodes[Int(child)].value
+                    out.string(padded: text + Int(value.start), count: Int(value.count))
+                } else {
+                    encode(child, nodes: nodes, text: text, into: &out)
+                }
                 child = nodes[Int(child)].next
             }
             out.byte(UInt8(ascii: "}"))
