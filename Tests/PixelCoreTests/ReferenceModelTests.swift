@@ -19,7 +19,9 @@ struct SplitMix64: RandomNumberGenerator {
 enum QueryGenerator {
     static let segments = ["a", "b", "0", "1", "3", "255", "00", "properties", "context", "page", "url", "path", "title",
                            "referrer", "name", "anonymousId", "writeKey", "event", "type", "receivedAt", "request_ip",
-                           "messageId", "channel", "integrations", "All", "sentAt", "originalTimestamp", "timestamp", "tags", "x\\.y", "\\", "%2E", "%C3%A9", "+"]
+                           "messageId", "channel", "integrations", "All", "sentAt", "originalTimestamp", "timestamp", "tags", "x\\.y", "\\", "%2E", "%C3%A9", "+",
+                           // Server words' look-alikes: the same first 8 bytes, or one byte off.
+                           "receivedAX", "request_iq", "originalTimestampX", "originalTimestamP", "contexT", "nam"]
     static let badSegments = ["", "256", "99999999999999999999", "%0A", "%ZZ", "%FF"]
     static let values = ["", "v", "%22q%22", "%22", "Hello+World", "%C3%A9t%C3%A9", "a%5Cb", "%0D%0A", "%00", "x=y",
                          "%F0%9F%98%80", "https%3A%2F%2Fexample.com%2F", "true", "false", "%20", "%E2%80%8B", "%C2%A0x",

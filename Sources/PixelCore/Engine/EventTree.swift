@@ -203,6 +203,10 @@ struct EventTree {
     func member(_ parent: Int32, _ segment: Segment) -> Int32? {
         if parent == EventTree.root && segment.rootSlot >= 0 {
             let found = rootWords[Int(segment.rootSlot)]
+            // The slots hold while the top level only grows by `append`
+            // (it is never emptied, copied into or given a key twice);
+            // debug builds, which the suites run, check them against a scan.
+            assert(found == (member(parent, segment.span, prefix: segment.prefix) ?? -1), "rootWords out of step")
             return found >= 0 ? found : nil
         }
         return member(parent, segment.span, prefix: segment.prefix)
@@ -213,6 +217,7 @@ struct EventTree {
         let slot = word.rootSlot
         guard slot >= 0 else { return member(EventTree.root, word.span) }
         let found = rootWords[slot]
+        assert(found == (member(EventTree.root, word.span) ?? -1), "rootWords out of step")
         return found >= 0 ? found : nil
     }
 
