@@ -441,8 +441,7 @@ struct EventBuilder {
     @inline(__always)
     static func segment(_ bytes: UnsafeMutablePointer<UInt8>, _ start: Int, _ end: Int) -> EventTree.Segment {
         let count = end &- start
-        let word = UnsafeRawPointer(bytes + start).loadUnaligned(as: UInt64.self)
-        let prefix = count >= 8 ? word : word & ((1 &<< UInt64(8 &* count)) &- 1)
+        let prefix = EventTree.prefix(bytes + start, count: count)
         let span = ByteSpan(start: start, count: count)
         let first = bytes[start]
         guard first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9") else {

@@ -143,8 +143,15 @@ struct EventTree {
     /// (The text has slack, so the load stays in memory that is set.)
     @inline(__always)
     func prefix(_ span: ByteSpan) -> UInt64 {
-        let x = UnsafeRawPointer(text + Int(span.start)).loadUnaligned(as: UInt64.self)
-        return span.count >= 8 ? x : x & ((1 &<< UInt64(8 &* span.count)) &- 1)
+        EventTree.prefix(text + Int(span.start), count: Int(span.count))
+    }
+
+    /// The first eight of the `count` bytes at `bytes` as one word, zeros
+    /// past `count`; eight bytes are read, so `bytes` must have slack.
+    @inline(__always)
+    static func prefix(_ bytes: UnsafePointer<UInt8>, count: Int) -> UInt64 {
+        let x = UnsafeRawPointer(bytes).loadUnaligned(as: UInt64.self)
+        return count >= 8 ? x : x & ((1 &<< UInt64(8 &* count)) &- 1)
     }
 
     /// Whether member `node`'s key is `key`, whose prefix is `keyPrefix`.
